@@ -1,0 +1,119 @@
+"""Output conventions shared by every command.
+
+``--format json`` prints machine-readable JSON and nothing else on stdout; human output goes
+through Rich. Errors always go to stderr with exit code 2 and name the bad field.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum, StrEnum
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+
+from retrowalk.errors import DataFileError, InputError
+
+#: Human output; stdout is left free for ``--format json``.
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = typer.Option(
+    OutputFormat.text, "--format", "-f", help="text for people, json for programs (stdout only)."
+)
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, BaseModel):
+        return obj.model_dump(mode="json")
+    if isinstance(obj, Enum):
+        return obj.value
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "tolist"):  # numpy arrays and scalars
+        return obj.tolist()
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def to_jsonable(data: Any) -> Any:
+    """Round-trip through json so callers get plain dicts/lists (numpy and pydantic included)."""
+    return json.loads(json.dumps(data, default=_default))
+
+
+def emit(data: Any, fmt: OutputFormat, render_text: Callable[[Any], None] | None = None) -> None:
+    """Print ``data`` as JSON on stdout, or call ``render_text`` for people."""
+    if fmt is OutputFormat.json:
+        sys.stdout.write(json.dumps(data, default=_default, indent=2, allow_nan=False) + "\n")
+        sys.stdout.flush()
+        return
+    if render_text is not None:
+        render_text(data)
+    else:
+        console.print_json(json.dumps(data, default=_default))
+
+
+def fail(field: str, message: str, *, hint: str | None = None, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Report a bad input on stderr and exit non-zero."""
+    text = f"[bold red]error[/]: {field}: {message}"
+    if hint:
+        text += f"\n  fix: {hint}"
+    err_console.print(text, highlight=False)
+    raise typer.Exit(code)
+
+
+def _validation_field(exc: ValidationError) -> tuple[str, str]:
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first.get("loc", ())) or "input"
+    return loc, first.get("msg", "invalid value")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the library's input errors into a clean stderr message and exit code 2."""
+    try:
+        yield
+    except InputError as exc:
+        fail(exc.field, exc.message, hint=exc.hint)
+    except ValidationError as exc:
+        loc, msg = _validation_field(exc)
+        fail(loc, msg, hint="correct this field and run the command again")
+    except DataFileError as exc:
+        fail("data file", str(exc), hint="the packaged data is broken; reinstall or fix the file")
+    except FileNotFoundError as exc:
+        fail(str(exc.filename or "file"), "file not found", hint="check the path")
+    except IsADirectoryError as exc:
+        fail(str(exc.filename or "file"), "is a directory, expected a file", hint="pass a file path")
+
+
+def read_structured(path: Path, field: str = "file") -> Any:
+    """Load a JSON or YAML file given on the command line, with clear errors."""
+    import yaml
+
+    if not path.exists():
+        raise InputError(field, f"{path} does not exist", hint="check the path")
+    if path.is_dir():
+        raise InputError(field, f"{path} is a directory", hint="pass a .json or .yaml file")
+    text = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise InputError(field, f"{path} is not valid {path.suffix.lstrip('.') or 'YAML/JSON'}: {exc}",
+                         hint="fix the syntax") from exc

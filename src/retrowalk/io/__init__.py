@@ -1,0 +1,1 @@
+"""File readers and writers (edge): turn files into the core's in-memory types and back."""

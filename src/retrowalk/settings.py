@@ -1,0 +1,37 @@
+"""Runtime settings for the edges (storage, web, CLI), read from ``RETROWALK_*`` variables.
+
+The pure core never imports this module: its thresholds live in packaged data files.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RETROWALK_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="SQLite file, uploads and secrets.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is an embedded SQLite file under data_dir.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    upload_limit_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    secure_cookies: bool = Field(default=False, description="Set when served behind TLS.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'retrowalk.sqlite3').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

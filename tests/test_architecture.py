@@ -1,0 +1,69 @@
+"""The pure core (core, gait, trial) does no I/O and never imports an edge.
+
+Packaged read-only data may be read through ``importlib.resources``; anything else that touches
+files, sockets, databases or the terminal belongs in an edge (io, storage, api, web, cli, ...).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "retrowalk"
+PURE_PACKAGES = ("core", "gait", "trial")
+FORBIDDEN_MODULES = {
+    "os", "pathlib", "io", "socket", "sqlite3", "subprocess", "shutil", "tempfile", "glob",
+    "requests", "httpx", "urllib", "sqlalchemy", "alembic", "fastapi", "starlette", "typer",
+    "rich", "jinja2", "matplotlib", "weasyprint", "dask", "distributed", "pandas", "pyarrow",
+    "retrowalk.storage", "retrowalk.api", "retrowalk.web", "retrowalk.cli", "retrowalk.io",
+    "retrowalk.reports", "retrowalk.interop", "retrowalk.settings", "retrowalk.batch",
+}
+FORBIDDEN_CALLS = {"open", "input", "print", "exec", "eval"}
+FORBIDDEN_ATTR_CALLS = {"read_csv", "to_csv", "savetxt", "loadtxt", "write_text", "write_bytes", "savefig"}
+
+
+def _pure_files() -> list[Path]:
+    files: list[Path] = []
+    for pkg in PURE_PACKAGES:
+        files.extend(sorted((SRC / pkg).rglob("*.py")))
+    return files
+
+
+def _violations(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            if any(name == mod or name.startswith(mod + ".") for mod in FORBIDDEN_MODULES):
+                found.append(f"{path.relative_to(SRC)}:{node.lineno} imports {name}")
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in FORBIDDEN_CALLS:
+                found.append(f"{path.relative_to(SRC)}:{node.lineno} calls {func.id}()")
+            if isinstance(func, ast.Attribute) and func.attr in FORBIDDEN_ATTR_CALLS:
+                found.append(f"{path.relative_to(SRC)}:{node.lineno} calls .{func.attr}()")
+    return found
+
+
+@pytest.mark.parametrize("path", _pure_files(), ids=lambda p: str(p.relative_to(SRC)))
+def test_pure_core_does_no_io(path: Path) -> None:
+    assert _violations(path) == []
+
+
+def test_the_check_catches_io(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import sqlalchemy\nfrom retrowalk.api import x\nopen('f')\n", encoding="utf-8")
+    original = SRC
+    try:
+        globals()["SRC"] = tmp_path
+        problems = _violations(bad)
+    finally:
+        globals()["SRC"] = original
+    assert len(problems) == 3
