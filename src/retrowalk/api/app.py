@@ -133,7 +133,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from retrowalk.web.routes import router as web_router
 
     settings = settings or get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
     db = database or Database(settings.resolved_database_url)
     db.upgrade()
 

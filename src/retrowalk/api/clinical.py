@@ -83,3 +83,12 @@ def change_flags(measure: str, baseline: float, follow_up: float) -> list[dict[s
     flags = mod.change_flags(measure, baseline, follow_up)
     items = flags if isinstance(flags, list) else [flags]
     return [f.model_dump(mode="json") if hasattr(f, "model_dump") else dict(f) for f in items]
+
+
+#: The retro-walking treadmill exercise id used for demo sessions.
+DEMO_EXERCISE = "retro_treadmill"
+
+
+def demo_assessment_inputs() -> dict[str, Any]:
+    """A plausible first assessment (filled in against the core's AssessmentInput)."""
+    return {"pain_nprs": 4}
