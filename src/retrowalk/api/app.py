@@ -17,6 +17,7 @@ from retrowalk.api.clinical import ClinicalEngineMissing
 from retrowalk.api.security import LoginRateLimiter, load_secret_key
 from retrowalk.errors import InputError
 from retrowalk.settings import Settings, get_settings
+from retrowalk.storage import crud
 from retrowalk.storage.db import Database
 
 API_PREFIX = "/api/v1"
@@ -136,6 +137,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
     db = database or Database(settings.resolved_database_url)
     db.upgrade()
+    crud.configure_password_hashing(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
 
     app = FastAPI(
         title="retrowalk",
