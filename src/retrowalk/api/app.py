@@ -33,10 +33,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     """Refuse oversized bodies with 413 before they are spooled to disk or memory."""
 
@@ -56,28 +52,37 @@ class BodySizeLimit:
             await _send_413(send, limit)
             return
         seen = 0
-        started = False
+        exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    # Cut the body short; whatever the app answers is replaced by a 413 below.
+                    exceeded = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        replaced = False
+        started = False
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+        async def guarded_send(message: Message) -> None:
+            nonlocal replaced, started
+            if not exceeded or (started and not replaced):
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+                return
+            if not replaced:
+                replaced = True
                 await _send_413(send, limit)
+
+        await self.app(scope, limited_receive, guarded_send)
+        if exceeded and not replaced and not started:
+            await _send_413(send, limit)
 
 
 async def _send_413(send: Send, limit: int) -> None:
