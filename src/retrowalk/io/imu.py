@@ -35,7 +35,7 @@ class _Raw:
     xyz: NDArray[np.float64]
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _check_file(path: Path) -> None:
     if not path.exists():
         raise InputError("file", f"{path} does not exist", hint="check the path")
     size = path.stat().st_size
@@ -44,6 +44,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
                          hint="split the recording into smaller files")
     if size == 0:
         raise InputError("file", f"{path.name} is empty", hint="export the recording again")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    _check_file(path)
     try:
         df = pd.read_csv(path, sep=None, engine="python") if path.suffix == ".txt" else pd.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
@@ -123,7 +127,11 @@ def _linear_to_total(acc: NDArray[np.float64], warnings: list[str]) -> NDArray[n
 
 
 def _detect(path: Path) -> str:
-    head = pd.read_csv(path, nrows=0).columns if path.stat().st_size else []
+    _check_file(path)
+    try:
+        head = pd.read_csv(path, nrows=0).columns
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, OSError) as exc:
+        raise InputError("file", f"{path.name} is not a readable CSV: {exc}", hint="export as CSV") from exc
     names = [str(c).strip().strip('"') for c in head]
     if any(n.lower().startswith("time (") for n in names):
         return "phyphox"
