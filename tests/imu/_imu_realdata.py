@@ -1,4 +1,4 @@
-"""Evaluation of detected initial contacts against the Mobilise-D INDIP reference (shared by test and benchmark)."""
+"""IC evaluation against the Mobilise-D INDIP reference (shared by the test and the benchmark)."""
 
 from __future__ import annotations
 

@@ -25,8 +25,17 @@ def _generic(path: Path, *, g_units: bool = False, jitter: bool = False) -> Path
     acc = W.recording.acc / (9.80665 if g_units else 1.0)
     gyr = np.degrees(W.recording.gyr)  # type: ignore[arg-type]
     t = T + (np.random.default_rng(0).uniform(-0.003, 0.003, T.size) if jitter else 0)
-    df = pd.DataFrame({"time_s": t, "acc_x": acc[:, 0], "acc_y": acc[:, 1], "acc_z": acc[:, 2],
-                       "gyr_x": gyr[:, 0], "gyr_y": gyr[:, 1], "gyr_z": gyr[:, 2]})
+    df = pd.DataFrame(
+        {
+            "time_s": t,
+            "acc_x": acc[:, 0],
+            "acc_y": acc[:, 1],
+            "acc_z": acc[:, 2],
+            "gyr_x": gyr[:, 0],
+            "gyr_y": gyr[:, 1],
+            "gyr_z": gyr[:, 2],
+        }
+    )
     df.to_csv(path, index=False)
     return path
 
@@ -39,15 +48,24 @@ def test_all_formats_give_the_same_answer(tmp_path: Path) -> None:
     ph.mkdir()
     acc, gyr = W.recording.acc, W.recording.gyr
     assert gyr is not None
-    pd.DataFrame({"Time (s)": T, **{f"Acceleration {a} (m/s^2)": acc[:, i] for i, a in enumerate("xyz")}}).to_csv(
-        ph / "Accelerometer.csv", index=False)
-    pd.DataFrame({"Time (s)": T, **{f"Gyroscope {a} (rad/s)": gyr[:, i] for i, a in enumerate("xyz")}}).to_csv(
-        ph / "Gyroscope.csv", index=False)
+    pd.DataFrame(
+        {"Time (s)": T, **{f"Acceleration {a} (m/s^2)": acc[:, i] for i, a in enumerate("xyz")}}
+    ).to_csv(ph / "Accelerometer.csv", index=False)
+    pd.DataFrame(
+        {"Time (s)": T, **{f"Gyroscope {a} (rad/s)": gyr[:, i] for i, a in enumerate("xyz")}}
+    ).to_csv(ph / "Gyroscope.csv", index=False)
     sl = tmp_path / "sensorlogger"
     sl.mkdir()
     for name, arr in (("TotalAcceleration.csv", acc), ("Gyroscope.csv", gyr)):
-        pd.DataFrame({"time": (T * 1e9).astype(np.int64), "seconds_elapsed": T,
-                      "z": arr[:, 2], "y": arr[:, 1], "x": arr[:, 0]}).to_csv(sl / name, index=False)
+        pd.DataFrame(
+            {
+                "time": (T * 1e9).astype(np.int64),
+                "seconds_elapsed": T,
+                "z": arr[:, 2],
+                "y": arr[:, 1],
+                "x": arr[:, 0],
+            }
+        ).to_csv(sl / name, index=False)
     for rec in (generic, read_imu(ph), read_imu(ph / "Accelerometer.csv"), read_imu(sl)):
         res = analyse(rec, placement="thigh")
         assert abs(res.steps - truth.steps) <= 1
@@ -68,7 +86,9 @@ def test_bad_files_give_clear_errors_or_warnings(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="acc_unit"):
         read_imu(tmp_path / "x.csv", acc_unit="furlong")
     short = tmp_path / "short.csv"
-    pd.DataFrame({"time_s": np.arange(200) / 100, "acc_x": 0.0, "acc_y": 0.0, "acc_z": 9.81}).to_csv(short, index=False)
+    pd.DataFrame({"time_s": np.arange(200) / 100, "acc_x": 0.0, "acc_y": 0.0, "acc_z": 9.81}).to_csv(
+        short, index=False
+    )
     with pytest.raises(InputError, match="long"):
         read_imu(short)
     messy = _generic(tmp_path / "m.csv")
@@ -86,15 +106,30 @@ def test_bad_files_give_clear_errors_or_warnings(tmp_path: Path) -> None:
 
 def test_cli_json_is_the_model_dump(tmp_path: Path) -> None:
     path = _generic(tmp_path / "rec.csv")
-    out = CliRunner().invoke(app, ["gait", "imu", str(path), "--placement", "thigh", "--gyr-unit", "deg/s",
-                                   "--format", "json"])
+    out = CliRunner().invoke(
+        app, ["gait", "imu", str(path), "--placement", "thigh", "--gyr-unit", "deg/s", "--format", "json"]
+    )
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     expected = analyse(read_imu(path, gyr_unit="deg/s"), placement="thigh").model_dump(mode="json")
     assert data == expected
-    assert {"initial_contacts_s", "steps", "cadence_spm", "step_time_cv_pct", "step_time_asymmetry_pct",
-            "bouts", "warnings"} <= set(data)
-    assert set(data["bouts"][0]) >= {"start_s", "end_s", "steps", "cadence_spm", "direction", "direction_confidence"}
+    assert {
+        "initial_contacts_s",
+        "steps",
+        "cadence_spm",
+        "step_time_cv_pct",
+        "step_time_asymmetry_pct",
+        "bouts",
+        "warnings",
+    } <= set(data)
+    assert set(data["bouts"][0]) >= {
+        "start_s",
+        "end_s",
+        "steps",
+        "cadence_spm",
+        "direction",
+        "direction_confidence",
+    }
     bad = CliRunner().invoke(app, ["gait", "imu", str(path), "--placement", "hand", "--format", "json"])
     assert bad.exit_code == 2 and "placement" in bad.stderr and bad.stdout == ""
 
@@ -104,8 +139,22 @@ def test_batch_local_and_dask(tmp_path: Path) -> None:
         _generic(tmp_path / f"r{i}.csv")
     (tmp_path / "broken.csv").write_text("nope\n1\n", encoding="utf-8")
     out = tmp_path / "res.parquet"
-    cli = CliRunner().invoke(app, ["gait", "batch", str(tmp_path), "--out", str(out), "--workers", "2",
-                                   "--gyr-unit", "deg/s", "--format", "json"])
+    cli = CliRunner().invoke(
+        app,
+        [
+            "gait",
+            "batch",
+            str(tmp_path),
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            "--gyr-unit",
+            "deg/s",
+            "--format",
+            "json",
+        ],
+    )
     assert cli.exit_code == 0, cli.output
     assert json.loads(cli.stdout) == {"files": 4, "ok": 3, "failed": 1, "out": str(out)}
     table = pd.read_parquet(out)
@@ -114,8 +163,10 @@ def test_batch_local_and_dask(tmp_path: Path) -> None:
     from distributed import Client, LocalCluster
 
     files = find_recordings(tmp_path)
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         rows = run_batch(files, gyr_unit="deg/s", scheduler=client, progress=False)
     assert [r["file"] for r in rows] == [str(f) for f in files]
     assert sum(1 for r in rows if r["error"]) == 1

@@ -21,8 +21,10 @@ def _ours(name: str) -> list[float]:
 def test_real_lower_back_recordings_match_reference_contacts() -> None:
     strict, cad_err = evaluate(_ours, tolerance_s=0.1)
     loose, _ = evaluate(_ours, tolerance_s=0.2)
-    print(f"real data: F1@0.1s={strict.f1:.3f} F1@0.2s={loose.f1:.3f} P={loose.precision:.3f} "
-          f"R={loose.recall:.3f} cadence median abs error={np.median(cad_err):.2f} spm ({len(cad_err)} bouts)")
+    print(
+        f"real data: F1@0.1s={strict.f1:.3f} F1@0.2s={loose.f1:.3f} P={loose.precision:.3f} "
+        f"R={loose.recall:.3f} cadence median abs error={np.median(cad_err):.2f} spm ({len(cad_err)} bouts)"
+    )
     assert strict.tp + strict.fn > 150  # the whole reference set was used
     assert strict.f1 >= 0.65
     assert loose.f1 >= 0.75

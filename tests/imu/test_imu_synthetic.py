@@ -21,9 +21,18 @@ from retrowalk.gait.imu.synthetic import make_walk
     direction=st.sampled_from(["forward", "backward"]),
     seed=st.integers(0, 10_000),
 )
-def test_detection_f1_and_cadence(cadence: float, asym: float, placement: str, direction: str, seed: int) -> None:
-    w = make_walk(cadence_spm=cadence, asymmetry_pct=asym, walk_s=40, placement=placement,
-                  direction=direction, seed=seed, noise=0.1)
+def test_detection_f1_and_cadence(
+    cadence: float, asym: float, placement: str, direction: str, seed: int
+) -> None:
+    w = make_walk(
+        cadence_spm=cadence,
+        asymmetry_pct=asym,
+        walk_s=40,
+        placement=placement,
+        direction=direction,
+        seed=seed,
+        noise=0.1,
+    )
     res = analyse(w.recording, placement=placement)  # type: ignore[arg-type]
     m = match_initial_contacts(res.initial_contacts_s, w.initial_contacts_s, tolerance_s=0.1)
     assert m.f1 >= 0.98

@@ -21,12 +21,15 @@ def find_recordings(directory: Path) -> list[Path]:
         raise InputError("directory", f"{directory} is not a folder", hint="pass a folder of recordings")
     found: list[Path] = []
     for p in sorted(directory.iterdir()):
-        if p.is_dir() and any(c.name.lower() in ("accelerometer.csv", "totalacceleration.csv") for c in p.iterdir()):
-            found.append(p)
-        elif p.is_file() and p.name.lower().endswith(SUFFIXES) and p.name.lower() != "gyroscope.csv":
+        if (
+            p.is_dir()
+            and any(c.name.lower() in ("accelerometer.csv", "totalacceleration.csv") for c in p.iterdir())
+        ) or (p.is_file() and p.name.lower().endswith(SUFFIXES) and p.name.lower() != "gyroscope.csv"):
             found.append(p)
     if not found:
-        raise InputError("directory", f"no recordings in {directory}", hint="expected *.csv or export folders")
+        raise InputError(
+            "directory", f"no recordings in {directory}", hint="expected *.csv or export folders"
+        )
     return found
 
 
@@ -43,10 +46,15 @@ def analyse_one(path: Path, placement: str, acc_unit: str, gyr_unit: str) -> dic
         return row
     dirs = [b.direction for b in res.bouts]
     row.update(
-        duration_s=res.duration_s, steps=res.steps, cadence_spm=res.cadence_spm,
-        step_time_cv_pct=res.step_time_cv_pct, step_time_asymmetry_pct=res.step_time_asymmetry_pct,
-        active_minutes=res.active_minutes, bouts=len(res.bouts),
-        backward_bouts=dirs.count("backward"), forward_bouts=dirs.count("forward"),
+        duration_s=res.duration_s,
+        steps=res.steps,
+        cadence_spm=res.cadence_spm,
+        step_time_cv_pct=res.step_time_cv_pct,
+        step_time_asymmetry_pct=res.step_time_asymmetry_pct,
+        active_minutes=res.active_minutes,
+        bouts=len(res.bouts),
+        backward_bouts=dirs.count("backward"),
+        forward_bouts=dirs.count("forward"),
         warnings=" | ".join(res.warnings),
     )
     return row
@@ -64,7 +72,8 @@ def _local(files: list[Path], args: tuple[str, str, str], workers: int | None) -
 
 
 def _dask(files: list[Path], args: tuple[str, str, str], scheduler: Any) -> Iterator[dict[str, Any]]:
-    from distributed import Client, as_completed as dask_completed
+    from distributed import Client
+    from distributed import as_completed as dask_completed
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler, timeout="10s")
     try:
@@ -89,7 +98,9 @@ def run_batch(
 ) -> list[dict[str, Any]]:
     """Rows in input order. ``scheduler``: a Dask address or Client (None: local processes)."""
     args = (placement, acc_unit, gyr_unit)
-    it: Iterable[dict[str, Any]] = _dask(files, args, scheduler) if scheduler else _local(files, args, workers)
+    it: Iterable[dict[str, Any]] = (
+        _dask(files, args, scheduler) if scheduler else _local(files, args, workers)
+    )
     rows: list[dict[str, Any]] = []
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("analysing recordings", total=len(files))

@@ -16,13 +16,21 @@ PlacementOption = typer.Option("unknown", "--placement", "-p", help=f"Sensor sit
 
 
 def _render(data: dict[str, Any]) -> None:
-    console.print(f"[bold]{data['steps']}[/] steps, cadence [bold]{data['cadence_spm']}[/] steps/min, "
-                  f"step-time CV {data['step_time_cv_pct']} %, asymmetry {data['step_time_asymmetry_pct']} %, "
-                  f"active {data['active_minutes']} min")
+    console.print(
+        f"[bold]{data['steps']}[/] steps, cadence [bold]{data['cadence_spm']}[/] steps/min, "
+        f"step-time CV {data['step_time_cv_pct']} %, asymmetry {data['step_time_asymmetry_pct']} %, "
+        f"active {data['active_minutes']} min"
+    )
     table = Table("start s", "end s", "steps", "cadence", "direction", "confidence")
     for b in data["bouts"]:
-        table.add_row(str(b["start_s"]), str(b["end_s"]), str(b["steps"]), str(b["cadence_spm"]),
-                      b["direction"], f"{b['direction_confidence']:.2f}")
+        table.add_row(
+            str(b["start_s"]),
+            str(b["end_s"]),
+            str(b["steps"]),
+            str(b["cadence_spm"]),
+            b["direction"],
+            f"{b['direction_confidence']:.2f}",
+        )
     console.print(table)
     for w in data["warnings"]:
         console.print(f"[yellow]warning[/]: {w}")
@@ -68,9 +76,19 @@ def batch(
         if out.suffix.lower() not in (".csv", ".parquet"):
             fail("out", f"{out.name}: unsupported table type", hint="use a .csv or .parquet file name")
         files = find_recordings(directory)
-        rows = run_batch(files, placement=placement, acc_unit=acc_unit, gyr_unit=gyr_unit,
-                         workers=workers or None, scheduler=scheduler, progress=fmt is OutputFormat.text)
+        rows = run_batch(
+            files,
+            placement=placement,
+            acc_unit=acc_unit,
+            gyr_unit=gyr_unit,
+            workers=workers or None,
+            scheduler=scheduler,
+            progress=fmt is OutputFormat.text,
+        )
         write_table(rows, out)
     n_ok = sum(1 for r in rows if not r["error"])
-    emit({"files": len(rows), "ok": n_ok, "failed": len(rows) - n_ok, "out": str(out)}, fmt,
-         lambda d: console.print(f"{d['ok']}/{d['files']} recordings analysed → {d['out']}"))
+    emit(
+        {"files": len(rows), "ok": n_ok, "failed": len(rows) - n_ok, "out": str(out)},
+        fmt,
+        lambda d: console.print(f"{d['ok']}/{d['files']} recordings analysed → {d['out']}"),
+    )

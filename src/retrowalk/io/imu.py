@@ -40,8 +40,11 @@ def _check_file(path: Path) -> None:
         raise InputError("file", f"{path} does not exist", hint="check the path")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise InputError("file", f"{path.name} is {size / 1e9:.1f} GB (limit {MAX_FILE_BYTES / 1e9:.1f} GB)",
-                         hint="split the recording into smaller files")
+        raise InputError(
+            "file",
+            f"{path.name} is {size / 1e9:.1f} GB (limit {MAX_FILE_BYTES / 1e9:.1f} GB)",
+            hint="split the recording into smaller files",
+        )
     if size == 0:
         raise InputError("file", f"{path.name} is empty", hint="export the recording again")
 
@@ -60,7 +63,9 @@ def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> NDArray[np.float6
     try:
         return df[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
     except KeyError as exc:
-        raise InputError("file", f"{path.name} lacks columns {cols}", hint="see docs/imu.md for formats") from exc
+        raise InputError(
+            "file", f"{path.name} lacks columns {cols}", hint="see docs/imu.md for formats"
+        ) from exc
 
 
 def _phyphox(df: pd.DataFrame, path: Path) -> tuple[_Raw, str]:
@@ -94,7 +99,9 @@ def _clean(raw: _Raw, name: str, warnings: list[str]) -> _Raw:
             warnings.append(f"{name}: dropped {int((~keep).sum())} duplicated timestamps")
             t, xyz = t[keep], xyz[keep]
     if t.size < 10:
-        raise InputError("file", f"{name}: only {t.size} valid samples", hint="record at least 10 s of walking")
+        raise InputError(
+            "file", f"{name}: only {t.size} valid samples", hint="record at least 10 s of walking"
+        )
     return _Raw(t, xyz)
 
 
@@ -115,8 +122,10 @@ def _acc_to_ms2(acc: NDArray[np.float64], unit: str, warnings: list[str]) -> NDA
 
 def _linear_to_total(acc: NDArray[np.float64], warnings: list[str]) -> NDArray[np.float64]:
     """Gravity was removed by the phone: add it back along the dominant motion axis."""
-    warnings.append("linear acceleration (gravity removed): vertical assumed to be the dominant axis; "
-                    "direction estimation unavailable")
+    warnings.append(
+        "linear acceleration (gravity removed): vertical assumed to be the dominant axis; "
+        "direction estimation unavailable"
+    )
     c = acc - acc.mean(axis=0)
     _, _, vt = np.linalg.svd(c[:: max(1, c.shape[0] // 20000)], full_matrices=False)
     ax = vt[0]
@@ -139,20 +148,30 @@ def _detect(path: Path) -> str:
         return "sensorlogger"
     if names[:1] == ["time_s"] and all(c in names for c in GENERIC_ACC):
         return "generic"
-    raise InputError("file", f"{path.name}: unrecognised header {names[:8]}",
-                     hint="use a phyphox or Sensor Logger export, or the generic CSV "
-                          "'time_s,acc_x,acc_y,acc_z[,gyr_x,gyr_y,gyr_z]' (docs/imu.md)")
+    raise InputError(
+        "file",
+        f"{path.name}: unrecognised header {names[:8]}",
+        hint="use a phyphox or Sensor Logger export, or the generic CSV "
+        "'time_s,acc_x,acc_y,acc_z[,gyr_x,gyr_y,gyr_z]' (docs/imu.md)",
+    )
 
 
 def _files(path: Path) -> tuple[Path, Path | None, Path | None]:
     """(acc file, gyr file, gravity file) for a folder export or a single file."""
     if path.is_dir():
         names = {p.name.lower(): p for p in path.iterdir()}
-        acc = names.get("totalacceleration.csv") or names.get("accelerometer.csv") \
-            or names.get("linear accelerometer.csv") or names.get("linear acceleration.csv")
+        acc = (
+            names.get("totalacceleration.csv")
+            or names.get("accelerometer.csv")
+            or names.get("linear accelerometer.csv")
+            or names.get("linear acceleration.csv")
+        )
         if acc is None:
-            raise InputError("file", f"{path} has no Accelerometer.csv / TotalAcceleration.csv",
-                             hint="pass the export folder of phyphox or Sensor Logger")
+            raise InputError(
+                "file",
+                f"{path} has no Accelerometer.csv / TotalAcceleration.csv",
+                hint="pass the export folder of phyphox or Sensor Logger",
+            )
         grav = names.get("gravity.csv") if acc.name.lower() == "accelerometer.csv" else None
         return acc, names.get("gyroscope.csv"), grav
     sibling = path.parent / "Gyroscope.csv"
@@ -188,7 +207,9 @@ def read_imu(
     elif fmt == "phyphox":
         acc_raw, kind = _phyphox(_read_csv(acc_path), acc_path)
         if kind == "gyr":
-            raise InputError("file", f"{acc_path.name} is a gyroscope export", hint="pass the accelerometer file")
+            raise InputError(
+                "file", f"{acc_path.name} is a gyroscope export", hint="pass the accelerometer file"
+            )
         linear = kind == "lin"
         if gyr_path is not None:
             gyr_raw, _ = _phyphox(_read_csv(gyr_path), gyr_path)
@@ -210,11 +231,15 @@ def read_imu(
     if fs < 10:
         raise InputError("sampling_rate_hz", f"{fs} Hz is too low", hint="record at 50-100 Hz")
     if t1 - t0 < 5.0:
-        raise InputError("file", f"recording is only {max(t1 - t0, 0):.1f} s long", hint="record at least 10 s")
+        raise InputError(
+            "file", f"recording is only {max(t1 - t0, 0):.1f} s long", hint="record at least 10 s"
+        )
     gaps = dt[dt > MAX_GAP_S]
     if gaps.size:
-        warnings.append(f"{gaps.size} gap(s) in the timestamps (longest {gaps.max():.1f} s) were "
-                        "bridged by interpolation; no steps are detected inside them")
+        warnings.append(
+            f"{gaps.size} gap(s) in the timestamps (longest {gaps.max():.1f} s) were "
+            "bridged by interpolation; no steps are detected inside them"
+        )
     if float(np.std(dt)) > 0.1 / fs:
         warnings.append(f"irregular sampling (median {1 / np.median(dt):.1f} Hz); resampled to {fs:g} Hz")
     grid = np.arange(t0, t1, 1.0 / fs)
@@ -228,5 +253,11 @@ def read_imu(
     if gyr is not None and fmt != "generic" and float(np.percentile(np.abs(gyr), 99)) > 40:
         warnings.append("gyroscope values look like deg/s; converted to rad/s")
         gyr = np.radians(gyr)
-    return ImuRecording(acc=acc, gyr=gyr, sampling_rate_hz=float(fs), start_s=round(t0, 6),
-                        warnings=tuple(warnings), source=str(path))
+    return ImuRecording(
+        acc=acc,
+        gyr=gyr,
+        sampling_rate_hz=float(fs),
+        start_s=round(t0, 6),
+        warnings=tuple(warnings),
+        source=str(path),
+    )

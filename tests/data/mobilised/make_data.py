@@ -49,7 +49,9 @@ def main(root: Path) -> None:
                                 "start_s": float(w["Start"]),
                                 "end_s": float(w["End"]),
                                 "initial_contacts_s": [
-                                    float(x) for x in np.atleast_1d(w["InitialContact_Event"]) if np.isfinite(x)
+                                    float(x)
+                                    for x in np.atleast_1d(w["InitialContact_Event"])
+                                    if np.isfinite(x)
                                 ],
                             }
                             for w in wbs

@@ -38,9 +38,11 @@ def _detect_chunked(rec: ImuRecording, icd: IcdNormPeak) -> tuple[NDArray[np.int
     return np.concatenate(ics) if ics else np.zeros(0, np.int64), np.concatenate(still)
 
 
-def _neutral(rec: ImuRecording, still: NDArray[np.int64], first: int, last: int) -> NDArray[np.float64] | None:
+def _neutral(
+    rec: ImuRecording, still: NDArray[np.int64], first: int, last: int
+) -> NDArray[np.float64] | None:
     fs = rec.sampling_rate_hz
-    w = int(round(fs))
+    w = round(fs)
     before = still[(still + w <= first) & (still >= first - NEUTRAL_SEARCH_S * fs)]
     after = still[(still >= last) & (still <= last + NEUTRAL_SEARCH_S * fs)]
     if before.size:
@@ -55,14 +57,21 @@ def _neutral(rec: ImuRecording, still: NDArray[np.int64], first: int, last: int)
 def analyse(rec: ImuRecording, *, placement: Placement | str = "unknown") -> ImuGaitResult:
     """Steps, cadence, variability, bouts and walking direction for one recording."""
     if placement not in PLACEMENTS:
-        raise InputError("placement", f"unknown placement {placement!r}", hint=f"use one of {', '.join(PLACEMENTS)}")
+        raise InputError(
+            "placement", f"unknown placement {placement!r}", hint=f"use one of {', '.join(PLACEMENTS)}"
+        )
     fs = rec.sampling_rate_hz
     warnings = list(rec.warnings)
     if rec.duration_s < 5.0:
-        raise InputError("recording", f"only {rec.duration_s:.1f} s long", hint="record at least 10 s of walking")
+        raise InputError(
+            "recording", f"only {rec.duration_s:.1f} s long", hint="record at least 10 s of walking"
+        )
     if float(np.max(np.ptp(rec.acc, axis=0))) < 0.05:
-        raise InputError("recording", "accelerometer signal is flat (no movement recorded)",
-                         hint="check that the sensor was recording while walking")
+        raise InputError(
+            "recording",
+            "accelerometer signal is flat (no movement recorded)",
+            hint="check that the sensor was recording while walking",
+        )
     icd, gsd, dire = IcdNormPeak(), GsdStepRuns(), DirectionSegmentAngle()
     cand, still = _detect_chunked(rec, icd)
     runs = gsd.detect(cand, sampling_rate_hz=fs)
@@ -93,7 +102,7 @@ def analyse(rec: ImuRecording, *, placement: Placement | str = "unknown") -> Imu
                 end_s=round(rec.start_s + float(t[-1]), 3),
                 steps=int(idx.size),
                 cadence_spm=round(bout_cadence(t), 2),
-                direction=est_dir,  # type: ignore[arg-type]
+                direction=est_dir,
                 direction_confidence=conf,
             )
         )
@@ -111,7 +120,7 @@ def analyse(rec: ImuRecording, *, placement: Placement | str = "unknown") -> Imu
         return None if x is None else round(float(x), nd)
 
     return ImuGaitResult(
-        placement=placement,  # type: ignore[arg-type]
+        placement=placement,
         sampling_rate_hz=fs,
         duration_s=round(rec.duration_s, 3),
         initial_contacts_s=[round(rec.start_s + float(x), 3) for x in all_ics],

@@ -9,6 +9,7 @@ contact sends a vertical impact; the sensor is mounted in a random orientation.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -76,18 +77,22 @@ def make_walk(
         amp = impact_ms2 * (1.0 if (placement == "waist" or k % 2 == 0) else 0.7)
         m = (t > ic - 0.3) & (t < ic + 0.4)
         tau = t[m] - ic
-        acc_w[m, 2] += amp * (np.exp(-(((tau - 0.05) / 0.04) ** 2)) - 0.35 * np.exp(-(((tau - 0.2) / 0.08) ** 2)))
+        acc_w[m, 2] += amp * (
+            np.exp(-(((tau - 0.05) / 0.04) ** 2)) - 0.35 * np.exp(-(((tau - 0.2) / 0.08) ** 2))
+        )
         acc_w[m, 0] += 0.4 * amp * np.exp(-(((tau - 0.03) / 0.03) ** 2))
     theta = np.zeros(n)
     if placement in ("thigh", "shank"):
         curve = _segment_curve(placement, direction)
         ipsi = ics[0::2]
-        for s0, s1 in zip(ipsi[:-1], ipsi[1:], strict=True):
+        for s0, s1 in pairwise(ipsi):
             m = (t >= s0) & (t < s1)
             theta[m] = curve((t[m] - s0) / (s1 - s0))
         ramp = np.clip(np.minimum(t - ipsi[0], ipsi[-1] - t) / 0.5, 0, 1)
         theta = np.radians(theta * ramp)
-    rot_mount = Rotation.random(random_state=int(rng.integers(2**31))) if random_orientation else Rotation.identity()
+    rot_mount = (
+        Rotation.random(random_state=int(rng.integers(2**31))) if random_orientation else Rotation.identity()
+    )
     seg = Rotation.from_rotvec(np.outer(-theta, [0.0, 1.0, 0.0]))
     r_ws = seg * rot_mount  # sensor -> world
     acc_s = r_ws.inv().apply(acc_w) + rng.normal(0, noise, (n, 3))
@@ -97,4 +102,6 @@ def make_walk(
         omega_w[:, 1] = -np.gradient(theta, 1 / fs)
         gyr_s = r_ws.inv().apply(omega_w) + rng.normal(0, 0.01, (n, 3))
     rec = ImuRecording(acc=acc_s, gyr=gyr_s, sampling_rate_hz=fs, source=f"synthetic:{placement}:{direction}")
-    return SyntheticWalk(rec, ics, 60.0 / float(np.mean(np.diff(ics))), direction, float(ics[0]), float(ics[-1]))
+    return SyntheticWalk(
+        rec, ics, 60.0 / float(np.mean(np.diff(ics))), direction, float(ics[0]), float(ics[-1])
+    )

@@ -34,7 +34,9 @@ class IcdNormPeak:
         sharp = np.gradient(bandpass(norm, fs, 0.5, 5.0))
         # Prominence relative to a local amplitude so quiet and vigorous walking both work.
         env = np.sqrt(np.convolve(smooth**2, np.ones(int(2 * fs)) / int(2 * fs), mode="same"))
-        peaks, _ = signal.find_peaks(smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2)
+        peaks, _ = signal.find_peaks(
+            smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2
+        )
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         prom = signal.peak_prominences(smooth, peaks)[0]

@@ -43,9 +43,11 @@ def acc_norm_dynamic(acc: FloatArray, fs: float) -> FloatArray:
     return np.asarray(n - signal.sosfiltfilt(sos, n), dtype=np.float64)
 
 
-def still_windows(acc: FloatArray, fs: float, *, window_s: float = 1.0, max_std: float = 0.12) -> NDArray[np.int64]:
+def still_windows(
+    acc: FloatArray, fs: float, *, window_s: float = 1.0, max_std: float = 0.12
+) -> NDArray[np.int64]:
     """Start indices of non-overlapping windows where the sensor is still (quiet standing)."""
-    w = max(int(round(window_s * fs)), 2)
+    w = max(round(window_s * fs), 2)
     n_win = acc.shape[0] // w
     if n_win == 0:
         return np.zeros(0, dtype=np.int64)
