@@ -196,7 +196,7 @@ def analyse(definition: TrialDefinition, data: TrialData, *, population: Populat
             y = np.array([by_part[p][v] for p in pids])
             b0 = np.array([by_part[p][base] for p in pids])
             g = np.array([[1.0 if part_arm[p] == t else 0.0 for t in arms[1:]] for p in pids]).reshape(
-                len(pids), -1
+                len(pids), len(arms) - 1
             )
             cov_cols = [
                 [1.0 if part_strata[p][name] == level else 0.0 for p in pids]

@@ -131,10 +131,14 @@ def ancova(
     from statsmodels.regression.linear_model import OLS
 
     yv = np.asarray(y, dtype=float)
-    g = np.asarray(groups, dtype=float).reshape(yv.size, -1)
+    g = np.asarray(groups, dtype=float)
+    if g.ndim == 1:
+        g = g.reshape(-1, 1)
     cols = [np.ones_like(yv), np.asarray(baseline, dtype=float), g]
     if covariates is not None:
-        cov = np.asarray(covariates, dtype=float).reshape(yv.size, -1)
+        cov = np.asarray(covariates, dtype=float)
+        if cov.ndim == 1:
+            cov = cov.reshape(-1, 1)
         if cov.size:
             cols.append(cov)
     x = np.column_stack(cols)
