@@ -224,14 +224,13 @@ def reveal_next(
                     sequence=slot.sequence,
                 )
             )
-            assert slot.revealed_at is not None and slot.revealed_by is not None
             return new, Allocation(
                 participant=participant,
                 stratum=key,
                 sequence=slot.sequence,
                 arm=slot.arm,
-                revealed_at=slot.revealed_at,
-                revealed_by=slot.revealed_by,
+                revealed_at=slot.revealed_at or at,
+                revealed_by=slot.revealed_by or by,
                 already_allocated=True,
             )
     nxt = next((s for s in new.slots if s.stratum == key and s.participant is None), None)
