@@ -109,8 +109,10 @@ def _render_assessment(data: dict[str, Any]) -> None:
         console.print(f"[bold]{assessment['refer_out']}[/]")
         return
     table = Table(title="Findings (flags for the clinician, not a diagnosis)")
-    for col in ("Joint", "Status", "Detail", "Cert."):
-        table.add_column(col)
+    for col in ("Joint", "Test", "Side", "Status"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("Measured vs cut-off", ratio=1)
+    table.add_column("Cert.", no_wrap=True)
     for f in assessment["findings"]:
         style = "green" if f["status"] == "ok" else "yellow"
         table.add_row(
