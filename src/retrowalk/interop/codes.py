@@ -58,6 +58,8 @@ UCUM_UNITS: Final[dict[str, str]] = {
     "mm": "millimetre",
     "m": "metre",
     "s": "second",
+    "min": "minute",
+    "km/h": "kilometre per hour",
     "N": "newton",
     "N.m/kg": "newton metre per kilogram body mass",
     "kg": "kilogram",
@@ -117,10 +119,12 @@ SESSION_CODE: Final = ("rehab-session", "Rehabilitation exercise session")
 DOSE_FIELDS: Final[dict[str, tuple[str, str | None]]] = {
     "sets": ("sets", None),
     "reps": ("reps", None),
-    "duration_s": ("duration", "s"),
+    "duration_min": ("duration", "min"),
     "distance_m": ("distance", "m"),
     "load_kg": ("load", "kg"),
-    "speed_m_s": ("speed", "m/s"),
+    "speed_kmh": ("speed", "km/h"),
+    "incline_pct": ("incline", "%"),
+    "handrails": ("handrails", None),
     "frequency_per_week": ("frequency-per-week", None),
     "notes": ("notes", None),
 }

@@ -242,7 +242,7 @@ class _Builder:
             {"system": C.LOINC, "code": code, "display": display},
             obs.effective,
         )
-        res["valueInteger"] = obs.value
+        res["valueQuantity"] = _quantity(obs.value, C.SCORE_UNIT)
         if obs.context is not None:
             res["extension"] = [{"url": C.EXT_PAIN_CONTEXT, "valueCode": obs.context}]
         if obs.session_id is not None:

@@ -90,7 +90,7 @@ class PainObservation(_Model):
 
     id: RecordId
     effective: UtcDatetime
-    value: int = Field(ge=0, le=10)
+    value: float = Field(ge=0, le=10, allow_inf_nan=False)
     context: PainContext | None = None
     session_id: RecordId | None = None
 
@@ -153,10 +153,12 @@ class GaitMetric(_Model):
 class Dose(_Model):
     sets: int | None = Field(default=None, ge=1, le=50)
     reps: int | None = Field(default=None, ge=1, le=1000)
-    duration_s: float | None = Field(default=None, gt=0, le=86400, allow_inf_nan=False)
+    duration_min: float | None = Field(default=None, gt=0, le=1440, allow_inf_nan=False)
     distance_m: float | None = Field(default=None, gt=0, le=100000, allow_inf_nan=False)
     load_kg: float | None = Field(default=None, ge=0, le=500, allow_inf_nan=False)
-    speed_m_s: float | None = Field(default=None, gt=0, le=10, allow_inf_nan=False)
+    speed_kmh: float | None = Field(default=None, gt=0, le=30, allow_inf_nan=False)
+    incline_pct: float | None = Field(default=None, ge=-30, le=40, allow_inf_nan=False)
+    handrails: Literal["none", "one", "both"] | None = None
     frequency_per_week: int | None = Field(default=None, ge=1, le=21)
     notes: Text | None = None
 
@@ -169,14 +171,18 @@ class Dose(_Model):
             parts.append(f"{self.sets} sets")
         elif self.reps:
             parts.append(f"{self.reps} reps")
-        if self.duration_s is not None:
-            parts.append(f"{self.duration_s:g} s")
+        if self.duration_min is not None:
+            parts.append(f"{self.duration_min:g} min")
         if self.distance_m is not None:
             parts.append(f"{self.distance_m:g} m")
         if self.load_kg is not None:
             parts.append(f"{self.load_kg:g} kg")
-        if self.speed_m_s is not None:
-            parts.append(f"{self.speed_m_s:g} m/s")
+        if self.speed_kmh is not None:
+            parts.append(f"{self.speed_kmh:g} km/h")
+        if self.incline_pct is not None:
+            parts.append(f"{self.incline_pct:g}% incline")
+        if self.handrails is not None:
+            parts.append(f"handrails: {self.handrails}")
         if self.frequency_per_week is not None:
             parts.append(f"{self.frequency_per_week}/week")
         if self.notes:
