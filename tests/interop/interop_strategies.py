@@ -199,13 +199,13 @@ def sample_record() -> ClientRecord:
             Measurement(
                 id="m2",
                 effective=T0,
-                test_id="hip_abduction_strength",
+                test_id="hip_abduction_hhd",
                 side="right",
                 value=1.12,
                 unit="N.m/kg",
             ),
             Measurement(
-                id="m3", effective=T0, test_id="unipedal_stance_eo", side="left", value=21.5, unit="s"
+                id="m3", effective=T0, test_id="single_leg_stance", side="left", value=21.5, unit="s"
             ),
             Measurement(id="m4", effective=T0, test_id="chair_stand_30s", value=11, unit="{count}"),
         ],

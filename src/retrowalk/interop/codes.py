@@ -81,25 +81,33 @@ class ConceptInfo:
     high: float
 
 
-#: Assessment tests keyed by catalogue test id. Unknown test ids are still exported (retrowalk
-#: code = the test id) as long as their unit is a known UCUM unit.
+#: Assessment tests keyed by the core catalogue's test ids (core/data/assessment.yaml). Unknown
+#: test ids are still exported (retrowalk code = the test id) as long as their unit is UCUM-known.
 MEASUREMENT_CONCEPTS: Final[dict[str, ConceptInfo]] = {
-    "knee_flexion_rom": ConceptInfo("Knee flexion range of motion", "deg", -20, 180),
-    "knee_extension_rom": ConceptInfo("Knee extension range of motion (deficit > 0)", "deg", -30, 90),
     "knee_to_wall": ConceptInfo("Knee-to-wall (weight-bearing lunge) distance", "cm", 0, 30),
-    "weight_bearing_lunge_angle": ConceptInfo("Weight-bearing lunge dorsiflexion angle", "deg", 0, 90),
     "navicular_drop": ConceptInfo("Navicular drop", "mm", 0, 40),
     "lateral_step_down": ConceptInfo("Lateral step-down quality score (0-6)", "{score}", 0, 6),
-    "thomas_test_hip_angle": ConceptInfo("Modified Thomas test hip angle", "deg", -60, 60),
-    "thomas_test_knee_angle": ConceptInfo("Modified Thomas test knee angle", "deg", 0, 180),
+    "knee_extension_deficit": ConceptInfo("Knee extension deficit (0 = full extension)", "deg", -30, 90),
+    "knee_flexion_rom": ConceptInfo("Knee flexion range of motion", "deg", -20, 180),
     "hip_internal_rotation": ConceptInfo("Hip internal rotation ROM", "deg", 0, 90),
+    "thomas_hip_angle": ConceptInfo("Modified Thomas test hip angle", "deg", -60, 60),
+    "thomas_knee_angle": ConceptInfo("Modified Thomas test knee angle", "deg", 0, 180),
     "active_knee_extension": ConceptInfo("Active knee extension angle", "deg", 0, 120),
-    "hip_abduction_strength": ConceptInfo("Hip abduction torque (hand-held dynamometer)", "N.m/kg", 0, 10),
-    "hip_extension_strength": ConceptInfo("Hip extension torque (hand-held dynamometer)", "N.m/kg", 0, 10),
-    "unipedal_stance_eo": ConceptInfo("Unipedal stance time, eyes open", "s", 0, 45),
-    "unipedal_stance_ec": ConceptInfo("Unipedal stance time, eyes closed", "s", 0, 45),
+    "single_leg_stance": ConceptInfo("Unipedal (single-leg) stance time, eyes open", "s", 0, 45),
     "chair_stand_30s": ConceptInfo("30-second chair stand", "{count}", 0, 60),
-    "thoracic_rotation": ConceptInfo("Seated thoracic rotation", "deg", 0, 90),
+    "hip_abduction_hhd": ConceptInfo("Hip abduction torque (hand-held dynamometer)", "N.m/kg", 0, 10),
+    "hip_extension_hhd": ConceptInfo("Hip extension torque (hand-held dynamometer)", "N.m/kg", 0, 10),
+    "seated_thoracic_rotation": ConceptInfo("Seated thoracic rotation", "deg", 0, 90),
+}
+#: Units as the core's assessment catalogue spells them -> UCUM.
+CATALOGUE_UNIT_TO_UCUM: Final[dict[str, str]] = {
+    "deg": "deg",
+    "cm": "cm",
+    "mm": "mm",
+    "s": "s",
+    "points": "{score}",
+    "count": "{count}",
+    "Nm/kg": "N.m/kg",
 }
 
 #: Gait metrics keyed by metric id.
@@ -119,12 +127,15 @@ SESSION_CODE: Final = ("rehab-session", "Rehabilitation exercise session")
 DOSE_FIELDS: Final[dict[str, tuple[str, str | None]]] = {
     "sets": ("sets", None),
     "reps": ("reps", None),
+    "hold_s": ("hold", "s"),
     "duration_min": ("duration", "min"),
     "distance_m": ("distance", "m"),
     "load_kg": ("load", "kg"),
     "speed_kmh": ("speed", "km/h"),
     "incline_pct": ("incline", "%"),
     "handrails": ("handrails", None),
+    "safety_key": ("safety-key", None),
+    "per_side": ("per-side", None),
     "frequency_per_week": ("frequency-per-week", None),
     "notes": ("notes", None),
 }

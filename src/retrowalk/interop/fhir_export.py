@@ -79,6 +79,8 @@ def dose_extension(dose: Dose) -> list[Json]:
             continue
         if unit is not None:
             subs.append({"url": url, "valueQuantity": _quantity(value, unit)})
+        elif isinstance(value, bool):
+            subs.append({"url": url, "valueBoolean": value})
         elif isinstance(value, int):
             subs.append({"url": url, "valueInteger": value})
         else:

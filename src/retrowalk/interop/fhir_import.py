@@ -577,7 +577,9 @@ class _Importer:
                         self.issue(label, f"{path}.extension", f"dose {field} must be in {expected_unit!r}")
                     data[field] = q.get("value")
                 else:
-                    data[field] = sub.get("valueInteger", sub.get("valueString"))
+                    data[field] = next(
+                        (sub[k] for k in ("valueInteger", "valueBoolean", "valueString") if k in sub), None
+                    )
         repeat = (timing or {}).get("repeat") or {}
         if (
             "frequency_per_week" not in data

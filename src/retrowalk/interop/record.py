@@ -153,12 +153,15 @@ class GaitMetric(_Model):
 class Dose(_Model):
     sets: int | None = Field(default=None, ge=1, le=50)
     reps: int | None = Field(default=None, ge=1, le=1000)
+    hold_s: float | None = Field(default=None, gt=0, le=3600, allow_inf_nan=False)
     duration_min: float | None = Field(default=None, gt=0, le=1440, allow_inf_nan=False)
     distance_m: float | None = Field(default=None, gt=0, le=100000, allow_inf_nan=False)
     load_kg: float | None = Field(default=None, ge=0, le=500, allow_inf_nan=False)
     speed_kmh: float | None = Field(default=None, gt=0, le=30, allow_inf_nan=False)
     incline_pct: float | None = Field(default=None, ge=-30, le=40, allow_inf_nan=False)
     handrails: Literal["none", "one", "both"] | None = None
+    safety_key: bool | None = None
+    per_side: bool | None = None
     frequency_per_week: int | None = Field(default=None, ge=1, le=21)
     notes: Text | None = None
 
@@ -171,6 +174,10 @@ class Dose(_Model):
             parts.append(f"{self.sets} sets")
         elif self.reps:
             parts.append(f"{self.reps} reps")
+        if self.hold_s is not None:
+            parts.append(f"{self.hold_s:g} s hold")
+        if self.per_side:
+            parts.append("each side")
         if self.duration_min is not None:
             parts.append(f"{self.duration_min:g} min")
         if self.distance_m is not None:

@@ -58,7 +58,14 @@ SESSION_COLUMNS: Final = (
 PARTICIPANT_COLUMNS: Final = ("pid", "birth_year", "sex")
 
 ExportFormat = Literal["csv", "parquet"]
-_UNITLESS: Final = {"sets": "{count}", "reps": "{count}", "handrails": "{code}", "frequency_per_week": "/wk"}
+_UNITLESS: Final = {
+    "sets": "{count}",
+    "reps": "{count}",
+    "handrails": "{code}",
+    "frequency_per_week": "/wk",
+    "safety_key": "{boolean}",
+    "per_side": "{boolean}",
+}
 
 
 def load_pseudonym_key(key_file: Path | None = None) -> bytes:
@@ -200,6 +207,8 @@ def _session_rows(record: ClientRecord, ps: Pseudonymiser) -> Iterable[dict[str,
                     continue  # free text may identify people; never exported
                 if field == "handrails":
                     value = {"none": 0, "one": 1, "both": 2}[value]
+                elif isinstance(value, bool):
+                    value = int(value)
                 yield {**row, "variable": field, "value": float(value), "unit": unit or _UNITLESS[field]}
 
 
@@ -273,7 +282,7 @@ def data_dictionary() -> dict[str, Any]:
                 None,
                 "dose variable: "
                 + ", ".join(f for f in C.DOSE_FIELDS if f != "notes")
-                + " (handrails coded 0=none, 1=one, 2=both)",
+                + " (handrails coded 0=none, 1=one, 2=both; safety_key and per_side 0/1)",
             ),
             "value": ("number", None, "the dose value, in `unit`"),
             "unit": ("string", None, "UCUM code"),
