@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from interop_strategies import T0, sample_record
-from retrowalk.api.app import create_app
-from retrowalk.storage import crud
-from retrowalk.storage import models as M
-from retrowalk.storage.db import Database
 from sqlalchemy import func, select
 
+from retrowalk.api.app import create_app
 from retrowalk.interop.fhir_export import export_bundle
 from retrowalk.interop.fhir_import import FhirImportError, import_bundle
 from retrowalk.interop.storage_adapter import import_record, record_from_db
 from retrowalk.settings import Settings
+from retrowalk.storage import crud
+from retrowalk.storage import models as M
+from retrowalk.storage.db import Database
 
 
 @pytest.fixture

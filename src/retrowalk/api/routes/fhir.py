@@ -10,13 +10,13 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from retrowalk.api.deps import CurrentUser, DbSession, TrainerOrSelf
-from retrowalk.storage import crud
-from retrowalk.storage.models import Client, User
 from sqlalchemy.orm import Session
 
+from retrowalk.api.deps import CurrentUser, DbSession, TrainerOrSelf
 from retrowalk.interop.fhir_export import export_bundle
 from retrowalk.interop.storage_adapter import record_from_db
+from retrowalk.storage import crud
+from retrowalk.storage.models import Client, User
 
 router = APIRouter(prefix="/clients/{client_id}/fhir", tags=["interop"])
 
