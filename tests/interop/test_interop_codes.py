@@ -98,3 +98,12 @@ def test_questionnaire_is_coded_as_koos() -> None:
     bundle = export_bundle(sample_record())
     q = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Questionnaire")
     assert q["code"][0]["system"] == C.LOINC and q["code"][0]["code"] == "72091-2"
+
+
+def test_fhir_koos_items_agree_with_the_core_instrument() -> None:
+    from retrowalk.core.scores.koos import KOOS_ITEMS
+    from retrowalk.interop.koos import KOOS_FHIR_ITEMS
+
+    core = {i.id: (i.subscale, tuple(i.labels)) for i in KOOS_ITEMS}
+    ours = {i.id: (i.subscale, i.labels) for i in KOOS_FHIR_ITEMS}
+    assert ours == core
