@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import os
 import uuid
@@ -18,9 +17,6 @@ from fastapi.testclient import TestClient
 from retrowalk.settings import Settings
 from retrowalk.storage import Database, crud
 
-CORE = importlib.util.find_spec("retrowalk.core") is not None and (
-    importlib.util.find_spec("retrowalk.core.assessment") is not None
-)
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
@@ -95,10 +91,7 @@ def build_world(app: FastAPI) -> World:
         ua = crud.create_user(db, unique("client_a"), PASSWORD, "client", client_id=ca.id)
         ub = crud.create_user(db, unique("client_b"), PASSWORD, "client", client_id=cb.id)
         for key, client, trainer in (("a", ca, ta), ("b", cb, tb)):
-            if CORE:
-                inputs, findings = clinical.evaluate_assessment(assessment_inputs())
-            else:
-                inputs, findings = {"note": "stored without the core"}, {"stop": False}
+            inputs, findings = clinical.evaluate_assessment(assessment_inputs())
             a = crud.add_assessment(
                 db,
                 client.id,
@@ -108,15 +101,22 @@ def build_world(app: FastAPI) -> World:
                 stop=bool(findings.get("stop", False)),
                 by=trainer,
             )
+            content = clinical.prescribe(findings, pain_nprs=3.0, goals=[])
+            prog = crud.add_programme(
+                db, client.id, content=content, assessment_id=a.id, pain_nprs=3.0, goals=[], by=trainer
+            )
             log = crud.add_session_log(
                 db,
                 client.id,
-                programme_id=None,
+                programme_id=prog.id,
                 by=trainer,
                 session_date=date(2025, 3, 1),
                 exercise_id=clinical.DEMO_EXERCISE,
                 minutes=5.0,
+                speed_kmh=2.0,
+                handrails="both",
                 pain_during=2.0,
+                pain_after=1.0,
             )
             rec = crud.add_recording(
                 db,
@@ -144,3 +144,15 @@ def build_world(app: FastAPI) -> World:
             world.ids[f"user_{role}"] = user.id
     world.headers = {role: world.fresh_headers(role) for role in ROLES}
     return world
+
+
+#: A real 12 s lower-back IMU walking trial (Mobilise-D, see tests/data/mobilised/LICENSE).
+WALK_TRIAL = (
+    Path(__file__).resolve().parents[1] / "data" / "mobilised" / "HA_001_TimeMeasure1_Test5_Trial1.csv.gz"
+)
+
+
+def walking_csv() -> bytes:
+    import gzip
+
+    return gzip.decompress(WALK_TRIAL.read_bytes())

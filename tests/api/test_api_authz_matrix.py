@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from tests.api.api_support import CORE, PASSWORD, ROLES, World, unique
+from tests.api.api_support import PASSWORD, ROLES, World, unique, walking_csv
 
 OK = "ok"
 #: Rule families: expected status per caller, OK = the request passes authorisation.
@@ -77,21 +77,20 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", f"{C}/recordings"): A_OR_TRAINER,
     ("GET", f"{C}/recordings/{{recording_id}}"): A_OR_TRAINER,
     ("GET", f"{C}/outcomes"): A_OR_TRAINER,
+    ("GET", f"{C}/fhir"): A_OR_TRAINER,
 }
 
 #: What "passes authorisation" returns for each route when the request is otherwise valid.
-_core = {201} if CORE else {503}
 OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/v1/auth/logout"): {204},
     ("POST", "/api/v1/users"): {201},
     ("POST", "/api/v1/clients"): {201},
     ("POST", f"{C}/account"): {409},  # client A already has a login: authorised, then refused on content
-    ("POST", f"{C}/assessments"): _core,
-    ("POST", f"{C}/koos"): _core,
-    ("POST", f"{C}/programmes"): _core,
+    ("POST", f"{C}/assessments"): {201},
+    ("POST", f"{C}/koos"): {201},
+    ("POST", f"{C}/programmes"): {201},
     ("POST", f"{C}/session-logs"): {201},
     ("POST", f"{C}/recordings"): {201},
-    ("GET", f"{C}/programmes/current"): {200, 404} if not CORE else {200},
 }
 
 
@@ -139,25 +138,25 @@ def _request_kwargs(world: World, method: str, path: str) -> dict[str, Any]:
 
         return {"json": {"inputs": assessment_inputs()}}
     if path.endswith("/koos") and method == "POST":
-        return {"json": {"answers": {}}}
+        return {"json": {"answers": {f"P{i}": 1 for i in range(1, 10)}}}
     if path.endswith("/programmes") and method == "POST":
         return {"json": {"pain_nprs": 3}}
     if path.endswith("/session-logs") and method == "POST":
         return {
             "json": {
                 "session_date": "2025-03-02",
-                "exercise_id": "retro_treadmill",
+                "exercise_id": "retro_walk_1",
                 "minutes": 6,
+                "speed_kmh": 2.0,
+                "handrails": "both",
                 "pain_during": 2,
+                "pain_after": 1,
             }
         }
     if path.endswith("{log_id}") and method == "PATCH":
         return {"json": {"pain_next_morning": 1}}
     if path.endswith("/recordings") and method == "POST":
-        return {
-            "files": {"file": ("walk.csv", b"time_s,acc_x,acc_y,acc_z\n0,0,0,1\n0.01,0,0,1\n", "text/csv")},
-            "data": {"kind": "imu"},
-        }
+        return {"files": {"file": ("walk.csv", walking_csv(), "text/csv")}, "data": {"kind": "imu"}}
     return {}
 
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from tests.api.api_support import PASSWORD, World, make_settings
 
 from retrowalk.api.app import create_app
 from retrowalk.api.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from retrowalk.settings import Settings
-from tests.api.api_support import PASSWORD, World, make_settings
 
 LOGIN = "/api/v1/auth/login"
 
@@ -50,7 +50,7 @@ def test_cookie_writes_need_the_csrf_token(world: World) -> None:
     assert http.get(url).status_code == 200  # reads need no token
     assert http.post(url, json={"name": "X"}).status_code == 403
     assert http.post(url, json={"name": "X"}, headers={CSRF_HEADER: "0" * 64}).status_code == 403
-    other, other_csrf = _cookie_login(world, "trainer_b")
+    _other, other_csrf = _cookie_login(world, "trainer_b")
     assert http.post(url, json={"name": "X"}, headers={CSRF_HEADER: other_csrf}).status_code == 403
     assert http.post(url, json={"name": "X"}, headers={CSRF_HEADER: csrf}).status_code == 201
 
@@ -95,8 +95,11 @@ def test_logout_revokes_the_token(world: World) -> None:
 
 def test_password_change_logs_out_everywhere(world: World) -> None:
     victim = world.fresh_headers("trainer_b")
-    r = world.http.patch(f"/api/v1/users/{world.ids['user_trainer_b']}", json={"password": "a new long password"},
-                         headers=world.headers["admin"])
+    r = world.http.patch(
+        f"/api/v1/users/{world.ids['user_trainer_b']}",
+        json={"password": "a new long password"},
+        headers=world.headers["admin"],
+    )
     assert r.status_code == 200
     assert world.http.get("/api/v1/auth/me", headers=victim).status_code == 401
 
@@ -119,21 +122,41 @@ def test_secret_key_file_is_private_and_stable(tmp_path: Path) -> None:
 
 def test_422_names_the_field(world: World) -> None:
     url = f"/api/v1/clients/{world.ids['client_a']}/session-logs"
-    r = world.http.post(url, json={"session_date": "2025-01-01", "exercise_id": "x", "pain_after": 12},
-                        headers=world.headers["client_a"])
+    r = world.http.post(
+        url,
+        json={
+            "session_date": "2025-01-01",
+            "exercise_id": "retro_walk_1",
+            "pain_during": 2,
+            "pain_after": 12,
+        },
+        headers=world.headers["client_a"],
+    )
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "pain_after"]
-    r = world.http.post(url, json={"session_date": "2025-01-01", "exercise_id": "x", "bogus": 1},
-                        headers=world.headers["client_a"])
+    r = world.http.post(
+        url,
+        json={
+            "session_date": "2025-01-01",
+            "exercise_id": "retro_walk_1",
+            "pain_during": 2,
+            "pain_after": 1,
+            "bogus": 1,
+        },
+        headers=world.headers["client_a"],
+    )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "bogus"]
 
 
 def test_input_error_maps_to_422_with_field(world: World) -> None:
     """A foreign session log id on an upload is an InputError naming session_log_id."""
     url = f"/api/v1/clients/{world.ids['client_a']}/recordings"
-    r = world.http.post(url, headers=world.headers["trainer_a"],
-                        files={"file": ("w.csv", b"time_s,acc_x\n0,1\n", "text/csv")},
-                        data={"kind": "imu", "session_log_id": str(world.ids["log_b"])})
+    r = world.http.post(
+        url,
+        headers=world.headers["trainer_a"],
+        files={"file": ("w.csv", b"time_s,acc_x\n0,1\n", "text/csv")},
+        data={"kind": "imu", "session_log_id": str(world.ids["log_b"])},
+    )
     assert r.status_code == 422
     detail = r.json()["detail"][0]
     assert detail["loc"] == ["body", "session_log_id"] and detail["hint"]
@@ -142,7 +165,9 @@ def test_input_error_maps_to_422_with_field(world: World) -> None:
 def test_admin_sees_users_but_no_clinical_data(world: World) -> None:
     admin = world.headers["admin"]
     assert world.http.get("/api/v1/users", headers=admin).status_code == 200
-    assert world.http.get(f"/api/v1/clients/{world.ids['client_a']}/outcomes", headers=admin).status_code == 403
+    assert (
+        world.http.get(f"/api/v1/clients/{world.ids['client_a']}/outcomes", headers=admin).status_code == 403
+    )
 
 
 def test_deactivated_user_cannot_log_in(world: World, app: FastAPI) -> None:

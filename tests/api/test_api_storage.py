@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
+from tests.api.api_support import PASSWORD
 
 from retrowalk.storage import Database, crud
 from retrowalk.storage.db import backup, current_revision
 from retrowalk.storage.models import AuthSession, Base, Programme, SessionLog
-from tests.api.api_support import PASSWORD
 
 
 def _trainer_and_client(db: Database) -> tuple[int, int]:
@@ -30,7 +30,7 @@ def test_migrations_create_the_model_schema_and_are_idempotent(database: Databas
     assert set(Base.metadata.tables) <= tables
     rev = current_revision(database.engine)
     database.upgrade()
-    assert current_revision(database.engine) == rev == "0001"
+    assert current_revision(database.engine) == rev == "0002"
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
@@ -43,16 +43,29 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
 
 def test_foreign_keys_are_enforced(database: Database) -> None:
     with pytest.raises(IntegrityError), database.transaction() as s:
-        crud.add_session_log(s, 999_999, programme_id=None, by=None, session_date=date(2025, 1, 1),
-                             exercise_id="retro_treadmill")
+        crud.add_session_log(
+            s,
+            999_999,
+            programme_id=None,
+            by=None,
+            session_date=date(2025, 1, 1),
+            exercise_id="retro_treadmill",
+        )
 
 
 def test_programmes_are_versioned_never_overwritten(database: Database) -> None:
     trainer_id, client_id = _trainer_and_client(database)
     for n in range(3):
         with database.transaction() as s:
-            crud.add_programme(s, client_id, content={"n": n}, assessment_id=None, pain_nprs=3.0, goals=["g"],
-                               by=crud.get_user(s, trainer_id))
+            crud.add_programme(
+                s,
+                client_id,
+                content={"n": n},
+                assessment_id=None,
+                pain_nprs=3.0,
+                goals=["g"],
+                by=crud.get_user(s, trainer_id),
+            )
     with database.transaction() as s:
         history = crud.list_programmes(s, client_id)
         assert [(p.version, p.content) for p in history] == [(1, {"n": 0}), (2, {"n": 1}), (3, {"n": 2})]
@@ -65,8 +78,9 @@ def test_programmes_are_versioned_never_overwritten(database: Database) -> None:
 def test_a_failed_transaction_leaves_nothing(database: Database) -> None:
     _, client_id = _trainer_and_client(database)
     with pytest.raises(RuntimeError), database.transaction() as s:
-        crud.add_session_log(s, client_id, programme_id=None, by=None, session_date=date(2025, 1, 1),
-                             exercise_id="a")
+        crud.add_session_log(
+            s, client_id, programme_id=None, by=None, session_date=date(2025, 1, 1), exercise_id="a"
+        )
         crud.audit(s, None, "create", "session_log", client_id=client_id)
         raise RuntimeError("boom after two writes")
     with database.transaction() as s:
@@ -117,17 +131,22 @@ def test_timestamps_come_back_as_aware_utc(database: Database) -> None:
         assert abs(client.created_at - datetime.now(UTC)) < timedelta(minutes=5)
 
 
-session_fields = st.fixed_dictionaries({
-    "session_date": st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
-    "exercise_id": st.text(st.characters(min_codepoint=33, max_codepoint=0x2FFF, exclude_categories=("Cs",)),
-                           min_size=1, max_size=100),
-    "minutes": st.none() | st.floats(0, 600, allow_nan=False),
-    "handrails": st.none() | st.sampled_from(["none", "one", "both"]),
-    "sets": st.none() | st.integers(0, 100),
-    "pain_during": st.none() | st.floats(0, 10, allow_nan=False),
-    "completed": st.booleans(),
-    "notes": st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=200),
-})
+session_fields = st.fixed_dictionaries(
+    {
+        "session_date": st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
+        "exercise_id": st.text(
+            st.characters(min_codepoint=33, max_codepoint=0x2FFF, exclude_categories=("Cs",)),
+            min_size=1,
+            max_size=100,
+        ),
+        "minutes": st.none() | st.floats(0, 600, allow_nan=False),
+        "handrails": st.none() | st.sampled_from(["none", "one", "both"]),
+        "sets": st.none() | st.integers(0, 100),
+        "pain_during": st.none() | st.floats(0, 10, allow_nan=False),
+        "completed": st.booleans(),
+        "notes": st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=200),
+    }
+)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -151,8 +170,9 @@ def test_sqlite_online_backup_is_consistent(tmp_path: Path) -> None:
     _, client_id = _trainer_and_client(db)
     with db.transaction() as s:
         for i in range(20):
-            crud.add_session_log(s, client_id, programme_id=None, by=None, session_date=date(2025, 1, 1),
-                                 exercise_id=f"e{i}")
+            crud.add_session_log(
+                s, client_id, programme_id=None, by=None, session_date=date(2025, 1, 1), exercise_id=f"e{i}"
+            )
     # A reader holding the database open does not block the backup (online).
     with db.engine.connect() as held:
         held.execute(text("SELECT count(*) FROM session_logs")).scalar()

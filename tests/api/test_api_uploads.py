@@ -7,17 +7,21 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.api.api_support import World, build_world, make_settings, walking_csv
 
 from retrowalk.api.app import create_app
-from tests.api.api_support import World, build_world, make_settings
 
-CSV = b"time_s,acc_x,acc_y,acc_z\n" + b"".join(f"{i / 100:.2f},0.01,0.02,0.98\n".encode() for i in range(200))
+CSV = walking_csv()
 
 
 def _upload(world: World, name: str, content: bytes, kind: str = "imu", role: str = "client_a") -> object:
     url = f"/api/v1/clients/{world.ids['client_a']}/recordings"
-    return world.http.post(url, headers=world.headers[role], files={"file": (name, content, "application/octet-stream")},
-                           data={"kind": kind})
+    return world.http.post(
+        url,
+        headers=world.headers[role],
+        files={"file": (name, content, "application/octet-stream")},
+        data={"kind": kind},
+    )
 
 
 def _stored_files(world: World) -> list[Path]:
@@ -30,24 +34,30 @@ def test_upload_is_stored_with_checksum(world: World) -> None:
     assert r.status_code == 201, r.text  # type: ignore[attr-defined]
     body = r.json()  # type: ignore[attr-defined]
     assert body["sha256"] == hashlib.sha256(CSV).hexdigest() and body["size_bytes"] == len(CSV)
-    assert body["status"] in {"stored", "analysed", "failed"}
+    assert body["status"] == "analysed" and body["error"] is None
+    assert body["metrics"]["steps"] > 5 and 60 < body["metrics"]["cadence_spm"] < 140
     files = _stored_files(world)
     assert len(files) == 1 and files[0].read_bytes() == CSV
-    listed = world.http.get(f"/api/v1/clients/{world.ids['client_a']}/recordings", headers=world.headers["trainer_a"])
+    listed = world.http.get(
+        f"/api/v1/clients/{world.ids['client_a']}/recordings", headers=world.headers["trainer_a"]
+    )
     assert body["id"] in [x["id"] for x in listed.json()]
 
 
-@pytest.mark.parametrize(("name", "content", "kind", "status"), [
-    ("walk.exe", CSV, "imu", 415),
-    ("walk", CSV, "imu", 415),
-    ("points.json", b'{"a": 1}', "imu", 415),
-    ("walk.csv", b"\x00\x01\x02binary", "imu", 422),
-    ("walk.csv", b"just one column\nno delimiter\n", "imu", 422),
-    ("walk.csv", b"", "imu", 422),
-    ("pose.json", b"not json at all", "pose", 422),
-    ("pose.json", b'{"frames": [1, 2,', "pose", 422),  # passes the head check, fails full parse
-    ("pose.npy", b"PK\x03\x04 not npy", "pose", 422),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "kind", "status"),
+    [
+        ("walk.exe", CSV, "imu", 415),
+        ("walk", CSV, "imu", 415),
+        ("points.json", b'{"a": 1}', "imu", 415),
+        ("walk.csv", b"\x00\x01\x02binary", "imu", 422),
+        ("walk.csv", b"just one column\nno delimiter\n", "imu", 422),
+        ("walk.csv", b"", "imu", 422),
+        ("pose.json", b"not json at all", "pose", 422),
+        ("pose.json", b'{"frames": [1, 2,', "pose", 422),  # passes the head check, fails full parse
+        ("pose.npy", b"PK\x03\x04 not npy", "pose", 422),
+    ],
+)
 def test_format_checks(world: World, name: str, content: bytes, kind: str, status: int) -> None:
     r = _upload(world, name, content, kind)
     assert r.status_code == status, r.text  # type: ignore[attr-defined]
@@ -60,10 +70,12 @@ def test_unknown_kind_is_422(world: World) -> None:
 
 
 def test_upload_size_limit(tmp_path: Path) -> None:
-    app = create_app(make_settings(tmp_path / "d", f"sqlite:///{tmp_path / 'x.sqlite3'}", upload_limit_bytes=4096))
+    app = create_app(
+        make_settings(tmp_path / "d", f"sqlite:///{tmp_path / 'x.sqlite3'}", upload_limit_bytes=len(CSV))
+    )
     world = build_world(app)
-    assert _upload(world, "walk.csv", CSV[:4000]).status_code == 201  # type: ignore[attr-defined]
-    r = _upload(world, "walk.csv", CSV[:4097] if len(CSV) > 4097 else CSV * 2)
+    assert _upload(world, "walk.csv", CSV).status_code == 201  # type: ignore[attr-defined]
+    r = _upload(world, "walk.csv", CSV + b"0")
     assert r.status_code == 413  # type: ignore[attr-defined]
     # Far over the limit: refused from Content-Length before the body is read.
     r = _upload(world, "walk.csv", CSV * 100)
@@ -73,13 +85,18 @@ def test_upload_size_limit(tmp_path: Path) -> None:
 
 
 def test_oversized_json_body_is_413(world: World) -> None:
-    r = world.http.post("/api/v1/clients", headers={**world.headers["trainer_a"], "content-type": "application/json"},
-                        content=b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}')
+    r = world.http.post(
+        "/api/v1/clients",
+        headers={**world.headers["trainer_a"], "content-type": "application/json"},
+        content=b'{"name": "' + b"x" * (2 * 1024 * 1024) + b'"}',
+    )
     assert r.status_code == 413
 
 
 def test_streamed_body_without_length_is_limited(tmp_path: Path) -> None:
-    app = create_app(make_settings(tmp_path / "d", f"sqlite:///{tmp_path / 'x.sqlite3'}", upload_limit_bytes=1024))
+    app = create_app(
+        make_settings(tmp_path / "d", f"sqlite:///{tmp_path / 'x.sqlite3'}", upload_limit_bytes=1024)
+    )
     world = build_world(app)
 
     def chunks() -> object:
@@ -88,9 +105,11 @@ def test_streamed_body_without_length_is_limited(tmp_path: Path) -> None:
             yield b"1,2\n" * 256
 
     http = TestClient(app)
-    r = http.post(f"/api/v1/clients/{world.ids['client_a']}/recordings",
-                  headers={**world.headers["client_a"], "content-type": "multipart/form-data; boundary=zz"},
-                  content=chunks())  # type: ignore[arg-type]
+    r = http.post(
+        f"/api/v1/clients/{world.ids['client_a']}/recordings",
+        headers={**world.headers["client_a"], "content-type": "multipart/form-data; boundary=zz"},
+        content=chunks(),
+    )  # type: ignore[arg-type]
     assert r.status_code == 413, r.text
     app.state.db.dispose()
 
@@ -99,6 +118,10 @@ def test_failed_upload_writes_no_row_and_no_audit(world: World) -> None:
     before = world.http.get("/api/v1/audit?limit=5000", headers=world.headers["admin"]).json()
     assert _upload(world, "pose.json", b'{"truncated": [', "pose").status_code == 422  # type: ignore[attr-defined]
     after = world.http.get("/api/v1/audit?limit=5000", headers=world.headers["admin"]).json()
-    assert [r for r in after if r["resource"] == "recording"] == [r for r in before if r["resource"] == "recording"]
-    listed = world.http.get(f"/api/v1/clients/{world.ids['client_a']}/recordings", headers=world.headers["client_a"])
+    assert [r for r in after if r["resource"] == "recording"] == [
+        r for r in before if r["resource"] == "recording"
+    ]
+    listed = world.http.get(
+        f"/api/v1/clients/{world.ids['client_a']}/recordings", headers=world.headers["client_a"]
+    )
     assert [x["original_name"] for x in listed.json()] == ["x.csv"]  # only the fixture's row

@@ -346,6 +346,8 @@ SESSION_FIELDS = (
     "handrails",
     "sets",
     "reps",
+    "hold_s",
+    "pain_before",
     "pain_during",
     "pain_after",
     "pain_next_morning",
