@@ -11,9 +11,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.api.api_support import World, build_world, make_settings
 
 from retrowalk.api.app import create_app
-from tests.api.api_support import World, build_world, make_settings
 
 MAX_EXAMPLES = 12
 
