@@ -45,6 +45,7 @@ A_OR_TRAINER = {
 
 C = "/api/v1/clients/{client_id}"
 RULES: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/api/v1/health"): PUBLIC,
     ("POST", "/api/v1/auth/login"): PUBLIC,
     ("POST", "/api/v1/auth/logout"): ANY_USER,
     ("GET", "/api/v1/auth/me"): ANY_USER,
