@@ -171,7 +171,9 @@ def main() -> None:
     p.add_argument("--url", help="a running server; default: start one on a throw-away SQLite database")
     p.add_argument("--username", default="bench")
     p.add_argument("--password", default=PASSWORD)
-    p.add_argument("--client-id", type=int, default=None, help="with --url: the client to drive")
+    p.add_argument(
+        "--client-id", type=int, action="append", help="with --url: client(s) to drive (repeatable)"
+    )
     p.add_argument("--clients", type=int, default=20, help="clients to spread the load over (own server)")
     p.add_argument("--rate", type=float, default=200.0, help="offered load, requests per second")
     p.add_argument("--requests", type=int, default=2000, help="requests per scenario (bounded)")
@@ -180,7 +182,7 @@ def main() -> None:
     if args.url:
         if args.client_id is None:
             p.error("--client-id is required with --url")
-        asyncio.run(main_async(args, args.url.rstrip("/"), [args.client_id]))
+        asyncio.run(main_async(args, args.url.rstrip("/"), args.client_id))
         return
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 import retrowalk
 from retrowalk.api.clinical import ClinicalEngineMissing
@@ -129,6 +129,17 @@ def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
+def _database_busy(_request: Request, exc: Exception) -> JSONResponse:
+    """The database stayed locked past its busy timeout (overload): ask the client to retry."""
+    assert isinstance(exc, OperationalError)
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    if "locked" not in text and "busy" not in text:
+        raise exc
+    return JSONResponse(
+        {"detail": "the database is busy; retry shortly"}, status_code=503, headers={"Retry-After": "1"}
+    )
+
+
 def _engine_missing(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
 
@@ -166,6 +177,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(ClinicalEngineMissing, _engine_missing)
+    app.add_exception_handler(OperationalError, _database_busy)
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
 
     app.include_router(api_router, prefix=API_PREFIX)
