@@ -1,0 +1,1 @@
+"""Gait analysis engines (pure core): phone IMU and video keypoints."""
