@@ -129,25 +129,34 @@ def _foot_points(xy: FloatArray, side: str) -> FloatArray:
     return pts
 
 
-def _ground_tilt(xy: FloatArray, leg_px: float, warnings: list[str]) -> float:
-    """Camera roll (rad): slope of a line through the lowest foot point of each frame (y down)."""
+def _ground_tilt(xy: FloatArray, leg_px: float, notes: list[str]) -> float:
+    """Camera roll (rad): slope of a line through the lowest foot point of each frame (y down).
+
+    Refined twice in the de-rotated frame, so "lowest" means lowest relative to the ground and the
+    estimate follows any rotation of the image exactly.
+    """
     pts = np.concatenate([_foot_points(xy, s) for s in SIDES], axis=1)
-    y = pts[..., 1].copy()
-    y[~np.isfinite(y)] = -np.inf
-    k = np.argmax(y, axis=1)  # lowest point in the image
-    low = pts[np.arange(pts.shape[0]), k]
-    low = low[np.all(np.isfinite(low), axis=1)]
-    if low.shape[0] < 10 or np.ptp(low[:, 0]) < 0.3 * leg_px:
-        return 0.0
-    keep = np.ones(low.shape[0], dtype=bool)
-    slope = 0.0
+    tilt = 0.0
     for _ in range(3):
-        slope, icpt = np.polyfit(low[keep, 0], low[keep, 1], 1)
-        resid = low[:, 1] - (slope * low[:, 0] + icpt)
-        keep = resid >= np.quantile(resid, 0.4)  # stance points lie lowest (largest y)
-    tilt = float(np.arctan(slope))
+        c, s = np.cos(-tilt), np.sin(-tilt)
+        rx = c * pts[..., 0] - s * pts[..., 1]
+        ry = s * pts[..., 0] + c * pts[..., 1]
+        y = np.where(np.isfinite(ry), ry, -np.inf)
+        k = np.argmax(y, axis=1)  # lowest point in the (de-rotated) image
+        rows = np.arange(pts.shape[0])
+        low = np.stack([rx[rows, k], ry[rows, k]], axis=1)
+        low = low[np.all(np.isfinite(low), axis=1)]
+        if low.shape[0] < 10 or np.ptp(low[:, 0]) < 0.3 * leg_px:
+            return tilt
+        keep = np.ones(low.shape[0], dtype=bool)
+        slope = 0.0
+        for _ in range(3):
+            slope, icpt = np.polyfit(low[keep, 0], low[keep, 1], 1)
+            resid = low[:, 1] - (slope * low[:, 0] + icpt)
+            keep = resid >= np.quantile(resid, 0.4)  # stance points lie lowest (largest y)
+        tilt += float(np.arctan(slope))
     if abs(np.degrees(tilt)) > 20.0:
-        warnings.append(f"fitted ground tilt {np.degrees(tilt):.1f} deg is implausible; not corrected")
+        notes.append(f"fitted ground tilt {np.degrees(tilt):.1f} deg is implausible; not corrected")
         return 0.0
     return tilt
 

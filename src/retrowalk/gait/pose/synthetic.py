@@ -186,7 +186,7 @@ def walk(spec: WalkerSpec) -> tuple[KeypointSeries, WalkerTruth]:
         other = "right" if side == "left" else "left"
         mid = {s: 0.5 * (heel[s][:, 0] + toe[s][:, 0]) for s in offsets}
         vals = [d * (mid[side][i] - mid[other][i]) / (THIGH + SHANK) for i in contacts[side]]
-        step[side] = float(np.mean(vals))
+        step[side] = float(np.mean(vals)) if vals else float("nan")
     truth = WalkerTruth(
         direction=spec.direction,
         knee_flex=knee_truth,
