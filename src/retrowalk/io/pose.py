@@ -124,7 +124,8 @@ CONF_SUFFIXES = ("conf", "confidence", "visibility", "score", "likelihood", "c",
 
 def canonical(name: str) -> str | None:
     """Map a skeleton's joint name onto retrowalk's canonical name (None if not used)."""
-    n = re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+    n = re.sub(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name.strip())
+    n = re.sub(r"[^a-z0-9]+", "_", n.lower()).strip("_")
     n = re.sub(r"^l_", "left_", n)
     n = re.sub(r"^r_", "right_", n)
     for side in ("left", "right"):
@@ -436,9 +437,9 @@ def _read_csv(path: Path, fps: float | None, image_size: tuple[int, int] | None)
     tcol = next((c for c in cols if c.lower() in ("time", "time_s", "t", "timestamp_s")), None)
     if tcol is not None:
         t = np.array([col(tcol, i) for i in range(n)])
-        dt = np.diff(t[np.isfinite(t)])
-        if dt.size and np.median(dt) > 0:
-            file_fps = 1.0 / float(np.median(dt))
+        t = t[np.isfinite(t)]
+        if t.size > 1 and np.all(np.diff(t) > 0):
+            file_fps = (t.size - 1) / float(t[-1] - t[0])
     all_xy = np.concatenate([p.ravel() for p in points.values()])
     finite = all_xy[np.isfinite(all_xy)]
     if finite.size and np.max(np.abs(finite)) <= 2.0:
