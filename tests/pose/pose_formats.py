@@ -35,7 +35,9 @@ def write_mediapipe_json(kp: KeypointSeries, path: Path) -> Path:
     return path
 
 
-def write_csv(kp: KeypointSeries, path: Path, names: tuple[str, ...] = JOINTS, conf_suffix: str = "conf") -> Path:
+def write_csv(
+    kp: KeypointSeries, path: Path, names: tuple[str, ...] = JOINTS, conf_suffix: str = "conf"
+) -> Path:
     arr = _skeleton_array(kp, names)
     with path.open("w", newline="") as fh:
         wr = csv.writer(fh)
@@ -69,13 +71,20 @@ def write_npy(kp: KeypointSeries, path: Path, names: tuple[str, ...] = COCO_17) 
 
 def write_rtmlib_json(kp: KeypointSeries, path: Path, names: tuple[str, ...] = HALPE_26) -> Path:
     arr = _skeleton_array(kp, names)
-    path.write_text(json.dumps({"fps": kp.fps, "keypoints": arr[..., :2].tolist(), "scores": arr[..., 2].tolist()}))
+    path.write_text(
+        json.dumps({"fps": kp.fps, "keypoints": arr[..., :2].tolist(), "scores": arr[..., 2].tolist()})
+    )
     return path
 
 
 def write_mmpose_json(kp: KeypointSeries, path: Path) -> Path:
     arr = _skeleton_array(kp, COCO_17)
-    info = [{"frame_id": i + 1, "instances": [{"keypoints": fr[:, :2].tolist(), "keypoint_scores": fr[:, 2].tolist()}]}
-            for i, fr in enumerate(arr)]
+    info = [
+        {
+            "frame_id": i + 1,
+            "instances": [{"keypoints": fr[:, :2].tolist(), "keypoint_scores": fr[:, 2].tolist()}],
+        }
+        for i, fr in enumerate(arr)
+    ]
     path.write_text(json.dumps({"fps": kp.fps, "meta_info": {"dataset_name": "coco"}, "instance_info": info}))
     return path

@@ -26,8 +26,9 @@ def test_right_angle_is_90_flexion() -> None:
 def test_shank_behind_thigh_is_flexion_and_in_front_is_hyperextension() -> None:
     # thigh vertical; shank swung back by 30 deg -> 30 flexion, forward by 5 deg -> -5 (hyperextension)
     back = P([-np.sin(np.radians(30)), 0.5 - np.cos(np.radians(30))]) * 1.0
-    assert knee_flexion(P([0.0, 1.0]), P([0.0, 0.5]), P([back[0] * 0.5, 0.5 - 0.5 * np.cos(np.radians(30))])) == (
-        pytest.approx(30.0))
+    assert knee_flexion(
+        P([0.0, 1.0]), P([0.0, 0.5]), P([back[0] * 0.5, 0.5 - 0.5 * np.cos(np.radians(30))])
+    ) == (pytest.approx(30.0))
     fwd = P([0.5 * np.sin(np.radians(5)), 0.5 - 0.5 * np.cos(np.radians(5))])
     assert knee_flexion(P([0.0, 1.0]), P([0.0, 0.5]), fwd) == pytest.approx(-5.0)
 
@@ -38,8 +39,9 @@ def test_trunk_lean_hip_and_foot_angles() -> None:
     # thigh vertical, trunk leaning 20 deg forward -> hip flexed 20 deg
     assert hip_flexion(P([0.0, 1.0]), P([0.0, 0.5]), np.float64(20.0)) == pytest.approx(20.0)
     # thigh 30 deg behind the body with upright trunk -> 30 deg extension (negative flexion)
-    assert hip_flexion(P([0.0, 1.0]), P([-0.5 * np.sin(np.radians(30)), 1 - 0.5 * np.cos(np.radians(30))]),
-                       np.float64(0.0)) == pytest.approx(-30.0)
+    assert hip_flexion(
+        P([0.0, 1.0]), P([-0.5 * np.sin(np.radians(30)), 1 - 0.5 * np.cos(np.radians(30))]), np.float64(0.0)
+    ) == pytest.approx(-30.0)
     assert foot_angle(P([0.0, 0.0]), P([1.0, 1.0])) == pytest.approx(45.0)  # toe up: heel lands first
     assert foot_angle(P([0.0, 0.2]), P([1.0, 0.0])) < 0  # toe down
 
@@ -62,7 +64,9 @@ _BASE, _ = walk(WalkerSpec(direction="backward", fps=50, duration_s=8.0, trunk_l
 _BASE_RES = analyse(_BASE)
 
 
-def _transformed(kp: KeypointSeries, theta_deg: float, scale: float, dx: float, dy: float, mirror: bool) -> KeypointSeries:
+def _transformed(
+    kp: KeypointSeries, theta_deg: float, scale: float, dx: float, dy: float, mirror: bool
+) -> KeypointSeries:
     th = np.radians(theta_deg)
     rot = P([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
     xy = (kp.xy @ rot.T) * scale + P([dx, dy])
@@ -72,8 +76,13 @@ def _transformed(kp: KeypointSeries, theta_deg: float, scale: float, dx: float, 
 
 
 @settings(max_examples=12, deadline=None)
-@given(theta=st.floats(-10, 10), scale=st.floats(0.3, 4.0), dx=st.floats(-2000, 2000), dy=st.floats(-2000, 2000),
-       mirror=st.booleans())
+@given(
+    theta=st.floats(-10, 10),
+    scale=st.floats(0.3, 4.0),
+    dx=st.floats(-2000, 2000),
+    dy=st.floats(-2000, 2000),
+    mirror=st.booleans(),
+)
 def test_results_invariant_to_image_translation_scale_rotation_and_mirroring(
     theta: float, scale: float, dx: float, dy: float, mirror: bool
 ) -> None:

@@ -102,9 +102,11 @@ def test_other_bad_inputs(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         read_keypoints(tmp_path / "missing.json")
     assert err.value.field == "file"
-    (tmp_path / "nan.csv").write_text("left_hip_x,left_hip_y,right_hip_x,right_hip_y,left_knee_x,left_knee_y,"
-                                      "right_knee_x,right_knee_y,left_ankle_x,left_ankle_y,right_ankle_x,"
-                                      "right_ankle_y\n1,2,3,4,5,6,7,8,9,10,11,abc\n")
+    (tmp_path / "nan.csv").write_text(
+        "left_hip_x,left_hip_y,right_hip_x,right_hip_y,left_knee_x,left_knee_y,"
+        "right_knee_x,right_knee_y,left_ankle_x,left_ankle_y,right_ankle_x,"
+        "right_ankle_y\n1,2,3,4,5,6,7,8,9,10,11,abc\n"
+    )
     with pytest.raises(InputError) as err:
         read_keypoints(tmp_path / "nan.csv", fps=30)
     assert err.value.field.startswith("right_ankle_y")

@@ -19,7 +19,7 @@ def _truth_strides(truth: WalkerTruth, side: str, spec: WalkerSpec) -> list[tupl
     kf = truth.knee_flex[side]
     for c0, c1 in zip(cs[:-1], cs[1:], strict=True):
         to = c0 + round(spec.stance_frac * (c1 - c0))
-        out.append((float(kf[c0:to + 1].min()), float(kf[to:c1 + 1].max())))
+        out.append((float(kf[c0 : to + 1].min()), float(kf[to : c1 + 1].max())))
     return out
 
 
@@ -70,8 +70,16 @@ def test_clean_2d_walker(name: str) -> None:
 
 
 def test_projected_3d_walker_with_camera_tilt_noise_and_dropouts() -> None:
-    spec = WalkerSpec(direction="backward", yaw_deg=4.0, pitch_deg=6.0, roll_deg=7.0, noise_px=1.0,
-                      dropout=0.03, contact_pattern=["toe_first", "toe_first", "heel_first"], seed=3)
+    spec = WalkerSpec(
+        direction="backward",
+        yaw_deg=4.0,
+        pitch_deg=6.0,
+        roll_deg=7.0,
+        noise_px=1.0,
+        dropout=0.03,
+        contact_pattern=["toe_first", "toe_first", "heel_first"],
+        seed=3,
+    )
     kp, truth = walk(spec)
     res = analyse(kp)
     assert res.direction == "backward"
@@ -137,8 +145,14 @@ def test_too_little_visible_data_is_an_input_error() -> None:
 def test_result_json_has_the_cli_fields() -> None:
     kp, _ = walk(WalkerSpec(direction="backward", duration_s=6.0))
     data = analyse(kp).model_dump(mode="json")
-    for key in ("trunk_lean_deg", "step_length_asymmetry_pct", "cadence_spm", "direction", "flags",
-                "contact_type_counts"):
+    for key in (
+        "trunk_lean_deg",
+        "step_length_asymmetry_pct",
+        "cadence_spm",
+        "direction",
+        "flags",
+        "contact_type_counts",
+    ):
         assert key in data
     for side in SIDES:
         for key in ("knee_ext_stance_deg", "knee_flex_swing_deg", "contact_type_counts", "knee_curve_deg"):

@@ -85,6 +85,12 @@ def _options(min_conf: float, cutoff: float) -> Options:
 
 
 MinConf = typer.Option(0.3, "--min-conf", help="Keypoints below this confidence become gaps.")
+VideoMinConf = typer.Option(
+    0.1,
+    "--min-conf",
+    help="MediaPipe visibility below this becomes a gap (the far leg in a side view scores 0.2-0.5 "
+    "yet is placed well).",
+)
 Cutoff = typer.Option(6.0, "--cutoff", help="Low-pass cut-off (Hz) of the zero-lag Butterworth filter.")
 Png = typer.Option(None, "--png", help="Write a PNG summary (stick figures + knee curves).")
 
@@ -151,7 +157,7 @@ def video_cmd(
     annotated: Path | None = typer.Option(
         None, "--annotated", help="Write an annotated .mp4 (skeleton, knee angle)."
     ),
-    min_conf: float = MinConf,
+    min_conf: float = VideoMinConf,
     cutoff: float = Cutoff,
     png: Path | None = Png,
     fmt: OutputFormat = FormatOption,
