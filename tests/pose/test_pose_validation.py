@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,7 @@ def _truth_strides(truth: WalkerTruth, side: str, spec: WalkerSpec) -> list[tupl
     out = []
     cs = truth.contacts[side]
     kf = truth.knee_flex[side]
-    for c0, c1 in zip(cs[:-1], cs[1:], strict=True):
+    for c0, c1 in itertools.pairwise(cs):
         to = c0 + round(spec.stance_frac * (c1 - c0))
         out.append((float(kf[c0 : to + 1].min()), float(kf[to : c1 + 1].max())))
     return out
@@ -123,7 +125,7 @@ def test_clean_upright_backward_walk_raises_no_flags() -> None:
 
 def test_long_gap_splits_the_analysis_and_short_gaps_are_bridged() -> None:
     spec = WalkerSpec(direction="backward", duration_s=16.0, long_gap_s=(7.0, 8.0), dropout=0.05, seed=5)
-    kp, truth = walk(spec)
+    kp, _truth = walk(spec)
     res = analyse(kp)
     assert len(res.segments_s) == 2
     assert res.segments_s[0][1] == pytest.approx(7.0, abs=0.05)
