@@ -39,10 +39,11 @@ def fill_short_gaps(xy: FloatArray, max_gap: int) -> FloatArray:
         if not bad.any() or bad.all():
             continue
         good = ~bad
+        filled = np.interp(idx, idx[good], col[good])  # one pass per column: linear in frames
         for a, b in _runs(bad):
             if a == 0 or b == n or (b - a) > max_gap:
-                continue
-            col[a:b] = np.interp(idx[a:b], idx[good], col[good])
+                filled[a:b] = np.nan
+        flat[:, c] = filled
     return out
 
 
