@@ -66,3 +66,14 @@ def test_bad_input_exits_2_and_names_the_field(args: list[str], field: str) -> N
     assert out.exit_code == 2
     assert out.stdout == ""
     assert field in out.stderr
+
+
+def test_docs_example_file() -> None:
+    """docs/pose.md runs this exact command; keep its numbers true."""
+    out = runner.invoke(app, ["gait", "pose", str(DATA / "backward_walk_generic.csv"), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["direction"] == "backward" and data["setting"] == "treadmill"
+    assert data["contact_type_counts"] == {"toe_first": 12}
+    assert data["trunk_lean_deg"] == pytest.approx(12.0, abs=0.5)
+    assert [f["code"] for f in data["flags"]] == ["trunk_forward_lean"]

@@ -69,7 +69,8 @@ def write_summary_png(path: Path, kin: Kinematics, res: PoseGaitResult) -> Path:
     if res.flags:
         title += " | flags: " + ", ".join(f.code for f in res.flags)
     ax_knee.set_title(title, fontsize=10)
-    ax_knee.legend(loc="upper left", fontsize=9)
+    if any(getattr(res, side).knee_curve_deg for side in ("left", "right")):
+        ax_knee.legend(loc="upper left", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return path
