@@ -18,7 +18,9 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def backward_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    kp, _ = walk(WalkerSpec(direction="backward", fps=30.0, duration_s=8.0, trunk_lean_deg=14.0, noise_px=0.5))
+    kp, _ = walk(
+        WalkerSpec(direction="backward", fps=30.0, duration_s=8.0, trunk_lean_deg=14.0, noise_px=0.5)
+    )
     return pf.write_mediapipe_json(kp, tmp_path_factory.mktemp("cli") / "walk.json")
 
 
