@@ -1,12 +1,10 @@
-"""`retrowalk gait ...`: gait measurement commands (phone IMU, video keypoints) share this sub-app."""
+"""The shared ``retrowalk gait`` command group (IMU and pose commands attach to it)."""
 
 from __future__ import annotations
 
 import typer
 
-gait_app = typer.Typer(
-    name="gait", help="Measure gait from phone IMU recordings or video keypoints.", no_args_is_help=True
-)
+gait_app = typer.Typer(help="Measure gait from phone/wearable IMU or video keypoints.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,1 +1,1 @@
-"""Gait analysis engines (pure core): phone IMU and video keypoints."""
+"""Gait analysis engines (pure core: no I/O)."""
