@@ -1,0 +1,22 @@
+"""All /api/v1 routers."""
+
+from fastapi import APIRouter
+
+from retrowalk.api.routes import (
+    assessments,
+    audit,
+    auth,
+    clients,
+    fhir,
+    koos,
+    outcomes,
+    programmes,
+    recordings,
+    sessions,
+    users,
+)
+
+api_router = APIRouter()
+_ROUTERS = (auth, users, clients, assessments, koos, programmes, sessions, recordings, outcomes, audit)
+for _module in (*_ROUTERS, fhir):
+    api_router.include_router(_module.router)
