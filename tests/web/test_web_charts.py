@@ -77,8 +77,10 @@ pain_values = st.one_of(st.none(), st.floats(min_value=0, max_value=10, allow_na
 @given(st.lists(st.tuples(pain_values, pain_values, pain_values), max_size=8))
 def test_pain_description_counts_what_was_given(rows: list[tuple[float | None, ...]]) -> None:
     start = date(2026, 3, 1)
-    pts = [PainPoint(when=start + timedelta(days=i), during=a, after=b, next_morning=c)
-           for i, (a, b, c) in enumerate(rows)]
+    pts = [
+        PainPoint(when=start + timedelta(days=i), during=a, after=b, next_morning=c)
+        for i, (a, b, c) in enumerate(rows)
+    ]
     chart = pain_chart(pts)
     ET.fromstring(chart.svg)
     n_during = sum(1 for r in rows if r[0] is not None)

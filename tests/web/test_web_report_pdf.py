@@ -37,8 +37,9 @@ def test_pdf_report_has_name_tables_and_chart_pixels(tmp_path: Path) -> None:
     pdf.write_bytes(render_pdf(data))
     assert pdf.read_bytes().startswith(b"%PDF")
 
-    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True,
-                          text=True).stdout
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
     assert data.client.name in text
     assert "Joint-by-joint findings" in text and "mobility deficit" in text
     assert "KOOS Pain" in text and "+19.5" in text  # change = latest - baseline

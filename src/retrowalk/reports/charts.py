@@ -13,7 +13,7 @@ import html
 import io
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import matplotlib
@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 
 from matplotlib import rc_context
 from matplotlib.axes import Axes
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from pydantic import BaseModel, Field
 
@@ -137,15 +137,28 @@ def _new_figure(rows: int = 1, height_per_row: float = 2.6) -> tuple[Figure, lis
     return fig, [row[0] for row in axes]
 
 
-def _format_dates(ax: Axes) -> None:
+def _format_dates(ax: Axes, points: Sequence[BaseModel] = ()) -> None:
+    days = {_sort_key(p.when).date() for p in points}  # type: ignore[attr-defined]
+    if len(days) == 1:  # one time point: show a week around it, not matplotlib's multi-year default
+        (day,) = days
+        lo = date2num(datetime(day.year, day.month, day.day) - timedelta(days=3))
+        ax.set_xlim(lo, lo + 6.0)
     locator = AutoDateLocator(minticks=3, maxticks=7)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
 
 
 def _no_data(ax: Axes, what: str) -> None:
-    ax.text(0.5, 0.25, f"No {what} recorded yet", ha="center", va="center", transform=ax.transAxes,
-            color=PALETTE["grey"], fontsize=11)
+    ax.text(
+        0.5,
+        0.25,
+        f"No {what} recorded yet",
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        color=PALETTE["grey"],
+        fontsize=11,
+    )
     ax.set_xticks([])
 
 
@@ -165,7 +178,7 @@ def _to_svg(fig: Figure, key: str, title: str, description: str) -> Chart:
     with rc_context(_RC):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "retrowalk"})
     svg = buf.getvalue()
-    svg = svg[svg.index("<svg"):]  # drop XML prolog and doctype: embeddable inline in HTML
+    svg = svg[svg.index("<svg") :]  # drop XML prolog and doctype: embeddable inline in HTML
     tid, did = f"chart-{key}-title", f"chart-{key}-desc"
     svg = re.sub(
         r"<svg ",
@@ -187,8 +200,10 @@ def _describe(name: str, xs: Sequence[Any], ys: Sequence[float], unit: str) -> s
     if not ys:
         return f"{name}: no data."
     first, last = ys[0], ys[-1]
-    return (f"{name}: {len(ys)} values from {_d(xs[0])} to {_d(xs[-1])}; first {first:g}{unit}, "
-            f"latest {last:g}{unit}.")
+    return (
+        f"{name}: {len(ys)} values from {_d(xs[0])} to {_d(xs[-1])}; first {first:g}{unit}, "
+        f"latest {last:g}{unit}."
+    )
 
 
 def _d(x: Any) -> str:
@@ -202,14 +217,17 @@ def pain_chart(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> Cha
     with rc_context(_RC):
         fig, (ax,) = _new_figure(1, 3.2)
         ax.axhspan(limit, 10.5, color=PALETTE["vermillion"], alpha=0.08, lw=0)
-        ax.axhline(limit, color=PALETTE["vermillion"], lw=1.5, ls="--",
-                   label=f"Acceptable limit ({limit:g}/10)")
+        ax.axhline(
+            limit, color=PALETTE["vermillion"], lw=1.5, ls="--", label=f"Acceptable limit ({limit:g}/10)"
+        )
         parts = []
-        for i, (attr, label, colour) in enumerate((
-            ("during", "During session", PALETTE["blue"]),
-            ("after", "After session", PALETTE["orange"]),
-            ("next_morning", "Next morning", PALETTE["green"]),
-        )):
+        for i, (attr, label, colour) in enumerate(
+            (
+                ("during", "During session", PALETTE["blue"]),
+                ("after", "After session", PALETTE["orange"]),
+                ("next_morning", "Next morning", PALETTE["green"]),
+            )
+        ):
             xs, ys = _series(pts, attr)
             parts.append(_describe(label, xs, ys, "/10"))
             if ys:
@@ -222,7 +240,7 @@ def pain_chart(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> Cha
         if not pts:
             _no_data(ax, "pain ratings")
         else:
-            _format_dates(ax)
+            _format_dates(ax, pts)
         ax.legend(loc="upper right", ncols=2)
     desc = f"Dashed line marks {limit:g}/10, the upper limit of acceptable pain. " + " ".join(parts)
     return _to_svg(fig, "pain", title, desc)
@@ -243,26 +261,40 @@ def koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = N
             if ys:
                 base = ys[0]
                 band = mcid[attr]
-                ax.axhspan(max(0.0, base - band), min(100.0, base + band), color=PALETTE["sky"],
-                           alpha=0.25, lw=0, label=f"Baseline ± MCID ({band:g})")
-                ax.plot(xs, ys, marker=MARKERS[i], ls=LINESTYLES[i], color=PALETTE["blue"],
-                        label="Score")
+                ax.axhspan(
+                    max(0.0, base - band),
+                    min(100.0, base + band),
+                    color=PALETTE["sky"],
+                    alpha=0.25,
+                    lw=0,
+                    label=f"Baseline ± MCID ({band:g})",
+                )
+                ax.plot(xs, ys, marker=MARKERS[i], ls=LINESTYLES[i], color=PALETTE["blue"], label="Score")
                 if i == 0:
                     ax.legend(loc="lower right", ncols=2)
             else:
-                ax.text(0.5, 0.5, "no scores", ha="center", va="center", transform=ax.transAxes,
-                        color=PALETTE["grey"])
+                ax.text(
+                    0.5,
+                    0.5,
+                    "no scores",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    color=PALETTE["grey"],
+                )
             ax.set_ylim(0, 100)
             ax.set_yticks([0, 50, 100])
             ax.set_ylabel(label, rotation=0, ha="right", va="center")
         axes[0].set_title(title)
         axes[-1].set_xlabel("Questionnaire date")
         if pts:
-            _format_dates(axes[-1])
+            _format_dates(axes[-1], pts)
         else:
             axes[-1].set_xticks([])
-    desc = "Shaded band: baseline score plus or minus the minimal clinically important difference. " + \
-        " ".join(parts)
+    desc = (
+        "Shaded band: baseline score plus or minus the minimal clinically important difference. "
+        + " ".join(parts)
+    )
     return _to_svg(fig, "koos", title, desc)
 
 
@@ -274,17 +306,26 @@ def knee_rom_chart(points: Sequence[KneeRomPoint]) -> Chart:
     with rc_context(_RC):
         fig, (ax_ext, ax_flex) = _new_figure(2, 2.4)
         ax_ext.axhline(0, color=PALETTE["green"], lw=1.5, ls="--", label="Full extension (0°)")
-        ax_flex.axhspan(135, 150, color=PALETTE["green"], alpha=0.15, lw=0,
-                        label="Typical flexion (135-150°)")
+        ax_flex.axhspan(
+            135, 150, color=PALETTE["green"], alpha=0.15, lw=0, label="Typical flexion (135-150°)"
+        )
         for j, (side, colour) in enumerate((("left", PALETTE["blue"]), ("right", PALETTE["vermillion"]))):
             side_pts = [p for p in pts if p.side == side]
-            for ax, attr, what in ((ax_ext, "extension_deficit_deg", "extension deficit"),
-                                   (ax_flex, "flexion_deg", "flexion")):
+            for ax, attr, what in (
+                (ax_ext, "extension_deficit_deg", "extension deficit"),
+                (ax_flex, "flexion_deg", "flexion"),
+            ):
                 xs, ys = _series(side_pts, attr)
                 parts.append(_describe(f"{side.title()} {what}", xs, ys, "°"))
                 if ys:
-                    ax.plot(xs, ys, marker=MARKERS[j], ls=LINESTYLES[j], color=colour,
-                            label=f"{side.title()} knee")
+                    ax.plot(
+                        xs,
+                        ys,
+                        marker=MARKERS[j],
+                        ls=LINESTYLES[j],
+                        color=colour,
+                        label=f"{side.title()} knee",
+                    )
         ax_ext.set_ylabel("Extension deficit (°)")
         ax_ext.invert_yaxis()  # up = better (less deficit)
         ax_flex.set_ylabel("Flexion (°)")
@@ -293,11 +334,13 @@ def knee_rom_chart(points: Sequence[KneeRomPoint]) -> Chart:
         for ax in (ax_ext, ax_flex):
             ax.legend(loc="best")
         if pts:
-            _format_dates(ax_flex)
+            _format_dates(ax_flex, pts)
         else:
             _no_data(ax_flex, "knee range")
-    desc = ("Upper panel: extension deficit, 0 degrees is full extension (axis inverted so up is better). "
-            "Lower panel: flexion with the typical 135-150 degree range shaded. " + " ".join(parts))
+    desc = (
+        "Upper panel: extension deficit, 0 degrees is full extension (axis inverted so up is better). "
+        "Lower panel: flexion with the typical 135-150 degree range shaded. " + " ".join(parts)
+    )
     return _to_svg(fig, "knee-rom", title, desc)
 
 
@@ -308,11 +351,17 @@ def retro_walk_chart(points: Sequence[RetroWalkPoint]) -> Chart:
     parts = []
     with rc_context(_RC):
         fig, axes = _new_figure(3, 1.7)
-        for i, ((attr, label, unit, colour), ax) in enumerate(zip((
-            ("minutes", "Duration (min)", " min", PALETTE["blue"]),
-            ("speed_kmh", "Speed (km/h)", " km/h", PALETTE["vermillion"]),
-            ("incline_pct", "Incline (%)", " %", PALETTE["green"]),
-        ), axes, strict=True)):
+        for i, ((attr, label, unit, colour), ax) in enumerate(
+            zip(
+                (
+                    ("minutes", "Duration (min)", " min", PALETTE["blue"]),
+                    ("speed_kmh", "Speed (km/h)", " km/h", PALETTE["vermillion"]),
+                    ("incline_pct", "Incline (%)", " %", PALETTE["green"]),
+                ),
+                axes,
+                strict=True,
+            )
+        ):
             xs, ys = _series(pts, attr)
             parts.append(_describe(label, xs, ys, unit))
             if ys:
@@ -322,7 +371,7 @@ def retro_walk_chart(points: Sequence[RetroWalkPoint]) -> Chart:
         axes[0].set_title(title)
         axes[-1].set_xlabel("Session date")
         if pts:
-            _format_dates(axes[-1])
+            _format_dates(axes[-1], pts)
         else:
             _no_data(axes[0], "retro-walking sessions")
             axes[-1].set_xticks([])
@@ -345,14 +394,20 @@ def gait_chart(points: Sequence[GaitPoint]) -> Chart:
         xs, ys = _series(pts, "symmetry_pct")
         parts.append(_describe("Symmetry", xs, ys, " %"))
         if ys:
-            ax_s.plot(xs, ys, marker=MARKERS[1], ls=LINESTYLES[1], color=PALETTE["vermillion"],
-                      label="Step symmetry")
+            ax_s.plot(
+                xs,
+                ys,
+                marker=MARKERS[1],
+                ls=LINESTYLES[1],
+                color=PALETTE["vermillion"],
+                label="Step symmetry",
+            )
         ax_s.set_ylabel("Symmetry (%)")
         ax_s.legend(loc="best")
         ax_s.set_xlabel("Recording date")
         ax_c.set_title(title)
         if pts:
-            _format_dates(ax_s)
+            _format_dates(ax_s, pts)
         else:
             _no_data(ax_c, "gait recordings")
             ax_s.set_xticks([])
