@@ -454,12 +454,12 @@ async def assessment_submit(request: Request, client_id: int, db: Session = DbSe
         ("pain_activity_nprs", _float),
     ):
         try:
-            value = conv(form, key)
+            intake = conv(form, key)
         except InputError as exc:
             errors[key] = exc.message
             continue
-        if value is not None:
-            inputs[key] = value
+        if intake is not None:
+            inputs[key] = intake
     if values.get("sex") in ("female", "male"):
         inputs["sex"] = values["sex"]
     for f in _assessment_fields(cat):
