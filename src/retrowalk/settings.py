@@ -24,12 +24,24 @@ class Settings(BaseSettings):
     port: int = 8000
     upload_limit_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     secure_cookies: bool = Field(default=False, description="Set when served behind TLS.")
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs CSRF tokens; default: generated once into data_dir/secret_key (mode 600).",
+        repr=False,
+    )
+    session_ttl_hours: float = Field(default=12.0, gt=0, description="Login lifetime.")
+    login_max_failures: int = Field(default=5, ge=1, description="Failed logins per username+IP ...")
+    login_window_seconds: float = Field(default=60.0, gt=0, description="... within this window → 429.")
 
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'retrowalk.sqlite3').resolve()}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
 
 
 @lru_cache(maxsize=1)

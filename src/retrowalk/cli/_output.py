@@ -115,5 +115,8 @@ def read_structured(path: Path, field: str = "file") -> Any:
             return json.loads(text)
         return yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError(field, f"{path} is not valid {path.suffix.lstrip('.') or 'YAML/JSON'}: {exc}",
-                         hint="fix the syntax") from exc
+        raise InputError(
+            field,
+            f"{path} is not valid {path.suffix.lstrip('.') or 'YAML/JSON'}: {exc}",
+            hint="fix the syntax",
+        ) from exc

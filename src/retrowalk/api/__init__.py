@@ -1,0 +1,1 @@
+"""REST API (edge): FastAPI app under /api/v1; see :func:`retrowalk.api.app.create_app`."""

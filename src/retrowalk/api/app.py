@@ -1,0 +1,168 @@
+"""FastAPI application factory: REST API under /api/v1 plus the HTML pages of retrowalk.web."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+import retrowalk
+from retrowalk.api.clinical import ClinicalEngineMissing
+from retrowalk.api.security import LoginRateLimiter, load_secret_key
+from retrowalk.errors import InputError
+from retrowalk.settings import Settings, get_settings
+from retrowalk.storage.db import Database
+
+API_PREFIX = "/api/v1"
+#: Largest JSON/form body accepted outside uploads.
+MAX_PLAIN_BODY = 1024 * 1024
+#: Slack for multipart headers around an upload of exactly the limit.
+MULTIPART_SLACK = 64 * 1024
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Refuse oversized bodies with 413 before they are spooled to disk or memory."""
+
+    def __init__(self, app: ASGIApp, upload_limit: int) -> None:
+        self.app = app
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        is_multipart = headers.get("content-type", "").startswith("multipart/")
+        limit = self.upload_limit + MULTIPART_SLACK if is_multipart else max(MAX_PLAIN_BODY, 0)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_413(send, limit)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _send_413(send, limit)
+
+
+async def _send_413(send: Send, limit: int) -> None:
+    body = JSONResponse({"detail": f"request body too large (limit {limit} bytes)"}, status_code=413).body
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _input_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InputError)
+    loc = ["body", *exc.field.split(".")]
+    return JSONResponse(
+        {"detail": [{"loc": loc, "msg": exc.message, "type": "input_error", "hint": exc.hint}]},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
+
+
+def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A pydantic model built inside a handler (e.g. the core's input) rejected a value."""
+    assert isinstance(exc, ValidationError)
+    errors = [
+        {
+            "loc": ["body", *e.get("loc", ())],
+            "msg": e.get("msg", "invalid"),
+            "type": e.get("type", "value_error"),
+        }
+        for e in exc.errors()
+    ]
+    return JSONResponse(
+        {"detail": jsonable_encoder(errors)}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT
+    )
+
+
+def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "conflicts with existing data (duplicate or missing reference)"},
+        status_code=status.HTTP_409_CONFLICT,
+    )
+
+
+def _engine_missing(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the app; applies pending migrations so a fresh data directory just works."""
+    from retrowalk.api.routes import api_router
+    from retrowalk.web.routes import router as web_router
+
+    settings = settings or get_settings()
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
+    db = database or Database(settings.resolved_database_url)
+    db.upgrade()
+
+    app = FastAPI(
+        title="retrowalk",
+        version=retrowalk.__version__,
+        description="Knee-pain rehabilitation around backward walking: clients, assessments, "
+        "programmes, session logs, gait recordings and outcomes.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.secret_key = load_secret_key(settings)
+    app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
+
+    app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(ValidationError, _validation_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(ClinicalEngineMissing, _engine_missing)
+    app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
+
+    app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(web_router)
+
+    static = resources.files("retrowalk.web") / "static"
+    if static.is_dir():
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    return app

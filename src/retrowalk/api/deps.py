@@ -1,0 +1,132 @@
+"""Request dependencies: the per-request transaction, the caller, and access rules.
+
+Access rules (health data, least privilege):
+- anonymous → 401 everywhere except login and health;
+- admins manage users and read the audit log, and see no clinical data;
+- a trainer sees only clients linked to them; a client account sees only its own record;
+- a client id the caller may not know exists → 404; a known object but a forbidden action → 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from fastapi import Depends, HTTPException, Path, Request, status
+from sqlalchemy.orm import Session
+
+from retrowalk.api.security import CSRF_HEADER, SESSION_COOKIE, csrf_ok
+from retrowalk.storage import crud
+from retrowalk.storage.db import Database
+from retrowalk.storage.models import Client, User
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed before the response is sent, rolled back on any error."""
+    database: Database = request.app.state.db
+    with database.sessionmaker() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            for undo in getattr(request.state, "on_rollback", []):
+                undo()  # e.g. delete an uploaded file whose database row was never committed
+            raise
+
+
+#: ``scope="function"`` makes FastAPI run the commit before it sends the response, so a 2xx
+#: always means the write is durable.
+DbSession = Depends(_get_db, scope="function")
+get_db = _get_db
+
+
+@dataclass(frozen=True)
+class Credentials:
+    token: str
+    via_cookie: bool
+
+
+def read_credentials(request: Request) -> Credentials | None:
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return Credentials(value.strip(), via_cookie=False)
+        return None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return Credentials(cookie, via_cookie=True)
+    return None
+
+
+def _unauthorised(detail: str = "not authenticated") -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def get_current_user(request: Request, db: Session = DbSession) -> User:
+    """The logged-in user; cookie logins must also present the CSRF token on state changes."""
+    creds = read_credentials(request)
+    if creds is None:
+        raise _unauthorised()
+    user = crud.user_for_token(db, creds.token)
+    if user is None:
+        raise _unauthorised("session expired or invalid; log in again")
+    if creds.via_cookie and request.method not in SAFE_METHODS:
+        secret: bytes = request.app.state.secret_key
+        if not csrf_ok(secret, creds.token, request.headers.get(CSRF_HEADER)):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
+    request.state.user = user
+    request.state.session_token = creds.token
+    return user
+
+
+CurrentUser = Depends(get_current_user)
+
+
+def on_rollback(request: Request, undo: Callable[[], None]) -> None:
+    """Run ``undo`` if this request's transaction is rolled back (files written outside the DB)."""
+    if not hasattr(request.state, "on_rollback"):
+        request.state.on_rollback = []
+    request.state.on_rollback.append(undo)
+
+
+def require_role(*roles: str) -> Callable[..., User]:
+    def dependency(user: User = CurrentUser) -> User:
+        if user.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs role: {' or '.join(roles)}")
+        return user
+
+    return dependency
+
+
+def require_client_access(*roles: str) -> Callable[..., Client]:
+    """The client named by the ``client_id`` path parameter, if the caller may act on it.
+
+    Unknown or foreign client → 404 (never reveal that it exists); a visible client but an
+    action the caller's role may not take (e.g. a client account posting an assessment) → 403.
+    """
+
+    def dependency(
+        client_id: int = Path(ge=1, le=2**31 - 1),
+        user: User = CurrentUser,
+        db: Session = DbSession,
+    ) -> Client:
+        if user.role == "admin":
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "administrators do not access clinical data")
+        if not crud.can_see_client(db, user, client_id):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
+        client = crud.get_client(db, client_id)
+        if client is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
+        if user.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs role: {' or '.join(roles)}")
+        return client
+
+    return dependency
+
+
+TrainerOnly = Depends(require_client_access("trainer"))
+TrainerOrSelf = Depends(require_client_access("trainer", "client"))

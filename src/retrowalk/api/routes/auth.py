@@ -1,0 +1,84 @@
+"""Login (bearer token + HttpOnly session cookie + CSRF token), logout, and who am I."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from sqlalchemy.orm import Session
+
+from retrowalk.api.deps import CurrentUser, DbSession
+from retrowalk.api.schemas import LoginIn, LoginOut, UserOut
+from retrowalk.api.security import CSRF_COOKIE, SESSION_COOKIE, LoginRateLimiter, csrf_token_for
+from retrowalk.settings import Settings
+from retrowalk.storage import crud
+from retrowalk.storage.models import User
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/login",
+    response_model=LoginOut,
+    responses={401: {"description": "wrong credentials"}, 429: {"description": "too many failures"}},
+)
+def login(body: LoginIn, request: Request, response: Response, db: Session = DbSession) -> LoginOut:
+    settings: Settings = request.app.state.settings
+    limiter: LoginRateLimiter = request.app.state.login_limiter
+    ip = _client_ip(request)
+    wait = limiter.retry_after(body.username, ip)
+    if wait > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many failed logins; try again later",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
+    user = crud.authenticate(db, body.username, body.password)
+    if user is None:
+        limiter.failed(body.username, ip)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
+    limiter.succeeded(body.username, ip)
+    ttl = timedelta(hours=settings.session_ttl_hours)
+    token = crud.create_auth_session(db, user, ttl=ttl)
+    csrf = csrf_token_for(request.app.state.secret_key, token)
+    max_age = int(ttl.total_seconds())
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        max_age=max_age,
+        httponly=False,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+    crud.audit(db, user, "login", "session", resource_id=user.id)
+    return LoginOut(
+        token=token, csrf_token=csrf, expires_at=datetime.now(UTC) + ttl, user=UserOut.model_validate(user)
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(request: Request, response: Response, user: User = CurrentUser, db: Session = DbSession) -> None:
+    crud.delete_auth_session(db, request.state.session_token)
+    crud.audit(db, user, "logout", "session", resource_id=user.id)
+    settings: Settings = request.app.state.settings
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(name, path="/", secure=settings.secure_cookies, samesite="lax")
+
+
+@router.get("/me", response_model=UserOut)
+def me(user: User = CurrentUser) -> User:
+    return user

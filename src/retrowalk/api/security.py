@@ -1,0 +1,92 @@
+"""Secrets, CSRF tokens and the login rate limiter."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+from retrowalk.settings import Settings
+
+SESSION_COOKIE = "retrowalk_session"
+CSRF_COOKIE = "retrowalk_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def load_secret_key(settings: Settings) -> bytes:
+    """RETROWALK_SECRET_KEY, else a key generated once into data_dir/secret_key (mode 600)."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = Path(settings.data_dir) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: two processes starting together never overwrite each other's key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) < 32:
+            raise RuntimeError(f"{path} is too short to be a secret key; delete it to regenerate") from None
+        return key.encode()
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    return key.encode()
+
+
+def csrf_token_for(secret: bytes, session_token: str) -> str:
+    """The CSRF token is bound to the login: an attacker cannot mint one without the secret."""
+    return hmac.new(secret, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_ok(secret: bytes, session_token: str, presented: str | None) -> bool:
+    return presented is not None and hmac.compare_digest(csrf_token_for(secret, session_token), presented)
+
+
+class LoginRateLimiter:
+    """At most ``max_failures`` failed logins per (username, client IP) in a sliding window.
+
+    In-process memory: good for the single-process server ``retrowalk start`` runs; a multi-process
+    deployment would need a shared store (documented limitation).
+    """
+
+    def __init__(self, max_failures: int, window_s: float) -> None:
+        self.max_failures = max_failures
+        self.window_s = window_s
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        q = self._failures.setdefault(key, deque())
+        while q and now - q[0] >= self.window_s:
+            q.popleft()
+        return q
+
+    def retry_after(self, username: str, ip: str) -> float:
+        """Seconds until another attempt is allowed (0 when allowed now)."""
+        key = (username.casefold(), ip)
+        now = time.monotonic()
+        with self._lock:
+            q = self._recent(key, now)
+            if len(q) < self.max_failures:
+                return 0.0
+            return max(0.0, self.window_s - (now - q[0]))
+
+    def failed(self, username: str, ip: str) -> None:
+        key = (username.casefold(), ip)
+        now = time.monotonic()
+        with self._lock:
+            self._recent(key, now).append(now)
+            if len(self._failures) > 10_000:  # bound memory under a username-spraying attack
+                for k in [k for k, v in self._failures.items() if not v][:5_000]:
+                    del self._failures[k]
+
+    def succeeded(self, username: str, ip: str) -> None:
+        with self._lock:
+            self._failures.pop((username.casefold(), ip), None)

@@ -1,0 +1,1 @@
+"""Batch processing edges (parallel runs of the pure engines over many files)."""

@@ -1,0 +1,94 @@
+"""``retrowalk gait imu FILE`` and ``retrowalk gait batch DIR``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, fail, user_errors
+from retrowalk.cli.gait import gait_app
+from retrowalk.gait.imu import PLACEMENTS
+
+PlacementOption = typer.Option("unknown", "--placement", "-p", help=f"Sensor site: {'|'.join(PLACEMENTS)}.")
+
+
+def _render(data: dict[str, Any]) -> None:
+    console.print(
+        f"[bold]{data['steps']}[/] steps, cadence [bold]{data['cadence_spm']}[/] steps/min, "
+        f"step-time CV {data['step_time_cv_pct']} %, asymmetry {data['step_time_asymmetry_pct']} %, "
+        f"active {data['active_minutes']} min"
+    )
+    table = Table("start s", "end s", "steps", "cadence", "direction", "confidence")
+    for b in data["bouts"]:
+        table.add_row(
+            str(b["start_s"]),
+            str(b["end_s"]),
+            str(b["steps"]),
+            str(b["cadence_spm"]),
+            b["direction"],
+            f"{b['direction_confidence']:.2f}",
+        )
+    console.print(table)
+    for w in data["warnings"]:
+        console.print(f"[yellow]warning[/]: {w}")
+
+
+@gait_app.command("imu")
+def imu(
+    file: Path = typer.Argument(..., help="phyphox / Sensor Logger export (file or folder) or generic CSV."),
+    placement: str = PlacementOption,
+    acc_unit: str = typer.Option("auto", "--acc-unit", help="Generic CSV: m/s2 | g | auto."),
+    gyr_unit: str = typer.Option("rad/s", "--gyr-unit", help="Generic CSV: rad/s | deg/s."),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Steps, cadence, variability, walking bouts and direction from one IMU recording."""
+    from retrowalk.gait.imu import analyse
+    from retrowalk.io.imu import read_imu
+
+    with user_errors():
+        if placement not in PLACEMENTS:
+            fail("placement", f"unknown placement {placement!r}", hint=f"use one of {', '.join(PLACEMENTS)}")
+        rec = read_imu(file, acc_unit=acc_unit, gyr_unit=gyr_unit)
+        result = analyse(rec, placement=placement)
+    emit(result.model_dump(mode="json"), fmt, _render)
+
+
+@gait_app.command("batch")
+def batch(
+    directory: Path = typer.Argument(..., help="Folder of recordings (*.csv, *.csv.gz, export folders)."),
+    out: Path = typer.Option(..., "--out", "-o", help="results.csv or results.parquet"),
+    placement: str = PlacementOption,
+    acc_unit: str = typer.Option("auto", "--acc-unit"),
+    gyr_unit: str = typer.Option("rad/s", "--gyr-unit"),
+    workers: int = typer.Option(0, "--workers", help="Local processes (0 = all cores)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask distributed scheduler address."),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Analyse every recording in a folder, in parallel, into one table (one row per file)."""
+    from retrowalk.batch.gait_imu import find_recordings, run_batch, write_table
+
+    with user_errors():
+        if placement not in PLACEMENTS:
+            fail("placement", f"unknown placement {placement!r}", hint=f"use one of {', '.join(PLACEMENTS)}")
+        if out.suffix.lower() not in (".csv", ".parquet"):
+            fail("out", f"{out.name}: unsupported table type", hint="use a .csv or .parquet file name")
+        files = find_recordings(directory)
+        rows = run_batch(
+            files,
+            placement=placement,
+            acc_unit=acc_unit,
+            gyr_unit=gyr_unit,
+            workers=workers or None,
+            scheduler=scheduler,
+            progress=fmt is OutputFormat.text,
+        )
+        write_table(rows, out)
+    n_ok = sum(1 for r in rows if not r["error"])
+    emit(
+        {"files": len(rows), "ok": n_ok, "failed": len(rows) - n_ok, "out": str(out)},
+        fmt,
+        lambda d: console.print(f"{d['ok']}/{d['files']} recordings analysed → {d['out']}"),
+    )

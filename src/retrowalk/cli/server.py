@@ -1,0 +1,180 @@
+"""`retrowalk start|serve`, `retrowalk db upgrade|backup` and `retrowalk user add|set-password`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, err_console, fail, user_errors
+from retrowalk.settings import get_settings
+
+db_app = typer.Typer(help="Database maintenance: migrations and online backups.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Manage logins from the command line (e.g. the first admin).", no_args_is_help=True
+)
+
+
+def _serve(host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from retrowalk.api.app import create_app
+
+    settings = get_settings()
+    app = create_app(settings)
+    uvicorn.run(
+        app, host=host or settings.host, port=port or settings.port, log_level="info", proxy_headers=False
+    )
+
+
+def start(
+    host: str | None = typer.Option(None, help="Bind address (default: settings.host, 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default: settings.port, 8000)."),
+    seed: bool = typer.Option(True, "--seed/--no-seed", help="Create demo data when the database is empty."),
+) -> None:
+    """Migrate the database, create demo data on first start, print the demo logins, serve."""
+    from retrowalk.storage import Database
+    from retrowalk.storage.seed import seed_demo
+
+    settings = get_settings()
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
+    with user_errors():
+        database = Database(settings.resolved_database_url)
+        database.upgrade()
+        creds = []
+        if seed:
+            with database.transaction() as db:
+                creds = seed_demo(db)
+        database.dispose()
+    if creds:
+        console.print("[bold green]Demo data created.[/] Demo logins (shown once; only hashes are stored):")
+        for c in creds:
+            console.print(f"  {c.role:8} [bold]{c.username}[/]  password: [bold]{c.password}[/]")
+        console.print("  Reset later with: retrowalk user set-password USERNAME")
+    else:
+        console.print(
+            "Database already has users; demo logins were printed on the first start "
+            "(reset with: retrowalk user set-password USERNAME)."
+        )
+    h, p = host or settings.host, port or settings.port
+    console.print(f"Serving on http://{h}:{p}/  (API docs: http://{h}:{p}/api/v1/docs)")
+    _serve(host, port)
+
+
+def serve(
+    host: str | None = typer.Option(None, help="Bind address (default: settings.host)."),
+    port: int | None = typer.Option(None, help="Port (default: settings.port)."),
+) -> None:
+    """Serve the web app and API (migrates, never seeds)."""
+    _serve(host, port)
+
+
+@db_app.command("upgrade")
+def db_upgrade(fmt: OutputFormat = FormatOption) -> None:
+    """Apply pending migrations."""
+    from retrowalk.storage import Database
+    from retrowalk.storage.db import current_revision
+
+    settings = get_settings()
+    with user_errors():
+        database = Database(settings.resolved_database_url)
+        database.upgrade()
+        rev = current_revision(database.engine)
+        database.dispose()
+    emit(
+        {"database": database.engine.url.render_as_string(hide_password=True), "revision": rev},
+        fmt,
+        lambda d: console.print(f"database at revision [bold]{d['revision']}[/]: {d['database']}"),
+    )
+
+
+@db_app.command("backup")
+def db_backup(
+    path: Path = typer.Argument(..., help="Backup file to write."), fmt: OutputFormat = FormatOption
+) -> None:
+    """Consistent online backup (SQLite backup API, or pg_dump for PostgreSQL)."""
+    from retrowalk.storage.db import backup
+
+    settings = get_settings()
+    with user_errors():
+        out = backup(settings.resolved_database_url, path)
+    emit(
+        {"backup": str(out), "bytes": out.stat().st_size},
+        fmt,
+        lambda d: console.print(f"backup written: {d['backup']} ({d['bytes']} bytes)"),
+    )
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        fail("password", "too short", hint="use at least 10 characters")
+    return password
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="Login name."),
+    role: str = typer.Option("admin", help="admin or trainer (client logins are made by their trainer)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Create an admin or trainer login."""
+    from retrowalk.storage import Database, crud
+
+    if role not in ("admin", "trainer"):
+        fail("role", f"{role!r} is not allowed here", hint="use admin or trainer")
+    password = _read_password(password_stdin)
+    settings = get_settings()
+    with user_errors():
+        database = Database(settings.resolved_database_url)
+        database.upgrade()
+        with database.transaction() as db:
+            if crud.get_user_by_username(db, username) is not None:
+                fail("username", f"{username!r} already exists", hint="pick another name")
+            user = crud.create_user(db, username, password, role)
+            crud.audit(db, None, "create", "user", resource_id=user.id, detail=f"cli role={role}")
+            uid = user.id
+    emit(
+        {"id": uid, "username": username, "role": role},
+        fmt,
+        lambda d: console.print(f"created {d['role']} [bold]{d['username']}[/] (id {d['id']})"),
+    )
+
+
+@user_app.command("set-password")
+def user_set_password(
+    username: str = typer.Argument(..., help="Login name."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """Set a new password (logs the user out everywhere)."""
+    from retrowalk.storage import Database, crud
+
+    password = _read_password(password_stdin)
+    settings = get_settings()
+    with user_errors():
+        database = Database(settings.resolved_database_url)
+        database.upgrade()
+        with database.transaction() as db:
+            user = crud.get_user_by_username(db, username)
+            if user is None:
+                fail("username", f"no user {username!r}", hint="check the name")
+            crud.set_password(db, user, password)
+            crud.audit(db, None, "update", "user", resource_id=user.id, detail="cli password")
+    emit(
+        {"username": username, "password_set": True},
+        fmt,
+        lambda d: err_console.print(f"password set for {d['username']}"),
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("start")(start)
+    app.command("serve")(serve)
+    app.add_typer(db_app, name="db")
+    app.add_typer(user_app, name="user")

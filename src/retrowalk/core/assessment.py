@@ -1,0 +1,446 @@
+"""Joint-by-joint assessment: catalogue of tests (data/assessment.yaml) and evaluation.
+
+The joint-by-joint model is a clinical heuristic without validation studies: findings are flags
+for a clinician, never a diagnosis. Every cut-off comes from the catalogue with its source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from retrowalk.core._data import load_yaml
+from retrowalk.core.scores.nprs import validate_nprs
+from retrowalk.errors import DataFileError, InputError
+
+FindingStatus = Literal["ok", "mobility deficit", "stability deficit", "asymmetry"]
+Side = Literal["left", "right", "both"]
+Sex = Literal["female", "male"]
+Quality = Literal["mobility", "stability", "strength", "balance"]
+Certainty = Literal["S", "K", "U"]
+
+
+class CutoffBand(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    age: tuple[int, int] | None = None
+    sex: Sex | None = None
+    value: float
+
+
+class Cutoff(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    deficit_if: Literal["below", "above", "positive"]
+    value: float | None = None
+    bands: list[CutoffBand] = Field(default_factory=list)
+
+
+class Asymmetry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_difference: float | None = None
+    min_symmetry_pct: float | None = None
+    unit: str
+    source: str
+    certainty: Certainty
+
+
+class TestDefinition(BaseModel):
+    """One catalogue entry: what is measured, how, the cut-off and where it comes from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    label: str | None = None
+    joint: str
+    quality: Quality
+    unit: str
+    kind: Literal["number", "integer", "boolean"]
+    range: tuple[float, float] | None = None
+    side: Literal["per_side", "single"]
+    how: str
+    finding: Literal["mobility deficit", "stability deficit"]
+    cutoff: Cutoff | None
+    source: str
+    certainty: Certainty
+    asymmetry: Asymmetry | None = None
+    note: str | None = None
+
+
+class RedFlagDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    text: str
+    advice: str
+    source: str
+    certainty: Certainty
+
+
+class Catalogue(BaseModel):
+    tests: dict[str, TestDefinition]
+    red_flags: dict[str, RedFlagDefinition]
+    pain_at_rest_stop_at: float
+    pain_at_rest_source: str
+    refer_out: str
+
+    def test(self, test_id: str, field: str = "test_id") -> TestDefinition:
+        if test_id not in self.tests:
+            raise InputError(field, f"unknown test id {test_id!r}", hint=f"use one of {sorted(self.tests)}")
+        return self.tests[test_id]
+
+
+def catalogue_from_data(raw: Mapping[str, Any]) -> Catalogue:
+    """Validate raw catalogue data (packaged or supplied by tests) into a Catalogue."""
+    try:
+        tests = [TestDefinition(**t) for t in raw["tests"]]
+        flags_raw = raw["red_flags"]
+        flags = [RedFlagDefinition(**f) for f in flags_raw["flags"]]
+        ids = [t.id for t in tests]
+        if len(set(ids)) != len(ids):
+            raise DataFileError("assessment.yaml: duplicate test ids")
+        for t in tests:
+            if (
+                t.cutoff
+                and t.cutoff.deficit_if != "positive"
+                and t.cutoff.value is None
+                and not t.cutoff.bands
+            ):
+                raise DataFileError(f"assessment.yaml: test {t.id!r} cut-off has neither value nor bands")
+            if t.kind == "boolean" and t.cutoff and t.cutoff.deficit_if != "positive":
+                raise DataFileError(f"assessment.yaml: boolean test {t.id!r} needs deficit_if: positive")
+        return Catalogue(
+            tests={t.id: t for t in tests},
+            red_flags={f.id: f for f in flags},
+            pain_at_rest_stop_at=float(flags_raw["pain_at_rest_stop_at"]),
+            pain_at_rest_source=str(flags_raw["pain_at_rest_source"]),
+            refer_out=str(flags_raw["refer_out"]),
+        )
+    except (KeyError, TypeError, ValidationError) as exc:
+        raise DataFileError(f"assessment.yaml is malformed: {exc}") from exc
+
+
+@lru_cache(maxsize=1)
+def load_catalogue() -> Catalogue:
+    return catalogue_from_data(load_yaml("assessment.yaml"))
+
+
+class Measurement(BaseModel):
+    """One measured value. ``unit`` is optional but, when given, must match the catalogue."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    test_id: str
+    side: Side = "both"
+    value: float | bool
+    unit: str | None = None
+
+
+class AssessmentInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    age: int | None = Field(default=None, ge=10, le=110)
+    sex: Sex | None = None
+    body_mass_kg: float | None = Field(default=None, gt=0, le=400)
+    pain_at_rest_nprs: float = Field(default=0, description="0-10 NPRS at rest today")
+    pain_activity_nprs: float | None = Field(default=None, description="0-10 NPRS on usual activity")
+    red_flags: list[str] = Field(default_factory=list)
+    measurements: list[Measurement] = Field(default_factory=list)
+
+    @field_validator("pain_at_rest_nprs", "pain_activity_nprs", mode="before")
+    @classmethod
+    def _pain(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        return validate_nprs(value, "pain")
+
+
+class Finding(BaseModel):
+    test_id: str
+    test_name: str
+    joint: str
+    quality: str
+    side: Side
+    status: FindingStatus
+    value: float | bool
+    unit: str
+    cutoff: float | bool | None
+    cutoff_text: str
+    source: str
+    certainty: Certainty
+    text: str
+
+
+class RedFlagHit(BaseModel):
+    id: str
+    text: str
+    advice: str
+    source: str
+    certainty: Certainty
+
+
+class AssessmentResult(BaseModel):
+    findings: list[Finding]
+    red_flags: list[RedFlagHit]
+    stop: bool
+    refer_out: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    pain_at_rest_nprs: float = 0
+    age: int | None = None
+    sex: Sex | None = None
+
+    @property
+    def deficits(self) -> list[Finding]:
+        return [f for f in self.findings if f.status != "ok"]
+
+
+def hhd_torque_nm_per_kg(force_n: float, lever_arm_m: float, body_mass_kg: float) -> float:
+    """Normalised hand-held dynamometer torque: force x lever arm / body mass."""
+    for name, v in (("force_n", force_n), ("lever_arm_m", lever_arm_m), ("body_mass_kg", body_mass_kg)):
+        if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+            raise InputError(name, f"must be a positive number, got {v!r}")
+    return force_n * lever_arm_m / body_mass_kg
+
+
+def _area(test: TestDefinition) -> str:
+    return f"{test.joint.replace('_', ' ')} {test.quality}"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _resolve_cutoff(test: TestDefinition, inp: AssessmentInput, notes: list[str]) -> float | None:
+    cut = test.cutoff
+    if cut is None or cut.deficit_if == "positive":
+        return None
+    if cut.value is not None:
+        return cut.value
+    needs_age = any(b.age is not None for b in cut.bands)
+    needs_sex = any(b.sex is not None for b in cut.bands)
+    if needs_age and inp.age is None:
+        raise InputError(
+            "age", f"{test.id} cut-off depends on age", hint="add the client's age to the intake"
+        )
+    if needs_sex and inp.sex is None:
+        raise InputError(
+            "sex", f"{test.id} cut-off depends on sex", hint="add sex: female|male to the intake"
+        )
+    for band in cut.bands:
+        if band.age is not None and inp.age is not None and not band.age[0] <= inp.age <= band.age[1]:
+            continue
+        if band.sex is not None and band.sex != inp.sex:
+            continue
+        return band.value
+    notes.append(
+        f"{test.name}: no normative cut-off for age {inp.age} ({test.source}); value recorded, not rated."
+    )
+    return None
+
+
+def _check_measurement(index: int, m: Measurement, test: TestDefinition) -> None:
+    field = f"measurements[{index}]"
+    if m.unit is not None and m.unit != test.unit:
+        raise InputError(
+            f"{field}.unit",
+            f"{test.id} is measured in {test.unit!r}, got {m.unit!r}",
+            hint=f"convert the value to {test.unit}",
+        )
+    if test.kind == "boolean":
+        if not isinstance(m.value, bool):
+            raise InputError(f"{field}.value", f"{test.id} expects true (positive) or false (negative)")
+        return
+    if isinstance(m.value, bool):
+        raise InputError(f"{field}.value", f"{test.id} expects a number in {test.unit}, got {m.value!r}")
+    if test.kind == "integer" and float(m.value) != int(m.value):
+        raise InputError(f"{field}.value", f"{test.id} expects a whole number, got {m.value}")
+    if test.range is not None and not test.range[0] <= m.value <= test.range[1]:
+        raise InputError(
+            f"{field}.value",
+            f"{m.value} {test.unit} is outside the plausible range "
+            f"{_fmt(test.range[0])}-{_fmt(test.range[1])} for {test.id}",
+            hint="check the value and its unit",
+        )
+    if test.side == "per_side" and m.side == "both":
+        raise InputError(f"{field}.side", f"{test.id} is measured per side", hint="give side: left or right")
+
+
+def _rate(test: TestDefinition, m: Measurement, cutoff: float | None) -> Finding | None:
+    cut = test.cutoff
+    value = m.value
+    if cut is None:
+        return None
+    if cut.deficit_if == "positive":
+        deficit = bool(value)
+        cutoff_text = "positive test"
+        text = (
+            f"{test.label or test.name} positive → {_area(test)} deficit"
+            if deficit
+            else f"{test.label or test.name} negative → no {_area(test)} deficit"
+        )
+        return Finding(
+            test_id=test.id,
+            test_name=test.name,
+            joint=test.joint,
+            quality=test.quality,
+            side=m.side,
+            status=test.finding if deficit else "ok",
+            value=value,
+            unit=test.unit,
+            cutoff=True,
+            cutoff_text=cutoff_text,
+            source=test.source,
+            certainty=test.certainty,
+            text=text,
+        )
+    if cutoff is None:
+        return None
+    number = float(value)
+    deficit = number < cutoff if cut.deficit_if == "below" else number > cutoff
+    symbol = "<" if cut.deficit_if == "below" else ">"
+    ok_symbol = "≥" if cut.deficit_if == "below" else "≤"
+    side = "" if m.side == "both" else f" ({m.side})"
+    measured = f"{test.label or test.name}{side} {_fmt(number)} {test.unit}"
+    if deficit:
+        text = f"{measured} {symbol} {_fmt(cutoff)} {test.unit} cut-off → {_area(test)} deficit"
+    else:
+        text = f"{measured} {ok_symbol} {_fmt(cutoff)} {test.unit} cut-off → ok"
+    return Finding(
+        test_id=test.id,
+        test_name=test.name,
+        joint=test.joint,
+        quality=test.quality,
+        side=m.side,
+        status=test.finding if deficit else "ok",
+        value=number,
+        unit=test.unit,
+        cutoff=cutoff,
+        cutoff_text=f"deficit if {symbol} {_fmt(cutoff)} {test.unit}",
+        source=test.source,
+        certainty=test.certainty,
+        text=text,
+    )
+
+
+def _asymmetry(test: TestDefinition, left: float, right: float) -> Finding | None:
+    asym = test.asymmetry
+    if asym is None:
+        return None
+    if asym.max_difference is not None:
+        diff = abs(left - right)
+        bad = diff > asym.max_difference
+        text = (
+            f"{test.label or test.name}: left {_fmt(left)} vs right {_fmt(right)} {test.unit}, "
+            f"difference {_fmt(round(diff, 2))} "
+            f"{'>' if bad else '≤'} {_fmt(asym.max_difference)} {asym.unit}"
+            + (" → asymmetry" if bad else " → symmetric")
+        )
+        return Finding(
+            test_id=test.id,
+            test_name=test.name,
+            joint=test.joint,
+            quality=test.quality,
+            side="both",
+            status="asymmetry" if bad else "ok",
+            value=round(diff, 3),
+            unit=test.unit,
+            cutoff=asym.max_difference,
+            cutoff_text=f"asymmetry if difference > {_fmt(asym.max_difference)}",
+            source=asym.source,
+            certainty=asym.certainty,
+            text=text,
+        )
+    if asym.min_symmetry_pct is not None:
+        high = max(left, right)
+        lsi = 100.0 if high == 0 else min(left, right) / high * 100.0
+        bad = lsi < asym.min_symmetry_pct
+        weaker = "left" if left < right else "right"
+        text = (
+            f"{test.label or test.name}: left {_fmt(left)} vs right {_fmt(right)} {test.unit}, limb symmetry "
+            f"{lsi:.0f}% {'<' if bad else '≥'} {_fmt(asym.min_symmetry_pct)}%"
+            + (f" → asymmetry ({weaker} weaker)" if bad else " → symmetric")
+        )
+        return Finding(
+            test_id=test.id,
+            test_name=test.name,
+            joint=test.joint,
+            quality=test.quality,
+            side="both",
+            status="asymmetry" if bad else "ok",
+            value=round(lsi, 1),
+            unit="%",
+            cutoff=asym.min_symmetry_pct,
+            cutoff_text=f"asymmetry if symmetry < {_fmt(asym.min_symmetry_pct)}%",
+            source=asym.source,
+            certainty=asym.certainty,
+            text=text,
+        )
+    return None
+
+
+def evaluate(inp: AssessmentInput, *, catalogue: Catalogue | None = None) -> AssessmentResult:
+    """Rate each measurement against its cut-off, check asymmetry and red flags (stop + refer out)."""
+    cat = catalogue or load_catalogue()
+    hits: list[RedFlagHit] = []
+    for i, flag_id in enumerate(inp.red_flags):
+        if flag_id not in cat.red_flags:
+            raise InputError(
+                f"red_flags[{i}]", f"unknown red flag {flag_id!r}", hint=f"use one of {sorted(cat.red_flags)}"
+            )
+        d = cat.red_flags[flag_id]
+        hits.append(RedFlagHit(id=d.id, text=d.text, advice=d.advice, source=d.source, certainty=d.certainty))
+    if inp.pain_at_rest_nprs >= cat.pain_at_rest_stop_at:
+        hits.insert(
+            0,
+            RedFlagHit(
+                id="pain_at_rest",
+                text=f"Pain at rest {_fmt(inp.pain_at_rest_nprs)}/10 ≥ {_fmt(cat.pain_at_rest_stop_at)}/10",
+                advice="Severe resting pain: medical review before exercise.",
+                source=cat.pain_at_rest_source,
+                certainty="K",
+            ),
+        )
+    findings: list[Finding] = []
+    notes: list[str] = []
+    per_side: dict[str, dict[str, float]] = {}
+    seen: set[tuple[str, str]] = set()
+    for i, m in enumerate(inp.measurements):
+        test = cat.test(m.test_id, f"measurements[{i}].test_id")
+        _check_measurement(i, m, test)
+        if (m.test_id, m.side) in seen:
+            raise InputError(
+                f"measurements[{i}]", f"{m.test_id} ({m.side}) is given twice", hint="keep one value"
+            )
+        seen.add((m.test_id, m.side))
+        cutoff = _resolve_cutoff(test, inp, notes)
+        finding = _rate(test, m, cutoff)
+        if finding is not None:
+            findings.append(finding)
+        elif test.cutoff is None:
+            notes.append(
+                f"{test.name} ({m.side}) {_fmt(float(m.value))} {test.unit}: no validated absolute norm; "
+                "compare sides and follow change over time."
+            )
+        if m.side in ("left", "right") and not isinstance(m.value, bool):
+            per_side.setdefault(m.test_id, {})[m.side] = float(m.value)
+    for test_id, sides in per_side.items():
+        if "left" in sides and "right" in sides:
+            asym = _asymmetry(cat.tests[test_id], sides["left"], sides["right"])
+            if asym is not None:
+                findings.append(asym)
+    stop = bool(hits)
+    return AssessmentResult(
+        findings=findings,
+        red_flags=hits,
+        stop=stop,
+        refer_out=cat.refer_out if stop else None,
+        notes=notes,
+        pain_at_rest_nprs=inp.pain_at_rest_nprs,
+        age=inp.age,
+        sex=inp.sex,
+    )

@@ -1,0 +1,1 @@
+"""Packaged, read-only clinical data (YAML). Every rule carries its source and certainty."""

@@ -1,0 +1,249 @@
+"""Prescription: assessment findings + pain + goals -> an ordered, explained programme.
+
+Rules live in data/prescription.yaml. Guarantees (tested): deterministic; never a contraindicated
+exercise; forward walking always kept; retro-walking never the only exercise; stop -> no programme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from retrowalk.core._data import load_yaml
+from retrowalk.core.assessment import AssessmentResult, Finding
+from retrowalk.core.exercises import (
+    FORWARD_WALK_ID,
+    GROUP_ORDER,
+    Dose,
+    Exercise,
+    ExerciseLibrary,
+    load_library,
+)
+from retrowalk.core.scores.nprs import validate_nprs
+from retrowalk.errors import DataFileError, InputError
+
+
+class ProgrammeItem(BaseModel):
+    exercise_id: str
+    name: str = ""
+    stage: str = ""
+    group: str = ""
+    dose: Dose
+    reason: str = ""
+    cues: list[str] = Field(default_factory=list)
+    source: str = ""
+
+
+class ExcludedExercise(BaseModel):
+    exercise_id: str
+    reason: str
+
+
+class Programme(BaseModel):
+    items: list[ProgrammeItem] = Field(default_factory=list)
+    stop: bool = False
+    refer_out: str | None = None
+    excluded: list[ExcludedExercise] = Field(default_factory=list)
+    pain_nprs: float | None = None
+    goals: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    def item(self, exercise_id: str) -> ProgrammeItem | None:
+        return next((i for i in self.items if i.exercise_id == exercise_id), None)
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    test_ids: list[str]
+    statuses: list[str]
+    exercise_id: str
+    target: str
+    source: str
+
+
+class _Fixed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    exercise_id: str
+    reason: str
+    source: str
+
+
+class Rules(BaseModel):
+    always: list[_Fixed]
+    baseline: list[_Fixed]
+    rules: list[_Rule]
+    goals: dict[str, _Fixed]
+
+
+def rules_from_data(raw: Mapping[str, Any], library: ExerciseLibrary) -> Rules:
+    try:
+        rules = Rules(**raw)
+    except (TypeError, ValidationError) as exc:
+        raise DataFileError(f"prescription.yaml is malformed: {exc}") from exc
+    refs = [*rules.always, *rules.baseline, *rules.goals.values()]
+    ids = [r.exercise_id for r in refs] + [r.exercise_id for r in rules.rules]
+    for exercise_id in ids:
+        if exercise_id not in library.exercises:
+            raise DataFileError(f"prescription.yaml refers to unknown exercise {exercise_id!r}")
+    if FORWARD_WALK_ID not in [r.exercise_id for r in rules.always]:
+        raise DataFileError("prescription.yaml: forward_walk must be in `always`")
+    return rules
+
+
+@lru_cache(maxsize=1)
+def load_rules() -> Rules:
+    return rules_from_data(load_yaml("prescription.yaml"), load_library())
+
+
+def active_conditions(result: AssessmentResult, pain_nprs: float, library: ExerciseLibrary) -> dict[str, str]:
+    """Condition id -> why it applies to this client (for contraindication checks)."""
+    active: dict[str, str] = {}
+    for cid, cond in library.conditions.items():
+        if cond.pain_at_least is not None and pain_nprs >= cond.pain_at_least:
+            active[cid] = f"{cond.description} (pain {pain_nprs:g}/10)"
+        if cond.finding is not None:
+            tests = set(cond.finding.get("test_ids", []))
+            statuses = set(cond.finding.get("statuses", []))
+            hit = next((f for f in result.findings if f.test_id in tests and f.status in statuses), None)
+            if hit is not None:
+                active[cid] = f"{cond.description} ({hit.text})"
+    return active
+
+
+def contraindicated_by(exercise: Exercise, active: Mapping[str, str]) -> list[str]:
+    return [c for c in exercise.contraindications if c in active]
+
+
+def _allowed_variant(
+    exercise: Exercise, library: ExerciseLibrary, active: Mapping[str, str]
+) -> tuple[Exercise | None, list[str]]:
+    """The exercise itself or the first allowed one down its regression chain."""
+    why: list[str] = []
+    current: Exercise | None = exercise
+    seen: set[str] = set()
+    while current is not None and current.id not in seen:
+        seen.add(current.id)
+        blocked = contraindicated_by(current, active)
+        if not blocked:
+            return current, why
+        why.append(f"{current.id} contraindicated: " + "; ".join(active[c] for c in blocked))
+        current = library.exercises.get(current.regression_id) if current.regression_id else None
+    return None, why
+
+
+def _finding_reason(finding: Finding, target: str) -> str:
+    base = finding.text.split(" → ")[0]
+    return f"{base} → {target}"
+
+
+def prescribe(
+    result: AssessmentResult,
+    *,
+    pain_nprs: float,
+    goals: Sequence[str] = (),
+    library: ExerciseLibrary | None = None,
+    rules: Rules | None = None,
+) -> Programme:
+    """Build the programme. ``pain_nprs`` is the client's current usual pain (0-10)."""
+    pain = validate_nprs(pain_nprs, "pain_nprs")
+    goal_list = list(goals)
+    if result.stop:
+        return Programme(
+            items=[],
+            stop=True,
+            refer_out=result.refer_out,
+            pain_nprs=pain,
+            goals=goal_list,
+            notes=["Red flag present: no exercise programme. " + (result.refer_out or "")],
+        )
+    lib = library or load_library()
+    rls = rules or load_rules()
+    for i, goal in enumerate(goal_list):
+        if goal not in rls.goals:
+            raise InputError(f"goals[{i}]", f"unknown goal {goal!r}", hint=f"use one of {sorted(rls.goals)}")
+    active = active_conditions(result, pain, lib)
+    wanted: list[tuple[str, str, str]] = []  # (exercise_id, reason, source), in rule order
+    wanted += [(f.exercise_id, f.reason, f.source) for f in rls.always]
+    for rule in rls.rules:
+        for finding in result.findings:
+            if finding.test_id in rule.test_ids and finding.status in rule.statuses:
+                wanted.append((rule.exercise_id, _finding_reason(finding, rule.target), rule.source))
+    wanted += [(f.exercise_id, f.reason, f.source) for f in rls.baseline]
+    wanted += [(rls.goals[g].exercise_id, rls.goals[g].reason, rls.goals[g].source) for g in goal_list]
+
+    chosen: dict[str, ProgrammeItem] = {}
+    excluded: dict[str, ExcludedExercise] = {}
+    for exercise_id, reason, source in wanted:
+        exercise = lib.get(exercise_id)
+        variant, why = _allowed_variant(exercise, lib, active)
+        if variant is None:
+            excluded.setdefault(exercise_id, ExcludedExercise(exercise_id=exercise_id, reason="; ".join(why)))
+            continue
+        text = reason if variant.id == exercise_id else f"{reason} (regressed to {variant.id}: {why[0]})"
+        if variant.id in chosen:
+            item = chosen[variant.id]
+            if text not in item.reason.split("; "):
+                item.reason = f"{item.reason}; {text}"
+            continue
+        chosen[variant.id] = ProgrammeItem(
+            exercise_id=variant.id,
+            name=variant.name,
+            stage=variant.stage,
+            group=variant.group,
+            dose=variant.dose.model_copy(),
+            reason=text,
+            cues=list(variant.cues),
+            source=source,
+        )
+    ordered = sorted(enumerate(chosen.values()), key=lambda pair: (GROUP_ORDER[pair[1].group], pair[0]))
+    items = [item for _, item in ordered]
+    notes = [f"Contraindication active: {why}" for why in active.values()]
+    notes.append(
+        "Thresholds and doses are defaults for a clinician to approve; the joint-by-joint model is "
+        "a heuristic, not a diagnosis."
+    )
+    return Programme(
+        items=items,
+        stop=False,
+        excluded=list(excluded.values()),
+        pain_nprs=pain,
+        goals=goal_list,
+        notes=notes,
+    )
+
+
+def programme_from_items(
+    entries: Sequence[Mapping[str, Any]], *, library: ExerciseLibrary | None = None, field: str = "programme"
+) -> Programme:
+    """Programme from hand-written entries ({exercise_id, dose?}); names/cues come from the library."""
+    lib = library or load_library()
+    items: list[ProgrammeItem] = []
+    if not isinstance(entries, Sequence) or isinstance(entries, str | bytes):
+        raise InputError(field, "expected a list of {exercise_id, dose} entries")
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, Mapping) or "exercise_id" not in entry:
+            raise InputError(f"{field}[{i}]", "each entry needs an exercise_id")
+        exercise = lib.get(str(entry["exercise_id"]), f"{field}[{i}].exercise_id")
+        dose_raw = entry.get("dose")
+        try:
+            dose = exercise.dose.model_copy() if dose_raw is None else Dose(**dose_raw)
+        except (TypeError, ValidationError) as exc:
+            raise InputError(f"{field}[{i}].dose", f"invalid dose: {exc}") from exc
+        items.append(
+            ProgrammeItem(
+                exercise_id=exercise.id,
+                name=exercise.name,
+                stage=exercise.stage,
+                group=exercise.group,
+                dose=dose,
+                reason=str(entry.get("reason", "")),
+                cues=list(exercise.cues),
+                source=exercise.source,
+            )
+        )
+    return Programme(items=items)

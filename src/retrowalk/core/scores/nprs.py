@@ -1,0 +1,49 @@
+"""NPRS 0-10 validation and Boonstra severity bands (cut-offs in data/nprs.yaml)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+from pydantic import BaseModel
+
+from retrowalk.core._data import load_yaml
+from retrowalk.errors import DataFileError, InputError
+
+
+class NprsBand(BaseModel):
+    label: str
+    max: float
+    source: str
+    certainty: str
+
+
+def _bands() -> list[NprsBand]:
+    bands = [NprsBand(**b) for b in load_yaml("nprs.yaml").get("bands", [])]
+    if not bands or any(a.max >= b.max for a, b in itertools.pairwise(bands)):
+        raise DataFileError("nprs.yaml: bands must be non-empty with strictly increasing max")
+    return bands
+
+
+def validate_nprs(value: Any, field: str = "pain_nprs") -> float:
+    """Accept an int/float pain rating in 0..10; anything else names ``field`` in the error."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(
+            field,
+            f"expected a number 0-10, got {type(value).__name__} {value!r}",
+            hint="pain is rated 0 (no pain) to 10 (worst imaginable)",
+        )
+    number = float(value)
+    if math.isnan(number) or not 0.0 <= number <= 10.0:
+        raise InputError(field, f"value {value} is outside 0-10", hint="pain is rated 0 to 10")
+    return number
+
+
+def nprs_severity(value: Any, field: str = "pain_nprs") -> NprsBand:
+    """The severity band (none/mild/moderate/severe) a rating falls into, with its source."""
+    number = validate_nprs(value, field)
+    for band in _bands():
+        if number <= band.max:
+            return band
+    return _bands()[-1]

@@ -1,0 +1,1 @@
+"""Gait analysis engines (pure core: no I/O)."""

@@ -1,0 +1,18 @@
+"""IMU gait engine (pure NumPy/SciPy): steps, cadence, variability, bouts, walking direction.
+
+One folder per stage, each with an algorithm class exposing one action method
+(``detect``/``estimate``) and its evaluation beside it: preprocessing, icd (initial contacts),
+gsd (walking bouts), params, direction. :func:`analyse` runs them all.
+"""
+
+from retrowalk.gait.imu._models import (
+    PLACEMENTS,
+    BoutResult,
+    Direction,
+    ImuGaitResult,
+    ImuRecording,
+    Placement,
+)
+from retrowalk.gait.imu.pipeline import analyse
+
+__all__ = ["PLACEMENTS", "BoutResult", "Direction", "ImuGaitResult", "ImuRecording", "Placement", "analyse"]

@@ -1,0 +1,136 @@
+"""The full IMU pipeline: chunked contact detection, bouts, parameters, direction.
+
+Long recordings (24 h at 100 Hz is 8.6 M samples) are filtered chunk by chunk with overlap, so
+peak memory depends on the chunk length, not on the recording length.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from retrowalk.errors import InputError
+from retrowalk.gait.imu._models import PLACEMENTS, BoutResult, ImuGaitResult, ImuRecording, Placement
+from retrowalk.gait.imu.direction import DirectionSegmentAngle
+from retrowalk.gait.imu.gsd import GsdStepRuns
+from retrowalk.gait.imu.icd import IcdNormPeak
+from retrowalk.gait.imu.params import step_time_stats
+from retrowalk.gait.imu.params._algo import bout_cadence
+from retrowalk.gait.imu.preprocessing import still_windows
+
+CHUNK_S = 600.0
+OVERLAP_S = 15.0
+NEUTRAL_SEARCH_S = 120.0
+
+
+def _detect_chunked(rec: ImuRecording, icd: IcdNormPeak) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    fs = rec.sampling_rate_hz
+    n = rec.n_samples
+    chunk, pad = int(CHUNK_S * fs), int(OVERLAP_S * fs)
+    ics: list[NDArray[np.int64]] = []
+    still: list[NDArray[np.int64]] = []
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        lo, hi = max(start - pad, 0), min(stop + pad, n)
+        found = icd.detect(rec.acc[lo:hi], sampling_rate_hz=fs) + lo
+        ics.append(found[(found >= start) & (found < stop)])
+        still.append(still_windows(rec.acc[start:stop], fs) + start)
+    return np.concatenate(ics) if ics else np.zeros(0, np.int64), np.concatenate(still)
+
+
+def _neutral(
+    rec: ImuRecording, still: NDArray[np.int64], first: int, last: int
+) -> NDArray[np.float64] | None:
+    fs = rec.sampling_rate_hz
+    w = round(fs)
+    before = still[(still + w <= first) & (still >= first - NEUTRAL_SEARCH_S * fs)]
+    after = still[(still >= last) & (still <= last + NEUTRAL_SEARCH_S * fs)]
+    if before.size:
+        s = int(before[-1])
+    elif after.size:
+        s = int(after[0])
+    else:
+        return None
+    return np.asarray(rec.acc[s : s + w].mean(axis=0), dtype=np.float64)
+
+
+def analyse(rec: ImuRecording, *, placement: Placement | str = "unknown") -> ImuGaitResult:
+    """Steps, cadence, variability, bouts and walking direction for one recording."""
+    if placement not in PLACEMENTS:
+        raise InputError(
+            "placement", f"unknown placement {placement!r}", hint=f"use one of {', '.join(PLACEMENTS)}"
+        )
+    fs = rec.sampling_rate_hz
+    warnings = list(rec.warnings)
+    if rec.duration_s < 5.0:
+        raise InputError(
+            "recording", f"only {rec.duration_s:.1f} s long", hint="record at least 10 s of walking"
+        )
+    if float(np.max(np.ptp(rec.acc, axis=0))) < 0.05:
+        raise InputError(
+            "recording",
+            "accelerometer signal is flat (no movement recorded)",
+            hint="check that the sensor was recording while walking",
+        )
+    icd, gsd, dire = IcdNormPeak(), GsdStepRuns(), DirectionSegmentAngle()
+    cand, still = _detect_chunked(rec, icd)
+    runs = gsd.detect(cand, sampling_rate_hz=fs)
+    bouts: list[BoutResult] = []
+    bout_ics: list[NDArray[np.float64]] = []
+    dir_reasons: set[str] = set()
+    for a, b in runs:
+        idx = cand[a : b + 1]
+        t = idx / fs
+        est_dir, conf = "unknown", 0.0
+        if rec.gyr is not None:
+            lo, hi = int(idx[0]), int(idx[-1]) + 1
+            est = dire.estimate(
+                (rec.acc[lo:hi], rec.gyr[lo:hi]),
+                sampling_rate_hz=fs,
+                initial_contacts=idx - lo,
+                neutral_gravity=_neutral(rec, still, lo, hi),
+                placement=placement,
+            )
+            est_dir, conf = est.direction, est.confidence
+            if est.reason:
+                dir_reasons.add(est.reason)
+        elif placement in ("thigh", "shank"):
+            dir_reasons.add("no gyroscope data; direction needs angular velocity")
+        bouts.append(
+            BoutResult(
+                start_s=round(rec.start_s + float(t[0]), 3),
+                end_s=round(rec.start_s + float(t[-1]), 3),
+                steps=int(idx.size),
+                cadence_spm=round(bout_cadence(t), 2),
+                direction=est_dir,
+                direction_confidence=conf,
+            )
+        )
+        bout_ics.append(t)
+    stats = step_time_stats(bout_ics)
+    if not bouts:
+        warnings.append("no walking bout found (need at least 5 regular steps)")
+    warnings.extend(f"direction unknown: {r}" for r in sorted(dir_reasons))
+    if placement == "foot":
+        warnings.append("direction from foot sensors is not implemented yet; reported unknown")
+    all_ics = np.concatenate(bout_ics) if bout_ics else np.zeros(0)
+    durations = [round(b.end_s - b.start_s, 3) for b in bouts]
+
+    def r(x: float | None, nd: int = 2) -> float | None:
+        return None if x is None else round(float(x), nd)
+
+    return ImuGaitResult(
+        placement=placement,
+        sampling_rate_hz=fs,
+        duration_s=round(rec.duration_s, 3),
+        initial_contacts_s=[round(rec.start_s + float(x), 3) for x in all_ics],
+        steps=stats.steps,
+        cadence_spm=r(stats.cadence_spm),
+        step_time_mean_s=r(stats.step_time_mean_s, 4),
+        step_time_cv_pct=r(stats.step_time_cv_pct),
+        step_time_asymmetry_pct=r(stats.step_time_asymmetry_pct),
+        active_minutes=round(sum(durations) / 60.0, 3),
+        bout_durations_s=durations,
+        bouts=bouts,
+        warnings=warnings,
+    )

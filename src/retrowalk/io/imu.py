@@ -1,0 +1,263 @@
+"""Read phone/wearable IMU exports into an :class:`ImuRecording` (format detected by header).
+
+Supported:
+- phyphox CSV ("Time (s)", "Acceleration x (m/s^2)" / "Linear Acceleration x (m/s^2)",
+  "Gyroscope x (rad/s)"), a single file or an export folder (Accelerometer.csv, Gyroscope.csv).
+- Sensor Logger (``seconds_elapsed, z, y, x``): a folder or the files TotalAcceleration.csv /
+  Accelerometer.csv (+ Gravity.csv) and Gyroscope.csv.
+- generic CSV ``time_s, acc_x, acc_y, acc_z[, gyr_x, gyr_y, gyr_z]``, units chosen with
+  ``acc_unit`` (m/s2 | g | auto) and ``gyr_unit`` (rad/s | deg/s). ``.csv.gz`` works too.
+Irregular timestamps are resampled to a uniform grid; problems become warnings or InputError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from retrowalk.errors import InputError
+from retrowalk.gait.imu import ImuRecording
+from retrowalk.gait.imu._models import GRAVITY
+
+MAX_FILE_BYTES = 2 * 1024**3
+MAX_GAP_S = 1.0
+GENERIC_ACC = ["acc_x", "acc_y", "acc_z"]
+GENERIC_GYR = ["gyr_x", "gyr_y", "gyr_z"]
+
+
+@dataclass
+class _Raw:
+    t: NDArray[np.float64]
+    xyz: NDArray[np.float64]
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError("file", f"{path} does not exist", hint="check the path")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            "file",
+            f"{path.name} is {size / 1e9:.1f} GB (limit {MAX_FILE_BYTES / 1e9:.1f} GB)",
+            hint="split the recording into smaller files",
+        )
+    if size == 0:
+        raise InputError("file", f"{path.name} is empty", hint="export the recording again")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    _check_file(path)
+    try:
+        df = pd.read_csv(path, sep=None, engine="python") if path.suffix == ".txt" else pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputError("file", f"{path.name} is not a readable CSV: {exc}", hint="export as CSV") from exc
+    df.columns = [str(c).strip().strip('"') for c in df.columns]
+    return df
+
+
+def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> NDArray[np.float64]:
+    try:
+        return df[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    except KeyError as exc:
+        raise InputError(
+            "file", f"{path.name} lacks columns {cols}", hint="see docs/imu.md for formats"
+        ) from exc
+
+
+def _phyphox(df: pd.DataFrame, path: Path) -> tuple[_Raw, str]:
+    cols = list(df.columns)
+    time_col = next(c for c in cols if c.lower().startswith("time ("))
+    kind = "gyr" if any(c.startswith("Gyroscope") for c in cols) else "acc"
+    axes = [next((c for c in cols if c != time_col and f" {a} (" in c), "") for a in "xyz"]
+    if not all(axes):
+        raise InputError("file", f"{path.name}: phyphox export without x/y/z columns", hint="export raw data")
+    linear = any("Linear" in c for c in axes)
+    raw = _Raw(_numeric(df, [time_col], path)[:, 0], _numeric(df, axes, path))
+    return raw, ("lin" if linear else kind)
+
+
+def _sensor_logger(df: pd.DataFrame, path: Path) -> _Raw:
+    return _Raw(_numeric(df, ["seconds_elapsed"], path)[:, 0], _numeric(df, ["x", "y", "z"], path))
+
+
+def _clean(raw: _Raw, name: str, warnings: list[str]) -> _Raw:
+    ok = np.isfinite(raw.t) & np.all(np.isfinite(raw.xyz), axis=1)
+    if not ok.all():
+        warnings.append(f"{name}: dropped {int((~ok).sum())} rows with missing/NaN values")
+    t, xyz = raw.t[ok], raw.xyz[ok]
+    if t.size and np.any(np.diff(t) < 0):
+        warnings.append(f"{name}: timestamps not monotonic; rows were sorted by time")
+        order = np.argsort(t, kind="stable")
+        t, xyz = t[order], xyz[order]
+    if t.size:
+        keep = np.concatenate([[True], np.diff(t) > 0])
+        if not keep.all():
+            warnings.append(f"{name}: dropped {int((~keep).sum())} duplicated timestamps")
+            t, xyz = t[keep], xyz[keep]
+    if t.size < 10:
+        raise InputError(
+            "file", f"{name}: only {t.size} valid samples", hint="record at least 10 s of walking"
+        )
+    return _Raw(t, xyz)
+
+
+def _resample(raw: _Raw, grid: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.column_stack([np.interp(grid, raw.t, raw.xyz[:, k]) for k in range(3)])
+
+
+def _acc_to_ms2(acc: NDArray[np.float64], unit: str, warnings: list[str]) -> NDArray[np.float64]:
+    med = float(np.median(np.linalg.norm(acc, axis=1)))
+    if unit == "g" or (unit == "auto" and 0.5 < med < 2.0):
+        if unit == "auto":
+            warnings.append("acceleration looks like units of g (|acc|≈1); converted to m/s²")
+        return acc * GRAVITY
+    if unit == "m/s2" and 0.5 < med < 2.0:
+        warnings.append("acc_unit is m/s² but |acc|≈1: is the file in g? (use --acc-unit g)")
+    return acc
+
+
+def _linear_to_total(acc: NDArray[np.float64], warnings: list[str]) -> NDArray[np.float64]:
+    """Gravity was removed by the phone: add it back along the dominant motion axis."""
+    warnings.append(
+        "linear acceleration (gravity removed): vertical assumed to be the dominant axis; "
+        "direction estimation unavailable"
+    )
+    c = acc - acc.mean(axis=0)
+    _, _, vt = np.linalg.svd(c[:: max(1, c.shape[0] // 20000)], full_matrices=False)
+    ax = vt[0]
+    proj = c @ ax
+    if float(np.mean(proj**3)) < 0:
+        ax = -ax
+    return acc + GRAVITY * ax
+
+
+def _detect(path: Path) -> str:
+    _check_file(path)
+    try:
+        head = pd.read_csv(path, nrows=0).columns
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, OSError) as exc:
+        raise InputError("file", f"{path.name} is not a readable CSV: {exc}", hint="export as CSV") from exc
+    names = [str(c).strip().strip('"') for c in head]
+    if any(n.lower().startswith("time (") for n in names):
+        return "phyphox"
+    if "seconds_elapsed" in names:
+        return "sensorlogger"
+    if names[:1] == ["time_s"] and all(c in names for c in GENERIC_ACC):
+        return "generic"
+    raise InputError(
+        "file",
+        f"{path.name}: unrecognised header {names[:8]}",
+        hint="use a phyphox or Sensor Logger export, or the generic CSV "
+        "'time_s,acc_x,acc_y,acc_z[,gyr_x,gyr_y,gyr_z]' (docs/imu.md)",
+    )
+
+
+def _files(path: Path) -> tuple[Path, Path | None, Path | None]:
+    """(acc file, gyr file, gravity file) for a folder export or a single file."""
+    if path.is_dir():
+        names = {p.name.lower(): p for p in path.iterdir()}
+        acc = (
+            names.get("totalacceleration.csv")
+            or names.get("accelerometer.csv")
+            or names.get("linear accelerometer.csv")
+            or names.get("linear acceleration.csv")
+        )
+        if acc is None:
+            raise InputError(
+                "file",
+                f"{path} has no Accelerometer.csv / TotalAcceleration.csv",
+                hint="pass the export folder of phyphox or Sensor Logger",
+            )
+        grav = names.get("gravity.csv") if acc.name.lower() == "accelerometer.csv" else None
+        return acc, names.get("gyroscope.csv"), grav
+    sibling = path.parent / "Gyroscope.csv"
+    gyr = sibling if path.name.lower() != "gyroscope.csv" and sibling.exists() else None
+    return path, gyr, None
+
+
+def read_imu(
+    path: str | Path,
+    *,
+    acc_unit: str = "auto",
+    gyr_unit: str = "rad/s",
+    sampling_rate_hz: float | None = None,
+) -> ImuRecording:
+    """Read a recording; resample to ``sampling_rate_hz`` (default: the median rate, ≤200 Hz)."""
+    if acc_unit not in ("auto", "m/s2", "g"):
+        raise InputError("acc_unit", f"{acc_unit!r} is not a unit", hint="use m/s2, g or auto")
+    if gyr_unit not in ("rad/s", "deg/s"):
+        raise InputError("gyr_unit", f"{gyr_unit!r} is not a unit", hint="use rad/s or deg/s")
+    path = Path(path)
+    acc_path, gyr_path, grav_path = _files(path)
+    fmt = _detect(acc_path)
+    warnings: list[str] = []
+    gyr_raw: _Raw | None = None
+    linear = False
+    if fmt == "generic":
+        df = _read_csv(acc_path)
+        t = _numeric(df, ["time_s"], acc_path)[:, 0]
+        acc_raw = _Raw(t, _numeric(df, GENERIC_ACC, acc_path))
+        if all(c in df.columns for c in GENERIC_GYR):
+            g = _numeric(df, GENERIC_GYR, acc_path)
+            gyr_raw = _Raw(t, np.radians(g) if gyr_unit == "deg/s" else g)
+    elif fmt == "phyphox":
+        acc_raw, kind = _phyphox(_read_csv(acc_path), acc_path)
+        if kind == "gyr":
+            raise InputError(
+                "file", f"{acc_path.name} is a gyroscope export", hint="pass the accelerometer file"
+            )
+        linear = kind == "lin"
+        if gyr_path is not None:
+            gyr_raw, _ = _phyphox(_read_csv(gyr_path), gyr_path)
+    else:
+        acc_raw = _sensor_logger(_read_csv(acc_path), acc_path)
+        if grav_path is not None:
+            gr = _clean(_sensor_logger(_read_csv(grav_path), grav_path), grav_path.name, warnings)
+            acc_raw = _Raw(acc_raw.t, acc_raw.xyz + _resample(gr, acc_raw.t))
+        if gyr_path is not None:
+            gyr_raw = _sensor_logger(_read_csv(gyr_path), gyr_path)
+    acc_raw = _clean(acc_raw, acc_path.name, warnings)
+    if gyr_raw is not None:
+        gyr_raw = _clean(gyr_raw, "gyroscope", warnings)
+    t0, t1 = float(acc_raw.t[0]), float(acc_raw.t[-1])
+    if gyr_raw is not None:
+        t0, t1 = max(t0, float(gyr_raw.t[0])), min(t1, float(gyr_raw.t[-1]))
+    dt = np.diff(acc_raw.t)
+    fs = sampling_rate_hz or min(200.0, round(1.0 / float(np.median(dt)), 1))
+    if fs < 10:
+        raise InputError("sampling_rate_hz", f"{fs} Hz is too low", hint="record at 50-100 Hz")
+    if t1 - t0 < 5.0:
+        raise InputError(
+            "file", f"recording is only {max(t1 - t0, 0):.1f} s long", hint="record at least 10 s"
+        )
+    gaps = dt[dt > MAX_GAP_S]
+    if gaps.size:
+        warnings.append(
+            f"{gaps.size} gap(s) in the timestamps (longest {gaps.max():.1f} s) were "
+            "bridged by interpolation; no steps are detected inside them"
+        )
+    if float(np.std(dt)) > 0.1 / fs:
+        warnings.append(f"irregular sampling (median {1 / np.median(dt):.1f} Hz); resampled to {fs:g} Hz")
+    grid = np.arange(t0, t1, 1.0 / fs)
+    acc = _resample(acc_raw, grid)
+    if linear or (float(np.median(np.linalg.norm(acc, axis=1))) < 0.5 and acc_unit == "auto"):
+        acc = _linear_to_total(acc, warnings)
+        gyr_raw = None
+    else:
+        acc = _acc_to_ms2(acc, acc_unit, warnings)
+    gyr = _resample(gyr_raw, grid) if gyr_raw is not None else None
+    if gyr is not None and fmt != "generic" and float(np.percentile(np.abs(gyr), 99)) > 40:
+        warnings.append("gyroscope values look like deg/s; converted to rad/s")
+        gyr = np.radians(gyr)
+    return ImuRecording(
+        acc=acc,
+        gyr=gyr,
+        sampling_rate_hz=float(fs),
+        start_s=round(t0, 6),
+        warnings=tuple(warnings),
+        source=str(path),
+    )

@@ -1,0 +1,115 @@
+"""Uploaded gait recordings: format checks and dispatch to the gait engines (IMU or pose)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from retrowalk.errors import InputError
+
+Kind = Literal["imu", "pose"]
+
+#: Accepted file types per kind (readers in retrowalk.io.imu / retrowalk.io.pose).
+ALLOWED_SUFFIXES: dict[str, frozenset[str]] = {
+    "imu": frozenset({".csv", ".txt", ".tsv"}),
+    "pose": frozenset({".json", ".csv", ".npy", ".npz"}),
+}
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class UnsupportedFormat(InputError):
+    """The file type is not one this kind of recording can be (HTTP 415)."""
+
+
+def check_format(kind: str, filename: str, head: bytes) -> str:
+    """Cheap content check on the first bytes of an upload; returns the normalised suffix.
+
+    Raises UnsupportedFormat for a file type the kind never accepts, InputError for a file whose
+    content does not match its declared type.
+    """
+    if kind not in ALLOWED_SUFFIXES:
+        raise InputError("kind", f"unknown recording kind {kind!r}", hint="use imu or pose")
+    suffix = Path(filename).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES[kind]:
+        allowed = ", ".join(sorted(ALLOWED_SUFFIXES[kind]))
+        raise UnsupportedFormat(
+            "file",
+            f"{suffix or 'no extension'} is not a {kind} recording format",
+            hint=f"upload one of: {allowed}",
+        )
+    if suffix == ".npy":
+        if not head.startswith(NPY_MAGIC):
+            raise InputError("file", "not a NumPy .npy file", hint="export the keypoints with numpy.save")
+        return suffix
+    if suffix == ".npz":
+        if not head.startswith(ZIP_MAGIC):
+            raise InputError("file", "not a NumPy .npz archive", hint="export with numpy.savez")
+        return suffix
+    if not head.strip():
+        raise InputError("file", "the file is empty", hint="upload the exported recording")
+    if b"\x00" in head:
+        raise InputError("file", f"binary content in a {suffix} file", hint="upload the text export")
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # The head may cut a multi-byte character: only fail if the error is not at the very end.
+        if exc.start < len(head) - 4:
+            raise InputError("file", "not UTF-8 text", hint="export the recording as UTF-8") from exc
+        text = head[: exc.start].decode("utf-8-sig", errors="strict")
+    if suffix == ".json":
+        if text.lstrip()[:1] not in ("{", "["):
+            raise InputError("file", "not a JSON document", hint="upload the JSON export")
+    else:
+        first = text.lstrip().splitlines()[0] if text.strip() else ""
+        if not any(sep in first for sep in (",", ";", "\t")):
+            raise InputError(
+                "file",
+                "the first line is not a delimited header",
+                hint="upload a CSV export with a header row",
+            )
+    return suffix
+
+
+def validate_json_file(path: Path) -> None:
+    try:
+        json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError("file", f"invalid JSON: {exc}", hint="upload the unmodified JSON export") from exc
+
+
+def engine_available(kind: str) -> bool:
+    names = {
+        "imu": ("retrowalk.io.imu", "retrowalk.gait.imu"),
+        "pose": ("retrowalk.io.pose", "retrowalk.gait.pose"),
+    }
+    for name in names.get(kind, ()):
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError:
+            return False
+    return kind in names
+
+
+def analyse_file(path: Path | str, kind: str, **opts: Any) -> dict[str, Any]:
+    """Read a recording and run the matching gait engine; JSON-ready metrics.
+
+    ``opts`` go to the reader (e.g. ``fps`` for pose) except ``placement`` which goes to the IMU
+    analysis. Raises InputError for unreadable data and ModuleNotFoundError when the engine for
+    ``kind`` is not installed.
+    """
+    path = Path(path)
+    if kind == "imu":
+        io_imu = importlib.import_module("retrowalk.io.imu")
+        gait_imu = importlib.import_module("retrowalk.gait.imu")
+        placement = opts.pop("placement", "unknown")
+        rec = io_imu.read_imu(path, **opts)
+        return dict(gait_imu.analyse(rec, placement=placement).model_dump(mode="json"))
+    if kind == "pose":
+        io_pose = importlib.import_module("retrowalk.io.pose")
+        gait_pose = importlib.import_module("retrowalk.gait.pose")
+        kp = io_pose.read_keypoints(path, **opts)
+        return dict(gait_pose.analyse(kp).model_dump(mode="json"))
+    raise InputError("kind", f"unknown recording kind {kind!r}", hint="use imu or pose")

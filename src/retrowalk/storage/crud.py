@@ -1,0 +1,437 @@
+"""Data access used by the API, the web pages, the CLI and the interop layer.
+
+Every function takes an open :class:`~sqlalchemy.orm.Session` and never commits: the caller owns
+the transaction (one per request), so a failure anywhere leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from retrowalk.storage.models import (
+    ROLES,
+    Assessment,
+    AuditEntry,
+    AuthSession,
+    Client,
+    Programme,
+    QuestionnaireResponse,
+    Recording,
+    SessionLog,
+    User,
+    client_trainers,
+)
+
+_hasher = PasswordHasher()
+#: Verified against when the username is unknown, so timing does not reveal which users exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+# --- users and passwords -------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(
+    db: Session,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    display_name: str = "",
+    client_id: int | None = None,
+) -> User:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if (role == "client") != (client_id is not None):
+        raise ValueError("a client account needs exactly one client record; other roles none")
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        display_name=display_name or username,
+        client_id=client_id,
+        active=True,
+    )
+    db.add(user)
+    db.flush()
+    return user
+
+
+def get_user(db: Session, user_id: int) -> User | None:
+    return db.get(User, user_id)
+
+
+def get_user_by_username(db: Session, username: str) -> User | None:
+    return db.scalar(select(User).where(User.username == username))
+
+
+def list_users(db: Session) -> Sequence[User]:
+    return db.scalars(select(User).order_by(User.id)).all()
+
+
+def set_password(db: Session, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    db.execute(delete(AuthSession).where(AuthSession.user_id == user.id))  # log out everywhere
+    db.flush()
+
+
+def authenticate(db: Session, username: str, password: str) -> User | None:
+    """The active user with this password, else None (same work either way)."""
+    user = get_user_by_username(db, username)
+    if user is None:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def count_users(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(User)) or 0
+
+
+# --- login sessions ------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_auth_session(db: Session, user: User, *, ttl: timedelta) -> str:
+    """Start a login and return its secret token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    db.add(AuthSession(token_hash=_token_hash(token), user_id=user.id, created_at=now, expires_at=now + ttl))
+    db.flush()
+    return token
+
+
+def user_for_token(db: Session, token: str) -> User | None:
+    row = db.scalar(select(AuthSession).where(AuthSession.token_hash == _token_hash(token)))
+    if row is None or row.expires_at <= datetime.now(UTC):
+        return None
+    user = db.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return user
+
+
+def delete_auth_session(db: Session, token: str) -> None:
+    db.execute(delete(AuthSession).where(AuthSession.token_hash == _token_hash(token)))
+
+
+# --- clients and who may see them ----------------------------------------------------------------
+
+
+def create_client(
+    db: Session,
+    name: str,
+    *,
+    trainer: User,
+    date_of_birth: date | None = None,
+    sex: str | None = None,
+    notes: str = "",
+) -> Client:
+    client = Client(name=name, date_of_birth=date_of_birth, sex=sex, notes=notes)
+    client.trainers.append(trainer)
+    db.add(client)
+    db.flush()
+    return client
+
+
+def get_client(db: Session, client_id: int) -> Client | None:
+    return db.get(Client, client_id)
+
+
+def trainer_has_client(db: Session, trainer_id: int, client_id: int) -> bool:
+    row = db.execute(
+        select(client_trainers.c.client_id).where(
+            client_trainers.c.client_id == client_id, client_trainers.c.trainer_id == trainer_id
+        )
+    ).first()
+    return row is not None
+
+
+def can_see_client(db: Session, user: User, client_id: int) -> bool:
+    """Trainers see their own clients, a client account sees itself, admins see no clinical data."""
+    if user.role == "trainer":
+        return trainer_has_client(db, user.id, client_id)
+    if user.role == "client":
+        return user.client_id == client_id
+    return False
+
+
+def list_clients_for(db: Session, user: User) -> Sequence[Client]:
+    if user.role == "trainer":
+        stmt = (
+            select(Client)
+            .join(client_trainers, client_trainers.c.client_id == Client.id)
+            .where(client_trainers.c.trainer_id == user.id)
+            .order_by(Client.id)
+        )
+        return db.scalars(stmt).all()
+    if user.role == "client" and user.client_id is not None:
+        client = db.get(Client, user.client_id)
+        return [client] if client else []
+    return []
+
+
+def link_trainer(db: Session, client: Client, trainer: User) -> None:
+    if trainer.role != "trainer":
+        raise ValueError("only trainers can be linked to a client")
+    if trainer not in client.trainers:
+        client.trainers.append(trainer)
+    db.flush()
+
+
+# --- assessments and questionnaires ---------------------------------------------------------------
+
+
+def add_assessment(
+    db: Session,
+    client_id: int,
+    *,
+    inputs: dict[str, Any],
+    findings: dict[str, Any],
+    pain_nprs: float | None,
+    stop: bool,
+    by: User | None,
+) -> Assessment:
+    row = Assessment(
+        client_id=client_id,
+        inputs=inputs,
+        findings=findings,
+        pain_nprs=pain_nprs,
+        stop=stop,
+        created_by=by.id if by else None,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def list_assessments(db: Session, client_id: int) -> Sequence[Assessment]:
+    return db.scalars(
+        select(Assessment)
+        .where(Assessment.client_id == client_id)
+        .order_by(Assessment.created_at, Assessment.id)
+    ).all()
+
+
+def get_assessment(db: Session, client_id: int, assessment_id: int) -> Assessment | None:
+    row = db.get(Assessment, assessment_id)
+    return row if row is not None and row.client_id == client_id else None
+
+
+def latest_assessment(db: Session, client_id: int) -> Assessment | None:
+    return db.scalar(
+        select(Assessment)
+        .where(Assessment.client_id == client_id)
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(1)
+    )
+
+
+def add_questionnaire(
+    db: Session,
+    client_id: int,
+    *,
+    answers: dict[str, Any],
+    scores: dict[str, Any],
+    instrument: str = "koos",
+    by: User | None,
+) -> QuestionnaireResponse:
+    row = QuestionnaireResponse(
+        client_id=client_id,
+        answers=answers,
+        scores=scores,
+        instrument=instrument,
+        created_by=by.id if by else None,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def list_questionnaires(
+    db: Session, client_id: int, instrument: str | None = None
+) -> Sequence[QuestionnaireResponse]:
+    stmt = select(QuestionnaireResponse).where(QuestionnaireResponse.client_id == client_id)
+    if instrument is not None:
+        stmt = stmt.where(QuestionnaireResponse.instrument == instrument)
+    return db.scalars(stmt.order_by(QuestionnaireResponse.created_at, QuestionnaireResponse.id)).all()
+
+
+# --- programmes (versioned, never overwritten) ----------------------------------------------------
+
+
+def add_programme(
+    db: Session,
+    client_id: int,
+    *,
+    content: dict[str, Any],
+    assessment_id: int | None,
+    pain_nprs: float | None,
+    goals: Sequence[str] = (),
+    by: User | None,
+) -> Programme:
+    """Store a new version; earlier versions stay untouched (UNIQUE(client_id, version) guards races)."""
+    last = db.scalar(select(func.max(Programme.version)).where(Programme.client_id == client_id))
+    row = Programme(
+        client_id=client_id,
+        version=(last or 0) + 1,
+        content=content,
+        assessment_id=assessment_id,
+        pain_nprs=pain_nprs,
+        goals=list(goals),
+        created_by=by.id if by else None,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def current_programme(db: Session, client_id: int) -> Programme | None:
+    return db.scalar(
+        select(Programme).where(Programme.client_id == client_id).order_by(Programme.version.desc()).limit(1)
+    )
+
+
+def list_programmes(db: Session, client_id: int) -> Sequence[Programme]:
+    return db.scalars(
+        select(Programme).where(Programme.client_id == client_id).order_by(Programme.version)
+    ).all()
+
+
+# --- session logs --------------------------------------------------------------------------------
+
+SESSION_FIELDS = (
+    "session_date",
+    "exercise_id",
+    "minutes",
+    "speed_kmh",
+    "incline_pct",
+    "handrails",
+    "sets",
+    "reps",
+    "pain_during",
+    "pain_after",
+    "pain_next_morning",
+    "completed",
+    "notes",
+)
+
+
+def add_session_log(
+    db: Session, client_id: int, *, programme_id: int | None, by: User | None, **fields: Any
+) -> SessionLog:
+    unknown = set(fields) - set(SESSION_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown session-log fields: {sorted(unknown)}")
+    row = SessionLog(
+        client_id=client_id, programme_id=programme_id, created_by=by.id if by else None, **fields
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def list_session_logs(db: Session, client_id: int, *, limit: int | None = None) -> Sequence[SessionLog]:
+    stmt = (
+        select(SessionLog)
+        .where(SessionLog.client_id == client_id)
+        .order_by(SessionLog.session_date, SessionLog.id)
+    )
+    rows = db.scalars(stmt).all()
+    return rows[-limit:] if limit else rows
+
+
+def get_session_log(db: Session, client_id: int, log_id: int) -> SessionLog | None:
+    row = db.get(SessionLog, log_id)
+    return row if row is not None and row.client_id == client_id else None
+
+
+def update_session_log(db: Session, row: SessionLog, **fields: Any) -> SessionLog:
+    for key, value in fields.items():
+        if key not in SESSION_FIELDS:
+            raise ValueError(f"unknown session-log field {key!r}")
+        setattr(row, key, value)
+    db.flush()
+    return row
+
+
+# --- recordings ----------------------------------------------------------------------------------
+
+
+def add_recording(db: Session, client_id: int, *, by: User | None, **fields: Any) -> Recording:
+    row = Recording(client_id=client_id, created_by=by.id if by else None, **fields)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def get_recording(db: Session, client_id: int, recording_id: int) -> Recording | None:
+    row = db.get(Recording, recording_id)
+    return row if row is not None and row.client_id == client_id else None
+
+
+def list_recordings(db: Session, client_id: int) -> Sequence[Recording]:
+    return db.scalars(
+        select(Recording).where(Recording.client_id == client_id).order_by(Recording.created_at, Recording.id)
+    ).all()
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+def audit(
+    db: Session,
+    user: User | None,
+    action: str,
+    resource: str,
+    *,
+    resource_id: object = None,
+    client_id: int | None = None,
+    detail: str = "",
+) -> None:
+    """Record who read or changed what; written in the same transaction as the access itself."""
+    db.add(
+        AuditEntry(
+            at=datetime.now(UTC),
+            user_id=user.id if user else None,
+            username=user.username if user else "-",
+            action=action,
+            resource=resource,
+            resource_id=None if resource_id is None else str(resource_id),
+            client_id=client_id,
+            detail=detail,
+        )
+    )
+
+
+def list_audit(db: Session, *, client_id: int | None = None, limit: int = 200) -> Sequence[AuditEntry]:
+    stmt = select(AuditEntry)
+    if client_id is not None:
+        stmt = stmt.where(AuditEntry.client_id == client_id)
+    return db.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit)).all()

@@ -1,0 +1,236 @@
+"""SQLAlchemy 2 models: the persistent record of clients, their assessments and their training.
+
+Clinical records are append-only where history matters (programmes are versioned, audit rows are
+never updated); timestamps are stored as UTC and always come back timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("admin", "trainer", "client")
+RECORDING_KINDS = ("imu", "pose")
+HANDRAILS = ("none", "one", "both")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store naive UTC (portable across SQLite and PostgreSQL); hand back aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012
+
+
+client_trainers = Table(
+    "client_trainers",
+    Base.metadata,
+    Column("client_id", ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    Column("trainer_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'trainer', 'client')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set for client accounts: the client record this login belongs to.
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), unique=True, default=None
+    )
+
+    client: Mapped[Client | None] = relationship(foreign_keys=[client_id], back_populates="account")
+
+
+class AuthSession(Base):
+    """A login: only the SHA-256 of the token is stored, so a database leak leaks no sessions."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()
+
+
+class Client(Base):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    date_of_birth: Mapped[date | None] = mapped_column(Date, default=None)
+    sex: Mapped[str | None] = mapped_column(String(16), default=None)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    trainers: Mapped[list[User]] = relationship(secondary=client_trainers)
+    account: Mapped[User | None] = relationship(
+        foreign_keys="User.client_id", back_populates="client", uselist=False
+    )
+
+
+class Assessment(Base):
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: What the trainer entered (the core's AssessmentInput, as JSON).
+    inputs: Mapped[dict[str, Any]]
+    #: What the core computed from it (AssessmentResult, as JSON).
+    findings: Mapped[dict[str, Any]]
+    pain_nprs: Mapped[float | None] = mapped_column(Float, default=None)
+    stop: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class QuestionnaireResponse(Base):
+    __tablename__ = "questionnaire_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    instrument: Mapped[str] = mapped_column(String(32), default="koos")
+    answers: Mapped[dict[str, Any]]
+    scores: Mapped[dict[str, Any]]
+
+
+class Programme(Base):
+    """One version of a client's programme; a new version is a new row, never an update."""
+
+    __tablename__ = "programmes"
+    __table_args__ = (UniqueConstraint("client_id", "version", name="client_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    assessment_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pain_nprs: Mapped[float | None] = mapped_column(Float, default=None)
+    goals: Mapped[list[Any]]
+    content: Mapped[dict[str, Any]]
+
+
+class SessionLog(Base):
+    __tablename__ = "session_logs"
+    __table_args__ = (
+        CheckConstraint("handrails IN ('none', 'one', 'both')", name="handrails"),
+        Index("ix_session_logs_client_date", "client_id", "session_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    session_date: Mapped[date] = mapped_column(Date)
+    exercise_id: Mapped[str] = mapped_column(String(100))
+    minutes: Mapped[float | None] = mapped_column(Float, default=None)
+    speed_kmh: Mapped[float | None] = mapped_column(Float, default=None)
+    incline_pct: Mapped[float | None] = mapped_column(Float, default=None)
+    handrails: Mapped[str | None] = mapped_column(String(8), default=None)
+    sets: Mapped[int | None] = mapped_column(Integer, default=None)
+    reps: Mapped[int | None] = mapped_column(Integer, default=None)
+    pain_during: Mapped[float | None] = mapped_column(Float, default=None)
+    pain_after: Mapped[float | None] = mapped_column(Float, default=None)
+    pain_next_morning: Mapped[float | None] = mapped_column(Float, default=None)
+    completed: Mapped[bool] = mapped_column(Boolean, default=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Recording(Base):
+    __tablename__ = "recordings"
+    __table_args__ = (CheckConstraint("kind IN ('imu', 'pose')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    session_log_id: Mapped[int | None] = mapped_column(ForeignKey("session_logs.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(8))
+    original_name: Mapped[str] = mapped_column(String(255))
+    #: Relative to the data directory, so the data directory can move.
+    path: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    #: "analysed", "stored" (no engine available) or "failed".
+    status: Mapped[str] = mapped_column(String(16), default="stored")
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class AuditEntry(Base):
+    """Who read or changed which client's data, when. Rows are only ever inserted."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    resource: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    client_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
+    detail: Mapped[str] = mapped_column(Text, default="")

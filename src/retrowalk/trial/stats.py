@@ -1,0 +1,328 @@
+"""Statistical building blocks on plain arrays (no data frames), each checkable by hand.
+
+Kept separate from the trial bookkeeping so tests can compare every number against an
+independent computation (scipy, numpy least squares, textbook formulas).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from pydantic import BaseModel, Field
+from scipy import stats
+
+FloatArray = NDArray[np.float64]
+
+
+def finite_or_none(x: float | np.floating[Any] | None) -> float | None:
+    """JSON has no NaN: undefined statistics (n too small) are reported as null."""
+    if x is None:
+        return None
+    xf = float(x)
+    return xf if math.isfinite(xf) else None
+
+
+class Summary(BaseModel):
+    n: int
+    mean: float | None
+    sd: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class TTest(BaseModel):
+    """A mean (of differences) with its t-based CI and two-sided test against zero."""
+
+    n: int
+    estimate: float | None
+    sd: float | None
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    t: float | None
+    df: float | None
+    p: float | None
+
+
+class RegressionEffect(BaseModel):
+    estimate: float | None
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p: float | None
+    df: float | None = Field(default=None, description="Residual df (t test); null for z/Wald tests.")
+
+
+class EffectSize(BaseModel):
+    n_treatment: int
+    n_control: int
+    cohens_d: float | None
+    hedges_g: float | None
+    ci_low: float | None = Field(description="CI for g (Hedges & Olkin large-sample SE).")
+    ci_high: float | None
+
+
+def summarise(values: ArrayLike, alpha: float = 0.05) -> Summary:
+    x = np.asarray(values, dtype=float)
+    n = int(x.size)
+    if n == 0:
+        return Summary(n=0, mean=None, sd=None, ci_low=None, ci_high=None)
+    mean = float(x.mean())
+    if n < 2:
+        return Summary(n=n, mean=mean, sd=None, ci_low=None, ci_high=None)
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf(1 - alpha / 2, n - 1)) * sd / math.sqrt(n)
+    return Summary(n=n, mean=mean, sd=sd, ci_low=mean - half, ci_high=mean + half)
+
+
+def paired_change(before: ArrayLike, after: ArrayLike, alpha: float = 0.05) -> TTest:
+    """Within-group change (after − before): paired t."""
+    diff = np.asarray(after, dtype=float) - np.asarray(before, dtype=float)
+    n = int(diff.size)
+    if n < 2:
+        return TTest(
+            n=n,
+            estimate=finite_or_none(diff.mean()) if n else None,
+            sd=None,
+            se=None,
+            ci_low=None,
+            ci_high=None,
+            t=None,
+            df=None,
+            p=None,
+        )
+    mean = float(diff.mean())
+    sd = float(diff.std(ddof=1))
+    se = sd / math.sqrt(n)
+    df = n - 1
+    q = float(stats.t.ppf(1 - alpha / 2, df))
+    t = mean / se if se > 0 else math.nan
+    p = 2 * float(stats.t.sf(abs(t), df)) if se > 0 else math.nan
+    return TTest(
+        n=n,
+        estimate=mean,
+        sd=sd,
+        se=se,
+        ci_low=mean - q * se,
+        ci_high=mean + q * se,
+        t=finite_or_none(t),
+        df=df,
+        p=finite_or_none(p),
+    )
+
+
+def ancova(
+    y: ArrayLike,
+    baseline: ArrayLike,
+    groups: ArrayLike,
+    covariates: ArrayLike | None = None,
+    alpha: float = 0.05,
+) -> tuple[list[RegressionEffect], RegressionEffect, int]:
+    """OLS of follow-up on baseline + group dummies (+ covariates).
+
+    ``groups`` is an (n, k) 0/1 matrix of treatment-arm indicators (control = all zero). Returns
+    one effect per treatment column (adjusted difference vs control), the baseline slope, and n.
+    """
+    from statsmodels.regression.linear_model import OLS
+
+    yv = np.asarray(y, dtype=float)
+    g = np.asarray(groups, dtype=float)
+    if g.ndim == 1:
+        g = g.reshape(-1, 1)
+    cols = [np.ones_like(yv), np.asarray(baseline, dtype=float), g]
+    if covariates is not None:
+        cov = np.asarray(covariates, dtype=float)
+        if cov.ndim == 1:
+            cov = cov.reshape(-1, 1)
+        if cov.size:
+            cols.append(cov)
+    x = np.column_stack(cols)
+    n = int(yv.size)
+    if n <= x.shape[1] or np.linalg.matrix_rank(x) < x.shape[1]:
+        empty = RegressionEffect(estimate=None, se=None, ci_low=None, ci_high=None, p=None)
+        return [empty] * g.shape[1], empty, n
+    fit = OLS(yv, x).fit()
+    ci = fit.conf_int(alpha=alpha)
+
+    def eff(i: int) -> RegressionEffect:
+        return RegressionEffect(
+            estimate=finite_or_none(fit.params[i]),
+            se=finite_or_none(fit.bse[i]),
+            ci_low=finite_or_none(ci[i, 0]),
+            ci_high=finite_or_none(ci[i, 1]),
+            p=finite_or_none(fit.pvalues[i]),
+            df=float(fit.df_resid),
+        )
+
+    return [eff(2 + j) for j in range(g.shape[1])], eff(1), n
+
+
+def effect_size(treatment: ArrayLike, control: ArrayLike, alpha: float = 0.05) -> EffectSize:
+    """Cohen's d (pooled SD) and Hedges' g (small-sample corrected) for treatment − control."""
+    a = np.asarray(treatment, dtype=float)
+    b = np.asarray(control, dtype=float)
+    n1, n2 = int(a.size), int(b.size)
+    if n1 < 2 or n2 < 2:
+        return EffectSize(
+            n_treatment=n1, n_control=n2, cohens_d=None, hedges_g=None, ci_low=None, ci_high=None
+        )
+    pooled = math.sqrt(((n1 - 1) * a.var(ddof=1) + (n2 - 1) * b.var(ddof=1)) / (n1 + n2 - 2))
+    if pooled == 0:
+        return EffectSize(
+            n_treatment=n1, n_control=n2, cohens_d=None, hedges_g=None, ci_low=None, ci_high=None
+        )
+    d = float((a.mean() - b.mean()) / pooled)
+    j = 1 - 3 / (4 * (n1 + n2) - 9)
+    g = j * d
+    se = math.sqrt((n1 + n2) / (n1 * n2) + g * g / (2 * (n1 + n2)))
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    return EffectSize(
+        n_treatment=n1, n_control=n2, cohens_d=d, hedges_g=g, ci_low=g - z * se, ci_high=g + z * se
+    )
+
+
+class MixedContrast(BaseModel):
+    arm: str
+    visit: str
+    difference_in_mean: RegressionEffect = Field(description="Treatment − control mean at this visit.")
+    difference_in_change: RegressionEffect = Field(
+        description="Treatment − control change from baseline (the arm × visit coefficient)."
+    )
+
+
+class MixedModelResult(BaseModel):
+    method: str = "linear mixed model, REML: value ~ visit * arm + (1 | participant)"
+    n_observations: int
+    n_participants: int
+    converged: bool
+    random_intercept_variance: float | None
+    residual_variance: float | None
+    interaction_chi2: float | None = Field(description="Wald test that every arm × visit term is zero.")
+    interaction_df: int
+    interaction_p: float | None
+    contrasts: list[MixedContrast]
+    notes: list[str] = Field(default_factory=list)
+
+
+def mixed_model(
+    y: ArrayLike,
+    participant: Sequence[str],
+    visit_index: ArrayLike,
+    arm_index: ArrayLike,
+    *,
+    visits: Sequence[str],
+    arms: Sequence[str],
+    alpha: float = 0.05,
+) -> MixedModelResult:
+    """Random-intercept model with visit × arm fixed effects on every available observation.
+
+    ``arms[0]`` is the control and ``visits[0]`` the baseline (reference levels). Participants
+    with missing visits still contribute what they have (valid if missingness is at random).
+    """
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    yv = np.asarray(y, dtype=float)
+    vi = np.asarray(visit_index, dtype=int)
+    ai = np.asarray(arm_index, dtype=int)
+    kv, ka = len(visits), len(arms)
+    cols = [np.ones_like(yv)]
+    cols += [(vi == v).astype(float) for v in range(1, kv)]
+    cols += [(ai == a).astype(float) for a in range(1, ka)]
+    inter: dict[tuple[int, int], int] = {}
+    for a in range(1, ka):
+        for v in range(1, kv):
+            inter[(a, v)] = len(cols)
+            cols.append(((ai == a) & (vi == v)).astype(float))
+    x = np.column_stack(cols)
+    arm_col = {a: kv + a - 1 for a in range(1, ka)}
+    groups = np.asarray(participant)
+    n_part = len(set(groups.tolist()))
+    notes: list[str] = []
+    empty = MixedModelResult(
+        n_observations=int(yv.size),
+        n_participants=n_part,
+        converged=False,
+        random_intercept_variance=None,
+        residual_variance=None,
+        interaction_chi2=None,
+        interaction_df=len(inter),
+        interaction_p=None,
+        contrasts=[],
+        notes=notes,
+    )
+    if np.linalg.matrix_rank(x) < x.shape[1] or yv.size <= x.shape[1] + 1 or n_part < 3:
+        notes.append("not enough data for the mixed model (some visit × arm cell is empty or n too small)")
+        return empty
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fit = MixedLM(yv, x, groups=groups).fit(reml=True, method=["lbfgs", "powell"])
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            notes.append(f"mixed model failed: {exc}")
+            return empty
+    for w in caught:
+        msg = str(w.message).splitlines()[0]
+        if msg not in notes:
+            notes.append(msg)
+    params = np.asarray(fit.fe_params, dtype=float)
+    cov = np.asarray(fit.cov_params(), dtype=float)[: x.shape[1], : x.shape[1]]
+    z = float(stats.norm.ppf(1 - alpha / 2))
+
+    def lin(weights: FloatArray) -> RegressionEffect:
+        est = float(weights @ params)
+        var = float(weights @ cov @ weights)
+        if not var > 0:
+            return RegressionEffect(estimate=finite_or_none(est), se=None, ci_low=None, ci_high=None, p=None)
+        se = math.sqrt(var)
+        return RegressionEffect(
+            estimate=est,
+            se=se,
+            ci_low=est - z * se,
+            ci_high=est + z * se,
+            p=2 * float(stats.norm.sf(abs(est / se))),
+        )
+
+    contrasts: list[MixedContrast] = []
+    for a in range(1, ka):
+        for v in range(1, kv):
+            w_mean = np.zeros(x.shape[1])
+            w_mean[arm_col[a]] = 1.0
+            w_mean[inter[(a, v)]] = 1.0
+            w_change = np.zeros(x.shape[1])
+            w_change[inter[(a, v)]] = 1.0
+            contrasts.append(
+                MixedContrast(
+                    arm=arms[a],
+                    visit=visits[v],
+                    difference_in_mean=lin(w_mean),
+                    difference_in_change=lin(w_change),
+                )
+            )
+    idx = list(inter.values())
+    chi2: float | None = None
+    p_int: float | None = None
+    if idx:
+        b = params[idx]
+        sub = cov[np.ix_(idx, idx)]
+        try:
+            chi2 = float(b @ np.linalg.solve(sub, b))
+            p_int = float(stats.chi2.sf(chi2, len(idx)))
+        except np.linalg.LinAlgError:
+            notes.append("interaction covariance is singular; no joint test")
+    return MixedModelResult(
+        n_observations=int(yv.size),
+        n_participants=n_part,
+        converged=bool(getattr(fit, "converged", True)),
+        random_intercept_variance=finite_or_none(float(np.asarray(fit.cov_re)[0, 0])),
+        residual_variance=finite_or_none(fit.scale),
+        interaction_chi2=finite_or_none(chi2),
+        interaction_df=len(idx),
+        interaction_p=finite_or_none(p_int),
+        contrasts=contrasts,
+        notes=notes,
+    )
