@@ -29,6 +29,7 @@ from retrowalk.reports.charts import all_charts
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, Programme, SessionLog
+from retrowalk.web import progress
 from retrowalk.web.auth import checked_form, client_for, csrf_token, optional_user, page_user
 
 router = APIRouter(include_in_schema=False)
@@ -202,10 +203,9 @@ def _decision_items(decision: Mapping[str, Any] | None) -> list[dict[str, Any]]:
 def _next_session(programme: Programme | None, logs: list[SessionLog]) -> dict[str, Any] | None:
     if programme is None or not logs:
         return None
+    mine = [log for log in logs if log.programme_id == programme.id] or logs
     try:
-        return clinical.next_session(
-            programme.content, [log for log in logs if log.programme_id == programme.id] or logs
-        )
+        return progress.next_session(programme.content, mine)
     except (clinical.ClinicalEngineMissing, InputError, ValidationError, ValueError):
         return None
 
