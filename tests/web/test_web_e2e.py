@@ -69,7 +69,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "from retrowalk.storage import crud\n"
             "d = Database(get_settings().resolved_database_url); d.upgrade()\n"
             "with d.transaction() as db:\n"
-            f"    crud.create_user(db, {TRAINER[0]!r}, {TRAINER[1]!r}, 'trainer', display_name='Tess Trainer')\n",
+            f"    crud.create_user(db, {TRAINER[0]!r}, {TRAINER[1]!r}, 'trainer',"
+            " display_name='Tess Trainer')\n",
         ],
         env=env,
         check=True,
