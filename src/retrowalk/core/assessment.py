@@ -160,6 +160,12 @@ class AssessmentInput(BaseModel):
         return validate_nprs(value, "pain")
 
 
+class Intake(AssessmentInput):
+    """An assessment plus the client's goals: what ``retrowalk assess`` reads."""
+
+    goals: list[str] = Field(default_factory=list)
+
+
 class Finding(BaseModel):
     test_id: str
     test_name: str
@@ -208,7 +214,8 @@ def hhd_torque_nm_per_kg(force_n: float, lever_arm_m: float, body_mass_kg: float
 
 
 def _area(test: TestDefinition) -> str:
-    return f"{test.joint.replace('_', ' ')} {test.quality}"
+    region = test.joint.replace("_", " ")
+    return test.quality if region == test.quality else f"{region} {test.quality}"
 
 
 def _fmt(x: float) -> str:

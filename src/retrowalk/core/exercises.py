@@ -45,6 +45,12 @@ class Dose(BaseModel):
     per_side: bool = False
     sessions_per_week: int | None = Field(default=None, ge=1, le=14)
 
+    def with_value(self, variable: str, value: float) -> Dose:
+        """A validated copy with one variable changed (sets/reps stay integers)."""
+        data = self.model_dump()
+        data[variable] = round(value) if variable in ("sets", "reps") else value
+        return Dose.model_validate(data)
+
     def describe(self) -> str:
         parts: list[str] = []
         if self.sets and self.reps:
@@ -118,7 +124,10 @@ class Exercise(BaseModel):
 
     def top_dose(self) -> Dose:
         """The dose once every progress variable has reached its maximum."""
-        return self.dose.model_copy(update={p.variable: p.max for p in self.progress})
+        dose = self.dose
+        for p in self.progress:
+            dose = dose.with_value(p.variable, p.max)
+        return dose
 
 
 class Condition(BaseModel):

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrowalk.core._data import load_yaml
-from retrowalk.core.assessment import AssessmentResult, Finding
+from retrowalk.core.assessment import AssessmentResult, Finding, Intake, evaluate
 from retrowalk.core.exercises import (
     FORWARD_WALK_ID,
     GROUP_ORDER,
@@ -247,3 +247,17 @@ def programme_from_items(
             )
         )
     return Programme(items=items)
+
+
+class AssessmentReport(BaseModel):
+    assessment: AssessmentResult
+    programme: Programme
+
+
+def assess_and_prescribe(intake: Intake) -> AssessmentReport:
+    """Evaluate the intake and prescribe from it (pain = activity pain if given, else resting pain)."""
+    result = evaluate(intake)
+    pain = intake.pain_activity_nprs if intake.pain_activity_nprs is not None else intake.pain_at_rest_nprs
+    return AssessmentReport(
+        assessment=result, programme=prescribe(result, pain_nprs=pain, goals=intake.goals)
+    )

@@ -148,11 +148,9 @@ def _progress(
         current = getattr(dose, step.variable)
         if current is not None and current < step.max - 1e-9:
             new_value = min(current + step.step, step.max)
-            if isinstance(current, int) and float(new_value).is_integer():
-                new_value = int(new_value)
             return (
                 ex.id,
-                dose.model_copy(update={step.variable: new_value}),
+                dose.with_value(step.variable, new_value),
                 [step.variable],
                 _fmt_change(step.variable, current, new_value),
                 [],
@@ -191,11 +189,9 @@ def _regress(item: ProgrammeItem, ex: Exercise, lib: ExerciseLibrary) -> tuple[s
         start = getattr(ex.dose, step.variable)
         if current is not None and start is not None and current > start + 1e-9:
             new_value = max(current - step.step, start)
-            if isinstance(current, int) and float(new_value).is_integer():
-                new_value = int(new_value)
             return (
                 ex.id,
-                dose.model_copy(update={step.variable: new_value}),
+                dose.with_value(step.variable, new_value),
                 [step.variable],
                 _fmt_change(step.variable, current, new_value),
             )
@@ -206,11 +202,9 @@ def _regress(item: ProgrammeItem, ex: Exercise, lib: ExerciseLibrary) -> tuple[s
         current = getattr(dose, step.variable)
         if current is not None and current - step.step > 0:
             new_value = current - step.step
-            if isinstance(current, int) and float(new_value).is_integer():
-                new_value = int(new_value)
             return (
                 ex.id,
-                dose.model_copy(update={step.variable: new_value}),
+                dose.with_value(step.variable, new_value),
                 [step.variable],
                 _fmt_change(step.variable, current, new_value) + " (below the usual starting dose)",
             )

@@ -7,6 +7,7 @@ from retrowalk.api.routes import (
     audit,
     auth,
     clients,
+    fhir,
     koos,
     outcomes,
     programmes,
@@ -16,5 +17,6 @@ from retrowalk.api.routes import (
 )
 
 api_router = APIRouter()
-for _module in (auth, users, clients, assessments, koos, programmes, sessions, recordings, outcomes, audit):
+_ROUTERS = (auth, users, clients, assessments, koos, programmes, sessions, recordings, outcomes, audit)
+for _module in (*_ROUTERS, fhir):
     api_router.include_router(_module.router)

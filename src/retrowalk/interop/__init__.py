@@ -1,0 +1,1 @@
+"""Interoperability edge: FHIR R4 export/import and research exports of a ``ClientRecord``."""
