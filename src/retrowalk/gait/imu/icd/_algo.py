@@ -21,13 +21,11 @@ from scipy import signal
 from retrowalk.gait.imu.preprocessing import bandpass
 
 
-def _moving_rms(x: NDArray[np.float64], w: int) -> NDArray[np.float64]:
-    """Centred moving RMS over ``w`` samples (cumulative sum: O(n), not O(n·w))."""
+def _moving_rms_at(x: NDArray[np.float64], w: int, at: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Centred moving RMS over ``w`` samples, evaluated only at ``at`` (cumulative sum)."""
     c = np.concatenate(([0.0], np.cumsum(x * x)))
-    n = x.size
-    half = w // 2
-    lo = np.clip(np.arange(n) - half, 0, n)
-    hi = np.clip(np.arange(n) - half + w, 0, n)
+    lo = np.clip(at - w // 2, 0, x.size)
+    hi = np.clip(at - w // 2 + w, 0, x.size)
     return np.sqrt(np.maximum(c[hi] - c[lo], 0.0) / w)
 
 
@@ -46,16 +44,18 @@ class IcdNormPeak:
         norm = np.sqrt(np.einsum("ij,ij->i", data, data))
         wide = bandpass(norm, fs, 0.5, 5.0)
         smooth = bandpass(norm, fs, 0.5, 3.0)
-        sharp = np.gradient(wide)
+        sharp = np.empty_like(wide)  # central difference (np.gradient without its overhead)
+        sharp[1:-1] = wide[2:] - wide[:-2]
+        sharp[0], sharp[-1] = sharp[1], sharp[-2]
         peaks, _ = signal.find_peaks(
             smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2
         )
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         # Prominence relative to a local amplitude so quiet and vigorous walking both work.
-        env = _moving_rms(smooth, int(2 * fs))
+        env = _moving_rms_at(smooth, int(2 * fs), peaks)
         prom = signal.peak_prominences(smooth, peaks)[0]
-        peaks = peaks[prom >= self.rel_prominence * env[peaks]]
+        peaks = peaks[prom >= self.rel_prominence * env]
         w = max(int(self.refine_window_s * fs), 1)
         idx = peaks[:, None] + np.arange(-w, 1)[None, :]
         valid = idx >= 0

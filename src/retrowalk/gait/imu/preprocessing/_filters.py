@@ -29,22 +29,28 @@ def butter_sos(btype: str, cutoff_hz: float | tuple[float, float], fs: float) ->
 
 
 @lru_cache(maxsize=64)
-def _zi(btype: str, cutoff_hz: float | tuple[float, float], fs: float) -> FloatArray:
-    return np.asarray(signal.sosfilt_zi(butter_sos(btype, cutoff_hz, fs)), dtype=np.float64)
+def _ba_zi(
+    btype: str, cutoff_hz: float | tuple[float, float], fs: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    cut = (cutoff_hz[0], _safe_cutoff(cutoff_hz[1], fs)) if isinstance(cutoff_hz, tuple) else cutoff_hz
+    b, a = signal.butter(2, cut, btype=btype, fs=fs, output="ba")
+    return np.asarray(b), np.asarray(a), np.asarray(signal.lfilter_zi(b, a))
 
 
 def _filtfilt(btype: str, cutoff_hz: float | tuple[float, float], fs: float, x: FloatArray) -> FloatArray:
-    """``scipy.signal.sosfiltfilt`` (odd padding, same default pad length, same result) without
-    its per-call validation and initial-state solve, which dominate on short recordings."""
-    sos = butter_sos(btype, cutoff_hz, fs)
+    """Zero-phase filter equal to ``scipy.signal.sosfiltfilt`` (odd padding, same pad length;
+    agreement to ~1e-12 for these 2nd-order designs) at a fraction of its per-call overhead,
+    which dominates on short recordings: ``lfilter`` with cached coefficients and initial state.
+    """
     if x.ndim != 1:
+        sos = butter_sos(btype, cutoff_hz, fs)
         return np.asarray(signal.sosfiltfilt(sos, x, axis=0), dtype=np.float64)
-    zi = _zi(btype, cutoff_hz, fs)
-    pad = min(3 * (2 * sos.shape[0] + 1), x.size - 1)
+    b, a, zi = _ba_zi(btype, cutoff_hz, fs)
+    n_sections = 2 if isinstance(cutoff_hz, tuple) else 1
+    pad = min(3 * (2 * n_sections + 1), x.size - 1)
     ext = np.concatenate((2 * x[0] - x[pad:0:-1], x, 2 * x[-1] - x[-2 : -pad - 2 : -1]))
-    y, _ = signal.sosfilt(sos, ext, zi=zi * ext[0])
-    y = y[::-1]
-    y, _ = signal.sosfilt(sos, y, zi=zi * y[0])
+    y = signal.lfilter(b, a, ext, zi=zi * ext[0])[0][::-1]
+    y = signal.lfilter(b, a, y, zi=zi * y[0])[0]
     return np.asarray(y[::-1][pad : pad + x.size], dtype=np.float64)
 
 
