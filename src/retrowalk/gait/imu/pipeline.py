@@ -10,7 +10,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from retrowalk.errors import InputError
-from retrowalk.gait.imu._models import PLACEMENTS, BoutResult, ImuGaitResult, ImuRecording, Placement
+from retrowalk.gait.imu._models import (
+    PLACEMENTS,
+    BoutResult,
+    Direction,
+    ImuGaitResult,
+    ImuRecording,
+    Placement,
+)
 from retrowalk.gait.imu.direction import DirectionSegmentAngle
 from retrowalk.gait.imu.gsd import GsdStepRuns
 from retrowalk.gait.imu.icd import IcdNormPeak
@@ -88,7 +95,8 @@ def analyse(rec: ImuRecording, *, placement: Placement | str = "unknown") -> Imu
     for a, b in runs:
         idx = cand[a : b + 1]
         t = idx / fs
-        est_dir, conf = "unknown", 0.0
+        est_dir: Direction = "unknown"
+        conf = 0.0
         if rec.gyr is not None and needs_direction:
             lo, hi = int(idx[0]), int(idx[-1]) + 1
             est = dire.estimate(
