@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     )
     session_ttl_hours: float = Field(default=12.0, gt=0, description="Login lifetime.")
     login_max_failures: int = Field(default=5, ge=1, description="Failed logins per username+IP ...")
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=65536, ge=64, description="argon2id memory per hash.")
+    argon2_parallelism: int = Field(default=4, ge=1, le=16)
     login_window_seconds: float = Field(default=60.0, gt=0, description="... within this window → 429.")
 
     @property

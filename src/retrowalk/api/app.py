@@ -17,6 +17,7 @@ from retrowalk.api.clinical import ClinicalEngineMissing
 from retrowalk.api.security import LoginRateLimiter, load_secret_key
 from retrowalk.errors import InputError
 from retrowalk.settings import Settings, get_settings
+from retrowalk.storage import crud
 from retrowalk.storage.db import Database
 
 API_PREFIX = "/api/v1"
@@ -30,10 +31,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class BodySizeLimit:
@@ -55,28 +52,37 @@ class BodySizeLimit:
             await _send_413(send, limit)
             return
         seen = 0
-        started = False
+        exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    # Cut the body short; whatever the app answers is replaced by a 413 below.
+                    exceeded = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        replaced = False
+        started = False
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
+        async def guarded_send(message: Message) -> None:
+            nonlocal replaced, started
+            if not exceeded or (started and not replaced):
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+                return
+            if not replaced:
+                replaced = True
                 await _send_413(send, limit)
+
+        await self.app(scope, limited_receive, guarded_send)
+        if exceeded and not replaced and not started:
+            await _send_413(send, limit)
 
 
 async def _send_413(send: Send, limit: int) -> None:
@@ -136,6 +142,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
     db = database or Database(settings.resolved_database_url)
     db.upgrade()
+    crud.configure_password_hashing(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
 
     app = FastAPI(
         title="retrowalk",

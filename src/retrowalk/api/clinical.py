@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping, Sequence
+from datetime import date
 from types import ModuleType
 from typing import Any
 
+from pydantic import ValidationError
+
+from retrowalk.errors import InputError
 from retrowalk.storage.models import SessionLog
 
 
@@ -26,69 +30,161 @@ def _module(name: str) -> ModuleType:
         raise
 
 
+def _prefixed(exc: InputError, prefix: str) -> InputError:
+    """Re-anchor a core InputError's field inside the request body (e.g. ``answers.P1``)."""
+    return InputError(f"{prefix}.{exc.field}", exc.message, hint=exc.hint)
+
+
 def evaluate_assessment(inputs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate the trainer's inputs with the core and return (inputs, findings) as JSON."""
     mod = _module("retrowalk.core.assessment")
-    inp = mod.AssessmentInput.model_validate(dict(inputs))
-    result = mod.evaluate(inp)
+    try:
+        inp = mod.AssessmentInput.model_validate(dict(inputs))
+        result = mod.evaluate(inp)
+    except InputError as exc:
+        raise _prefixed(exc, "inputs") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first.get("loc", ()))
+        raise InputError(f"inputs.{loc}" if loc else "inputs", first.get("msg", "invalid value")) from exc
     return inp.model_dump(mode="json"), result.model_dump(mode="json")
+
+
+def assessment_pain(inputs: Mapping[str, Any]) -> float | None:
+    """The pain that sets the programme's intensity: on usual activity, else at rest."""
+    for key in ("pain_activity_nprs", "pain_at_rest_nprs"):
+        value = inputs.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
 
 
 def score_koos(answers: Mapping[str, int | None], missing_rule: str) -> dict[str, Any]:
     mod = _module("retrowalk.core.scores.koos")
-    return dict(mod.score_koos(dict(answers), missing_rule=missing_rule).model_dump(mode="json"))
+    try:
+        scores = mod.score_koos(dict(answers), missing_rule=missing_rule)
+    except InputError as exc:
+        if exc.field in ("missing_rule", "answers"):
+            raise
+        raise _prefixed(exc, "answers") from exc
+    return dict(scores.model_dump(mode="json"))
+
+
+def koos_items() -> list[dict[str, Any]]:
+    mod = _module("retrowalk.core.scores.koos")
+    return [item.model_dump(mode="json") for item in mod.KOOS_ITEMS]
 
 
 def prescribe(findings: Mapping[str, Any], *, pain_nprs: float, goals: Sequence[str]) -> dict[str, Any]:
     assessment = _module("retrowalk.core.assessment")
     prescription = _module("retrowalk.core.prescription")
     result = assessment.AssessmentResult.model_validate(dict(findings))
-    return dict(
-        prescription.prescribe(result, pain_nprs=pain_nprs, goals=list(goals)).model_dump(mode="json")
-    )
+    try:
+        programme = prescription.prescribe(result, pain_nprs=pain_nprs, goals=list(goals))
+    except InputError as exc:
+        if exc.field.startswith("goals") or exc.field == "pain_nprs":
+            raise
+        raise _prefixed(exc, "programme") from exc
+    return dict(programme.model_dump(mode="json"))
 
 
-def session_record(log: SessionLog) -> dict[str, Any]:
-    """A stored session log as the progression engine's SessionRecord fields."""
-    return {
-        "date": log.session_date.isoformat(),
-        "exercise_id": log.exercise_id,
-        "minutes": log.minutes,
-        "speed_kmh": log.speed_kmh,
-        "incline_pct": log.incline_pct,
-        "handrails": log.handrails,
-        "sets": log.sets,
-        "reps": log.reps,
-        "pain_during": log.pain_during,
-        "pain_after": log.pain_after,
-        "pain_next_morning": log.pain_next_morning,
-        "completed": log.completed,
-    }
+def check_exercise(exercise_id: str) -> None:
+    """Reject an exercise id the library does not know (InputError on ``exercise_id``)."""
+    _module("retrowalk.core.exercises").load_library().get(exercise_id, "exercise_id")
 
 
-def next_session(programme: Mapping[str, Any], logs: Sequence[SessionLog]) -> dict[str, Any]:
+DOSE_FIELDS = ("minutes", "speed_kmh", "incline_pct", "handrails", "sets", "reps", "hold_s")
+
+
+def session_records(logs: Sequence[SessionLog]) -> list[dict[str, Any]]:
+    """Stored per-exercise logs grouped into the progression engine's per-day SessionRecords.
+
+    The day's pain is the worst reported that day. A day with no pain during/after recorded
+    cannot be judged by the pain-monitoring model and is left out.
+    """
+    by_day: dict[date, list[SessionLog]] = {}
+    for log in logs:
+        by_day.setdefault(log.session_date, []).append(log)
+    records: list[dict[str, Any]] = []
+    for day in sorted(by_day):
+        rows = by_day[day]
+
+        def worst(field: str, rows: list[SessionLog] = rows) -> float | None:
+            values = [v for r in rows if (v := getattr(r, field)) is not None]
+            return max(values) if values else None
+
+        during, after = worst("pain_during"), worst("pain_after")
+        if during is None or after is None:
+            continue
+        exercises = []
+        for r in rows:
+            dose = {f: getattr(r, f) for f in DOSE_FIELDS if getattr(r, f) is not None}
+            exercises.append(
+                {
+                    "exercise_id": r.exercise_id,
+                    "completed": r.completed,
+                    "dose": dose or None,
+                    "pain_during": r.pain_during,
+                }
+            )
+        records.append(
+            {
+                "date": day.isoformat(),
+                "pain_before": worst("pain_before") or 0.0,
+                "pain_during": during,
+                "pain_after": after,
+                "pain_next_morning": worst("pain_next_morning"),
+                "exercises": exercises,
+            }
+        )
+    return records
+
+
+def next_session(programme: Mapping[str, Any], logs: Sequence[SessionLog]) -> dict[str, Any] | None:
+    """The progression engine's decision; None when no logged day can be judged yet."""
     prescription = _module("retrowalk.core.prescription")
     progression = _module("retrowalk.core.progression")
+    records = session_records(logs)
+    if not records:
+        return None
     prog = prescription.Programme.model_validate(dict(programme))
-    records = [progression.SessionRecord.model_validate(session_record(log)) for log in logs]
-    return dict(progression.decide_next(prog, records).model_dump(mode="json"))
+    sessions = [progression.SessionRecord.model_validate(r) for r in records]
+    return dict(progression.decide_next(prog, sessions).model_dump(mode="json"))
 
 
 def change_flags(measure: str, baseline: float, follow_up: float) -> list[dict[str, Any]]:
-    """Clinically important change between two values, if the core knows the measure."""
+    """Clinically important change between two values, if the core has MCID values for it."""
     try:
         mod = _module("retrowalk.core.scores.mcid")
     except ClinicalEngineMissing:
         return []
-    flags = mod.change_flags(measure, baseline, follow_up)
-    items = flags if isinstance(flags, list) else [flags]
-    return [f.model_dump(mode="json") if hasattr(f, "model_dump") else dict(f) for f in items]
+    if measure not in mod.instruments():
+        return []
+    return [f.model_dump(mode="json") for f in mod.change_flags(measure, baseline, follow_up)]
 
 
-#: The retro-walking treadmill exercise id used for demo sessions.
-DEMO_EXERCISE = "retro_treadmill"
+#: The first retro-walking stage (treadmill, both handrails), used for demo sessions.
+DEMO_EXERCISE = "retro_walk_1"
 
 
 def demo_assessment_inputs() -> dict[str, Any]:
-    """A plausible first assessment (filled in against the core's AssessmentInput)."""
-    return {"pain_nprs": 4}
+    """A plausible first assessment: restricted left ankle, poor single-leg balance."""
+
+    def m(test_id: str, side: str, value: float) -> dict[str, Any]:
+        return {"test_id": test_id, "side": side, "value": value}
+
+    return {
+        "age": 58,
+        "sex": "female",
+        "body_mass_kg": 72,
+        "pain_at_rest_nprs": 2,
+        "pain_activity_nprs": 4,
+        "red_flags": [],
+        "measurements": [
+            m("knee_to_wall", "left", 7),
+            m("knee_to_wall", "right", 11),
+            m("single_leg_stance", "left", 8),
+            m("single_leg_stance", "right", 12),
+            m("chair_stand_30s", "both", 11),
+        ],
+    }

@@ -125,7 +125,7 @@ class AssessmentOut(Out):
 
 class KoosIn(In):
     answers: dict[str, int | None] = Field(description="KOOS item id → 0..4 (None = missing).")
-    missing_rule: Literal["2012", "strict"] = "2012"
+    missing_rule: Literal["2012", "1998"] = "2012"
 
 
 class KoosOut(Out):
@@ -165,14 +165,18 @@ class ProgrammeOut(Out):
 class SessionLogIn(In):
     session_date: date
     exercise_id: str = Field(min_length=1, max_length=100)
-    minutes: float | None = Field(default=None, ge=0, le=600)
-    speed_kmh: float | None = Field(default=None, ge=0, le=30)
-    incline_pct: float | None = Field(default=None, ge=-10, le=40)
+    minutes: float | None = Field(default=None, gt=0, le=180)
+    speed_kmh: float | None = Field(default=None, gt=0, le=20)
+    incline_pct: float | None = Field(default=None, ge=0, le=30)
     handrails: Handrails | None = None
-    sets: int | None = Field(default=None, ge=0, le=100)
-    reps: int | None = Field(default=None, ge=0, le=1000)
-    pain_during: float | None = Pain
-    pain_after: float | None = Pain
+    sets: int | None = Field(default=None, ge=1, le=20)
+    reps: int | None = Field(default=None, ge=1, le=100)
+    hold_s: float | None = Field(default=None, gt=0, le=600)
+    pain_before: float | None = Field(
+        default=None, ge=0, le=10, description="Baseline pain before the session."
+    )
+    pain_during: float = Field(ge=0, le=10, description="Worst pain during (NPRS 0-10).")
+    pain_after: float = Field(ge=0, le=10, description="Pain right after (NPRS 0-10).")
     pain_next_morning: float | None = Pain
     completed: bool = True
     notes: str = Field(default="", max_length=5_000)
@@ -208,6 +212,8 @@ class SessionLogOut(Out):
     handrails: str | None
     sets: int | None
     reps: int | None
+    hold_s: float | None
+    pain_before: float | None
     pain_during: float | None
     pain_after: float | None
     pain_next_morning: float | None

@@ -31,9 +31,20 @@ from retrowalk.storage.models import (
     client_trainers,
 )
 
+#: argon2id with argon2-cffi's defaults (RFC 9106 "low memory" profile: t=3, m=64 MiB, p=4).
 _hasher = PasswordHasher()
 #: Verified against when the username is unknown, so timing does not reveal which users exist.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def configure_password_hashing(*, time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Set the argon2id cost for new hashes (existing hashes are upgraded at the next login)."""
+    global _hasher, _DUMMY_HASH
+    current = _hasher
+    if (current.time_cost, current.memory_cost, current.parallelism) == (time_cost, memory_kib, parallelism):
+        return
+    _hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+    _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 # --- users and passwords -------------------------------------------------------------------------
@@ -335,6 +346,8 @@ SESSION_FIELDS = (
     "handrails",
     "sets",
     "reps",
+    "hold_s",
+    "pain_before",
     "pain_during",
     "pain_after",
     "pain_next_morning",

@@ -192,6 +192,8 @@ class SessionLog(Base):
     handrails: Mapped[str | None] = mapped_column(String(8), default=None)
     sets: Mapped[int | None] = mapped_column(Integer, default=None)
     reps: Mapped[int | None] = mapped_column(Integer, default=None)
+    hold_s: Mapped[float | None] = mapped_column(Float, default=None)
+    pain_before: Mapped[float | None] = mapped_column(Float, default=None)
     pain_during: Mapped[float | None] = mapped_column(Float, default=None)
     pain_after: Mapped[float | None] = mapped_column(Float, default=None)
     pain_next_morning: Mapped[float | None] = mapped_column(Float, default=None)

@@ -64,14 +64,14 @@ def seed_demo(db: Session) -> list[DemoCredentials]:
             stop=bool(findings.get("stop", False)),
             by=trainer,
         )
-        content = clinical.prescribe(findings, pain_nprs=4.0, goals=["walk downhill without pain"])
+        content = clinical.prescribe(findings, pain_nprs=4.0, goals=["walking", "stairs"])
         programme = crud.add_programme(
             db,
             client.id,
             content=content,
             assessment_id=assessment.id,
             pain_nprs=4.0,
-            goals=["walk downhill without pain"],
+            goals=["walking", "stairs"],
             by=trainer,
         )
     except clinical.ClinicalEngineMissing:
@@ -97,5 +97,16 @@ def seed_demo(db: Session) -> list[DemoCredentials]:
             completed=True,
             notes="demo session",
         )
+    try:
+        from retrowalk.core.scores.koos import KOOS_ITEMS
+
+        for weeks_ago, answer in ((6, 2), (0, 1)):
+            answers: dict[str, int | None] = {item.id: answer for item in KOOS_ITEMS}
+            row = crud.add_questionnaire(
+                db, client.id, answers=dict(answers), scores=clinical.score_koos(answers, "2012"), by=trainer
+            )
+            row.created_at = datetime.now(UTC) - timedelta(weeks=weeks_ago)
+    except (ImportError, clinical.ClinicalEngineMissing):
+        pass
     crud.audit(db, None, "create", "demo_seed", client_id=client.id, detail="first start")
     return creds

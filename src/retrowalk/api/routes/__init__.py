@@ -8,6 +8,7 @@ from retrowalk.api.routes import (
     auth,
     clients,
     fhir,
+    health,
     koos,
     outcomes,
     programmes,
@@ -17,6 +18,18 @@ from retrowalk.api.routes import (
 )
 
 api_router = APIRouter()
-_ROUTERS = (auth, users, clients, assessments, koos, programmes, sessions, recordings, outcomes, audit)
+_ROUTERS = (
+    health,
+    auth,
+    users,
+    clients,
+    assessments,
+    koos,
+    programmes,
+    sessions,
+    recordings,
+    outcomes,
+    audit,
+)
 for _module in (*_ROUTERS, fhir):
     api_router.include_router(_module.router)

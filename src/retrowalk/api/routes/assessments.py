@@ -16,15 +16,6 @@ from retrowalk.storage.models import Assessment, Client, User
 router = APIRouter(prefix="/clients/{client_id}/assessments", tags=["assessments"])
 
 
-def _pain(inputs: dict[str, object], findings: dict[str, object]) -> float | None:
-    for source in (inputs, findings):
-        for key in ("pain_nprs", "pain", "nprs"):
-            value = source.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return float(value)
-    return None
-
-
 @router.post(
     "",
     response_model=AssessmentOut,
@@ -40,7 +31,7 @@ def create_assessment(
         client.id,
         inputs=inputs,
         findings=findings,
-        pain_nprs=_pain(inputs, findings),
+        pain_nprs=clinical.assessment_pain(inputs),
         stop=bool(findings.get("stop", False)),
         by=user,
     )

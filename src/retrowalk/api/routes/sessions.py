@@ -34,6 +34,7 @@ def decide(db: Session, client_id: int) -> dict[str, Any] | None:
 def log_session(
     body: SessionLogIn, client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession
 ) -> SessionLogCreated:
+    clinical.check_exercise(body.exercise_id)
     programme = crud.current_programme(db, client.id)
     row = crud.add_session_log(
         db, client.id, programme_id=programme.id if programme else None, by=user, **body.model_dump()

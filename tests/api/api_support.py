@@ -1,0 +1,158 @@
+"""Helpers shared by the storage and API tests (fixtures are in conftest.py)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from retrowalk.settings import Settings
+from retrowalk.storage import Database, crud
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_counter)}{uuid.uuid4().hex[:6]}"
+
+
+def postgres_base_url() -> str:
+    url = os.environ.get("RETROWALK_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but RETROWALK_TEST_POSTGRES_URL is unset: PostgreSQL tests cannot run")
+        pytest.skip("RETROWALK_TEST_POSTGRES_URL unset (scripts/test starts a throw-away PostgreSQL)")
+    return url
+
+
+def make_settings(data_dir: Path, db_url: str, **overrides: Any) -> Settings:
+    # Cheaper argon2id than production (still real hashing and verification) keeps the suite fast.
+    fast = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
+    return Settings(data_dir=data_dir, database_url=db_url, secret_key="k" * 64, **{**fast, **overrides})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> str:
+    r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    client.cookies.clear()  # bearer-only from here: the cookie jar must not authenticate later requests
+    return str(r.json()["token"])
+
+
+@dataclass
+class World:
+    """Two trainers with one client each (A has a login; B too), plus an admin."""
+
+    app: FastAPI
+    http: TestClient
+    ids: dict[str, int] = field(default_factory=dict)
+    usernames: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def fresh_headers(self, role: str) -> dict[str, str]:
+        if role == "anonymous":
+            return {}
+        return bearer(login(self.http, self.usernames[role]))
+
+
+ROLES = ("anonymous", "client_a", "client_b", "trainer_a", "trainer_b", "admin")
+
+
+def assessment_inputs() -> dict[str, Any]:
+    from retrowalk.api.clinical import demo_assessment_inputs
+
+    return demo_assessment_inputs()
+
+
+def build_world(app: FastAPI) -> World:
+    from retrowalk.api import clinical
+
+    http = TestClient(app)
+    world = World(app=app, http=http)
+    db_: Database = app.state.db
+    with db_.transaction() as db:
+        admin = crud.create_user(db, unique("admin"), PASSWORD, "admin")
+        ta = crud.create_user(db, unique("trainer_a"), PASSWORD, "trainer")
+        tb = crud.create_user(db, unique("trainer_b"), PASSWORD, "trainer")
+        ca = crud.create_client(db, "Client A", trainer=ta)
+        cb = crud.create_client(db, "Client B", trainer=tb)
+        ua = crud.create_user(db, unique("client_a"), PASSWORD, "client", client_id=ca.id)
+        ub = crud.create_user(db, unique("client_b"), PASSWORD, "client", client_id=cb.id)
+        for key, client, trainer in (("a", ca, ta), ("b", cb, tb)):
+            inputs, findings = clinical.evaluate_assessment(assessment_inputs())
+            a = crud.add_assessment(
+                db,
+                client.id,
+                inputs=inputs,
+                findings=findings,
+                pain_nprs=3.0,
+                stop=bool(findings.get("stop", False)),
+                by=trainer,
+            )
+            content = clinical.prescribe(findings, pain_nprs=3.0, goals=[])
+            prog = crud.add_programme(
+                db, client.id, content=content, assessment_id=a.id, pain_nprs=3.0, goals=[], by=trainer
+            )
+            log = crud.add_session_log(
+                db,
+                client.id,
+                programme_id=prog.id,
+                by=trainer,
+                session_date=date(2025, 3, 1),
+                exercise_id=clinical.DEMO_EXERCISE,
+                minutes=5.0,
+                speed_kmh=2.0,
+                handrails="both",
+                pain_during=2.0,
+                pain_after=1.0,
+            )
+            rec = crud.add_recording(
+                db,
+                client.id,
+                by=trainer,
+                kind="imu",
+                original_name="x.csv",
+                path="uploads/none.csv",
+                sha256="0" * 64,
+                size_bytes=1,
+                status="stored",
+            )
+            world.ids[f"client_{key}"] = client.id
+            world.ids[f"assessment_{key}"] = a.id
+            world.ids[f"log_{key}"] = log.id
+            world.ids[f"recording_{key}"] = rec.id
+        for role, user in (
+            ("admin", admin),
+            ("trainer_a", ta),
+            ("trainer_b", tb),
+            ("client_a", ua),
+            ("client_b", ub),
+        ):
+            world.usernames[role] = user.username
+            world.ids[f"user_{role}"] = user.id
+    world.headers = {role: world.fresh_headers(role) for role in ROLES}
+    return world
+
+
+#: A real 12 s lower-back IMU walking trial (Mobilise-D, see tests/data/mobilised/LICENSE).
+WALK_TRIAL = (
+    Path(__file__).resolve().parents[1] / "data" / "mobilised" / "HA_001_TimeMeasure1_Test5_Trial1.csv.gz"
+)
+
+
+def walking_csv() -> bytes:
+    import gzip
+
+    return gzip.decompress(WALK_TRIAL.read_bytes())

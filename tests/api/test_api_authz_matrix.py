@@ -1,0 +1,217 @@
+"""Authorisation matrix: every /api/v1 route × every kind of caller, generated from the route
+table. A route added without a rule here fails ``test_every_route_has_a_rule``."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from tests.api.api_support import PASSWORD, ROLES, World, unique, walking_csv
+
+OK = "ok"
+#: Rule families: expected status per caller, OK = the request passes authorisation.
+PUBLIC = dict.fromkeys(ROLES, OK)
+ANY_USER = {**dict.fromkeys(ROLES, OK), "anonymous": 401}
+ADMIN = {"anonymous": 401, "client_a": 403, "client_b": 403, "trainer_a": 403, "trainer_b": 403, "admin": OK}
+TRAINERS = {
+    "anonymous": 401,
+    "client_a": 403,
+    "client_b": 403,
+    "trainer_a": OK,
+    "trainer_b": OK,
+    "admin": 403,
+}
+CARE = {"anonymous": 401, "client_a": OK, "client_b": OK, "trainer_a": OK, "trainer_b": OK, "admin": 403}
+# Routes on client A's record: B's people must not learn it exists (404); admins are refused by role.
+TRAINER_OF_A = {
+    "anonymous": 401,
+    "client_a": 403,
+    "client_b": 404,
+    "trainer_a": OK,
+    "trainer_b": 404,
+    "admin": 403,
+}
+A_OR_TRAINER = {
+    "anonymous": 401,
+    "client_a": OK,
+    "client_b": 404,
+    "trainer_a": OK,
+    "trainer_b": 404,
+    "admin": 403,
+}
+
+C = "/api/v1/clients/{client_id}"
+RULES: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/api/v1/health"): PUBLIC,
+    ("POST", "/api/v1/auth/login"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): ANY_USER,
+    ("GET", "/api/v1/auth/me"): ANY_USER,
+    ("GET", "/api/v1/users"): ADMIN,
+    ("POST", "/api/v1/users"): ADMIN,
+    ("GET", "/api/v1/users/{user_id}"): ADMIN,
+    ("PATCH", "/api/v1/users/{user_id}"): ADMIN,
+    ("GET", "/api/v1/audit"): ADMIN,
+    ("GET", "/api/v1/clients"): CARE,
+    ("POST", "/api/v1/clients"): TRAINERS,
+    ("GET", C): A_OR_TRAINER,
+    ("PATCH", C): TRAINER_OF_A,
+    ("POST", f"{C}/trainers"): TRAINER_OF_A,
+    ("POST", f"{C}/account"): TRAINER_OF_A,
+    ("GET", f"{C}/audit"): TRAINER_OF_A,
+    ("GET", f"{C}/assessments"): TRAINER_OF_A,
+    ("POST", f"{C}/assessments"): TRAINER_OF_A,
+    ("GET", f"{C}/assessments/{{assessment_id}}"): TRAINER_OF_A,
+    ("GET", f"{C}/koos"): A_OR_TRAINER,
+    ("POST", f"{C}/koos"): A_OR_TRAINER,
+    ("GET", f"{C}/programmes"): A_OR_TRAINER,
+    ("POST", f"{C}/programmes"): TRAINER_OF_A,
+    ("GET", f"{C}/programmes/current"): A_OR_TRAINER,
+    ("GET", f"{C}/session-logs"): A_OR_TRAINER,
+    ("POST", f"{C}/session-logs"): A_OR_TRAINER,
+    ("GET", f"{C}/session-logs/next"): A_OR_TRAINER,
+    ("GET", f"{C}/session-logs/{{log_id}}"): A_OR_TRAINER,
+    ("PATCH", f"{C}/session-logs/{{log_id}}"): A_OR_TRAINER,
+    ("GET", f"{C}/recordings"): A_OR_TRAINER,
+    ("POST", f"{C}/recordings"): A_OR_TRAINER,
+    ("GET", f"{C}/recordings/{{recording_id}}"): A_OR_TRAINER,
+    ("GET", f"{C}/outcomes"): A_OR_TRAINER,
+    ("GET", f"{C}/fhir"): A_OR_TRAINER,
+}
+
+#: What "passes authorisation" returns for each route when the request is otherwise valid.
+OK_STATUS: dict[tuple[str, str], set[int]] = {
+    ("POST", "/api/v1/auth/logout"): {204},
+    ("POST", "/api/v1/users"): {201},
+    ("POST", "/api/v1/clients"): {201},
+    ("POST", f"{C}/account"): {409},  # client A already has a login: authorised, then refused on content
+    ("POST", f"{C}/assessments"): {201},
+    ("POST", f"{C}/koos"): {201},
+    ("POST", f"{C}/programmes"): {201},
+    ("POST", f"{C}/session-logs"): {201},
+    ("POST", f"{C}/recordings"): {201},
+}
+
+
+def _flat_routes(app: FastAPI) -> list[Any]:
+    """The app's route table, flattened (FastAPI >= 0.120 nests included routers lazily)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:
+        return list(app.routes)
+    return list(iter_route_contexts(app.routes))
+
+
+def api_routes(world: World) -> list[tuple[str, str]]:
+    found = []
+    for route in _flat_routes(world.app):
+        original = getattr(route, "original_route", route)
+        if isinstance(original, APIRoute) and route.path.startswith("/api/v1"):
+            found.extend((method, route.path) for method in sorted(set(route.methods) - {"HEAD", "OPTIONS"}))
+    return sorted(found)
+
+
+def test_every_route_has_a_rule(world: World) -> None:
+    routes = set(api_routes(world))
+    assert routes - set(RULES) == set(), "new route(s) without an authorisation rule"
+    assert set(RULES) - routes == set(), "rule(s) for routes that no longer exist"
+
+
+def _request_kwargs(world: World, method: str, path: str) -> dict[str, Any]:
+    if path.endswith("/auth/login"):
+        return {"json": {"username": world.usernames["trainer_a"], "password": PASSWORD}}
+    if path == "/api/v1/users" and method == "POST":
+        return {"json": {"username": unique("u"), "password": PASSWORD, "role": "trainer"}}
+    if path.startswith("/api/v1/users/") and method == "PATCH":
+        return {"json": {"display_name": "Renamed"}}
+    if path == "/api/v1/clients" and method == "POST":
+        return {"json": {"name": "New client"}}
+    if method == "PATCH" and path == C:
+        return {"json": {"notes": "updated"}}
+    if path.endswith("/trainers"):
+        return {"json": {"username": world.usernames["trainer_a"]}}
+    if path.endswith("/account"):
+        return {"json": {"username": unique("acct"), "password": PASSWORD}}
+    if path.endswith("/assessments") and method == "POST":
+        from tests.api.api_support import assessment_inputs
+
+        return {"json": {"inputs": assessment_inputs()}}
+    if path.endswith("/koos") and method == "POST":
+        return {"json": {"answers": {f"P{i}": 1 for i in range(1, 10)}}}
+    if path.endswith("/programmes") and method == "POST":
+        return {"json": {"pain_nprs": 3}}
+    if path.endswith("/session-logs") and method == "POST":
+        return {
+            "json": {
+                "session_date": "2025-03-02",
+                "exercise_id": "retro_walk_1",
+                "minutes": 6,
+                "speed_kmh": 2.0,
+                "handrails": "both",
+                "pain_during": 2,
+                "pain_after": 1,
+            }
+        }
+    if path.endswith("{log_id}") and method == "PATCH":
+        return {"json": {"pain_next_morning": 1}}
+    if path.endswith("/recordings") and method == "POST":
+        return {"files": {"file": ("walk.csv", walking_csv(), "text/csv")}, "data": {"kind": "imu"}}
+    return {}
+
+
+def _url(world: World, path: str) -> str:
+    return path.format(
+        client_id=world.ids["client_a"],
+        assessment_id=world.ids["assessment_a"],
+        log_id=world.ids["log_a"],
+        recording_id=world.ids["recording_a"],
+        user_id=world.ids["user_trainer_a"],
+    )
+
+
+def test_authorisation_matrix(world: World) -> None:
+    failures = []
+    for (method, path), role in itertools.product(api_routes(world), ROLES):
+        expected = RULES[(method, path)][role]
+        headers = world.fresh_headers(role) if path.endswith("/logout") else world.headers[role]
+        r = world.http.request(
+            method, _url(world, path), headers=headers, **_request_kwargs(world, method, path)
+        )
+        world.http.cookies.clear()  # a login sets cookies; every case authenticates by header only
+        if expected == OK:
+            allowed = OK_STATUS.get((method, path), {200})
+            if r.status_code not in allowed:
+                failures.append(
+                    f"{role:9} {method:5} {path}: {r.status_code} not in {allowed}: {r.text[:200]}"
+                )
+        elif r.status_code != expected:
+            failures.append(f"{role:9} {method:5} {path}: {r.status_code} != {expected}: {r.text[:200]}")
+    assert failures == []
+
+
+@pytest.mark.parametrize("kind", ["log", "assessment", "recording"])
+def test_foreign_object_under_own_client_is_404(world: World, kind: str) -> None:
+    """Trainer A cannot reach client B's object by putting its id under client A's path."""
+    path = {"log": "session-logs", "assessment": "assessments", "recording": "recordings"}[kind]
+    url = f"/api/v1/clients/{world.ids['client_a']}/{path}/{world.ids[f'{kind}_b']}"
+    assert world.http.get(url, headers=world.headers["trainer_a"]).status_code == 404
+    own = f"/api/v1/clients/{world.ids['client_a']}/{path}/{world.ids[f'{kind}_a']}"
+    assert world.http.get(own, headers=world.headers["trainer_a"]).status_code == 200
+
+
+def test_lists_only_show_own_clients(world: World) -> None:
+    ids = {c["id"] for c in world.http.get("/api/v1/clients", headers=world.headers["trainer_a"]).json()}
+    assert world.ids["client_a"] in ids and world.ids["client_b"] not in ids
+    mine = world.http.get("/api/v1/clients", headers=world.headers["client_b"]).json()
+    assert [c["id"] for c in mine] == [world.ids["client_b"]]
+
+
+def test_every_client_data_access_is_audited(world: World) -> None:
+    before = len(world.http.get("/api/v1/audit?limit=5000", headers=world.headers["admin"]).json())
+    world.http.get(f"/api/v1/clients/{world.ids['client_a']}/outcomes", headers=world.headers["client_a"])
+    rows = world.http.get("/api/v1/audit?limit=5000", headers=world.headers["admin"]).json()
+    assert len(rows) == before + 2  # the outcomes read and the admin's previous audit read
+    read = next(r for r in rows if r["resource"] == "outcomes")
+    assert read["username"] == world.usernames["client_a"] and read["client_id"] == world.ids["client_a"]

@@ -1,0 +1,80 @@
+"""`retrowalk db upgrade|backup`, `retrowalk user ...` and the first-start demo seed."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from retrowalk.cli.main import app
+from retrowalk.settings import get_settings
+from retrowalk.storage import Database, crud
+from retrowalk.storage.seed import seed_demo
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RETROWALK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("RETROWALK_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+def test_db_upgrade_and_backup(data_dir: Path, tmp_path: Path) -> None:
+    r = runner.invoke(app, ["db", "upgrade", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["revision"] == "0002"
+    r = runner.invoke(app, ["db", "backup", str(tmp_path / "bk.sqlite3"), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    con = sqlite3.connect(tmp_path / "bk.sqlite3")
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    con.close()
+    r = runner.invoke(app, ["db", "backup", str(tmp_path)])
+    assert r.exit_code == 2 and "path" in r.stderr
+
+
+def test_user_add_and_set_password(data_dir: Path) -> None:
+    r = runner.invoke(
+        app,
+        ["user", "add", "boss", "--role", "admin", "--password-stdin", "--format", "json"],
+        input="a long admin password\n",
+    )
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["role"] == "admin"
+    r = runner.invoke(app, ["user", "add", "boss", "--password-stdin"], input="another long password\n")
+    assert r.exit_code == 2 and "username" in r.stderr
+    r = runner.invoke(app, ["user", "add", "x", "--password-stdin"], input="short\n")
+    assert r.exit_code == 2 and "password" in r.stderr
+    r = runner.invoke(
+        app, ["user", "set-password", "boss", "--password-stdin"], input="a newer long password\n"
+    )
+    assert r.exit_code == 0
+    db = Database(get_settings().resolved_database_url)
+    with db.transaction() as s:
+        assert crud.authenticate(s, "boss", "a newer long password") is not None
+    db.dispose()
+
+
+def test_demo_seed_only_on_an_empty_database(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'seed.sqlite3'}")
+    db.upgrade()
+    with db.transaction() as s:
+        creds = seed_demo(s)
+    assert {c.role for c in creds} == {"admin", "trainer", "client"}
+    with db.transaction() as s:
+        for c in creds:
+            user = crud.authenticate(s, c.username, c.password)
+            assert user is not None and c.password not in user.password_hash
+        trainer = crud.get_user_by_username(s, "demo-trainer")
+        assert trainer is not None
+        (client,) = crud.list_clients_for(s, trainer)
+        assert crud.list_assessments(s, client.id) and crud.current_programme(s, client.id) is not None
+        assert len(crud.list_session_logs(s, client.id)) >= 3
+        assert seed_demo(s) == []  # never twice
+    db.dispose()
