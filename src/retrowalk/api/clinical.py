@@ -14,7 +14,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from retrowalk.errors import InputError
-from retrowalk.storage.models import SessionLog
 
 
 class ClinicalEngineMissing(RuntimeError):
@@ -96,20 +95,20 @@ def check_exercise(exercise_id: str) -> None:
 DOSE_FIELDS = ("minutes", "speed_kmh", "incline_pct", "handrails", "sets", "reps", "hold_s")
 
 
-def session_records(logs: Sequence[SessionLog]) -> list[dict[str, Any]]:
+def session_records(logs: Sequence[Any]) -> list[dict[str, Any]]:
     """Stored per-exercise logs grouped into the progression engine's per-day SessionRecords.
 
     The day's pain is the worst reported that day. A day with no pain during/after recorded
     cannot be judged by the pain-monitoring model and is left out.
     """
-    by_day: dict[date, list[SessionLog]] = {}
+    by_day: dict[date, list[Any]] = {}
     for log in logs:
         by_day.setdefault(log.session_date, []).append(log)
     records: list[dict[str, Any]] = []
     for day in sorted(by_day):
         rows = by_day[day]
 
-        def worst(field: str, rows: list[SessionLog] = rows) -> float | None:
+        def worst(field: str, rows: list[Any] = rows) -> float | None:
             values = [v for r in rows if (v := getattr(r, field)) is not None]
             return max(values) if values else None
 
@@ -140,7 +139,7 @@ def session_records(logs: Sequence[SessionLog]) -> list[dict[str, Any]]:
     return records
 
 
-def next_session(programme: Mapping[str, Any], logs: Sequence[SessionLog]) -> dict[str, Any] | None:
+def next_session(programme: Mapping[str, Any], logs: Sequence[Any]) -> dict[str, Any] | None:
     """The progression engine's decision; None when no logged day can be judged yet."""
     prescription = _module("retrowalk.core.prescription")
     progression = _module("retrowalk.core.progression")

@@ -14,7 +14,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from retrowalk.storage.models import (
@@ -250,6 +250,15 @@ def list_assessments(db: Session, client_id: int) -> Sequence[Assessment]:
     ).all()
 
 
+def assessment_pain_series(db: Session, client_id: int) -> Sequence[Any]:
+    """(id, created_at, pain_nprs) per assessment, oldest first, without loading the JSON."""
+    return db.execute(
+        select(Assessment.id, Assessment.created_at, Assessment.pain_nprs)
+        .where(Assessment.client_id == client_id)
+        .order_by(Assessment.created_at, Assessment.id)
+    ).all()
+
+
 def get_assessment(db: Session, client_id: int, assessment_id: int) -> Assessment | None:
     row = db.get(Assessment, assessment_id)
     return row if row is not None and row.client_id == client_id else None
@@ -370,14 +379,27 @@ def add_session_log(
     return row
 
 
-def list_session_logs(db: Session, client_id: int, *, limit: int | None = None) -> Sequence[SessionLog]:
-    stmt = (
-        select(SessionLog)
-        .where(SessionLog.client_id == client_id)
-        .order_by(SessionLog.session_date, SessionLog.id)
-    )
-    rows = db.scalars(stmt).all()
-    return rows[-limit:] if limit else rows
+def list_session_logs(
+    db: Session, client_id: int, *, limit: int | None = None, programme_id: int | None = None
+) -> Sequence[SessionLog]:
+    """Oldest first; ``limit`` keeps the most recent; ``programme_id`` those logged under it."""
+    stmt = select(SessionLog).where(SessionLog.client_id == client_id)
+    if programme_id is not None:
+        stmt = stmt.where(SessionLog.programme_id == programme_id)
+    if limit:
+        recent = stmt.order_by(SessionLog.session_date.desc(), SessionLog.id.desc()).limit(limit)
+        return list(reversed(db.scalars(recent).all()))
+    return db.scalars(stmt.order_by(SessionLog.session_date, SessionLog.id)).all()
+
+
+def session_log_rows(db: Session, client_id: int, *, programme_id: int | None = None) -> Sequence[Row[Any]]:
+    """Read-only rows (all session-log columns, attribute access), oldest first: for charts and the
+    progression engine, where ORM identity tracking would only cost time."""
+    table = SessionLog.__table__
+    stmt = select(table).where(table.c.client_id == client_id)
+    if programme_id is not None:
+        stmt = stmt.where(table.c.programme_id == programme_id)
+    return db.execute(stmt.order_by(table.c.session_date, table.c.id)).all()
 
 
 def get_session_log(db: Session, client_id: int, log_id: int) -> SessionLog | None:

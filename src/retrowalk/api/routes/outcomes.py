@@ -7,11 +7,12 @@ from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from retrowalk.api import clinical
 from retrowalk.api.deps import CurrentUser, DbSession, TrainerOrSelf
-from retrowalk.api.schemas import OutcomesOut, Point, Series
+from retrowalk.api.schemas import OutcomesOut
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, User
 
@@ -27,9 +28,18 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def build_outcomes(db: Session, client_id: int) -> OutcomesOut:
-    """Assemble the series (pure read; the caller audits)."""
-    series: dict[str, Series] = {}
+def _iso(at: datetime | date) -> str:
+    if isinstance(at, datetime):
+        return at.isoformat().replace("+00:00", "Z")
+    return at.isoformat()
+
+
+def outcomes_data(db: Session, client_id: int) -> dict[str, Any]:
+    """The outcomes as JSON-ready data (the shape of :class:`OutcomesOut`); pure read.
+
+    Built from plain dicts and column rows: a client with hundreds of sessions stays fast to chart.
+    """
+    series: dict[str, dict[str, Any]] = {}
 
     def add(
         name: str,
@@ -42,28 +52,26 @@ def build_outcomes(db: Session, client_id: int) -> OutcomesOut:
     ) -> None:
         if value is None:
             return
-        s = series.setdefault(name, Series(name=name, unit=unit, higher_is_better=better, points=[]))
-        s.points.append(Point(at=at, value=value, source=source, source_id=source_id))
+        s = series.get(name)
+        if s is None:
+            s = series[name] = {"name": name, "unit": unit, "higher_is_better": better, "points": []}
+        s["points"].append({"at": _iso(at), "value": float(value), "source": source, "source_id": source_id})
 
     for q in crud.list_questionnaires(db, client_id, "koos"):
         for sub in KOOS_SUBSCALES:
             add(f"koos_{sub}", "0-100", True, q.created_at, _number(q.scores.get(sub)), "koos", q.id)
-    for a in crud.list_assessments(db, client_id):
+    for a in crud.assessment_pain_series(db, client_id):
         add("assessment_pain_nprs", "0-10", False, a.created_at, a.pain_nprs, "assessment", a.id)
     minutes_by_day: dict[date, float] = defaultdict(float)
     first_log_of_day: dict[date, int] = {}
-    for log in crud.list_session_logs(db, client_id):
+    for log in crud.session_log_rows(db, client_id):
         for field in PAIN_FIELDS:
             add(
                 f"session_{field}",
                 "0-10",
                 False,
                 log.session_date,
-                log.pain_during
-                if field == "pain_during"
-                else log.pain_after
-                if field == "pain_after"
-                else log.pain_next_morning,
+                getattr(log, field),
                 "session_log",
                 log.id,
             )
@@ -95,16 +103,22 @@ def build_outcomes(db: Session, client_id: int) -> OutcomesOut:
 
     changes: list[dict[str, Any]] = []
     for s in series.values():
-        if len(s.points) >= 2 and (s.name.startswith("koos_") or s.name == "assessment_pain_nprs"):
-            measure = "nprs" if s.name == "assessment_pain_nprs" else s.name
-            for flag in clinical.change_flags(measure, s.points[0].value, s.points[-1].value):
-                changes.append({"series": s.name, **flag})
-    return OutcomesOut(client_id=client_id, series=list(series.values()), changes=changes)
+        points = s["points"]
+        if len(points) >= 2 and (s["name"].startswith("koos_") or s["name"] == "assessment_pain_nprs"):
+            measure = "nprs" if s["name"] == "assessment_pain_nprs" else s["name"]
+            for flag in clinical.change_flags(measure, points[0]["value"], points[-1]["value"]):
+                changes.append({"series": s["name"], **flag})
+    return {"client_id": client_id, "series": list(series.values()), "changes": changes}
+
+
+def build_outcomes(db: Session, client_id: int) -> OutcomesOut:
+    """The outcomes as a validated pydantic model (for Python callers: web pages, reports)."""
+    return OutcomesOut.model_validate(outcomes_data(db, client_id))
 
 
 @router.get("", response_model=OutcomesOut)
 def outcomes(
     client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession
-) -> OutcomesOut:
+) -> JSONResponse:
     crud.audit(db, user, "read", "outcomes", client_id=client.id)
-    return build_outcomes(db, client.id)
+    return JSONResponse(outcomes_data(db, client.id))

@@ -12,18 +12,18 @@ from retrowalk.api import clinical
 from retrowalk.api.deps import CurrentUser, DbSession, TrainerOrSelf
 from retrowalk.api.schemas import SessionLogCreated, SessionLogIn, SessionLogOut, SessionLogUpdate
 from retrowalk.storage import crud
-from retrowalk.storage.models import Client, SessionLog, User
+from retrowalk.storage.models import Client, Programme, SessionLog, User
 
 router = APIRouter(prefix="/clients/{client_id}/session-logs", tags=["session logs"])
 LogId = Path(ge=1, le=2**31 - 1)
 
 
-def decide(db: Session, client_id: int) -> dict[str, Any] | None:
+def decide(db: Session, client_id: int, programme: Programme | None = None) -> dict[str, Any] | None:
     """The progression engine's next session, from the current programme and its logs."""
-    programme = crud.current_programme(db, client_id)
+    programme = programme or crud.current_programme(db, client_id)
     if programme is None:
         return None
-    logs = [log for log in crud.list_session_logs(db, client_id) if log.programme_id == programme.id]
+    logs = crud.session_log_rows(db, client_id, programme_id=programme.id)
     try:
         return clinical.next_session(programme.content, logs)
     except clinical.ClinicalEngineMissing:
@@ -40,7 +40,9 @@ def log_session(
         db, client.id, programme_id=programme.id if programme else None, by=user, **body.model_dump()
     )
     crud.audit(db, user, "create", "session_log", resource_id=row.id, client_id=client.id)
-    return SessionLogCreated(log=SessionLogOut.model_validate(row), next_session=decide(db, client.id))
+    return SessionLogCreated(
+        log=SessionLogOut.model_validate(row), next_session=decide(db, client.id, programme)
+    )
 
 
 @router.get("", response_model=list[SessionLogOut])

@@ -1,0 +1,198 @@
+"""Load benchmark for the REST API on loopback (not a test).
+
+Open-loop load at a fixed request rate (latency counted from each request's scheduled start, so
+a slow server cannot hide queueing), a bounded number of requests per scenario:
+  - "log a session":            POST /api/v1/clients/{id}/session-logs (write + progression engine)
+  - "fetch a client's outcomes": GET  /api/v1/clients/{id}/outcomes     (read of every series)
+
+Without --url it starts `retrowalk serve` itself on a free 127.0.0.1 port with a throw-away
+SQLite data directory and a trainer/client/programme, and stops it afterwards.
+
+    python benchmarks/api_load.py --rate 200 --requests 2000
+    python benchmarks/api_load.py --url http://127.0.0.1:8000 --username demo-trainer \\
+        --password ... --client-id 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "benchmark password"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(data_dir: Path, clients: int) -> list[int]:
+    sys.path.insert(0, str(ROOT / "src"))
+    from retrowalk.api import clinical
+    from retrowalk.storage import Database, crud
+
+    db = Database(f"sqlite:///{(data_dir / 'retrowalk.sqlite3').resolve()}")
+    db.upgrade()
+    ids = []
+    with db.transaction() as s:
+        trainer = crud.create_user(s, "bench", PASSWORD, "trainer")
+        inputs, findings = clinical.evaluate_assessment(clinical.demo_assessment_inputs())
+        content = clinical.prescribe(findings, pain_nprs=4, goals=["walking"])
+        for n in range(clients):
+            client = crud.create_client(s, f"Load {n}", trainer=trainer)
+            a = crud.add_assessment(
+                s, client.id, inputs=inputs, findings=findings, pain_nprs=4, stop=False, by=trainer
+            )
+            crud.add_programme(
+                s, client.id, content=content, assessment_id=a.id, pain_nprs=4, goals=[], by=trainer
+            )
+            ids.append(client.id)
+    db.dispose()
+    return ids
+
+
+def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = dict(
+        os.environ,
+        RETROWALK_DATA_DIR=str(data_dir),
+        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+    )
+    env.pop("RETROWALK_DATABASE_URL", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "retrowalk", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+async def _run(
+    rate: float, n: int, call: Callable[[int], Awaitable[httpx.Response]]
+) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    t0 = time.perf_counter() + 0.05
+
+    async def one(i: int) -> None:
+        nonlocal errors
+        scheduled = t0 + i / rate
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        try:
+            r = await call(i)
+            ok = r.status_code < 400
+        except httpx.HTTPError:
+            ok = False
+        latencies.append((time.perf_counter() - scheduled) * 1000)
+        errors += 0 if ok else 1
+
+    await asyncio.gather(*(one(i) for i in range(n)))
+    elapsed = time.perf_counter() - t0
+    return n / elapsed, latencies, errors
+
+
+def _pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+async def main_async(args: argparse.Namespace, base: str, client_ids: list[int]) -> None:
+    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+        login = await http.post(
+            "/api/v1/auth/login", json={"username": args.username, "password": args.password}
+        )
+        login.raise_for_status()
+        http.headers["Authorization"] = f"Bearer {login.json()['token']}"
+        http.cookies.clear()
+
+        start = date(2025, 1, 1)
+
+        def log_session(i: int) -> Awaitable[httpx.Response]:
+            # Round-robin over the clients, one session day every two logs per client.
+            client_id = client_ids[i % len(client_ids)]
+            day = start + timedelta(days=(i // len(client_ids)) // 2)
+            return http.post(
+                f"/api/v1/clients/{client_id}/session-logs",
+                json={
+                    "session_date": day.isoformat(),
+                    "exercise_id": "retro_walk_1",
+                    "minutes": 5,
+                    "speed_kmh": 2.0,
+                    "handrails": "both",
+                    "pain_during": 2,
+                    "pain_after": 2,
+                    "pain_next_morning": 1,
+                    "notes": f"load {i}",
+                },
+            )
+
+        def outcomes(i: int) -> Awaitable[httpx.Response]:
+            return http.get(f"/api/v1/clients/{client_ids[i % len(client_ids)]}/outcomes")
+
+        rows = []
+        for name, call in (("log a session", log_session), ("fetch a client's outcomes", outcomes)):
+            await _run(args.rate, min(50, args.requests), call)  # warm-up
+            achieved, lat, errors = await _run(args.rate, args.requests, call)
+            rows.append((name, achieved, _pct(lat, 50), _pct(lat, 95), _pct(lat, 99), max(lat), errors))
+    print(
+        f"\n{args.requests} requests per scenario, offered {args.rate:g} req/s, "
+        f"{args.connections} connections, {base}"
+    )
+    print(f"| {'scenario':27} | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |")
+    print(f"|{'-' * 29}|------:|-------:|-------:|-------:|-------:|-------:|")
+    for name, achieved, p50, p95, p99, worst, errors in rows:
+        cells = f"{achieved:5.0f} | {p50:6.1f} | {p95:6.1f} | {p99:6.1f} | {worst:6.1f} | {errors:6d}"
+        print(f"| {name:27} | {cells} |")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--url", help="a running server; default: start one on a throw-away SQLite database")
+    p.add_argument("--username", default="bench")
+    p.add_argument("--password", default=PASSWORD)
+    p.add_argument("--client-id", type=int, default=None, help="with --url: the client to drive")
+    p.add_argument("--clients", type=int, default=20, help="clients to spread the load over (own server)")
+    p.add_argument("--rate", type=float, default=200.0, help="offered load, requests per second")
+    p.add_argument("--requests", type=int, default=2000, help="requests per scenario (bounded)")
+    p.add_argument("--connections", type=int, default=32)
+    args = p.parse_args()
+    if args.url:
+        if args.client_id is None:
+            p.error("--client-id is required with --url")
+        asyncio.run(main_async(args, args.url.rstrip("/"), [args.client_id]))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        client_ids = _prepare(data, args.clients)
+        port = _free_port()
+        proc = _start_server(data, port)
+        try:
+            asyncio.run(main_async(args, f"http://127.0.0.1:{port}", client_ids))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
