@@ -1,6 +1,7 @@
 """Real lower-back recordings (Mobilise-D example data from mobgap, INDIP reference contacts).
 
-Floors are regression guards set below the measured values (F1 0.69 at ±0.1 s, 0.79 at ±0.2 s on
+Floors are regression guards set just below the measured values (F1 0.715 at ±0.1 s, 0.820 at
+±0.2 s, precision 0.848, median per-bout cadence error 3.5 spm against the INDIP bout cadence, on
 this set, which includes turns and daily-life tasks); docs/imu.md reports the numbers.
 """
 
@@ -26,6 +27,8 @@ def test_real_lower_back_recordings_match_reference_contacts() -> None:
         f"R={loose.recall:.3f} cadence median abs error={np.median(cad_err):.2f} spm ({len(cad_err)} bouts)"
     )
     assert strict.tp + strict.fn > 150  # the whole reference set was used
-    assert strict.f1 >= 0.65
-    assert loose.f1 >= 0.75
-    assert loose.precision >= 0.85
+    assert strict.f1 >= 0.70
+    assert loose.f1 >= 0.80
+    assert loose.precision >= 0.83
+    assert len(cad_err) == 19
+    assert float(np.median(cad_err)) <= 4.0

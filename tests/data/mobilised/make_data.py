@@ -48,6 +48,7 @@ def main(root: Path) -> None:
                             {
                                 "start_s": float(w["Start"]),
                                 "end_s": float(w["End"]),
+                                "cadence_spm": float(w["Cadence"]),
                                 "initial_contacts_s": [
                                     float(x)
                                     for x in np.atleast_1d(w["InitialContact_Event"])

@@ -1,8 +1,13 @@
-"""Walking bouts as runs of regularly spaced initial contacts.
+"""Walking bouts from initial contacts: regular step runs, merged across short breaks.
 
-Walking is periodic: a run of at least ``min_contacts`` impacts whose intervals stay within
-human step times (0.25-1.5 s) and do not jump by more than ``max_ratio`` between neighbours.
-Isolated impacts (sitting down, a bump) never form a bout.
+Walking is periodic, so a bout needs a *core*: at least ``min_core_steps`` consecutive step
+intervals within human step times (0.25-1.5 s) whose neighbours differ by at most
+``max_ratio`` (isolated impacts such as sitting down or a bump never form one). Daily-life
+walking is not that regular: turns, doors and obstacles bring a slow or shuffling step or a
+short stop. As in the Mobilise-D walking-bout definition, a break shorter than ``max_break_s``
+(3 s) does not end a bout, so neighbouring cores are merged together with the contacts between
+them; bout edges extend over slower start/stop steps (``extend_step_s`` 2 s, i.e. down to
+30 steps/min). A bout is kept when it has at least ``min_contacts`` contacts.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ from numpy.typing import NDArray
 @dataclass(frozen=True)
 class GsdStepRuns:
     min_contacts: int = 5
+    min_core_steps: int = 3
     min_step_s: float = 0.25
     max_step_s: float = 1.5
     max_ratio: float = 1.8
+    max_break_s: float = 3.0
+    extend_step_s: float = 2.0
 
     def detect(self, data: NDArray[np.int64], *, sampling_rate_hz: float) -> list[tuple[int, int]]:
         """Group sorted IC indices into bouts; returns (first_ic_pos, last_ic_pos) into ``data``."""
@@ -27,17 +35,32 @@ class GsdStepRuns:
             return []
         dt = np.diff(ics) / sampling_rate_hz
         ok = (dt >= self.min_step_s) & (dt <= self.max_step_s)
-        ratio = np.ones_like(dt)
-        ratio[1:] = np.maximum(dt[1:] / dt[:-1], dt[:-1] / dt[1:])
-        # A break where the rhythm jumps; the first interval of a run has no neighbour to compare.
-        bouts: list[tuple[int, int]] = []
-        start = 0
-        for k in range(dt.size):
-            breaks = not ok[k] or (k > start and ratio[k] > self.max_ratio)
-            if breaks:
-                if k - start + 1 >= self.min_contacts:
-                    bouts.append((start, k))
-                start = k + 1 if not ok[k] else k
-        if ics.size - start >= self.min_contacts:
-            bouts.append((start, ics.size - 1))
-        return bouts
+        # An interval is regular when it is plausible and close to one plausible neighbour.
+        ratio_prev = np.full(dt.size, np.inf)
+        ratio_prev[1:] = np.maximum(dt[1:] / dt[:-1], dt[:-1] / dt[1:])
+        ratio_prev[1:] = np.where(ok[1:] & ok[:-1], ratio_prev[1:], np.inf)
+        ratio_next = np.full(dt.size, np.inf)
+        ratio_next[:-1] = ratio_prev[1:]
+        regular = ok & (np.minimum(ratio_prev, ratio_next) <= self.max_ratio)
+        # Runs of regular intervals (vectorised run-length encoding).
+        edges = np.diff(np.concatenate(([0], regular.astype(np.int8), [0])))
+        starts = np.flatnonzero(edges == 1)
+        stops = np.flatnonzero(edges == -1)  # exclusive interval index
+        keep = stops - starts >= self.min_core_steps
+        starts, stops = starts[keep], stops[keep]
+        if starts.size == 0:
+            return []
+        # Interval k spans contacts k..k+1, so a core covers contacts start..stop. Gait
+        # initiation and termination steps are slower and irregular: extend each core over
+        # neighbouring contacts that follow each other within a human step time.
+        chain = np.concatenate(([0], np.cumsum(dt > self.extend_step_s)))
+        chain_first = np.searchsorted(chain, chain, side="left")
+        chain_last = np.searchsorted(chain, chain, side="right") - 1
+        first, last = chain_first[starts], chain_last[stops]
+        gaps = (ics[first[1:]] - ics[last[:-1]]) / sampling_rate_hz
+        split = np.flatnonzero(gaps > self.max_break_s)
+        b_first = first[np.concatenate(([0], split + 1))]
+        b_last = last[np.concatenate((split, [last.size - 1]))]
+        return [
+            (int(a), int(b)) for a, b in zip(b_first, b_last, strict=True) if b - a + 1 >= self.min_contacts
+        ]

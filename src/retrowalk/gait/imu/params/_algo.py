@@ -2,6 +2,12 @@
 
 Left/right is unknown from one sensor, but steps alternate: within a bout odd and even step
 times belong to opposite legs, so their difference is the left/right asymmetry.
+
+Bouts may contain short breaks (turns, a door; see ``gsd``), so step times outside human
+walking (0.25-1.5 s) are left out of every statistic. Cadence comes from stride times (one left
+plus one right step, so left/right alternation cancels) with a robust outlier rule like the
+Hampel filter mobgap uses: strides more than 30 % from the median (a missed or an extra
+contact) are dropped before averaging.
 """
 
 from __future__ import annotations
@@ -11,6 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
+MIN_STEP_S = 0.25
+MAX_STEP_S = 1.5
+STRIDE_OUTLIER = 0.3
 
 
 @dataclass(frozen=True)
@@ -22,20 +32,45 @@ class StepTimeStats:
     step_time_asymmetry_pct: float | None
 
 
+def _plausible(step_times: NDArray[np.float64]) -> NDArray[np.float64]:
+    return step_times[(step_times >= MIN_STEP_S) & (step_times <= MAX_STEP_S)]
+
+
 def bout_cadence(ic_s: NDArray[np.float64]) -> float:
-    span = float(ic_s[-1] - ic_s[0])
-    return 60.0 * (ic_s.size - 1) / span if span > 0 else 0.0
+    """Robust cadence (steps/min) of one bout from its contact times (0.0 if undefined)."""
+    t = np.asarray(ic_s, dtype=np.float64)
+    if t.size < 2:
+        return 0.0
+    stride = t[2:] - t[:-2]
+    stride = stride[(stride >= 2 * MIN_STEP_S) & (stride <= 2 * MAX_STEP_S)]
+    if stride.size >= 2:
+        med = float(np.median(stride))
+        kept = stride[np.abs(stride - med) <= STRIDE_OUTLIER * med]
+        return 120.0 / (float(kept.mean()) if kept.size else med)
+    st = _plausible(np.diff(t))
+    return 60.0 / float(np.median(st)) if st.size else 0.0
 
 
-def step_time_stats(bouts_ic_s: Sequence[NDArray[np.float64]]) -> StepTimeStats:
-    """Pool step times over bouts (never across the pause between two bouts)."""
-    step_times = [np.diff(b) for b in bouts_ic_s if b.size >= 2]
+def step_time_stats(
+    bouts_ic_s: Sequence[NDArray[np.float64]], *, cadences: Sequence[float] | None = None
+) -> StepTimeStats:
+    """Pool step times over bouts (never across the pause between two bouts).
+
+    Overall cadence is the contact-weighted mean of the bout cadences (``cadences`` if the
+    caller already has them).
+    """
+    step_times = [_plausible(np.diff(b)) for b in bouts_ic_s if b.size >= 2]
+    step_times = [st for st in step_times if st.size]
     steps = int(sum(b.size for b in bouts_ic_s))
     if not step_times:
         return StepTimeStats(steps, None, None, None, None)
     allt = np.concatenate(step_times)
     mean = float(allt.mean())
-    cadence = 60.0 / mean
+    if cadences is None:
+        cadences = [bout_cadence(b) for b in bouts_ic_s]
+    cads = [(c, b.size) for c, b in zip(cadences, bouts_ic_s, strict=True) if b.size >= 2]
+    w = sum(n for c, n in cads if c > 0)
+    cadence = sum(c * n for c, n in cads if c > 0) / w if w else 60.0 / mean
     cv = float(100.0 * allt.std(ddof=1) / mean) if allt.size >= 3 else None
     asym_num = 0.0
     asym_w = 0

@@ -1,0 +1,1 @@
+"""Charts (SVG) and the printable clinical progress report (PDF)."""

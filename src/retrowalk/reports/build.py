@@ -1,0 +1,471 @@
+"""Assemble chart inputs and the progress report from storage rows.
+
+Stored JSON is whatever the core's pydantic models dumped (AssessmentResult, Programme, KoosScores,
+gait results); these readers only pick the fields they need and tolerate missing ones, so an old
+record never breaks a report.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from retrowalk.reports.charts import (
+    ChartInputs,
+    GaitPoint,
+    KneeRomPoint,
+    KoosPoint,
+    PainPoint,
+    RetroWalkPoint,
+)
+from retrowalk.reports.pdf import FindingRow, OutcomeRow, ProgrammeRow, ReportClient, ReportData
+from retrowalk.storage import crud
+from retrowalk.storage.models import Assessment, Client, Programme, Recording, SessionLog
+
+KOOS_LABELS = {
+    "pain": "KOOS Pain",
+    "symptoms": "KOOS Symptoms",
+    "adl": "KOOS ADL",
+    "sport_rec": "KOOS Sport/Rec",
+    "qol": "KOOS QOL",
+}
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "positive" if value else "negative"
+    if isinstance(value, int | float):
+        return f"{value:g}"
+    return "" if value is None else str(value)
+
+
+def is_retro_walk(exercise_id: str) -> bool:
+    return "retro" in exercise_id.lower() or "backward" in exercise_id.lower()
+
+
+def exercise_label(exercise_id: str) -> str:
+    """Human name from the exercise library when available, else a tidied id."""
+    try:
+        from retrowalk.core.exercises import load_library
+
+        lib: Any = load_library()
+        for getter in ("get", "exercise"):
+            fn = getattr(lib, getter, None)
+            if callable(fn):
+                try:
+                    ex = fn(exercise_id)
+                except Exception:
+                    continue
+                name = getattr(ex, "name", None)
+                if name:
+                    return str(name)
+        exercises = getattr(lib, "exercises", None)
+        if isinstance(exercises, Mapping) and exercise_id in exercises:
+            return str(getattr(exercises[exercise_id], "name", exercise_id))
+    except Exception:
+        pass
+    return exercise_id.replace("_", " ").replace("-", " ").capitalize()
+
+
+def dose_text(dose: Any) -> str:
+    """A dose dict (minutes, speed_kmh, sets, reps, ...) as one readable line."""
+    if dose is None:
+        return ""
+    if isinstance(dose, str):
+        return dose
+    if not isinstance(dose, Mapping):
+        return _fmt(dose)
+    if isinstance(dose.get("text"), str):
+        return str(dose["text"])
+    try:  # the core's own wording when the dose is one of its Dose models
+        from retrowalk.core.exercises import Dose
+
+        described = Dose.model_validate(dict(dose)).describe()
+        if described:
+            return str(described)
+    except Exception:
+        pass
+    units = {
+        "minutes": "min",
+        "speed_kmh": "km/h",
+        "incline_pct": "% incline",
+        "sets": "sets",
+        "reps": "reps",
+        "hold_s": "s hold",
+        "seconds": "s",
+        "load_kg": "kg",
+        "depth_deg": "° depth",
+        "sessions_per_week": "x/week",
+    }
+    parts: list[str] = []
+    for key, value in dose.items():
+        if value is None or value == "" or value is False or isinstance(value, Mapping | list):
+            continue
+        if value is True:
+            parts.append(key.replace("_", " "))
+        elif key == "handrails":
+            parts.append(f"handrails: {value}")
+        elif key in units:
+            parts.append(f"{_fmt(value)} {units[key]}")
+        else:
+            parts.append(f"{key.replace('_', ' ')}: {_fmt(value)}")
+    return ", ".join(parts)
+
+
+def programme_items(content: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """The ordered items of a stored Programme, ready for a template."""
+    if not content:
+        return []
+    raw = content.get("items") or content.get("exercises") or []
+    items: list[dict[str, Any]] = []
+    for entry in raw:
+        if not isinstance(entry, Mapping):
+            continue
+        ex_id = str(entry.get("exercise_id") or entry.get("id") or "exercise")
+        cues = entry.get("cues") or []
+        items.append(
+            {
+                "exercise_id": ex_id,
+                "name": str(entry.get("name") or exercise_label(ex_id)),
+                "stage": _fmt(entry.get("stage")),
+                "dose": entry.get("dose") if isinstance(entry.get("dose"), Mapping) else {},
+                "dose_text": dose_text(entry.get("dose")),
+                "reason": str(entry.get("reason") or ""),
+                "cues": [str(c) for c in cues] if isinstance(cues, list) else [str(cues)],
+                "retro": is_retro_walk(ex_id),
+            }
+        )
+    return items
+
+
+def finding_rows(findings: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Joint-by-joint rows (measured vs cut-off) from a stored AssessmentResult."""
+    rows: list[dict[str, Any]] = []
+    for f in (findings or {}).get("findings") or []:
+        if not isinstance(f, Mapping):
+            continue
+        unit = str(f.get("unit") or "")
+        value = f.get("value")
+        measured = _fmt(value) + (f" {unit}" if unit and not isinstance(value, bool) else "")
+        rows.append(
+            {
+                "joint": str(f.get("joint") or ""),
+                "test": str(f.get("test_name") or f.get("test_id") or ""),
+                "side": str(f.get("side") or ""),
+                "measured": measured,
+                "cut_off": str(f.get("cutoff_text") or _fmt(f.get("cutoff"))),
+                "status": str(f.get("status") or ""),
+                "source": str(f.get("source") or ""),
+                "text": str(f.get("text") or ""),
+            }
+        )
+    order = {"foot": 0, "ankle": 1, "knee": 2, "hamstrings": 3, "hip": 4, "lumbar": 5, "thoracic": 6}
+    rows.sort(key=lambda r: (order.get(r["joint"], 9), r["joint"], r["test"], r["side"]))
+    return rows
+
+
+def _day(dt: datetime | date) -> date:
+    return dt.date() if isinstance(dt, datetime) else dt
+
+
+def pain_by_day(logs: Sequence[SessionLog]) -> list[PainPoint]:
+    """Worst rating per session day (a session is several exercise rows sharing the same pain)."""
+    by_day: dict[date, dict[str, float]] = defaultdict(dict)
+    for log in logs:
+        slot = by_day[log.session_date]
+        for attr in ("pain_during", "pain_after", "pain_next_morning"):
+            value = getattr(log, attr)
+            if value is not None:
+                slot[attr] = max(slot.get(attr, 0.0), float(value))
+    return [
+        PainPoint(
+            when=d,
+            during=v.get("pain_during"),
+            after=v.get("pain_after"),
+            next_morning=v.get("pain_next_morning"),
+        )
+        for d, v in sorted(by_day.items())
+    ]
+
+
+def _metric(metrics: Mapping[str, Any] | None, *names: str) -> float | None:
+    """First numeric value found under any of ``names`` (searching one level of nesting)."""
+    if not metrics:
+        return None
+    stack: list[Mapping[str, Any]] = [metrics]
+    stack += [v for v in metrics.values() if isinstance(v, Mapping)]
+    for name in names:
+        for scope in stack:
+            value = scope.get(name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return float(value)
+            if isinstance(value, Mapping) and isinstance(value.get("value"), int | float):
+                return float(value["value"])
+    return None
+
+
+CADENCE_KEYS = ("cadence_spm", "cadence_steps_per_min", "cadence")
+SYMMETRY_KEYS = (
+    "symmetry_pct",
+    "step_time_symmetry_pct",
+    "step_symmetry_pct",
+    "symmetry_index_pct",
+    "step_symmetry",
+    "symmetry",
+)
+
+
+def gait_points(recordings: Sequence[Recording]) -> list[GaitPoint]:
+    points = []
+    for rec in recordings:
+        if rec.status != "analysed" or not rec.metrics:
+            continue
+        cadence = _metric(rec.metrics, *CADENCE_KEYS)
+        symmetry = _metric(rec.metrics, *SYMMETRY_KEYS)
+        if symmetry is not None and symmetry <= 1.0:
+            symmetry *= 100.0  # ratio given: report as percent
+        if cadence is None and symmetry is None:
+            continue
+        points.append(
+            GaitPoint(
+                when=rec.created_at,
+                cadence_spm=cadence if cadence is not None and 0 <= cadence <= 300 else None,
+                symmetry_pct=symmetry if symmetry is not None and 0 <= symmetry <= 200 else None,
+            )
+        )
+    return points
+
+
+def knee_rom_points(assessments: Sequence[Assessment]) -> list[KneeRomPoint]:
+    points = []
+    for a in assessments:
+        per_side: dict[str, dict[str, float]] = defaultdict(dict)
+        for m in (a.inputs or {}).get("measurements") or []:
+            side = m.get("side")
+            if side not in ("left", "right") or isinstance(m.get("value"), bool):
+                continue
+            if m.get("test_id") == "knee_extension_deficit":
+                per_side[side]["ext"] = float(m["value"])
+            elif m.get("test_id") == "knee_flexion_rom":
+                per_side[side]["flex"] = float(m["value"])
+        for side, values in per_side.items():
+            points.append(
+                KneeRomPoint(
+                    when=a.created_at,
+                    side=side,
+                    extension_deficit_deg=values.get("ext"),
+                    flexion_deg=values.get("flex"),
+                )
+            )
+    return points
+
+
+def koos_mcid() -> dict[str, float]:
+    """Default MCID per KOOS subscale from the core's cited table (general 8-10 points otherwise)."""
+    out: dict[str, float] = {}
+    try:
+        from retrowalk.core.scores import mcid as mcid_mod
+
+        for sub in KOOS_LABELS:
+            flags = mcid_mod.change_flags(f"koos_{sub}", 50.0, 50.0)
+            if flags and flags[0].threshold_absolute is not None:
+                out[sub] = float(flags[0].threshold_absolute)
+    except Exception:
+        pass
+    return out
+
+
+def chart_inputs(db: Session, client_id: int) -> ChartInputs:
+    logs = crud.list_session_logs(db, client_id)
+    koos = [q for q in crud.list_questionnaires(db, client_id, "koos")]
+    return ChartInputs(
+        pain=pain_by_day(logs),
+        koos=[
+            KoosPoint(when=q.created_at, **{k: (q.scores or {}).get(k) for k in KOOS_LABELS}) for q in koos
+        ],
+        koos_mcid=koos_mcid(),
+        knee_rom=knee_rom_points(crud.list_assessments(db, client_id)),
+        retro_walk=[
+            RetroWalkPoint(
+                when=log.session_date,
+                minutes=log.minutes,
+                speed_kmh=log.speed_kmh,
+                incline_pct=log.incline_pct,
+            )
+            for log in logs
+            if is_retro_walk(log.exercise_id) and log.completed
+        ],
+        gait=gait_points(crud.list_recordings(db, client_id)),
+    )
+
+
+def _nprs_mcid() -> tuple[float | None, str]:
+    try:
+        from retrowalk.core.scores import mcid as mcid_mod
+
+        flag = mcid_mod.change_flags("nprs", 5.0, 5.0)[0]
+        return flag.threshold_absolute, flag.source.split("(")[0].strip()
+    except Exception:
+        return 1.0, "Salaffi 2004"
+
+
+def outcome_rows(inputs: ChartInputs) -> list[OutcomeRow]:
+    rows: list[OutcomeRow] = []
+    mcids = inputs.koos_mcid
+    for key, label in KOOS_LABELS.items():
+        values = [getattr(p, key) for p in inputs.koos if getattr(p, key) is not None]
+        if values:
+            rows.append(
+                OutcomeRow(
+                    measure=label,
+                    unit="0-100",
+                    baseline=values[0],
+                    latest=values[-1],
+                    mcid=mcids.get(key, 10.0),
+                    better="higher",
+                    source="mcid.yaml (Roos & Lohmander 2003 by default)",
+                )
+            )
+    nprs_mcid, nprs_src = _nprs_mcid()
+    for attr, label in (
+        ("during", "Pain during session"),
+        ("after", "Pain after session"),
+        ("next_morning", "Pain next morning"),
+    ):
+        values = [getattr(p, attr) for p in inputs.pain if getattr(p, attr) is not None]
+        if values:
+            rows.append(
+                OutcomeRow(
+                    measure=label,
+                    unit="NPRS 0-10",
+                    baseline=values[0],
+                    latest=values[-1],
+                    mcid=nprs_mcid,
+                    better="lower",
+                    source=nprs_src,
+                )
+            )
+    for side in ("left", "right"):
+        pts = [p for p in inputs.knee_rom if p.side == side]
+        ext = [p.extension_deficit_deg for p in pts if p.extension_deficit_deg is not None]
+        flex = [p.flexion_deg for p in pts if p.flexion_deg is not None]
+        if ext:
+            rows.append(
+                OutcomeRow(
+                    measure=f"Knee extension deficit ({side})",
+                    unit="°",
+                    baseline=ext[0],
+                    latest=ext[-1],
+                    mcid=10.0,
+                    better="lower",
+                    source="goniometer minimum significant difference 10°",
+                )
+            )
+        if flex:
+            rows.append(
+                OutcomeRow(
+                    measure=f"Knee flexion ({side})",
+                    unit="°",
+                    baseline=flex[0],
+                    latest=flex[-1],
+                    mcid=10.0,
+                    better="higher",
+                    source="goniometer minimum significant difference 10°",
+                )
+            )
+    walks = [p.minutes for p in inputs.retro_walk if p.minutes is not None]
+    if walks:
+        rows.append(
+            OutcomeRow(measure="Retro-walking duration", unit="min", baseline=walks[0], latest=walks[-1])
+        )
+    return rows
+
+
+def sessions_per_week(content: Mapping[str, Any] | None, default: int = 3) -> int:
+    """Planned sessions per week: the programme's own value, else the most frequent item's dose."""
+    if not content:
+        return default
+    if isinstance(content.get("sessions_per_week"), int):
+        return int(content["sessions_per_week"])
+    values = [
+        int(i["dose"]["sessions_per_week"])
+        for i in content.get("items") or []
+        if isinstance(i, Mapping)
+        and isinstance(i.get("dose"), Mapping)
+        and isinstance(i["dose"].get("sessions_per_week"), int)
+    ]
+    return max(values) if values else default
+
+
+def adherence_pct(
+    logs: Sequence[SessionLog],
+    programme: Programme | None,
+    *,
+    today: date | None = None,
+    weeks: int | None = None,
+) -> float | None:
+    """Completed session days / planned session days since the programme started (or ``weeks``)."""
+    if programme is None:
+        return None
+    today = today or datetime.now(UTC).date()
+    start = _day(programme.created_at)
+    per_week = float(sessions_per_week(programme.content))
+    days = max(1, (today - start).days + 1)
+    if weeks is not None:
+        days = min(days, 7 * weeks)
+        start = max(start, date.fromordinal(today.toordinal() - days + 1))
+    planned = max(1.0, per_week * days / 7.0)
+    done = {log.session_date for log in logs if log.completed and log.session_date >= start}
+    return min(100.0, 100.0 * len(done) / planned)
+
+
+def report_data(db: Session, client: Client) -> ReportData:
+    inputs = chart_inputs(db, client.id)
+    latest = crud.latest_assessment(db, client.id)
+    programme = crud.current_programme(db, client.id)
+    logs = crud.list_session_logs(db, client.id)
+    findings = finding_rows(latest.findings if latest else None)
+    flags = [
+        str(f.get("text", "")) + (f" – {f.get('advice')}" if f.get("advice") else "")
+        for f in ((latest.findings or {}).get("red_flags") or [] if latest else [])
+    ]
+    return ReportData(
+        client=ReportClient(
+            id=str(client.id),
+            name=client.name,
+            date_of_birth=client.date_of_birth,
+            sex=client.sex,
+            trainer=", ".join(t.display_name or t.username for t in client.trainers) or None,
+            goals=[str(g) for g in (programme.goals if programme else [])],
+        ),
+        generated_at=datetime.now(UTC),
+        assessed_at=latest.created_at if latest else None,
+        findings=[
+            FindingRow(
+                joint=r["joint"],
+                test=r["test"],
+                side=r["side"] or None,
+                measured=r["measured"],
+                cut_off=r["cut_off"],
+                status=r["status"],
+                source=r["source"],
+            )
+            for r in findings
+        ],
+        red_flags=flags,
+        stop=bool(latest and latest.stop),
+        programme=[
+            ProgrammeRow(
+                exercise=i["name"], stage=i["stage"], dose=i["dose_text"], reason=i["reason"], cues=i["cues"]
+            )
+            for i in programme_items(programme.content if programme else None)
+        ],
+        outcomes=outcome_rows(inputs),
+        sessions_logged=len({log.session_date for log in logs}),
+        adherence_pct=adherence_pct(logs, programme),
+        charts=inputs,
+    )

@@ -1,0 +1,440 @@
+"""Outcome charts rendered by matplotlib to standalone, accessible SVG strings.
+
+Inputs are plain pydantic time series so the same charts serve the web pages (inline SVG), the
+PDF report (WeasyPrint embeds SVG) and anything fed from storage. Each SVG carries a ``<title>``
+and ``<desc>`` plus ``role="img"`` so screen readers announce it; text stays text (not paths) so it
+is searchable in the PDF. Colours follow the Okabe-Ito palette (colour-blind safe) and every series
+also differs by marker/line style, never by colour alone.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import rc_context
+from matplotlib.axes import Axes
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib.figure import Figure
+from pydantic import BaseModel, Field
+
+#: Okabe & Ito (2008) colour-blind safe palette; dark enough on white for lines and markers.
+PALETTE = {
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "green": "#009E73",
+    "purple": "#CC79A7",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "black": "#000000",
+    "grey": "#595959",
+}
+MARKERS = ("o", "s", "^", "D", "v")
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)))
+
+#: Pain-monitoring model: pain during/after activity may reach 5/10 (Silbernagel 2007).
+PAIN_LIMIT = 5.0
+#: General KOOS guidance, ~8-10 points (Roos & Lohmander 2003); callers pass instrument-specific values.
+DEFAULT_KOOS_MCID = 10.0
+KOOS_SUBSCALES: tuple[tuple[str, str], ...] = (
+    ("pain", "Pain"),
+    ("symptoms", "Symptoms"),
+    ("adl", "Daily living (ADL)"),
+    ("sport_rec", "Sport/Recreation"),
+    ("qol", "Quality of life"),
+)
+
+_RC: Any = {  # matplotlib types rcParams keys as Literals
+    "svg.fonttype": "none",  # keep text as <text>: selectable, searchable, screen-reader friendly
+    "svg.hashsalt": "retrowalk",  # deterministic ids -> reproducible output
+    "font.family": "DejaVu Sans",
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10,
+    "axes.edgecolor": "#333333",
+    "axes.labelcolor": "#111111",
+    "xtick.color": "#222222",
+    "ytick.color": "#222222",
+    "axes.grid": True,
+    "grid.color": "#d0d0d0",
+    "grid.linewidth": 0.6,
+    "lines.linewidth": 2.0,
+    "lines.markersize": 5,
+    "legend.frameon": False,
+    "legend.fontsize": 9,
+}
+
+
+class PainPoint(BaseModel):
+    """One session's pain ratings on the 0-10 numeric rating scale."""
+
+    when: date | datetime
+    during: float | None = Field(default=None, ge=0, le=10)
+    after: float | None = Field(default=None, ge=0, le=10)
+    next_morning: float | None = Field(default=None, ge=0, le=10)
+
+
+class KoosPoint(BaseModel):
+    """KOOS subscale scores (0-100, 100 = no problems) at one time point."""
+
+    when: date | datetime
+    pain: float | None = Field(default=None, ge=0, le=100)
+    symptoms: float | None = Field(default=None, ge=0, le=100)
+    adl: float | None = Field(default=None, ge=0, le=100)
+    sport_rec: float | None = Field(default=None, ge=0, le=100)
+    qol: float | None = Field(default=None, ge=0, le=100)
+
+
+class KneeRomPoint(BaseModel):
+    """Goniometric knee range at one assessment. ``extension_deficit`` > 0 means lacking full extension."""
+
+    when: date | datetime
+    side: str = Field(pattern="^(left|right)$")
+    extension_deficit_deg: float | None = Field(default=None, ge=-30, le=90)
+    flexion_deg: float | None = Field(default=None, ge=0, le=180)
+
+
+class RetroWalkPoint(BaseModel):
+    """Dose actually walked backwards in one session."""
+
+    when: date | datetime
+    minutes: float | None = Field(default=None, ge=0, le=600)
+    speed_kmh: float | None = Field(default=None, ge=0, le=20)
+    incline_pct: float | None = Field(default=None, ge=-10, le=40)
+
+
+class GaitPoint(BaseModel):
+    """Gait metrics from one recording (IMU or video keypoints)."""
+
+    when: date | datetime
+    cadence_spm: float | None = Field(default=None, ge=0, le=300)
+    symmetry_pct: float | None = Field(
+        default=None, ge=0, le=200, description="Step symmetry, 100 % = perfectly symmetric."
+    )
+
+
+class Chart(BaseModel):
+    """A rendered chart: the SVG markup plus the text alternative used for it."""
+
+    key: str
+    title: str
+    description: str
+    svg: str
+
+
+def _new_figure(rows: int = 1, height_per_row: float = 2.6) -> tuple[Figure, list[Axes]]:
+    fig = Figure(figsize=(7.0, 0.6 + height_per_row * rows), layout="constrained")
+    axes = fig.subplots(rows, 1, sharex=True, squeeze=False)
+    return fig, [row[0] for row in axes]
+
+
+def _format_dates(ax: Axes, points: Sequence[BaseModel] = ()) -> None:
+    days = {_sort_key(p.when).date() for p in points}  # type: ignore[attr-defined]
+    if len(days) == 1:  # one time point: show a week around it, not matplotlib's multi-year default
+        (day,) = days
+        lo = date2num(datetime(day.year, day.month, day.day) - timedelta(days=3))
+        ax.set_xlim(lo, lo + 6.0)
+    locator = AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+
+
+def _no_data(ax: Axes, what: str) -> None:
+    ax.text(
+        0.5,
+        0.25,
+        f"No {what} recorded yet",
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+        color=PALETTE["grey"],
+        fontsize=11,
+    )
+    ax.set_xticks([])
+
+
+def _series(points: Sequence[BaseModel], attr: str) -> tuple[list[Any], list[float]]:
+    xs: list[Any] = []
+    ys: list[float] = []
+    for p in points:
+        value = getattr(p, attr)
+        if value is not None:
+            xs.append(p.when)  # type: ignore[attr-defined]
+            ys.append(float(value))
+    return xs, ys
+
+
+def _to_svg(fig: Figure, key: str, title: str, description: str) -> Chart:
+    buf = io.StringIO()
+    with rc_context(_RC):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "retrowalk"})
+    svg = buf.getvalue()
+    svg = svg[svg.index("<svg") :]  # drop XML prolog and doctype: embeddable inline in HTML
+    tid, did = f"chart-{key}-title", f"chart-{key}-desc"
+    svg = re.sub(
+        r"<svg ",
+        f'<svg role="img" aria-labelledby="{tid} {did}" class="chart" ',
+        svg,
+        count=1,
+    )
+    open_end = svg.index(">") + 1
+    svg = (
+        svg[:open_end]
+        + f'\n <title id="{tid}">{html.escape(title)}</title>'
+        + f'\n <desc id="{did}">{html.escape(description)}</desc>'
+        + svg[open_end:]
+    )
+    return Chart(key=key, title=title, description=description, svg=svg)
+
+
+def _describe(name: str, xs: Sequence[Any], ys: Sequence[float], unit: str) -> str:
+    if not ys:
+        return f"{name}: no data."
+    first, last = ys[0], ys[-1]
+    return (
+        f"{name}: {len(ys)} values from {_d(xs[0])} to {_d(xs[-1])}; first {first:g}{unit}, "
+        f"latest {last:g}{unit}."
+    )
+
+
+def _d(x: Any) -> str:
+    return x.date().isoformat() if isinstance(x, datetime) else str(x)
+
+
+def pain_chart(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> Chart:
+    """Pain during, after and next morning per session, with the acceptable-pain line at ``limit``/10."""
+    pts = sorted(points, key=lambda p: _sort_key(p.when))
+    title = "Pain over time (0-10 numeric rating scale)"
+    with rc_context(_RC):
+        fig, (ax,) = _new_figure(1, 3.2)
+        ax.axhspan(limit, 10.5, color=PALETTE["vermillion"], alpha=0.08, lw=0)
+        ax.axhline(
+            limit, color=PALETTE["vermillion"], lw=1.5, ls="--", label=f"Acceptable limit ({limit:g}/10)"
+        )
+        parts = []
+        for i, (attr, label, colour) in enumerate(
+            (
+                ("during", "During session", PALETTE["blue"]),
+                ("after", "After session", PALETTE["orange"]),
+                ("next_morning", "Next morning", PALETTE["green"]),
+            )
+        ):
+            xs, ys = _series(pts, attr)
+            parts.append(_describe(label, xs, ys, "/10"))
+            if ys:
+                ax.plot(xs, ys, marker=MARKERS[i], ls=LINESTYLES[i], color=colour, label=label)
+        ax.set_ylim(-0.3, 10.3)
+        ax.set_yticks(range(0, 11))
+        ax.set_ylabel("Pain (0-10 NRS)")
+        ax.set_xlabel("Session date")
+        ax.set_title(title)
+        if not pts:
+            _no_data(ax, "pain ratings")
+        else:
+            _format_dates(ax, pts)
+        ax.legend(loc="upper right", ncols=2)
+    desc = f"Dashed line marks {limit:g}/10, the upper limit of acceptable pain. " + " ".join(parts)
+    return _to_svg(fig, "pain", title, desc)
+
+
+def koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = None) -> Chart:
+    """One small panel per KOOS subscale; the shaded band is baseline ± MCID (change inside it is
+    not clinically important), so a point above the band is a clinically important improvement."""
+    mcid = {**{k: DEFAULT_KOOS_MCID for k, _ in KOOS_SUBSCALES}, **(mcid or {})}
+    pts = sorted(points, key=lambda p: _sort_key(p.when))
+    title = "KOOS subscales over time (0-100, higher is better)"
+    parts = []
+    with rc_context(_RC):
+        fig, axes = _new_figure(len(KOOS_SUBSCALES), 1.2)
+        for i, ((attr, label), ax) in enumerate(zip(KOOS_SUBSCALES, axes, strict=True)):
+            xs, ys = _series(pts, attr)
+            parts.append(_describe(label, xs, ys, ""))
+            if ys:
+                base = ys[0]
+                band = mcid[attr]
+                ax.axhspan(
+                    max(0.0, base - band),
+                    min(100.0, base + band),
+                    color=PALETTE["sky"],
+                    alpha=0.25,
+                    lw=0,
+                    label=f"Baseline ± MCID ({band:g})",
+                )
+                ax.plot(xs, ys, marker=MARKERS[i], ls=LINESTYLES[i], color=PALETTE["blue"], label="Score")
+                if i == 0:
+                    ax.legend(loc="lower right", ncols=2)
+            else:
+                ax.text(
+                    0.5,
+                    0.5,
+                    "no scores",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    color=PALETTE["grey"],
+                )
+            ax.set_ylim(0, 100)
+            ax.set_yticks([0, 50, 100])
+            ax.set_ylabel(label, rotation=0, ha="right", va="center")
+        axes[0].set_title(title)
+        axes[-1].set_xlabel("Questionnaire date")
+        if pts:
+            _format_dates(axes[-1], pts)
+        else:
+            axes[-1].set_xticks([])
+    desc = (
+        "Shaded band: baseline score plus or minus the minimal clinically important difference. "
+        + " ".join(parts)
+    )
+    return _to_svg(fig, "koos", title, desc)
+
+
+def knee_rom_chart(points: Sequence[KneeRomPoint]) -> Chart:
+    """Knee extension deficit (target 0°) and flexion (typical 135-150°) per side."""
+    pts = sorted(points, key=lambda p: _sort_key(p.when))
+    title = "Knee range of motion (degrees)"
+    parts = []
+    with rc_context(_RC):
+        fig, (ax_ext, ax_flex) = _new_figure(2, 2.4)
+        ax_ext.axhline(0, color=PALETTE["green"], lw=1.5, ls="--", label="Full extension (0°)")
+        ax_flex.axhspan(
+            135, 150, color=PALETTE["green"], alpha=0.15, lw=0, label="Typical flexion (135-150°)"
+        )
+        for j, (side, colour) in enumerate((("left", PALETTE["blue"]), ("right", PALETTE["vermillion"]))):
+            side_pts = [p for p in pts if p.side == side]
+            for ax, attr, what in (
+                (ax_ext, "extension_deficit_deg", "extension deficit"),
+                (ax_flex, "flexion_deg", "flexion"),
+            ):
+                xs, ys = _series(side_pts, attr)
+                parts.append(_describe(f"{side.title()} {what}", xs, ys, "°"))
+                if ys:
+                    ax.plot(
+                        xs,
+                        ys,
+                        marker=MARKERS[j],
+                        ls=LINESTYLES[j],
+                        color=colour,
+                        label=f"{side.title()} knee",
+                    )
+        ax_ext.set_ylabel("Extension deficit (°)")
+        ax_ext.invert_yaxis()  # up = better (less deficit)
+        ax_flex.set_ylabel("Flexion (°)")
+        ax_flex.set_xlabel("Assessment date")
+        ax_ext.set_title(title)
+        for ax in (ax_ext, ax_flex):
+            ax.legend(loc="best")
+        if pts:
+            _format_dates(ax_flex, pts)
+        else:
+            _no_data(ax_flex, "knee range")
+    desc = (
+        "Upper panel: extension deficit, 0 degrees is full extension (axis inverted so up is better). "
+        "Lower panel: flexion with the typical 135-150 degree range shaded. " + " ".join(parts)
+    )
+    return _to_svg(fig, "knee-rom", title, desc)
+
+
+def retro_walk_chart(points: Sequence[RetroWalkPoint]) -> Chart:
+    """Retro-walking dose per session: duration, belt speed and incline."""
+    pts = sorted(points, key=lambda p: _sort_key(p.when))
+    title = "Retro-walking dose per session"
+    parts = []
+    with rc_context(_RC):
+        fig, axes = _new_figure(3, 1.7)
+        for i, ((attr, label, unit, colour), ax) in enumerate(
+            zip(
+                (
+                    ("minutes", "Duration (min)", " min", PALETTE["blue"]),
+                    ("speed_kmh", "Speed (km/h)", " km/h", PALETTE["vermillion"]),
+                    ("incline_pct", "Incline (%)", " %", PALETTE["green"]),
+                ),
+                axes,
+                strict=True,
+            )
+        ):
+            xs, ys = _series(pts, attr)
+            parts.append(_describe(label, xs, ys, unit))
+            if ys:
+                ax.plot(xs, ys, marker=MARKERS[i], ls=LINESTYLES[i], color=colour, drawstyle="steps-post")
+            ax.set_ylabel(label)
+            ax.set_ylim(bottom=0)
+        axes[0].set_title(title)
+        axes[-1].set_xlabel("Session date")
+        if pts:
+            _format_dates(axes[-1], pts)
+        else:
+            _no_data(axes[0], "retro-walking sessions")
+            axes[-1].set_xticks([])
+    return _to_svg(fig, "retro-walk", title, " ".join(parts))
+
+
+def gait_chart(points: Sequence[GaitPoint]) -> Chart:
+    """Cadence and step symmetry from recordings; 100 % symmetry is the reference."""
+    pts = sorted(points, key=lambda p: _sort_key(p.when))
+    title = "Gait: cadence and symmetry"
+    parts = []
+    with rc_context(_RC):
+        fig, (ax_c, ax_s) = _new_figure(2, 2.0)
+        xs, ys = _series(pts, "cadence_spm")
+        parts.append(_describe("Cadence", xs, ys, " steps/min"))
+        if ys:
+            ax_c.plot(xs, ys, marker=MARKERS[0], color=PALETTE["blue"])
+        ax_c.set_ylabel("Cadence (steps/min)")
+        ax_s.axhline(100, color=PALETTE["green"], lw=1.5, ls="--", label="Perfect symmetry (100 %)")
+        xs, ys = _series(pts, "symmetry_pct")
+        parts.append(_describe("Symmetry", xs, ys, " %"))
+        if ys:
+            ax_s.plot(
+                xs,
+                ys,
+                marker=MARKERS[1],
+                ls=LINESTYLES[1],
+                color=PALETTE["vermillion"],
+                label="Step symmetry",
+            )
+        ax_s.set_ylabel("Symmetry (%)")
+        ax_s.legend(loc="best")
+        ax_s.set_xlabel("Recording date")
+        ax_c.set_title(title)
+        if pts:
+            _format_dates(ax_s, pts)
+        else:
+            _no_data(ax_c, "gait recordings")
+            ax_s.set_xticks([])
+    return _to_svg(fig, "gait", title, " ".join(parts))
+
+
+def _sort_key(when: date | datetime) -> datetime:
+    return when if isinstance(when, datetime) else datetime(when.year, when.month, when.day)
+
+
+class ChartInputs(BaseModel):
+    """Everything the outcome charts need for one client."""
+
+    pain: list[PainPoint] = Field(default_factory=list)
+    koos: list[KoosPoint] = Field(default_factory=list)
+    koos_mcid: dict[str, float] = Field(default_factory=dict)
+    knee_rom: list[KneeRomPoint] = Field(default_factory=list)
+    retro_walk: list[RetroWalkPoint] = Field(default_factory=list)
+    gait: list[GaitPoint] = Field(default_factory=list)
+
+
+def all_charts(inp: ChartInputs) -> list[Chart]:
+    """The five outcome charts in report order."""
+    return [
+        pain_chart(inp.pain),
+        koos_chart(inp.koos, mcid=inp.koos_mcid),
+        knee_rom_chart(inp.knee_rom),
+        retro_walk_chart(inp.retro_walk),
+        gait_chart(inp.gait),
+    ]

@@ -1,0 +1,81 @@
+"""Page authentication: the API's cookie session and access rules, with browser-friendly failures.
+
+Pages reuse the API's session cookie, token lookup, CSRF token and ``crud.can_see_client``; the only
+differences are that an anonymous visitor is redirected to the login page instead of getting 401,
+and HTML forms send the CSRF token as a hidden ``csrf_token`` field instead of a header.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import HTTPException, Request, status
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from retrowalk.api.deps import read_credentials
+from retrowalk.api.security import csrf_ok, csrf_token_for
+from retrowalk.storage import crud
+from retrowalk.storage.models import Client, User
+
+
+class LoginRedirect(HTTPException):
+    """303 to the login page; browsers follow it whatever the body says."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(
+            status.HTTP_303_SEE_OTHER,
+            "log in first",
+            headers={"Location": f"/login?next={quote(next_path, safe='/')}"},
+        )
+
+
+def optional_user(request: Request, db: Session) -> User | None:
+    creds = read_credentials(request)
+    if creds is None:
+        return None
+    user = crud.user_for_token(db, creds.token)
+    if user is not None:
+        request.state.user = user
+        request.state.session_token = creds.token
+    return user
+
+
+def page_user(request: Request, db: Session) -> User:
+    user = optional_user(request, db)
+    if user is None:
+        raise LoginRedirect(request.url.path)
+    return user
+
+
+def csrf_token(request: Request) -> str:
+    token: str | None = getattr(request.state, "session_token", None)
+    if token is None:
+        return ""
+    secret: bytes = request.app.state.secret_key
+    return csrf_token_for(secret, token)
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matched the login (403 otherwise)."""
+    form = await request.form()
+    token: str | None = getattr(request.state, "session_token", None)
+    presented = form.get("csrf_token")
+    secret: bytes = request.app.state.secret_key
+    if token is None or not isinstance(presented, str) or not csrf_ok(secret, token, presented):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "form expired or forged (CSRF); reload the page")
+    return form
+
+
+def client_for(db: Session, user: User, client_id: int, *roles: str) -> Client:
+    """Same rules as the API's ``require_client_access``: unknown or foreign → 404, wrong role → 403."""
+    if user.role == "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "administrators do not access clinical data")
+    if not crud.can_see_client(db, user, client_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
+    client = crud.get_client(db, client_id)
+    if client is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
+    if user.role not in roles:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs role: {' or '.join(roles)}")
+    return client

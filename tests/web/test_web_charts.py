@@ -1,0 +1,111 @@
+"""Charts are valid, accessible SVG that reflect their data."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from web_report_fixtures import sample_report
+
+from retrowalk.reports.charts import (
+    ChartInputs,
+    KoosPoint,
+    PainPoint,
+    all_charts,
+    koos_chart,
+    pain_chart,
+)
+from retrowalk.reports.pdf import OutcomeRow
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def _texts(svg: str) -> str:
+    root = ET.fromstring(svg)
+    return " ".join("".join(el.itertext()) for el in root.iter(f"{SVG_NS}text"))
+
+
+def test_every_chart_is_labelled_svg_with_text_alternative() -> None:
+    charts = all_charts(sample_report().charts)
+    assert [c.key for c in charts] == ["pain", "koos", "knee-rom", "retro-walk", "gait"]
+    for chart in charts:
+        root = ET.fromstring(chart.svg)
+        assert root.tag == f"{SVG_NS}svg"
+        assert root.get("role") == "img"
+        title = root.find(f"{SVG_NS}title")
+        desc = root.find(f"{SVG_NS}desc")
+        assert title is not None and title.text == chart.title
+        assert desc is not None and desc.text == chart.description
+        ids = root.get("aria-labelledby", "").split()
+        assert ids == [title.get("id"), desc.get("id")]
+        # axis labels are real text, with units
+        assert "(" in _texts(chart.svg)
+
+
+def test_pain_chart_shows_the_acceptable_limit_and_units() -> None:
+    chart = pain_chart(sample_report().charts.pain)
+    text = _texts(chart.svg)
+    assert "Acceptable limit (5/10)" in text
+    assert "Pain (0-10 NRS)" in text
+    assert "Session date" in text
+
+
+def test_koos_chart_marks_mcid_band_with_the_given_value() -> None:
+    pts = sample_report().charts.koos
+    text = _texts(koos_chart(pts, mcid={"pain": 15}).svg)
+    assert "Baseline ± MCID (15)" in text
+
+
+def test_empty_inputs_say_so_instead_of_failing() -> None:
+    for chart in all_charts(ChartInputs()):
+        ET.fromstring(chart.svg)
+        assert "no data" in chart.description.lower()
+    assert "No pain ratings recorded yet" in _texts(pain_chart([]).svg)
+
+
+def test_rendering_is_deterministic() -> None:
+    data = sample_report().charts
+    assert [c.svg for c in all_charts(data)] == [c.svg for c in all_charts(data)]
+
+
+pain_values = st.one_of(st.none(), st.floats(min_value=0, max_value=10, allow_nan=False))
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(pain_values, pain_values, pain_values), max_size=8))
+def test_pain_description_counts_what_was_given(rows: list[tuple[float | None, ...]]) -> None:
+    start = date(2026, 3, 1)
+    pts = [
+        PainPoint(when=start + timedelta(days=i), during=a, after=b, next_morning=c)
+        for i, (a, b, c) in enumerate(rows)
+    ]
+    chart = pain_chart(pts)
+    ET.fromstring(chart.svg)
+    n_during = sum(1 for r in rows if r[0] is not None)
+    if n_during:
+        assert f"During session: {n_during} values" in chart.description
+    else:
+        assert "During session: no data." in chart.description
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=100, allow_nan=False), min_size=1, max_size=5))
+def test_koos_accepts_any_valid_scores(values: list[float]) -> None:
+    pts = [KoosPoint(when=date(2026, 1, 1) + timedelta(weeks=i), pain=v) for i, v in enumerate(values)]
+    chart = koos_chart(pts)
+    assert f"Pain: {len(values)} values" in chart.description
+
+
+@given(
+    st.floats(min_value=-100, max_value=100, allow_nan=False),
+    st.floats(min_value=-100, max_value=100, allow_nan=False),
+    st.floats(min_value=0.1, max_value=30, allow_nan=False),
+)
+def test_mcid_reached_is_direction_aware(baseline: float, latest: float, mcid: float) -> None:
+    up = OutcomeRow(measure="m", baseline=baseline, latest=latest, mcid=mcid, better="higher")
+    down = OutcomeRow(measure="m", baseline=-baseline, latest=-latest, mcid=mcid, better="lower")
+    assert up.mcid_reached == down.mcid_reached
+    assert up.mcid_reached == (latest - baseline >= mcid)
+    assert OutcomeRow(measure="m", baseline=baseline, mcid=mcid).mcid_reached is None

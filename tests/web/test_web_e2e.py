@@ -1,0 +1,277 @@
+"""End-to-end: a real server (uvicorn subprocess) driven by Debian's Chromium through Playwright.
+
+Scenario: trainer logs in, creates a client, records an assessment, generates a programme; the
+client logs a session with pain 7/10 and is told the next session is regressed/held; the trainer
+sees the flag. Also: a 375 px phone viewport and the PDF report from the live server.
+Screenshots go to test-artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from web_helpers import require_tool
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROME_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TRAINER = ("trainer-e2e", "trainer-pass-123")
+CLIENT_NAME = "Ada Lovelace-Testclient"
+CLIENT = ("ada-e2e", "client-pass-123")
+# Every visible form control must have an accessible name (label, aria-label or aria-labelledby).
+UNLABELLED_JS = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter(el => el.type !== 'hidden')
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.getAttribute('aria-labelledby'))
+  .map(el => el.name || el.id)"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    env = {
+        **os.environ,
+        "RETROWALK_DATA_DIR": str(data_dir),
+        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    env.pop("RETROWALK_DATABASE_URL", None)
+    # the trainer account, created the way an operator would (storage API, own process)
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from retrowalk.settings import get_settings\n"
+            "from retrowalk.storage.db import Database\n"
+            "from retrowalk.storage import crud\n"
+            "d = Database(get_settings().resolved_database_url); d.upgrade()\n"
+            "with d.transaction() as db:\n"
+            f"    crud.create_user(db, {TRAINER[0]!r}, {TRAINER[1]!r}, 'trainer',"
+            " display_name='Tess Trainer')\n",
+        ],
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    port = _free_port()
+    log = (data_dir / "server.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "retrowalk.api.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/login", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("server did not start:\n" + (data_dir / "server.log").read_text())
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        require_tool("chromium")  # skips locally, fails in CI
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _login(page: object, base: str, user: tuple[str, str]) -> None:
+    page.goto(base + "/login")  # type: ignore[attr-defined]
+    page.fill("#username", user[0])  # type: ignore[attr-defined]
+    page.fill("#password", user[1])  # type: ignore[attr-defined]
+    page.click("form[action='/login'] button[type=submit]")  # type: ignore[attr-defined]
+
+
+def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+def _assert_labelled(page: object) -> None:
+    assert page.evaluate(UNLABELLED_JS) == []  # type: ignore[attr-defined]
+
+
+def test_trainer_and_client_journey(server: str, browser: object) -> None:
+    from playwright.sync_api import expect
+
+    ctx = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    page = ctx.new_page()
+
+    # trainer: login → dashboard
+    _login(page, server, TRAINER)
+    expect(page.get_by_role("heading", name="Your clients")).to_be_visible()
+    _shot(page, "01-dashboard-empty")
+
+    # create the client, with a login for their phone
+    page.get_by_role("link", name="Add a client").click()
+    _assert_labelled(page)
+    page.get_by_label("Full name").fill(CLIENT_NAME)
+    page.get_by_label("Date of birth").fill("1958-03-14")
+    page.get_by_label("Sex").select_option("female")
+    page.get_by_label("Username").fill(CLIENT[0])
+    page.get_by_label("Password").fill(CLIENT[1])
+    page.get_by_role("button", name="Create client").click()
+    expect(page.get_by_role("heading", name=CLIENT_NAME)).to_be_visible()
+    client_url = page.url.split("?")[0]
+    client_id = int(client_url.rstrip("/").rsplit("/", 1)[1])
+
+    # assessment: inline validation first (out of range value is refused next to the field)
+    page.get_by_role("link", name="New assessment").click()
+    _assert_labelled(page)
+    page.fill("#m-knee_flexion_rom-left", "400")
+    page.get_by_role("button", name="Save assessment").click()
+    expect(page.locator("#m-knee_flexion_rom-left-error")).not_to_be_empty()
+    assert page.url.endswith("/assessment")  # nothing was posted
+    _shot(page, "02-assessment-inline-error")
+    page.fill("#pain_at_rest_nprs", "3")
+    page.fill("#pain_activity_nprs", "6")
+    for test_id, left, right in (
+        ("knee_to_wall", 7, 11),
+        ("knee_extension_deficit", 8, 2),
+        ("knee_flexion_rom", 110, 135),
+        ("lateral_step_down", 4, 1),
+    ):
+        page.fill(f"#m-{test_id}-left", str(left))
+        page.fill(f"#m-{test_id}-right", str(right))
+    page.get_by_role("button", name="Save assessment").click()
+    findings = page.locator("#findings-table")
+    expect(findings).to_contain_text("mobility deficit")
+    expect(findings).to_contain_text("Knee extension deficit")
+
+    # programme with reasons and cues
+    page.get_by_role("button", name="Generate programme").click()
+    items = page.locator("#programme-items > li")
+    expect(items.first).to_be_visible()
+    assert items.count() >= 2
+    expect(page.locator("#programme-items")).to_contain_text("Why:")
+    _shot(page, "03-client-page-trainer")
+    page.get_by_role("button", name="Log out").click()
+
+    # client on a phone: log a session with pain 7/10
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)  # type: ignore[attr-defined]
+    mobile = phone.new_page()
+    _login(mobile, server, CLIENT)
+    expect(mobile.get_by_role("heading", name="Today's session")).to_be_visible()
+    _assert_labelled(mobile)
+    # no horizontal scrolling at 375 px
+    assert mobile.evaluate("document.documentElement.scrollWidth") <= 375
+    mobile.fill("#pain_during", "7")
+    mobile.fill("#pain_after", "6")
+    expect(mobile.locator("#pain_during-out")).to_have_text("7/10")
+    _shot(mobile, "04-session-log-375px")
+    mobile.get_by_role("button", name="Save session").click()
+    expect(mobile.get_by_role("heading", name="Session saved")).to_be_visible()
+    kinds = [k.strip() for k in mobile.locator(".decision-kind").all_inner_texts()]
+    assert kinds, "no next-session decision shown"
+    assert any(k in ("regress", "hold", "stop-and-refer") for k in kinds), kinds
+    assert "progress" not in kinds  # pain above 5/10 never progresses
+    expect(mobile.locator("#decisions")).to_contain_text("7")  # the reason names the pain
+    assert mobile.evaluate("document.documentElement.scrollWidth") <= 375
+    _shot(mobile, "05-next-session-decision-375px")
+    # the client may not see another client's page, nor trainer-only forms
+    assert mobile.goto(f"{server}/clients/{client_id + 999}").status == 404  # type: ignore[union-attr]
+    assert mobile.goto(f"{server}/clients/{client_id}/assessment").status == 403  # type: ignore[union-attr]
+    phone.close()
+
+    # trainer sees the flag on the dashboard and the client page
+    _login(page, server, TRAINER)
+    flagged = page.locator("#flagged")
+    expect(flagged).to_contain_text(CLIENT_NAME)
+    expect(flagged).to_contain_text("pain flare: 7/10")
+    _shot(page, "06-dashboard-flag")
+    page.goto(client_url)
+    expect(page.locator("#client-flags")).to_contain_text("pain flare")
+    expect(page.locator("#session-history")).to_contain_text("7")
+    _shot(page, "07-client-page-after-session")
+
+    # KOOS: partial answers are saved and offered again
+    page.goto(f"{client_url}/koos")
+    _assert_labelled(page)
+    page.locator("#q-P1 input[value='2']").check()
+    page.locator("#q-P2 input[value='1']").check()
+    page.get_by_role("button", name="Save questionnaire").click()
+    expect(page.locator("#koos-saved")).to_contain_text("Saved 2 of 42 answers")
+    page.goto(f"{client_url}/koos")
+    expect(page.locator("#q-P1 input[value='2']")).to_be_checked()
+
+    # the printable report, fetched with the trainer's session
+    pdftotext = require_tool("pdftotext")
+    response = page.request.get(f"{client_url}/report.pdf")
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    pdf = ARTIFACTS / "e2e-report.pdf"
+    pdf.write_bytes(response.body())
+    text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert CLIENT_NAME in text
+    assert "Joint-by-joint findings" in text and "Pain over time" in text
+    ctx.close()
+
+
+def test_anonymous_visitors_are_sent_to_login_and_forms_need_csrf(server: str) -> None:
+    r = httpx.get(server + "/clients/1", follow_redirects=False)
+    assert r.status_code == 303
+    assert r.headers["location"].startswith("/login?next=/clients/1")
+    assert httpx.get(server + "/clients/1/report.pdf", follow_redirects=False).status_code == 303
+    with httpx.Client(base_url=server) as c:
+        assert c.post("/login", data={"username": TRAINER[0], "password": TRAINER[1]}).status_code == 303
+        # a logged-in trainer posting without the form's CSRF token is refused
+        assert c.post("/clients/new", data={"name": "Forged"}).status_code == 403
+        assert c.post("/login", data={"username": TRAINER[0], "password": "wrong"}).status_code == 401
+        # open redirects after login are not followed
+        r = c.post("/login", data={"username": TRAINER[0], "password": TRAINER[1], "next": "//evil.example"})
+        assert r.headers["location"] == "/"
