@@ -125,3 +125,14 @@ def test_failed_upload_writes_no_row_and_no_audit(world: World) -> None:
         f"/api/v1/clients/{world.ids['client_a']}/recordings", headers=world.headers["client_a"]
     )
     assert [x["original_name"] for x in listed.json()] == ["x.csv"]  # only the fixture's row
+
+
+def test_pose_upload_is_analysed_by_the_pose_engine(world: World) -> None:
+    sample = Path(__file__).resolve().parents[1] / "data" / "pose" / "backward_walk_generic.csv"
+    content = sample.read_bytes()
+    r = _upload(world, "side_view.csv", content, "pose")
+    assert r.status_code == 201, r.text  # type: ignore[attr-defined]
+    body = r.json()  # type: ignore[attr-defined]
+    assert body["status"] == "analysed", body["error"]
+    assert body["metrics"]["direction"] == "backward"
+    assert 40 < body["metrics"]["cadence_spm"] < 160
