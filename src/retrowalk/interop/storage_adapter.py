@@ -330,11 +330,11 @@ def _group_measurements(record: ClientRecord) -> Iterator[tuple[datetime, list[M
 
 def _trainer(db: Session, username: str) -> M.User:
     trainer = db.scalar(select(M.User).where(M.User.username == username))
-    if trainer is None or trainer.role != "trainer":
+    if trainer is None or trainer.role != "trainer" or not trainer.active:
         raise InputError(
             "--trainer",
-            f"no trainer {username!r}",
-            hint="give the username of an existing trainer account",
+            f"no active trainer {username!r}",
+            hint="give the username of an active trainer account",
         )
     return trainer
 
