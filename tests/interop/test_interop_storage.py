@@ -72,7 +72,7 @@ def test_failed_import_writes_nothing(database: Database) -> None:
 
 def test_database_error_mid_import_rolls_everything_back(database: Database) -> None:
     before = _counts(database)
-    with pytest.raises(Exception, match="no trainer"):
+    with pytest.raises(Exception, match="no active trainer"):
         import_record(database, sample_record(), trainer_username="nobody")
     assert _counts(database) == before
 

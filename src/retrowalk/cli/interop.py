@@ -88,6 +88,9 @@ def fhir_import(
     bundle_file: Path = typer.Argument(..., help="FHIR R4 Bundle (JSON)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only validate; write nothing."),
     item_map: Path | None = typer.Option(None, "--item-map", help="JSON {foreign linkId: KOOS id}."),
+    trainer: str | None = typer.Option(
+        None, "--trainer", help="Username of the trainer to link the imported client to."
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Import a Bundle as a new client, all-or-nothing in one transaction."""
@@ -105,13 +108,21 @@ def fhir_import(
             **_summary(result.record),
             "ignored": result.ignored,
         }
-        if not dry_run:
-            from retrowalk.interop.storage_adapter import import_record, open_database
+        if trainer is not None:
+            out["trainer"] = trainer
+        if not dry_run or trainer is not None:
+            from retrowalk.interop.storage_adapter import check_trainer, import_record, open_database
 
-            out["client_id"] = import_record(open_database(), result.record)
+            database = open_database()
+            if dry_run and trainer is not None:
+                check_trainer(database, trainer)
+            if not dry_run:
+                out["client_id"] = import_record(database, result.record, trainer_username=trainer)
 
     def text(r: dict[str, Any]) -> None:
         verb = "valid, not written (dry run)" if r["dry_run"] else f"imported as client {r['client_id']}"
+        if r.get("trainer"):
+            verb += f" (trainer {r['trainer']})"
         console.print(f"bundle {verb}: " + ", ".join(f"{k} {r[k]}" for k in _summary(result.record)))
         for line in r["ignored"]:
             console.print(f"  ignored: {line}")

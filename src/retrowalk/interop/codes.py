@@ -119,6 +119,28 @@ GAIT_CONCEPTS: Final[dict[str, ConceptInfo]] = {
     "step_time": ConceptInfo("Mean step time", "s", 0, 5),
     "stride_time": ConceptInfo("Mean stride time", "s", 0, 10),
     "step_count": ConceptInfo("Step count", "{count}", 0, 100000),
+    "step_time_cv": ConceptInfo("Step-time variability (coefficient of variation)", "%", 0, 200),
+    "step_length_asymmetry": ConceptInfo("Step-length asymmetry", "%", 0, 200),
+    "trunk_lean": ConceptInfo("Trunk lean from vertical (positive = forward)", "deg", -90, 90),
+}
+
+#: Gait engine result fields -> (gait metric id, side). IMU: retrowalk.gait.imu.ImuGaitResult;
+#: pose: retrowalk.gait.pose.PoseGaitResult (per-side values sit under "left"/"right").
+IMU_RESULT_METRICS: Final[dict[str, str]] = {
+    "cadence_spm": "cadence",
+    "step_time_asymmetry_pct": "step_time_asymmetry",
+    "step_time_cv_pct": "step_time_cv",
+    "step_time_mean_s": "step_time",
+    "steps": "step_count",
+}
+POSE_RESULT_METRICS: Final[dict[str, str]] = {
+    "cadence_spm": "cadence",
+    "step_length_asymmetry_pct": "step_length_asymmetry",
+    "trunk_lean_deg": "trunk_lean",
+}
+POSE_SIDE_METRICS: Final[dict[str, str]] = {
+    "knee_ext_stance_deg": "knee_extension_stance",
+    "stride_time_s": "stride_time",
 }
 
 SESSION_CODE: Final = ("rehab-session", "Rehabilitation exercise session")

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ from retrowalk.interop import codes as C
 from retrowalk.interop.record import (
     ClientRecord,
     Dose,
+    GaitMetric,
     KoosResponse,
     KoosScores,
     LoggedSession,
@@ -80,6 +82,94 @@ def _dose_to_core(dose: Dose) -> dict[str, Any]:
 
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def _gait_metric(
+    row: M.Recording,
+    metric: str,
+    value: Any,
+    *,
+    side: str | None = None,
+    unit: str | None = None,
+    source: str | None = None,
+    direction: str | None = None,
+) -> GaitMetric | None:
+    """One gait metric of a recording row; None when absent or implausible (kept out of exports)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    concept = C.GAIT_CONCEPTS.get(metric)
+    suffix = metric.replace("_", "-") + (f"-{side}" if side else "")
+    try:
+        return GaitMetric(
+            id=f"rec-{row.id}-{suffix}",
+            effective=row.created_at,
+            metric=metric,
+            value=value,
+            unit=unit or (concept.unit if concept else "{score}"),
+            side=side,
+            direction=direction if direction in ("forward", "backward") else None,
+            source=source if source in ("imu", "pose", "manual") else None,
+        )
+    except ValidationError:
+        return None
+
+
+def _gait_from_recording(row: M.Recording) -> list[GaitMetric]:
+    """Gait metrics of an analysed upload (engine result JSON) or of an imported row."""
+    data = row.metrics or {}
+    found: list[GaitMetric | None] = []
+    if row.kind == "imported":
+        raw_units = data.get("units")
+        units: dict[str, Any] = raw_units if isinstance(raw_units, dict) else {}
+        for key, value in data.items():
+            metric, _, side = key.partition(".")
+            found.append(
+                _gait_metric(
+                    row,
+                    metric,
+                    value,
+                    side=side or None,
+                    unit=units.get(key),
+                    source=data.get("source"),
+                    direction=data.get("direction"),
+                )
+            )
+    elif row.status == "analysed" and row.kind == "imu":
+        for field, metric in C.IMU_RESULT_METRICS.items():
+            found.append(_gait_metric(row, metric, data.get(field), source="imu"))
+    elif row.status == "analysed" and row.kind == "pose":
+        direction = data.get("direction")
+        for field, metric in C.POSE_RESULT_METRICS.items():
+            found.append(_gait_metric(row, metric, data.get(field), source="pose", direction=direction))
+        for side in ("left", "right"):
+            raw_side = data.get(side)
+            per_side: dict[str, Any] = raw_side if isinstance(raw_side, dict) else {}
+            for field, metric in C.POSE_SIDE_METRICS.items():
+                found.append(
+                    _gait_metric(
+                        row, metric, per_side.get(field), side=side, source="pose", direction=direction
+                    )
+                )
+    return [g for g in found if g is not None]
+
+
+def _imported_gait_rows(record: ClientRecord) -> list[tuple[datetime, dict[str, Any]]]:
+    """Gait metrics grouped into recording rows by time, source and direction (flat JSON).
+
+    Keys are ``metric`` or ``metric.side`` with numeric values (so the outcomes charts pick them up),
+    plus ``source``, ``direction`` and the ``units`` of each key.
+    """
+    rows: list[tuple[tuple[datetime, str | None, str | None], dict[str, Any]]] = []
+    for g in record.gait:
+        group = (g.effective, g.source, g.direction)
+        key = g.metric + (f".{g.side}" if g.side else "")
+        target = next((m for k, m in rows if k == group and key not in m), None)
+        if target is None:
+            target = {"source": g.source, "direction": g.direction, "units": {}}
+            rows.append((group, target))
+        target[key] = g.value
+        target["units"][key] = g.unit
+    return [(group[0], metrics) for group, metrics in rows]
 
 
 def record_from_db(db: Session, client_id: int) -> ClientRecord:
@@ -206,12 +296,20 @@ def record_from_db(db: Session, client_id: int) -> ClientRecord:
                         id=f"{sid}-{context}", effective=when, value=value, context=context, session_id=sid
                     )
                 )
+    gait: list[GaitMetric] = []
+    for recording in db.scalars(
+        select(M.Recording)
+        .where(M.Recording.client_id == client_id)
+        .order_by(M.Recording.created_at, M.Recording.id)
+    ):
+        gait.extend(_gait_from_recording(recording))
     return ClientRecord(
         patient=patient,
         practitioner=practitioner,
         koos=koos,
         pain=pain,
         measurements=measurements,
+        gait=gait,
         programmes=programmes,
         sessions=sessions,
     )
@@ -230,10 +328,27 @@ def _group_measurements(record: ClientRecord) -> Iterator[tuple[datetime, list[M
     yield from sorted(groups.items())
 
 
+def _trainer(db: Session, username: str) -> M.User:
+    trainer = db.scalar(select(M.User).where(M.User.username == username))
+    if trainer is None or trainer.role != "trainer" or not trainer.active:
+        raise InputError(
+            "--trainer",
+            f"no active trainer {username!r}",
+            hint="give the username of an active trainer account",
+        )
+    return trainer
+
+
+def check_trainer(database: Database, username: str) -> None:
+    """Raise InputError unless ``username`` is a trainer (lets a dry run catch a wrong --trainer)."""
+    with database.transaction() as db:
+        _trainer(db, username)
+
+
 def import_record(database: Database, record: ClientRecord, *, trainer_username: str | None = None) -> int:
     """Write the record as a new client in one transaction (all or nothing); returns the client id.
 
-    Gait metrics are not written: the storage keeps gait only as analysed recordings (files).
+    Gait metrics become recording rows of kind "imported" (no file; the metrics JSON holds them).
     """
     with database.transaction() as db:
         client = M.Client(
@@ -245,12 +360,7 @@ def import_record(database: Database, record: ClientRecord, *, trainer_username:
             + ")",
         )
         if trainer_username is not None:
-            trainer = db.scalar(select(M.User).where(M.User.username == trainer_username))
-            if trainer is None or trainer.role != "trainer":
-                raise InputError(
-                    "--trainer", f"no trainer {trainer_username!r}", hint="give a trainer username"
-                )
-            client.trainers.append(trainer)
+            client.trainers.append(_trainer(db, trainer_username))
         db.add(client)
         db.flush()
         for k in record.koos:
@@ -280,6 +390,20 @@ def import_record(database: Database, record: ClientRecord, *, trainer_username:
                     created_at=when,
                     inputs=inputs,
                     findings={"imported": True, "evaluated": False},
+                )
+            )
+        for when, metrics in _imported_gait_rows(record):
+            db.add(
+                M.Recording(
+                    client_id=client.id,
+                    created_at=when,
+                    kind="imported",
+                    original_name="FHIR import",
+                    path="",
+                    sha256="",
+                    size_bytes=0,
+                    status="imported",
+                    metrics=metrics,
                 )
             )
         programme_rows: dict[str, M.Programme] = {}

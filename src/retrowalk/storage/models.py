@@ -203,7 +203,7 @@ class SessionLog(Base):
 
 class Recording(Base):
     __tablename__ = "recordings"
-    __table_args__ = (CheckConstraint("kind IN ('imu', 'pose')", name="kind"),)
+    __table_args__ = (CheckConstraint("kind IN ('imu', 'pose', 'imported')", name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
