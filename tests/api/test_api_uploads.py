@@ -125,3 +125,33 @@ def test_failed_upload_writes_no_row_and_no_audit(world: World) -> None:
         f"/api/v1/clients/{world.ids['client_a']}/recordings", headers=world.headers["client_a"]
     )
     assert [x["original_name"] for x in listed.json()] == ["x.csv"]  # only the fixture's row
+
+
+POSE_DATA = Path(__file__).resolve().parents[1] / "data" / "pose"
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "analysed"),
+    [
+        ("backward_walk_generic.csv", 201, True),
+        ("coco17_small.npy", 422, None),  # too short to analyse
+        ("bad_missing_knee.csv", 422, None),
+    ],
+)
+def test_pose_uploads_are_analysed(world: World, name: str, status: int, analysed: bool | None) -> None:
+    url = f"/api/v1/clients/{world.ids['client_a']}/recordings"
+    r = world.http.post(
+        url,
+        headers=world.headers["client_a"],
+        data={"kind": "pose", "fps": "30"},
+        files={"file": (name, (POSE_DATA / name).read_bytes(), "application/octet-stream")},
+    )
+    assert r.status_code == status, r.text
+    if status == 201:
+        body = r.json()
+        assert body["status"] in ({"analysed"} if analysed else {"analysed", "failed"})
+        if body["status"] == "analysed":
+            assert body["metrics"]
+    else:
+        assert r.json()["detail"][0]["loc"][:2] == ["body", "file"]
+        assert _stored_files(world) == []
