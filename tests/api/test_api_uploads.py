@@ -127,31 +127,23 @@ def test_failed_upload_writes_no_row_and_no_audit(world: World) -> None:
     assert [x["original_name"] for x in listed.json()] == ["x.csv"]  # only the fixture's row
 
 
+def test_pose_upload_is_analysed_by_the_pose_engine(world: World) -> None:
+    sample = Path(__file__).resolve().parents[1] / "data" / "pose" / "backward_walk_generic.csv"
+    content = sample.read_bytes()
+    r = _upload(world, "side_view.csv", content, "pose")
+    assert r.status_code == 201, r.text  # type: ignore[attr-defined]
+    body = r.json()  # type: ignore[attr-defined]
+    assert body["status"] == "analysed", body["error"]
+    assert body["metrics"]["direction"] == "backward"
+    assert 40 < body["metrics"]["cadence_spm"] < 160
+
+
 POSE_DATA = Path(__file__).resolve().parents[1] / "data" / "pose"
 
 
-@pytest.mark.parametrize(
-    ("name", "status", "analysed"),
-    [
-        ("backward_walk_generic.csv", 201, True),
-        ("coco17_small.npy", 422, None),  # too short to analyse
-        ("bad_missing_knee.csv", 422, None),
-    ],
-)
-def test_pose_uploads_are_analysed(world: World, name: str, status: int, analysed: bool | None) -> None:
-    url = f"/api/v1/clients/{world.ids['client_a']}/recordings"
-    r = world.http.post(
-        url,
-        headers=world.headers["client_a"],
-        data={"kind": "pose", "fps": "30"},
-        files={"file": (name, (POSE_DATA / name).read_bytes(), "application/octet-stream")},
-    )
-    assert r.status_code == status, r.text
-    if status == 201:
-        body = r.json()
-        assert body["status"] in ({"analysed"} if analysed else {"analysed", "failed"})
-        if body["status"] == "analysed":
-            assert body["metrics"]
-    else:
-        assert r.json()["detail"][0]["loc"][:2] == ["body", "file"]
-        assert _stored_files(world) == []
+@pytest.mark.parametrize("name", ["coco17_small.npy", "bad_missing_knee.csv"])  # too short; no knee
+def test_unreadable_pose_upload_is_422_inside_file(world: World, name: str) -> None:
+    r = _upload(world, name, (POSE_DATA / name).read_bytes(), "pose")
+    assert r.status_code == 422, r.text  # type: ignore[attr-defined]
+    assert r.json()["detail"][0]["loc"][:2] == ["body", "file"]  # type: ignore[attr-defined]
+    assert _stored_files(world) == []

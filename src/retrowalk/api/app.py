@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 import retrowalk
-from retrowalk.api.clinical import ClinicalEngineMissing
 from retrowalk.api.security import LoginRateLimiter, load_secret_key
 from retrowalk.errors import InputError
 from retrowalk.settings import Settings, get_settings
@@ -140,10 +139,6 @@ def _database_busy(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _engine_missing(_request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
-
-
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the app; applies pending migrations so a fresh data directory just works."""
     from retrowalk.api.routes import api_router
@@ -176,7 +171,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(ClinicalEngineMissing, _engine_missing)
     app.add_exception_handler(OperationalError, _database_busy)
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
 

@@ -5,28 +5,19 @@ Stored JSON is what the core's pydantic models dump, so it can be validated back
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from datetime import date
-from types import ModuleType
 from typing import Any
 
 from pydantic import ValidationError
 
+from retrowalk.core import assessment as core_assessment
+from retrowalk.core import exercises as core_exercises
+from retrowalk.core import prescription as core_prescription
+from retrowalk.core import progression as core_progression
+from retrowalk.core.scores import koos as core_koos
+from retrowalk.core.scores import mcid as core_mcid
 from retrowalk.errors import InputError
-
-
-class ClinicalEngineMissing(RuntimeError):
-    """A clinical engine this request needs is not installed (maps to HTTP 503)."""
-
-
-def _module(name: str) -> ModuleType:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
-            raise ClinicalEngineMissing(f"{name} is not available in this installation") from exc
-        raise
 
 
 def _prefixed(exc: InputError, prefix: str) -> InputError:
@@ -36,7 +27,7 @@ def _prefixed(exc: InputError, prefix: str) -> InputError:
 
 def evaluate_assessment(inputs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate the trainer's inputs with the core and return (inputs, findings) as JSON."""
-    mod = _module("retrowalk.core.assessment")
+    mod = core_assessment
     try:
         inp = mod.AssessmentInput.model_validate(dict(inputs))
         result = mod.evaluate(inp)
@@ -59,7 +50,7 @@ def assessment_pain(inputs: Mapping[str, Any]) -> float | None:
 
 
 def score_koos(answers: Mapping[str, int | None], missing_rule: str) -> dict[str, Any]:
-    mod = _module("retrowalk.core.scores.koos")
+    mod = core_koos
     try:
         scores = mod.score_koos(dict(answers), missing_rule=missing_rule)
     except InputError as exc:
@@ -70,13 +61,13 @@ def score_koos(answers: Mapping[str, int | None], missing_rule: str) -> dict[str
 
 
 def koos_items() -> list[dict[str, Any]]:
-    mod = _module("retrowalk.core.scores.koos")
+    mod = core_koos
     return [item.model_dump(mode="json") for item in mod.KOOS_ITEMS]
 
 
 def prescribe(findings: Mapping[str, Any], *, pain_nprs: float, goals: Sequence[str]) -> dict[str, Any]:
-    assessment = _module("retrowalk.core.assessment")
-    prescription = _module("retrowalk.core.prescription")
+    assessment = core_assessment
+    prescription = core_prescription
     result = assessment.AssessmentResult.model_validate(dict(findings))
     try:
         programme = prescription.prescribe(result, pain_nprs=pain_nprs, goals=list(goals))
@@ -89,7 +80,7 @@ def prescribe(findings: Mapping[str, Any], *, pain_nprs: float, goals: Sequence[
 
 def check_exercise(exercise_id: str) -> None:
     """Reject an exercise id the library does not know (InputError on ``exercise_id``)."""
-    _module("retrowalk.core.exercises").load_library().get(exercise_id, "exercise_id")
+    core_exercises.load_library().get(exercise_id, "exercise_id")
 
 
 DOSE_FIELDS = ("minutes", "speed_kmh", "incline_pct", "handrails", "sets", "reps", "hold_s")
@@ -141,8 +132,8 @@ def session_records(logs: Sequence[Any]) -> list[dict[str, Any]]:
 
 def next_session(programme: Mapping[str, Any], logs: Sequence[Any]) -> dict[str, Any] | None:
     """The progression engine's decision; None when no logged day can be judged yet."""
-    prescription = _module("retrowalk.core.prescription")
-    progression = _module("retrowalk.core.progression")
+    prescription = core_prescription
+    progression = core_progression
     records = session_records(logs)
     if not records:
         return None
@@ -153,10 +144,7 @@ def next_session(programme: Mapping[str, Any], logs: Sequence[Any]) -> dict[str,
 
 def change_flags(measure: str, baseline: float, follow_up: float) -> list[dict[str, Any]]:
     """Clinically important change between two values, if the core has MCID values for it."""
-    try:
-        mod = _module("retrowalk.core.scores.mcid")
-    except ClinicalEngineMissing:
-        return []
+    mod = core_mcid
     if measure not in mod.instruments():
         return []
     return [f.model_dump(mode="json") for f in mod.change_flags(measure, baseline, follow_up)]

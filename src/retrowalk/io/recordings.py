@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Any, Literal
 
 from retrowalk.errors import InputError
+from retrowalk.gait.imu import analyse as analyse_imu
+from retrowalk.gait.pose import analyse as analyse_pose
+from retrowalk.io.imu import read_imu
+from retrowalk.io.pose import read_keypoints
 
 Kind = Literal["imu", "pose"]
 
@@ -80,36 +83,18 @@ def validate_json_file(path: Path) -> None:
         raise InputError("file", f"invalid JSON: {exc}", hint="upload the unmodified JSON export") from exc
 
 
-def engine_available(kind: str) -> bool:
-    names = {
-        "imu": ("retrowalk.io.imu", "retrowalk.gait.imu"),
-        "pose": ("retrowalk.io.pose", "retrowalk.gait.pose"),
-    }
-    for name in names.get(kind, ()):
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError:
-            return False
-    return kind in names
-
-
 def analyse_file(path: Path | str, kind: str, **opts: Any) -> dict[str, Any]:
     """Read a recording and run the matching gait engine; JSON-ready metrics.
 
     ``opts`` go to the reader (e.g. ``fps`` for pose) except ``placement`` which goes to the IMU
-    analysis. Raises InputError for unreadable data and ModuleNotFoundError when the engine for
-    ``kind`` is not installed.
+    analysis. Raises InputError for unreadable data.
     """
     path = Path(path)
     if kind == "imu":
-        io_imu = importlib.import_module("retrowalk.io.imu")
-        gait_imu = importlib.import_module("retrowalk.gait.imu")
         placement = opts.pop("placement", "unknown")
-        rec = io_imu.read_imu(path, **opts)
-        return dict(gait_imu.analyse(rec, placement=placement).model_dump(mode="json"))
+        rec = read_imu(path, **opts)
+        return dict(analyse_imu(rec, placement=placement).model_dump(mode="json"))
     if kind == "pose":
-        io_pose = importlib.import_module("retrowalk.io.pose")
-        gait_pose = importlib.import_module("retrowalk.gait.pose")
-        kp = io_pose.read_keypoints(path, **opts)
-        return dict(gait_pose.analyse(kp).model_dump(mode="json"))
+        kp = read_keypoints(path, **opts)
+        return dict(analyse_pose(kp).model_dump(mode="json"))
     raise InputError("kind", f"unknown recording kind {kind!r}", hint="use imu or pose")

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from retrowalk.core.scores.koos import KOOS_ITEMS
 from retrowalk.storage import crud
 
 DEMO_ADMIN = "admin"
@@ -52,30 +53,26 @@ def seed_demo(db: Session) -> list[DemoCredentials]:
         db, DEMO_CLIENT, creds[2].password, "client", display_name=client.name, client_id=client.id
     )
 
-    programme = None
-    try:
-        inputs, findings = clinical.evaluate_assessment(clinical.demo_assessment_inputs())
-        assessment = crud.add_assessment(
-            db,
-            client.id,
-            inputs=inputs,
-            findings=findings,
-            pain_nprs=4.0,
-            stop=bool(findings.get("stop", False)),
-            by=trainer,
-        )
-        content = clinical.prescribe(findings, pain_nprs=4.0, goals=["walking", "stairs"])
-        programme = crud.add_programme(
-            db,
-            client.id,
-            content=content,
-            assessment_id=assessment.id,
-            pain_nprs=4.0,
-            goals=["walking", "stairs"],
-            by=trainer,
-        )
-    except clinical.ClinicalEngineMissing:
-        pass
+    inputs, findings = clinical.evaluate_assessment(clinical.demo_assessment_inputs())
+    assessment = crud.add_assessment(
+        db,
+        client.id,
+        inputs=inputs,
+        findings=findings,
+        pain_nprs=4.0,
+        stop=bool(findings.get("stop", False)),
+        by=trainer,
+    )
+    content = clinical.prescribe(findings, pain_nprs=4.0, goals=["walking", "stairs"])
+    programme = crud.add_programme(
+        db,
+        client.id,
+        content=content,
+        assessment_id=assessment.id,
+        pain_nprs=4.0,
+        goals=["walking", "stairs"],
+        by=trainer,
+    )
     today = datetime.now(UTC).date()
     for i, (minutes, speed, during, after, morning) in enumerate(
         [(5, 2.0, 3, 2, 1), (6, 2.0, 3, 2, 1), (7, 2.5, 2, 2, 1)]
@@ -83,7 +80,7 @@ def seed_demo(db: Session) -> list[DemoCredentials]:
         crud.add_session_log(
             db,
             client.id,
-            programme_id=programme.id if programme else None,
+            programme_id=programme.id,
             by=trainer,
             session_date=today - timedelta(days=6 - 2 * i),
             exercise_id=clinical.DEMO_EXERCISE,
@@ -98,16 +95,11 @@ def seed_demo(db: Session) -> list[DemoCredentials]:
             completed=True,
             notes="demo session",
         )
-    try:
-        from retrowalk.core.scores.koos import KOOS_ITEMS
-
-        for weeks_ago, answer in ((6, 2), (0, 1)):
-            answers: dict[str, int | None] = {item.id: answer for item in KOOS_ITEMS}
-            row = crud.add_questionnaire(
-                db, client.id, answers=dict(answers), scores=clinical.score_koos(answers, "2012"), by=trainer
-            )
-            row.created_at = datetime.now(UTC) - timedelta(weeks=weeks_ago)
-    except (ImportError, clinical.ClinicalEngineMissing):
-        pass
+    for weeks_ago, answer in ((6, 2), (0, 1)):
+        answers: dict[str, int | None] = {item.id: answer for item in KOOS_ITEMS}
+        row = crud.add_questionnaire(
+            db, client.id, answers=dict(answers), scores=clinical.score_koos(answers, "2012"), by=trainer
+        )
+        row.created_at = datetime.now(UTC) - timedelta(weeks=weeks_ago)
     crud.audit(db, None, "create", "demo_seed", client_id=client.id, detail="first start")
     return creds

@@ -23,13 +23,14 @@ from starlette.datastructures import FormData
 from retrowalk.api import clinical
 from retrowalk.api.deps import get_db
 from retrowalk.api.security import CSRF_COOKIE, SESSION_COOKIE, LoginRateLimiter, csrf_token_for
+from retrowalk.core.assessment import load_catalogue
+from retrowalk.core.scores.koos import KOOS_ITEMS
 from retrowalk.errors import InputError
 from retrowalk.reports import build
 from retrowalk.reports.charts import all_charts
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, Programme, SessionLog
-from retrowalk.web import progress
 from retrowalk.web.auth import checked_form, client_for, csrf_token, optional_user, page_user
 
 router = APIRouter(include_in_schema=False)
@@ -205,8 +206,8 @@ def _next_session(programme: Programme | None, logs: list[SessionLog]) -> dict[s
         return None
     mine = [log for log in logs if log.programme_id == programme.id] or logs
     try:
-        return progress.next_session(programme.content, mine)
-    except (clinical.ClinicalEngineMissing, InputError, ValidationError, ValueError):
+        return clinical.next_session(programme.content, mine)
+    except (InputError, ValidationError, ValueError):
         return None
 
 
@@ -376,10 +377,6 @@ def client_report(request: Request, client_id: int, db: Session = DbSession) -> 
 
 
 def _catalogue() -> Any:
-    try:
-        from retrowalk.core.assessment import load_catalogue
-    except ModuleNotFoundError as exc:
-        raise clinical.ClinicalEngineMissing("the assessment catalogue is not installed") from exc
     return load_catalogue()
 
 
@@ -547,10 +544,6 @@ async def programme_submit(request: Request, client_id: int, db: Session = DbSes
 
 
 def _koos_items() -> list[Any]:
-    try:
-        from retrowalk.core.scores.koos import KOOS_ITEMS
-    except ModuleNotFoundError as exc:
-        raise clinical.ClinicalEngineMissing("KOOS scoring is not installed") from exc
     return list(KOOS_ITEMS)
 
 

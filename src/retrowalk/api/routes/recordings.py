@@ -97,19 +97,18 @@ def upload_recording(
         rec_io.validate_json_file(dest)
 
     status_, metrics, error = "stored", None, None
-    if rec_io.engine_available(kind):
-        opts: dict[str, object] = {"placement": placement} if kind == "imu" else {}
-        if kind == "pose" and fps is not None:
-            opts["fps"] = fps
-        try:
-            metrics = rec_io.analyse_file(dest, kind, **opts)
-            status_ = "analysed"
-        except InputError as exc:
-            # Unreadable recording: 422 naming the problem inside the file; the rollback removes it.
-            field = "file" if exc.field in ("file", "path") else f"file.{exc.field}"
-            raise InputError(field, exc.message, hint=exc.hint) from exc
-        except Exception as exc:  # an engine failure must not lose the upload; keep it for re-analysis
-            status_, error = "failed", f"{type(exc).__name__}: {exc}"
+    opts: dict[str, object] = {"placement": placement} if kind == "imu" else {}
+    if kind == "pose" and fps is not None:
+        opts["fps"] = fps
+    try:
+        metrics = rec_io.analyse_file(dest, kind, **opts)
+        status_ = "analysed"
+    except InputError as exc:
+        # Unreadable recording: 422 naming the problem inside the file; the rollback removes it.
+        field = "file" if exc.field in ("file", "path") else f"file.{exc.field}"
+        raise InputError(field, exc.message, hint=exc.hint) from exc
+    except Exception as exc:  # an engine failure must not lose the upload; keep it for re-analysis
+        status_, error = "failed", f"{type(exc).__name__}: {exc}"
     row = crud.add_recording(
         db,
         client.id,

@@ -24,10 +24,7 @@ def decide(db: Session, client_id: int, programme: Programme | None = None) -> d
     if programme is None:
         return None
     logs = crud.session_log_rows(db, client_id, programme_id=programme.id)
-    try:
-        return clinical.next_session(programme.content, logs)
-    except clinical.ClinicalEngineMissing:
-        return None
+    return clinical.next_session(programme.content, logs)
 
 
 @router.post("", response_model=SessionLogCreated, status_code=status.HTTP_201_CREATED)
