@@ -136,3 +136,14 @@ def test_pose_upload_is_analysed_by_the_pose_engine(world: World) -> None:
     assert body["status"] == "analysed", body["error"]
     assert body["metrics"]["direction"] == "backward"
     assert 40 < body["metrics"]["cadence_spm"] < 160
+
+
+POSE_DATA = Path(__file__).resolve().parents[1] / "data" / "pose"
+
+
+@pytest.mark.parametrize("name", ["coco17_small.npy", "bad_missing_knee.csv"])  # too short; no knee
+def test_unreadable_pose_upload_is_422_inside_file(world: World, name: str) -> None:
+    r = _upload(world, name, (POSE_DATA / name).read_bytes(), "pose")
+    assert r.status_code == 422, r.text  # type: ignore[attr-defined]
+    assert r.json()["detail"][0]["loc"][:2] == ["body", "file"]  # type: ignore[attr-defined]
+    assert _stored_files(world) == []

@@ -393,10 +393,12 @@ def list_session_logs(
 
 
 def session_log_rows(db: Session, client_id: int, *, programme_id: int | None = None) -> Sequence[Row[Any]]:
-    """Read-only rows (all session-log columns, attribute access), oldest first: for charts and the
-    progression engine, where ORM identity tracking would only cost time."""
+    """Read-only rows (session-log columns except created_at/created_by/notes, attribute access),
+    oldest first: for charts and the progression engine, where ORM objects would only cost time."""
     table = SessionLog.__table__
-    stmt = select(table).where(table.c.client_id == client_id)
+    # Timestamps, authors and free text are not needed for charts or decisions: skip decoding them.
+    columns = [c for c in table.c if c.name not in ("created_at", "created_by", "notes")]
+    stmt = select(*columns).where(table.c.client_id == client_id)
     if programme_id is not None:
         stmt = stmt.where(table.c.programme_id == programme_id)
     return db.execute(stmt.order_by(table.c.session_date, table.c.id)).all()

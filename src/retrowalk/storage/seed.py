@@ -88,6 +88,7 @@ def seed_demo(db: Session) -> list[DemoCredentials]:
             speed_kmh=speed,
             incline_pct=0.0,
             handrails="both",
+            pain_before=1.0,
             pain_during=float(during),
             pain_after=float(after),
             pain_next_morning=float(morning),

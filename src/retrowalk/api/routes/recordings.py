@@ -103,8 +103,10 @@ def upload_recording(
     try:
         metrics = rec_io.analyse_file(dest, kind, **opts)
         status_ = "analysed"
-    except InputError:
-        raise  # unreadable recording: 422, the file is removed with the rollback
+    except InputError as exc:
+        # Unreadable recording: 422 naming the problem inside the file; the rollback removes it.
+        field = "file" if exc.field in ("file", "path") else f"file.{exc.field}"
+        raise InputError(field, exc.message, hint=exc.hint) from exc
     except Exception as exc:  # an engine failure must not lose the upload; keep it for re-analysis
         status_, error = "failed", f"{type(exc).__name__}: {exc}"
     row = crud.add_recording(
