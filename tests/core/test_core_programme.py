@@ -244,6 +244,16 @@ def test_weekly_trend_rising_regresses() -> None:
     assert d.next_dose is not None and d.next_dose.reps == 12
 
 
+def test_one_rising_week_does_not_count_earlier_sessions_as_broken() -> None:
+    """Settled sessions in week 1 stay settled when week 2 starts a little higher."""
+    programme = programme_from_items([{"exercise_id": "glute_bridge", "dose": {"sets": 2, "reps": 14}}])
+    week1 = [_session(d, ["glute_bridge"], before=2, morning=2) for d in (0, 2, 4)]
+    week2 = [_session(8, ["glute_bridge"], before=2.5, morning=2.5)]
+    d = decide_next(programme, week1 + week2).decisions[0]
+    assert d.decision is DecisionKind.regress, d.reason
+    assert "weekly pain trend" in d.reason
+
+
 def test_unknown_ids_in_sessions_are_named() -> None:
     programme = programme_from_items([{"exercise_id": "glute_bridge"}])
     with pytest.raises(InputError) as exc:

@@ -241,6 +241,9 @@ def decide_next(
     for i, item in enumerate(programme.items):
         lib.get(item.exercise_id, f"programme[{i}].exercise_id")
     trend = weekly_trend(ordered)
+    # Each session is judged by the week-to-week trend as it stood then, so one rising week does
+    # not turn every earlier, settled session into a "broken" one.
+    trend_then = {id(x): weekly_trend(ordered[: k + 1]) for k, x in enumerate(ordered)}
 
     if programme.stop:
         return NextSession(
@@ -297,11 +300,11 @@ def decide_next(
             kind, reason = DecisionKind.hold, "no session logged yet: repeat the prescribed dose"
         else:
             s, log = logs[-1]
-            broken = broken_rules(s, log, trend, cfg)
+            broken = broken_rules(s, log, trend_then[id(s)], cfg)
             if broken:
                 streak = 0
                 for ps, plog in reversed(logs):
-                    if not broken_rules(ps, plog, trend, cfg):
+                    if not broken_rules(ps, plog, trend_then[id(ps)], cfg):
                         break
                     streak += 1
                 if streak >= cfg.broken_sessions_to_refer:
@@ -324,7 +327,7 @@ def decide_next(
                 good = 0
                 for ps, plog in reversed(logs):
                     if (
-                        broken_rules(ps, plog, trend, cfg)
+                        broken_rules(ps, plog, trend_then[id(ps)], cfg)
                         or ps.pain_next_morning is None
                         or not plog.completed
                         or not _same_dose(plog.dose, item.dose)
