@@ -202,3 +202,31 @@ def test_trials_are_private_to_their_owner(world: World) -> None:
         ).status_code
         == 404
     )
+
+
+def test_trial_pages_show_the_flow_and_the_analysis(world: World) -> None:
+    h = world.headers["trainer_a"]
+    tid = _create(world).json()["id"]
+    assert 'href="/trials"' in world.http.get("/", headers=h).text  # linked from the dashboard
+    empty = world.http.get(f"/trials/{tid}", headers=h)
+    assert (
+        empty.status_code == 200 and "No data uploaded yet" in empty.text and "not randomised" in empty.text
+    )
+    assert _upload(world, tid, DATA_CSV.read_bytes()).status_code == 201
+    listing = world.http.get("/trials", headers=h)
+    assert listing.status_code == 200 and f'href="/trials/{tid}"' in listing.text
+
+    expected = _cli_analysis()
+    page = world.http.get(f"/trials/{tid}", headers=h)
+    assert page.status_code == 200
+    assert f"Enrolled: {expected['flow']['enrolled']}." in page.text
+    for arm in expected["flow"]["arms"]:
+        assert f'<th scope="col">{arm["arm"]}</th>' in page.text
+    first = expected["outcomes"][0]["ancova"][0]["difference"]
+    shown = f"{first['estimate']:.2f} ({first['ci_low']:.2f} to {first['ci_high']:.2f})"
+    assert shown in page.text
+    pp = world.http.get(f"/trials/{tid}?population=per-protocol", headers=h)
+    assert "Population: per protocol" in pp.text
+
+    assert world.http.get(f"/trials/{tid}", headers=world.headers["trainer_b"]).status_code == 404
+    assert world.http.get("/trials", headers=world.headers["client_a"]).status_code == 403
