@@ -76,8 +76,34 @@ def assessment_inputs() -> dict[str, Any]:
     return demo_assessment_inputs()
 
 
+def world_trial(trial_id: str = "world-trial") -> dict[str, Any]:
+    """A small two-arm trial definition (each trainer owns one, already randomised)."""
+    return {
+        "id": trial_id,
+        "arms": [{"id": "usual"}, {"id": "retro"}],
+        "control_arm": "usual",
+        "outcomes": [{"id": "pain", "better": "lower", "min": 0, "max": 10}],
+        "visits": [
+            {"id": "baseline", "day": 0},
+            {"id": "week1", "day": 7, "window_before": 2, "window_after": 2},
+        ],
+        "stratification": [{"name": "sex", "levels": ["F", "M"]}],
+        "target_size": 8,
+        "block_sizes": [2, 4],
+    }
+
+
+def world_trial_csv(participant: str) -> bytes:
+    return (
+        "participant,arm,sex,visit,outcome,value\n"
+        f"{participant},usual,F,baseline,pain,6\n{participant},usual,F,week1,pain,4\n"
+    ).encode()
+
+
 def build_world(app: FastAPI) -> World:
     from retrowalk.api import clinical
+    from retrowalk.storage import trials as trial_store
+    from retrowalk.trial.definition import TrialDefinition
 
     http = TestClient(app)
     world = World(app=app, http=http)
@@ -133,6 +159,9 @@ def build_world(app: FastAPI) -> World:
             world.ids[f"assessment_{key}"] = a.id
             world.ids[f"log_{key}"] = log.id
             world.ids[f"recording_{key}"] = rec.id
+            trial = trial_store.create_trial(db, trainer, TrialDefinition.model_validate(world_trial()))
+            trial_store.randomise(db, trial, trainer, seed=7)
+            world.ids[f"trial_{key}"] = trial.id
         for role, user in (
             ("admin", admin),
             ("trainer_a", ta),

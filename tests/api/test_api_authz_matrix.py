@@ -43,7 +43,19 @@ A_OR_TRAINER = {
     "admin": 403,
 }
 
+# Trials belong to their owner (trainer or admin); client accounts are refused by role.
+TRIAL_MANAGERS = {**TRAINERS, "admin": OK}
+OWNER_OF_TRIAL_A = {
+    "anonymous": 401,
+    "client_a": 403,
+    "client_b": 403,
+    "trainer_a": OK,
+    "trainer_b": 404,
+    "admin": 404,
+}
+
 C = "/api/v1/clients/{client_id}"
+T = "/api/v1/trials/{trial_id}"
 RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/api/v1/health"): PUBLIC,
     ("POST", "/api/v1/auth/login"): PUBLIC,
@@ -79,6 +91,14 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", f"{C}/recordings/{{recording_id}}"): A_OR_TRAINER,
     ("GET", f"{C}/outcomes"): A_OR_TRAINER,
     ("GET", f"{C}/fhir"): A_OR_TRAINER,
+    ("GET", "/api/v1/trials"): TRIAL_MANAGERS,
+    ("POST", "/api/v1/trials"): TRIAL_MANAGERS,
+    ("GET", T): OWNER_OF_TRIAL_A,
+    ("POST", f"{T}/randomise"): OWNER_OF_TRIAL_A,
+    ("GET", f"{T}/allocations"): OWNER_OF_TRIAL_A,
+    ("POST", f"{T}/allocations"): OWNER_OF_TRIAL_A,
+    ("POST", f"{T}/observations"): OWNER_OF_TRIAL_A,
+    ("GET", f"{T}/analysis"): OWNER_OF_TRIAL_A,
 }
 
 #: What "passes authorisation" returns for each route when the request is otherwise valid.
@@ -92,6 +112,11 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{C}/programmes"): {201},
     ("POST", f"{C}/session-logs"): {201},
     ("POST", f"{C}/recordings"): {201},
+    ("POST", "/api/v1/trials"): {201},
+    ("POST", f"{T}/randomise"): {409},  # the world's trial already has its sealed list
+    ("POST", f"{T}/allocations"): {201},
+    ("POST", f"{T}/observations"): {201},
+    ("GET", f"{T}/analysis"): {409},  # authorised; no data uploaded yet at that point
 }
 
 
@@ -156,6 +181,18 @@ def _request_kwargs(world: World, method: str, path: str) -> dict[str, Any]:
         }
     if path.endswith("{log_id}") and method == "PATCH":
         return {"json": {"pain_next_morning": 1}}
+    if path == "/api/v1/trials" and method == "POST":
+        from tests.api.api_support import world_trial
+
+        return {"json": {"definition": world_trial(unique("trial-"))}}
+    if path.endswith("/randomise"):
+        return {"json": {"seed": 1}}
+    if path.endswith("/allocations") and method == "POST":
+        return {"json": {"participant": unique("P"), "strata": {"sex": "F"}}}
+    if path.endswith("/observations"):
+        from tests.api.api_support import world_trial_csv
+
+        return {"files": {"file": ("data.csv", world_trial_csv(unique("P")), "text/csv")}}
     if path.endswith("/recordings") and method == "POST":
         return {"files": {"file": ("walk.csv", walking_csv(), "text/csv")}, "data": {"kind": "imu"}}
     return {}
@@ -168,6 +205,7 @@ def _url(world: World, path: str) -> str:
         log_id=world.ids["log_a"],
         recording_id=world.ids["recording_a"],
         user_id=world.ids["user_trainer_a"],
+        trial_id=world.ids["trial_a"],
     )
 
 

@@ -58,6 +58,7 @@ def test_no_server_errors(fuzz_world: World, label: str, role: str) -> None:
         "log_id": fuzz_world.ids["log_a"],
         "recording_id": fuzz_world.ids["recording_a"],
         "user_id": fuzz_world.ids["user_trainer_b"],
+        "trial_id": fuzz_world.ids["trial_a"],
     }
 
     @settings(

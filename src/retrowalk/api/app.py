@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     """Build the app; applies pending migrations so a fresh data directory just works."""
     from retrowalk.api.routes import api_router
     from retrowalk.web.routes import router as web_router
+    from retrowalk.web.trials import router as trial_pages
 
     settings = settings or get_settings()
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
@@ -176,6 +177,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(web_router)
+    app.include_router(trial_pages)
 
     static = resources.files("retrowalk.web") / "static"
     if static.is_dir():

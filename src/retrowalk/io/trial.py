@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import tempfile
@@ -79,11 +80,27 @@ def read_rows(path: Path, definition: TrialDefinition) -> list[RawRow]:
     """Read the long CSV keeping each row's physical line number; lines starting with # are comments."""
     if not path.exists():
         raise InputError("data", f"{path} does not exist", hint="check the path")
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        return read_rows_from(fh, definition, source=path.name)
+
+
+def read_rows_bytes(data: bytes, definition: TrialDefinition, *, source: str) -> list[RawRow]:
+    """The same reader for an uploaded file (the API); ``source`` names it in error messages."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{source} byte {exc.start}", "not UTF-8 text", hint="save the file as CSV (UTF-8)"
+        ) from None
+    return read_rows_from(io.StringIO(text, newline=""), definition, source=source)
+
+
+def read_rows_from(fh: Iterable[str], definition: TrialDefinition, *, source: str) -> list[RawRow]:
     factors = [f.name for f in definition.stratification]
     rows: list[RawRow] = []
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header: list[str] | None = None
+    reader = csv.reader(fh)
+    header: list[str] | None = None
+    try:
         for cells in reader:
             if not cells or (cells[0].lstrip().startswith("#")) or not any(c.strip() for c in cells):
                 continue
@@ -93,24 +110,24 @@ def read_rows(path: Path, definition: TrialDefinition) -> list[RawRow]:
                 missing = [c for c in (*REQUIRED_COLUMNS, *factors) if c not in header]
                 if missing:
                     raise InputError(
-                        f"{path.name} line {line}",
+                        f"{source} line {line}",
                         f"missing column(s): {', '.join(missing)}",
                         hint=f"the header needs {', '.join((*REQUIRED_COLUMNS, *factors))}",
                     )
                 unknown = [c for c in header if c not in (*REQUIRED_COLUMNS, *factors, *OPTIONAL_COLUMNS)]
                 if unknown:
                     raise InputError(
-                        f"{path.name} line {line}",
+                        f"{source} line {line}",
                         f"unknown column(s): {', '.join(unknown)}",
                         hint=f"optional columns are {', '.join(OPTIONAL_COLUMNS)}",
                     )
                 dupes = sorted({c for c in header if header.count(c) > 1})
                 if dupes:
-                    raise InputError(f"{path.name} line {line}", f"duplicate column(s): {', '.join(dupes)}")
+                    raise InputError(f"{source} line {line}", f"duplicate column(s): {', '.join(dupes)}")
                 continue
             if len(cells) != len(header):
                 raise InputError(
-                    f"{path.name} line {line}",
+                    f"{source} line {line}",
                     f"{len(cells)} cells, header has {len(header)}",
                     hint="check for stray commas; quote text that contains commas",
                 )
@@ -127,8 +144,14 @@ def read_rows(path: Path, definition: TrialDefinition) -> list[RawRow]:
                     **{c: rec[c] for c in OPTIONAL_COLUMNS if c in rec},
                 )
             )
+    except csv.Error as exc:
+        raise InputError(
+            f"{source} line {reader.line_num}",
+            f"not a readable CSV: {exc}",
+            hint="save the file as plain CSV",
+        ) from None
     if header is None:
-        raise InputError("data", f"{path} is empty", hint="the first non-comment line must be the header")
+        raise InputError("data", f"{source} is empty", hint="the first non-comment line must be the header")
     return rows
 
 

@@ -236,3 +236,91 @@ class AuditEntry(Base):
     resource_id: Mapped[str | None] = mapped_column(String(64), default=None)
     client_id: Mapped[int | None] = mapped_column(Integer, index=True, default=None)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- trials (retrowalk.trial at the storage edge) ---------------------------------------------------
+
+
+class Trial(Base):
+    """A trial definition owned by one trainer/admin; the sealed list lives in ``trial_slots``.
+
+    ``seed`` and the slots' arms are never sent by the API: they are what concealment protects.
+    """
+
+    __tablename__ = "trials"
+    __table_args__ = (UniqueConstraint("owner_id", "key", name="trial_owner_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The definition's own ``id`` (used in data files and the analysis output).
+    key: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    #: The validated TrialDefinition as JSON, and the text it was submitted as (YAML or JSON).
+    definition: Mapped[dict[str, Any]]
+    source_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seed: Mapped[int | None] = mapped_column(Integer, default=None)
+    capacity_per_stratum: Mapped[int | None] = mapped_column(Integer, default=None)
+    digest: Mapped[str | None] = mapped_column(String(64), default=None)
+    randomised_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    owner: Mapped[User] = relationship()
+
+
+class TrialSlot(Base):
+    """One position of the sealed allocation list; ``participant`` is set when it is revealed."""
+
+    __tablename__ = "trial_slots"
+    __table_args__ = (
+        UniqueConstraint("trial_id", "stratum", "sequence", name="trial_slot_position"),
+        UniqueConstraint("trial_id", "participant", name="trial_slot_participant"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"), index=True)
+    stratum: Mapped[str] = mapped_column(String(200))
+    sequence: Mapped[int] = mapped_column(Integer)
+    block: Mapped[int] = mapped_column(Integer)
+    block_size: Mapped[int] = mapped_column(Integer)
+    arm: Mapped[str] = mapped_column(String(100))
+    participant: Mapped[str | None] = mapped_column(String(100), default=None)
+    revealed_at: Mapped[datetime | None] = mapped_column(default=None)
+    revealed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class TrialAllocationAudit(Base):
+    """Generate / reveal / lookup events on a sealed list (who, when); rows are only inserted."""
+
+    __tablename__ = "trial_allocation_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    by: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    participant: Mapped[str | None] = mapped_column(String(100), default=None)
+    stratum: Mapped[str | None] = mapped_column(String(200), default=None)
+    sequence: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class TrialObservation(Base):
+    """One validated row of the long data file (participant × visit × outcome), kept as entered
+    so the analysis re-runs the same validation and gives the same result as the CLI."""
+
+    __tablename__ = "trial_observations"
+    __table_args__ = (Index("ix_trial_observations_trial_row", "trial_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    upload: Mapped[int] = mapped_column(Integer)
+    line: Mapped[int] = mapped_column(Integer)
+    participant: Mapped[str] = mapped_column(String(100))
+    arm: Mapped[str] = mapped_column(String(100))
+    visit: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float | None] = mapped_column(Float, default=None)
+    strata: Mapped[dict[str, Any]]
+    #: The optional visit-level columns (day, adherence, medication, deviation, withdrawal) as text.
+    extra: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,6 +14,7 @@ from retrowalk.api.routes import (
     programmes,
     recordings,
     sessions,
+    trials,
     users,
 )
 
@@ -30,6 +31,7 @@ _ROUTERS = (
     recordings,
     outcomes,
     audit,
+    trials,
 )
 for _module in (*_ROUTERS, fhir):
     api_router.include_router(_module.router)

@@ -1,0 +1,161 @@
+"""Trial pages: a trainer's (or admin's) trials, each with its CONSORT flow and analysis table.
+
+Read-only views over :mod:`retrowalk.storage.trials`; the numbers are the same as the API's
+``/api/v1/trials/{id}/analysis`` and ``retrowalk trial analyse``. Creating, randomising and
+uploading go through the API or the CLI.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from retrowalk.api.deps import get_db
+from retrowalk.errors import InputError
+from retrowalk.storage import crud
+from retrowalk.storage import trials as store
+from retrowalk.storage.models import User
+from retrowalk.trial.analysis import Population, TrialAnalysis
+from retrowalk.web.auth import page_user
+from retrowalk.web.routes import _render
+
+router = APIRouter(include_in_schema=False)
+DbSession = Depends(get_db, scope="function")
+
+
+def _manager(request: Request, db: Session) -> User:
+    user = page_user(request, db)
+    if user.role not in ("trainer", "admin"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "trials are for trainers and administrators")
+    return user
+
+
+def _ci(est: float | None, lo: float | None, hi: float | None) -> str:
+    if est is None:
+        return "–"
+    if lo is None or hi is None:
+        return f"{est:.2f}"
+    return f"{est:.2f} ({lo:.2f} to {hi:.2f})"
+
+
+def _p(p: float | None) -> str:
+    if p is None:
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _flow_rows(result: TrialAnalysis, visits: list[str]) -> list[dict[str, Any]]:
+    arms = result.flow.arms
+    rows: list[dict[str, Any]] = [
+        {"label": "Allocated", "cells": [a.allocated for a in arms]},
+        {"label": "Withdrawn", "cells": [a.withdrawn for a in arms]},
+    ]
+    rows += [
+        {"label": f"Assessed at {v}", "cells": [a.assessed_per_visit.get(v, 0) for a in arms]} for v in visits
+    ]
+    rows += [
+        {"label": "Excluded from analysis", "cells": [a.excluded_from_analysis for a in arms]},
+        {"label": "Analysed", "cells": [a.analysed for a in arms]},
+        {"label": "Analysed at final visit", "cells": [a.analysed_final_visit for a in arms]},
+    ]
+    return rows
+
+
+def _outcome_tables(result: TrialAnalysis) -> list[dict[str, Any]]:
+    tables = []
+    for o in result.outcomes:
+        within = {(w.arm, w.visit): w.change for w in o.within}
+        mixed = {(m.arm, m.visit): m.difference_in_change for m in o.mixed_model.contrasts}
+        sizes = {(e.arm, e.visit): e.effect for e in o.effect_sizes}
+        means = []
+        for d in o.descriptives:
+            ch = within.get((d.arm, d.visit))
+            means.append(
+                {
+                    "arm": d.arm,
+                    "visit": d.visit,
+                    "n": d.summary.n,
+                    "mean": _ci(d.summary.mean, d.summary.ci_low, d.summary.ci_high),
+                    "change": _ci(ch.estimate, ch.ci_low, ch.ci_high) if ch else "",
+                    "p": _p(ch.p) if ch else "",
+                }
+            )
+        between = []
+        for a in o.ancova:
+            m = mixed.get((a.arm, a.visit))
+            e = sizes.get((a.arm, a.visit))
+            between.append(
+                {
+                    "arm": a.arm,
+                    "visit": a.visit,
+                    "n": a.n,
+                    "ancova": _ci(a.difference.estimate, a.difference.ci_low, a.difference.ci_high),
+                    "ancova_p": _p(a.difference.p),
+                    "mixed": _ci(m.estimate, m.ci_low, m.ci_high) if m else "–",
+                    "mixed_p": _p(m.p) if m else "–",
+                    "g": _ci(e.hedges_g, e.ci_low, e.ci_high) if e else "–",
+                    "favours": a.favours or "–",
+                }
+            )
+        mm = o.mixed_model
+        tables.append(
+            {
+                "id": o.outcome,
+                "label": o.label or o.outcome,
+                "unit": o.unit,
+                "better": o.better,
+                "primary": o.primary,
+                "means": means,
+                "between": between,
+                "interaction": (
+                    f"χ² = {mm.interaction_chi2:.2f}, df {mm.interaction_df}, p = {_p(mm.interaction_p)}"
+                    if mm.interaction_chi2 is not None
+                    else "not estimable"
+                ),
+                "n_obs": mm.n_observations,
+            }
+        )
+    return tables
+
+
+@router.get("/trials", response_class=HTMLResponse)
+def trials_page(request: Request, db: Session = DbSession) -> Response:
+    user = _manager(request, db)
+    rows = [store.summary(db, t) for t in store.list_trials_for(db, user)]
+    return _render(request, "trials.html", {"trials": rows})
+
+
+@router.get("/trials/{trial_id}", response_class=HTMLResponse)
+def trial_page(request: Request, trial_id: int, db: Session = DbSession, population: str = "itt") -> Response:
+    user = _manager(request, db)
+    trial = store.get_trial_for(db, user, trial_id) if 1 <= trial_id <= 2**31 - 1 else None
+    if trial is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "trial not found")
+    pop: Population = "per-protocol" if population == "per-protocol" else "itt"
+    definition = store.definition_of(trial)
+    error = None
+    result: TrialAnalysis | None = None
+    try:
+        result = store.analyse_trial(db, trial, population=pop)
+    except InputError as exc:  # stored rows no longer pass (should not happen): say so, don't crash
+        error = f"{exc.field}: {exc.message}"
+    view = store.allocations_view(db, trial) if trial.digest is not None else None
+    crud.audit(db, user, "read", "trial_analysis", resource_id=trial.id, detail=f"web page {pop}")
+    return _render(
+        request,
+        "trial.html",
+        {
+            "trial": store.summary(db, trial),
+            "definition": definition,
+            "population": pop,
+            "view": view,
+            "result": result,
+            "error": error,
+            "arms": [a.arm for a in result.flow.arms] if result else [],
+            "flow": _flow_rows(result, [v.id for v in definition.visits]) if result else [],
+            "outcomes": _outcome_tables(result) if result else [],
+        },
+    )
