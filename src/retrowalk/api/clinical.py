@@ -83,6 +83,10 @@ def check_exercise(exercise_id: str) -> None:
     core_exercises.load_library().get(exercise_id, "exercise_id")
 
 
+#: History the pain-monitoring model needs: the latest sessions, a streak of a few broken ones and
+#: the week-to-week trend. Eight weeks covers all three and keeps each decision's cost bounded.
+DECISION_WINDOW_DAYS = 56
+
 DOSE_FIELDS = ("minutes", "speed_kmh", "incline_pct", "handrails", "sets", "reps", "hold_s")
 
 

@@ -392,15 +392,26 @@ def list_session_logs(
     return db.scalars(stmt.order_by(SessionLog.session_date, SessionLog.id)).all()
 
 
-def session_log_rows(db: Session, client_id: int, *, programme_id: int | None = None) -> Sequence[Row[Any]]:
+def session_log_rows(
+    db: Session, client_id: int, *, programme_id: int | None = None, last_days: int | None = None
+) -> Sequence[Row[Any]]:
     """Read-only rows (session-log columns except created_at/created_by/notes, attribute access),
-    oldest first: for charts and the progression engine, where ORM objects would only cost time."""
+    oldest first: for charts and the progression engine, where ORM objects would only cost time.
+
+    ``last_days`` keeps only the days up to that many before the latest logged session, so work
+    per decision stays bounded however long the history grows.
+    """
     table = SessionLog.__table__
     # Timestamps, authors and free text are not needed for charts or decisions: skip decoding them.
     columns = [c for c in table.c if c.name not in ("created_at", "created_by", "notes")]
-    stmt = select(*columns).where(table.c.client_id == client_id)
+    scope = table.c.client_id == client_id
     if programme_id is not None:
-        stmt = stmt.where(table.c.programme_id == programme_id)
+        scope = scope & (table.c.programme_id == programme_id)
+    stmt = select(*columns).where(scope)
+    if last_days is not None:
+        latest = db.execute(select(func.max(table.c.session_date)).where(scope)).scalar_one_or_none()
+        if latest is not None:
+            stmt = stmt.where(table.c.session_date >= latest - timedelta(days=last_days))
     return db.execute(stmt.order_by(table.c.session_date, table.c.id)).all()
 
 

@@ -23,7 +23,9 @@ def decide(db: Session, client_id: int, programme: Programme | None = None) -> d
     programme = programme or crud.current_programme(db, client_id)
     if programme is None:
         return None
-    logs = crud.session_log_rows(db, client_id, programme_id=programme.id)
+    logs = crud.session_log_rows(
+        db, client_id, programme_id=programme.id, last_days=clinical.DECISION_WINDOW_DAYS
+    )
     return clinical.next_session(programme.content, logs)
 
 
