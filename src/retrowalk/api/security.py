@@ -11,6 +11,8 @@ import time
 from collections import deque
 from pathlib import Path
 
+from starlette.responses import Response
+
 from retrowalk.settings import Settings
 
 SESSION_COOKIE = "retrowalk_session"
@@ -43,6 +45,14 @@ def load_secret_key(settings: Settings) -> bytes:
 def csrf_token_for(secret: bytes, session_token: str) -> str:
     """The CSRF token is bound to the login: an attacker cannot mint one without the secret."""
     return hmac.new(secret, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
+def set_session_cookies(response: Response, token: str, csrf: str, *, max_age: int, secure: bool) -> None:
+    """The login cookies: the session is HttpOnly; the CSRF token is readable by the page's script."""
+    for name, value, httponly in ((SESSION_COOKIE, token, True), (CSRF_COOKIE, csrf, False)):
+        response.set_cookie(
+            name, value, max_age=max_age, httponly=httponly, samesite="lax", secure=secure, path="/"
+        )
 
 
 def csrf_ok(secret: bytes, session_token: str, presented: str | None) -> bool:

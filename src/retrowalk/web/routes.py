@@ -22,7 +22,13 @@ from starlette.datastructures import FormData
 
 from retrowalk.api import clinical
 from retrowalk.api.deps import get_db
-from retrowalk.api.security import CSRF_COOKIE, SESSION_COOKIE, LoginRateLimiter, csrf_token_for
+from retrowalk.api.security import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    LoginRateLimiter,
+    csrf_token_for,
+    set_session_cookies,
+)
 from retrowalk.core.assessment import load_catalogue
 from retrowalk.core.scores.koos import KOOS_ITEMS
 from retrowalk.errors import InputError
@@ -133,24 +139,8 @@ async def login_submit(request: Request, db: Session = DbSession) -> Response:
     crud.audit(db, user, "login", "session", resource_id=user.id, detail="web")
     response = _redirect(nxt)
     max_age = int(ttl.total_seconds())
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        path="/",
-    )
-    response.set_cookie(
-        CSRF_COOKIE,
-        csrf_token_for(request.app.state.secret_key, token),
-        max_age=max_age,
-        httponly=False,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        path="/",
-    )
+    csrf = csrf_token_for(request.app.state.secret_key, token)
+    set_session_cookies(response, token, csrf, max_age=max_age, secure=settings.secure_cookies)
     return response
 
 

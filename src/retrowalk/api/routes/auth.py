@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 
 from retrowalk.api.deps import CurrentUser, DbSession
 from retrowalk.api.schemas import LoginIn, LoginOut, UserOut
-from retrowalk.api.security import CSRF_COOKIE, SESSION_COOKIE, LoginRateLimiter, csrf_token_for
+from retrowalk.api.security import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    LoginRateLimiter,
+    csrf_token_for,
+    set_session_cookies,
+)
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
 from retrowalk.storage.models import User
@@ -46,24 +52,7 @@ def login(body: LoginIn, request: Request, response: Response, db: Session = DbS
     token = crud.create_auth_session(db, user, ttl=ttl)
     csrf = csrf_token_for(request.app.state.secret_key, token)
     max_age = int(ttl.total_seconds())
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        path="/",
-    )
-    response.set_cookie(
-        CSRF_COOKIE,
-        csrf,
-        max_age=max_age,
-        httponly=False,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        path="/",
-    )
+    set_session_cookies(response, token, csrf, max_age=max_age, secure=settings.secure_cookies)
     crud.audit(db, user, "login", "session", resource_id=user.id)
     return LoginOut(
         token=token, csrf_token=csrf, expires_at=datetime.now(UTC) + ttl, user=UserOut.model_validate(user)
