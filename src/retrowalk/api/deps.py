@@ -102,6 +102,20 @@ def require_role(*roles: str) -> Callable[..., User]:
     return dependency
 
 
+def client_access(db: Session, user: User, client_id: int, *roles: str) -> Client:
+    """The one client-access rule (API and pages): unknown or foreign → 404, wrong role → 403."""
+    if user.role == "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "administrators do not access clinical data")
+    if not crud.can_see_client(db, user, client_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
+    client = crud.get_client(db, client_id)
+    if client is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
+    if user.role not in roles:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs role: {' or '.join(roles)}")
+    return client
+
+
 def require_client_access(*roles: str) -> Callable[..., Client]:
     """The client named by the ``client_id`` path parameter, if the caller may act on it.
 
@@ -114,16 +128,7 @@ def require_client_access(*roles: str) -> Callable[..., Client]:
         user: User = CurrentUser,
         db: Session = DbSession,
     ) -> Client:
-        if user.role == "admin":
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "administrators do not access clinical data")
-        if not crud.can_see_client(db, user, client_id):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
-        client = crud.get_client(db, client_id)
-        if client is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
-        if user.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs role: {' or '.join(roles)}")
-        return client
+        return client_access(db, user, client_id, *roles)
 
     return dependency
 

@@ -13,7 +13,7 @@ from fastapi import HTTPException, Request, status
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from retrowalk.api.deps import read_credentials
+from retrowalk.api.deps import client_access, read_credentials
 from retrowalk.api.security import csrf_ok, csrf_token_for
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, User
@@ -68,14 +68,5 @@ async def checked_form(request: Request) -> FormData:
 
 
 def client_for(db: Session, user: User, client_id: int, *roles: str) -> Client:
-    """Same rules as the API's ``require_client_access``: unknown or foreign → 404, wrong role → 403."""
-    if user.role == "admin":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "administrators do not access clinical data")
-    if not crud.can_see_client(db, user, client_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
-    client = crud.get_client(db, client_id)
-    if client is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
-    if user.role not in roles:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs role: {' or '.join(roles)}")
-    return client
+    """Pages apply exactly the API's client-access rule."""
+    return client_access(db, user, client_id, *roles)
