@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,6 +17,33 @@ from fastapi.testclient import TestClient
 
 from retrowalk.settings import Settings
 from retrowalk.storage import Database, crud
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def free_port() -> int:
+    """A free TCP port on loopback for a real server subprocess."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_env(data_dir: Path) -> dict[str, str]:
+    """Environment for a real `retrowalk` server subprocess: own data dir, fast argon2."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "RETROWALK_DATA_DIR": str(data_dir),
+            "RETROWALK_SECRET_KEY": "c" * 64,
+            "RETROWALK_ARGON2_MEMORY_KIB": "1024",
+            "RETROWALK_ARGON2_TIME_COST": "1",
+            "RETROWALK_ARGON2_PARALLELISM": "1",
+            "PYTHONPATH": os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")]),
+        }
+    )
+    env.pop("RETROWALK_DATABASE_URL", None)
+    return env
+
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)

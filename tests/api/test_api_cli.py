@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
+from tests.api.api_support import free_port, server_env
 from typer.testing import CliRunner
 
 from retrowalk.cli.main import app
@@ -78,3 +84,60 @@ def test_demo_seed_only_on_an_empty_database(tmp_path: Path) -> None:
         assert len(crud.list_session_logs(s, client.id)) >= 3
         assert seed_demo(s) == []  # never twice
     db.dispose()
+
+
+def test_start_format_json_prints_only_json_and_the_logins_work(tmp_path: Path) -> None:
+    """`retrowalk start --format json`: stdout is one JSON document (logs go to stderr)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "retrowalk", "start", "--port", str(port), "--format", "json"],
+        env=server_env(tmp_path / "data"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, f"start exited with {proc.returncode}"
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("server did not come up")
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    info = json.loads(out)
+    assert info["url"] == f"http://127.0.0.1:{port}/"
+    roles = {c["role"]: c for c in info["demo_logins"]}
+    assert set(roles) == {"admin", "trainer", "client"}
+    # The printed password is the real one: it logs in against the seeded database.
+    with subprocess.Popen(
+        [sys.executable, "-m", "retrowalk", "serve", "--port", str(port), "--format", "json"],
+        env=server_env(tmp_path / "data"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    ) as again:
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    r = httpx.post(
+                        f"http://127.0.0.1:{port}/api/v1/auth/login",
+                        json={k: roles["trainer"][k] for k in ("username", "password")},
+                        timeout=2,
+                    )
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            else:
+                pytest.fail("serve did not come up")
+            assert r.status_code == 200, r.text
+        finally:
+            again.send_signal(signal.SIGINT)
+            served, _ = again.communicate(timeout=30)
+    assert json.loads(served)["url"] == f"http://127.0.0.1:{port}/"

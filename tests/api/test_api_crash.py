@@ -3,9 +3,7 @@ restart every acknowledged (2xx) write is there and SQLite's integrity check pas
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,39 +14,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.api.api_support import PASSWORD
+from tests.api.api_support import PASSWORD, free_port, server_env
 
 from retrowalk.storage import Database, crud
-
-SRC = Path(__file__).resolve().parents[2] / "src"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env(data_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "RETROWALK_DATA_DIR": str(data_dir),
-            "RETROWALK_SECRET_KEY": "c" * 64,
-            "RETROWALK_ARGON2_MEMORY_KIB": "1024",
-            "RETROWALK_ARGON2_TIME_COST": "1",
-            "RETROWALK_ARGON2_PARALLELISM": "1",
-            "PYTHONPATH": os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")]),
-        }
-    )
-    env.pop("RETROWALK_DATABASE_URL", None)
-    return env
 
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "retrowalk", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=_env(data_dir),
+        env=server_env(data_dir),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -81,7 +55,7 @@ def server_dir(tmp_path: Path) -> Iterator[tuple[Path, int]]:
 @pytest.mark.timeout(180)
 def test_acknowledged_writes_survive_sigkill(server_dir: tuple[Path, int]) -> None:
     data, client_id = server_dir
-    port = _free_port()
+    port = free_port()
     proc = _start(data, port)
     base = f"http://127.0.0.1:{port}/api/v1"
     token = httpx.post(f"{base}/auth/login", json={"username": "coach", "password": PASSWORD}).json()["token"]
@@ -131,7 +105,7 @@ def test_acknowledged_writes_survive_sigkill(server_dir: tuple[Path, int]) -> No
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     con.close()
 
-    port = _free_port()
+    port = free_port()
     proc = _start(data, port)
     try:
         base = f"http://127.0.0.1:{port}/api/v1"

@@ -9,7 +9,6 @@ Screenshots go to test-artifacts/ (gitignored).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.api.api_support import free_port
 from web_helpers import require_tool
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -42,12 +42,6 @@ UNLABELLED_JS = """() => [...document.querySelectorAll('input, select, textarea'
   .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
                 && !el.getAttribute('aria-labelledby'))
   .map(el => el.name || el.id)"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         check=True,
         timeout=120,
     )
-    port = _free_port()
+    port = free_port()
     log = (data_dir / "server.log").open("w")
     proc = subprocess.Popen(
         [

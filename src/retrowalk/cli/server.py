@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -16,22 +19,40 @@ user_app = typer.Typer(
 )
 
 
-def _serve(host: str | None, port: int | None) -> None:
+def _announce_and_serve(
+    host: str | None,
+    port: int | None,
+    fmt: OutputFormat,
+    extra: dict[str, Any],
+    render_extra: Callable[[object], None] | None,
+) -> None:
+    """Say where the app is (JSON on stdout with --format json; server logs go to stderr), then serve."""
     import uvicorn
 
     from retrowalk.api.app import create_app
 
     settings = get_settings()
+    h, p = host or settings.host, port or settings.port
+    info = {"url": f"http://{h}:{p}/", "api_docs": f"http://{h}:{p}/api/v1/docs", **extra}
+
+    def render(d: dict[str, Any]) -> None:
+        if render_extra is not None:
+            render_extra(d)
+        console.print(f"Serving on {d['url']}  (API docs: {d['api_docs']})")
+
+    emit(info, fmt, render)
     app = create_app(settings)
-    uvicorn.run(
-        app, host=host or settings.host, port=port or settings.port, log_level="info", proxy_headers=False
-    )
+    # uvicorn sends its access log to stdout; keep stdout for our own output (--format json).
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    uvicorn.run(app, host=h, port=p, log_level="info", proxy_headers=False, log_config=log_config)
 
 
 def start(
     host: str | None = typer.Option(None, help="Bind address (default: settings.host, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port (default: settings.port, 8000)."),
     seed: bool = typer.Option(True, "--seed/--no-seed", help="Create demo data when the database is empty."),
+    fmt: OutputFormat = FormatOption,
 ) -> None:
     """Migrate the database, create demo data on first start, print the demo logins, serve."""
     from retrowalk.storage import Database
@@ -47,27 +68,37 @@ def start(
             with database.transaction() as db:
                 creds = seed_demo(db)
         database.dispose()
-    if creds:
-        console.print("[bold green]Demo data created.[/] Demo logins (shown once; only hashes are stored):")
-        for c in creds:
-            console.print(f"  {c.role:8} [bold]{c.username}[/]  password: [bold]{c.password}[/]")
-        console.print("  Reset later with: retrowalk user set-password USERNAME")
-    else:
-        console.print(
-            "Database already has users; demo logins were printed on the first start "
-            "(reset with: retrowalk user set-password USERNAME)."
-        )
-    h, p = host or settings.host, port or settings.port
-    console.print(f"Serving on http://{h}:{p}/  (API docs: http://{h}:{p}/api/v1/docs)")
-    _serve(host, port)
+
+    def render(_: object) -> None:
+        if creds:
+            console.print(
+                "[bold green]Demo data created.[/] Demo logins (shown once; only hashes are stored):"
+            )
+            for c in creds:
+                console.print(f"  {c.role:8} [bold]{c.username}[/]  password: [bold]{c.password}[/]")
+            console.print("  Reset later with: retrowalk user set-password USERNAME")
+        else:
+            console.print(
+                "Database already has users; demo logins were printed on the first start "
+                "(reset with: retrowalk user set-password USERNAME)."
+            )
+
+    _announce_and_serve(
+        host,
+        port,
+        fmt,
+        {"demo_logins": [{"role": c.role, "username": c.username, "password": c.password} for c in creds]},
+        render,
+    )
 
 
 def serve(
     host: str | None = typer.Option(None, help="Bind address (default: settings.host)."),
     port: int | None = typer.Option(None, help="Port (default: settings.port)."),
+    fmt: OutputFormat = FormatOption,
 ) -> None:
     """Serve the web app and API (migrates, never seeds)."""
-    _serve(host, port)
+    _announce_and_serve(host, port, fmt, {}, None)
 
 
 @db_app.command("upgrade")
