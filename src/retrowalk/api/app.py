@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 import retrowalk
+from retrowalk.api.deps import RequestGate
 from retrowalk.api.security import LoginRateLimiter, load_secret_key
 from retrowalk.errors import InputError
 from retrowalk.settings import Settings, get_settings
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.db_gate = RequestGate(enabled=db.engine.dialect.name == "sqlite")
     app.state.secret_key = load_secret_key(settings)
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
 

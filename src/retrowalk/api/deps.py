@@ -9,32 +9,100 @@ Access rules (health data, least privilege):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import anyio
 from fastapi import Depends, HTTPException, Path, Request, status
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from retrowalk.api.security import CSRF_HEADER, SESSION_COOKIE, csrf_ok
 from retrowalk.storage import crud
-from retrowalk.storage.db import Database
+from retrowalk.storage.db import BUSY_TIMEOUT_S, Database
 from retrowalk.storage.models import Client, User
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def _get_db(request: Request) -> Iterator[Session]:
+class RequestGate:
+    """Lets one request at a time into a SQLite database, queueing the rest on the event loop.
+
+    SQLite has a single writer, and every request here writes (at least its audit row), so the
+    requests of one process run their database work in turn anyway. Queueing them on an asyncio
+    lock — before any worker thread is taken — keeps that turn-taking fair and cheap. Without it
+    a request holding the write lock between two worker-thread steps can find every worker thread
+    taken by requests blocked on that same lock, and 40 threads contend for the GIL. PostgreSQL
+    needs no gate.
+    """
+
+    def __init__(self, enabled: bool, timeout_s: float = BUSY_TIMEOUT_S) -> None:
+        self.enabled = enabled
+        self.timeout_s = timeout_s
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if not self.enabled:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        try:
+            await asyncio.wait_for(lock.acquire(), self.timeout_s)
+        except TimeoutError:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                "the database is busy; retry shortly",
+                headers={"Retry-After": "1"},
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+def _rollback(session: Session, request: Request) -> None:
+    session.rollback()
+    for undo in getattr(request.state, "on_rollback", []):
+        undo()  # e.g. delete an uploaded file whose database row was never committed
+    request.state.on_rollback = []
+
+
+def _finish(session: Session, request: Request, *, commit: bool) -> None:
+    """Commit (or roll back) and close, in one worker-thread step."""
+    with session:
+        if commit:
+            try:
+                session.commit()
+                return
+            except BaseException:
+                _rollback(session, request)
+                raise
+        _rollback(session, request)
+
+
+async def _get_db(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed before the response is sent, rolled back on any error."""
     database: Database = request.app.state.db
-    with database.sessionmaker() as session:
+    gate: RequestGate = request.app.state.db_gate
+    async with gate.turn():
+        session = database.sessionmaker()
         try:
             yield session
-            session.commit()
         except BaseException:
-            session.rollback()
-            for undo in getattr(request.state, "on_rollback", []):
-                undo()  # e.g. delete an uploaded file whose database row was never committed
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(_finish, session, request, commit=False)
             raise
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_finish, session, request, commit=True)
 
 
 #: ``scope="function"`` makes FastAPI run the commit before it sends the response, so a 2xx
