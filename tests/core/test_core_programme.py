@@ -14,7 +14,15 @@ from retrowalk.core._data import load_yaml
 from retrowalk.core.assessment import AssessmentInput, Measurement, evaluate, load_catalogue
 from retrowalk.core.exercises import FORWARD_WALK_ID, Dose, harder_variables, library_from_data, load_library
 from retrowalk.core.prescription import active_conditions, contraindicated_by, prescribe, programme_from_items
-from retrowalk.core.progression import DecisionKind, ExerciseLog, SessionRecord, decide_next, load_config
+from retrowalk.core.progression import (
+    DecisionKind,
+    ExerciseLog,
+    SessionRecord,
+    decide_next,
+    load_config,
+    weekly_trend,
+    weekly_trends_as_of,
+)
 from retrowalk.errors import DataFileError, InputError
 
 LIB = load_library()
@@ -231,6 +239,17 @@ def test_stop_and_refer() -> None:
     streak = [_session(d, ["glute_bridge"], during=6) for d in (0, 2, 4)]
     res = decide_next(programme, streak)
     assert res.decisions[0].decision is DecisionKind.stop
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 120), st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.5, 7.0, 10.0])),
+        max_size=40,
+    )
+)
+def test_weekly_trends_as_of_matches_weekly_trend_of_every_prefix(days: list[tuple[int, float]]) -> None:
+    ordered = sorted((_session(d, ["glute_bridge"], before=b) for d, b in days), key=lambda s: s.date)
+    assert weekly_trends_as_of(ordered) == [weekly_trend(ordered[: k + 1]) for k in range(len(ordered))]
 
 
 def test_weekly_trend_rising_regresses() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -134,8 +134,12 @@ def _unauthorised(detail: str = "not authenticated") -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def get_current_user(request: Request, db: Session = DbSession) -> User:
-    """The logged-in user; cookie logins must also present the CSRF token on state changes."""
+def authenticate_request(request: Request, db: Session) -> User:
+    """The logged-in user, looked up once per request; cookie logins must also present the CSRF
+    token on state changes."""
+    cached: User | None = getattr(request.state, "user", None)
+    if cached is not None:
+        return cached
     creds = read_credentials(request)
     if creds is None:
         raise _unauthorised()
@@ -151,6 +155,15 @@ def get_current_user(request: Request, db: Session = DbSession) -> User:
     return user
 
 
+async def get_current_user(request: Request, db: Session = DbSession) -> User:
+    """The logged-in user. Async so that a route whose client-access check already looked the
+    user up (in the same worker-thread step) does not pay for another thread hop."""
+    cached: User | None = getattr(request.state, "user", None)
+    if cached is not None:
+        return cached
+    return await run_in_threadpool(authenticate_request, request, db)
+
+
 CurrentUser = Depends(get_current_user)
 
 
@@ -161,8 +174,8 @@ def on_rollback(request: Request, undo: Callable[[], None]) -> None:
     request.state.on_rollback.append(undo)
 
 
-def require_role(*roles: str) -> Callable[..., User]:
-    def dependency(user: User = CurrentUser) -> User:
+def require_role(*roles: str) -> Callable[..., Awaitable[User]]:
+    async def dependency(user: User = CurrentUser) -> User:
         if user.role not in roles:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs role: {' or '.join(roles)}")
         return user
@@ -174,9 +187,7 @@ def client_access(db: Session, user: User, client_id: int, *roles: str) -> Clien
     """The one client-access rule (API and pages): unknown or foreign → 404, wrong role → 403."""
     if user.role == "admin":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "administrators do not access clinical data")
-    if not crud.can_see_client(db, user, client_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
-    client = crud.get_client(db, client_id)
+    client = crud.visible_client(db, user, client_id)
     if client is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
     if user.role not in roles:
@@ -192,11 +203,12 @@ def require_client_access(*roles: str) -> Callable[..., Client]:
     """
 
     def dependency(
+        request: Request,
         client_id: int = Path(ge=1, le=2**31 - 1),
-        user: User = CurrentUser,
         db: Session = DbSession,
     ) -> Client:
-        return client_access(db, user, client_id, *roles)
+        # Authentication and the access check share one worker-thread step.
+        return client_access(db, authenticate_request(request, db), client_id, *roles)
 
     return dependency
 

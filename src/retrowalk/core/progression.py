@@ -117,6 +117,32 @@ def weekly_trend(sessions: Sequence[SessionRecord]) -> float | None:
     return round(sum(last) / len(last) - sum(prev) / len(prev), 3)
 
 
+def weekly_trends_as_of(ordered: Sequence[SessionRecord]) -> list[float | None]:
+    """:func:`weekly_trend` of every prefix of date-ordered sessions, in one pass.
+
+    Each session is judged by the trend as it stood on its day; recomputing it per prefix made a
+    decision quadratic in the number of logged sessions.
+    """
+    weeks: dict[tuple[int, int], list[float]] = {}  # ISO week -> [sum, count], in date order
+    keys: list[tuple[int, int]] = []
+    trends: list[float | None] = []
+    for s in ordered:
+        iso = s.date.isocalendar()
+        key = (iso.year, iso.week)
+        acc = weeks.get(key)
+        if acc is None:
+            acc = weeks[key] = [0.0, 0]
+            keys.append(key)
+        acc[0] += s.pain_before
+        acc[1] += 1
+        if len(keys) < 2:
+            trends.append(None)
+        else:
+            last, prev = weeks[keys[-1]], weeks[keys[-2]]
+            trends.append(round(last[0] / last[1] - prev[0] / prev[1], 3))
+    return trends
+
+
 def broken_rules(
     session: SessionRecord, log: ExerciseLog, trend: float | None, cfg: ProgressionConfig
 ) -> list[str]:
@@ -240,10 +266,11 @@ def decide_next(
             lib.get(log.exercise_id, f"sessions[{si}].exercises[{li}].exercise_id")
     for i, item in enumerate(programme.items):
         lib.get(item.exercise_id, f"programme[{i}].exercise_id")
-    trend = weekly_trend(ordered)
     # Each session is judged by the week-to-week trend as it stood then, so one rising week does
     # not turn every earlier, settled session into a "broken" one.
-    trend_then = {id(x): weekly_trend(ordered[: k + 1]) for k, x in enumerate(ordered)}
+    trends = weekly_trends_as_of(ordered)
+    trend = trends[-1] if trends else None
+    trend_then = {id(x): t for x, t in zip(ordered, trends, strict=True)}
 
     if programme.stop:
         return NextSession(

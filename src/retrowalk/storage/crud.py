@@ -139,13 +139,16 @@ def create_auth_session(db: Session, user: User, *, ttl: timedelta) -> str:
 
 
 def user_for_token(db: Session, token: str) -> User | None:
-    row = db.scalar(select(AuthSession).where(AuthSession.token_hash == _token_hash(token)))
-    if row is None or row.expires_at <= datetime.now(UTC):
-        return None
-    user = db.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    return user
+    """The active user of an unexpired login (one query: this runs on every request)."""
+    return db.scalar(
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.token_hash == _token_hash(token),
+            AuthSession.expires_at > datetime.now(UTC),
+            User.active.is_(True),
+        )
+    )
 
 
 def delete_auth_session(db: Session, token: str) -> None:
@@ -191,6 +194,19 @@ def can_see_client(db: Session, user: User, client_id: int) -> bool:
     if user.role == "client":
         return user.client_id == client_id
     return False
+
+
+def visible_client(db: Session, user: User, client_id: int) -> Client | None:
+    """The client if :func:`can_see_client` allows it, fetched in the same single query."""
+    if user.role == "trainer":
+        return db.scalar(
+            select(Client)
+            .join(client_trainers, client_trainers.c.client_id == Client.id)
+            .where(Client.id == client_id, client_trainers.c.trainer_id == user.id)
+        )
+    if user.role == "client" and user.client_id == client_id:
+        return db.get(Client, client_id)
+    return None
 
 
 def list_clients_for(db: Session, user: User) -> Sequence[Client]:
