@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from retrowalk.core._data import load_yaml
 from retrowalk.core.assessment import AssessmentInput, Measurement, evaluate, load_catalogue
@@ -339,3 +340,15 @@ def test_harder_variables() -> None:
 
 def test_catalogue_red_flags_are_shared() -> None:
     assert "locked_knee" in load_catalogue().red_flags
+
+
+@pytest.mark.parametrize("bad", [11, -0.5, float("nan"), True, "3"])
+def test_session_pain_must_be_a_number_0_to_10(bad: object) -> None:
+    record = {"date": "2026-03-01", "pain_during": 2, "pain_after": 2, "exercises": [{"exercise_id": "x"}]}
+    with pytest.raises(ValidationError) as exc:
+        SessionRecord.model_validate({**record, "pain_after": bad})
+    assert exc.value.errors()[0]["loc"] == ("pain_after",)
+    with pytest.raises(ValidationError) as exc:
+        SessionRecord.model_validate({**record, "exercises": [{"exercise_id": "x", "pain_during": bad}]})
+    assert exc.value.errors()[0]["loc"] == ("exercises", 0, "pain_during")
+    assert SessionRecord.model_validate({**record, "pain_after": 10}).pain_after == 10.0

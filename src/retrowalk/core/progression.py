@@ -13,13 +13,13 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrowalk.core._data import load_yaml
 from retrowalk.core.assessment import load_catalogue
 from retrowalk.core.exercises import Dose, Exercise, ExerciseLibrary, harder_variables, load_library
 from retrowalk.core.prescription import Programme, ProgrammeItem
-from retrowalk.core.scores.nprs import validate_nprs
+from retrowalk.core.scores.nprs import Nprs
 from retrowalk.errors import DataFileError, InputError
 
 
@@ -51,10 +51,6 @@ def load_config() -> ProgressionConfig:
         raise DataFileError(f"progression.yaml is malformed: {exc}") from exc
 
 
-def _pain(value: Any, info: Any) -> Any:
-    return None if value is None else validate_nprs(value, info.field_name)
-
-
 class ExerciseLog(BaseModel):
     """One exercise within a session: what was done and, optionally, its own pain during."""
 
@@ -63,9 +59,7 @@ class ExerciseLog(BaseModel):
     exercise_id: str
     completed: bool = True
     dose: Dose | None = None
-    pain_during: float | None = None
-
-    _check = field_validator("pain_during", mode="before")(_pain)
+    pain_during: Nprs | None = None
 
 
 class SessionRecord(BaseModel):
@@ -74,16 +68,12 @@ class SessionRecord(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: dt.date
-    pain_before: float = 0
-    pain_during: float
-    pain_after: float
-    pain_next_morning: float | None = None
+    pain_before: Nprs = 0
+    pain_during: Nprs
+    pain_after: Nprs
+    pain_next_morning: Nprs | None = None
     red_flags: list[str] = Field(default_factory=list)
     exercises: list[ExerciseLog] = Field(min_length=1)
-
-    _check = field_validator("pain_before", "pain_during", "pain_after", "pain_next_morning", mode="before")(
-        _pain
-    )
 
 
 class Decision(BaseModel):

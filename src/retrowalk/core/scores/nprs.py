@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from retrowalk.core._data import load_yaml
 from retrowalk.errors import DataFileError, InputError
+
+#: A pain rating as a model field: a number 0-10 (not a string, boolean or NaN), the same rule as
+#: :func:`validate_nprs`, but checked inside pydantic-core; a Python validator per rating made
+#: validating a client's session history the slowest step of a progression decision.
+Nprs = Annotated[
+    float,
+    Field(strict=True, ge=0, le=10, allow_inf_nan=False, description="pain, 0 (none) to 10 (worst)"),
+]
 
 
 class NprsBand(BaseModel):
