@@ -408,27 +408,42 @@ def list_session_logs(
     return db.scalars(stmt.order_by(SessionLog.session_date, SessionLog.id)).all()
 
 
+#: Session-log columns for charts and decisions: timestamps, authors and free text are left out
+#: so that they are not decoded for every row.
+SESSION_ROW_COLUMNS = tuple(
+    c for c in SessionLog.__table__.c if c.name not in ("client_id", "created_at", "created_by", "notes")
+)
+
+
 def session_log_rows(
     db: Session, client_id: int, *, programme_id: int | None = None, last_days: int | None = None
 ) -> Sequence[Row[Any]]:
-    """Read-only rows (session-log columns except created_at/created_by/notes, attribute access),
-    oldest first: for charts and the progression engine, where ORM objects would only cost time.
+    """Read-only rows (:data:`SESSION_ROW_COLUMNS`, attribute access), oldest first: for charts and
+    the progression engine, where ORM objects would only cost time.
 
     ``last_days`` keeps only the days up to that many before the latest logged session, so work
-    per decision stays bounded however long the history grows.
+    per decision stays bounded however long the history grows. The rows are then read newest
+    first and the read stops at the cut-off: one query, and no more rows than needed.
     """
     table = SessionLog.__table__
-    # Timestamps, authors and free text are not needed for charts or decisions: skip decoding them.
-    columns = [c for c in table.c if c.name not in ("created_at", "created_by", "notes")]
     scope = table.c.client_id == client_id
     if programme_id is not None:
         scope = scope & (table.c.programme_id == programme_id)
-    stmt = select(*columns).where(scope)
-    if last_days is not None:
-        latest = db.execute(select(func.max(table.c.session_date)).where(scope)).scalar_one_or_none()
-        if latest is not None:
-            stmt = stmt.where(table.c.session_date >= latest - timedelta(days=last_days))
-    return db.execute(stmt.order_by(table.c.session_date, table.c.id)).all()
+    stmt = select(*SESSION_ROW_COLUMNS).where(scope)
+    if last_days is None:
+        return db.execute(stmt.order_by(table.c.session_date, table.c.id)).all()
+    newest_first = db.execute(stmt.order_by(table.c.session_date.desc(), table.c.id.desc()))
+    rows: list[Row[Any]] = []
+    cutoff: date | None = None
+    for row in newest_first:
+        if cutoff is None:
+            cutoff = row.session_date - timedelta(days=last_days)
+        elif row.session_date < cutoff:
+            break
+        rows.append(row)
+    newest_first.close()
+    rows.reverse()
+    return rows
 
 
 def get_session_log(db: Session, client_id: int, log_id: int) -> SessionLog | None:
