@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -46,10 +45,6 @@ def _announce_and_serve(
     # uvicorn sends its access log to stdout; keep stdout for our own output (--format json).
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
-    # The app, its data files and libraries are long-lived: move them out of the garbage
-    # collector's view so each collection only walks what requests allocate.
-    gc.collect()
-    gc.freeze()
     uvicorn.run(app, host=h, port=p, log_level="info", proxy_headers=False, log_config=log_config)
 
 

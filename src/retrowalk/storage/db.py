@@ -7,6 +7,7 @@ import shutil
 import sqlite3
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -19,33 +20,88 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from retrowalk.errors import InputError
 
+try:
+    import fcntl
+except ImportError:  # Windows: processes fall back to SQLite's busy_timeout
+    fcntl = None  # type: ignore[assignment]
+
 MIGRATIONS_PACKAGE = "retrowalk.storage.migrations"
 
 
 #: Seconds a writer waits for the database before the request fails with "database is locked".
 BUSY_TIMEOUT_S = 10.0
 
-_write_locks: dict[str, threading.Lock] = {}
+
+class WriterLock:
+    """The queue of writers to one SQLite file: threads of this process wait on a lock, other
+    processes (``serve --workers N``) on an advisory file lock beside the database.
+
+    SQLite lets one writer in at a time. Left to itself, a waiting connection polls with sleeps
+    that grow to 100 ms, so under load the database sits idle while writers sleep and latency
+    tails explode. Here a waiting thread is woken the moment the holder commits, and a waiting
+    process retries within 2 ms. SQLite's own locking (busy_timeout) stays in force underneath.
+    """
+
+    def __init__(self, lock_path: str | None) -> None:
+        self._thread_lock = threading.Lock()
+        self._lock_path = lock_path if fcntl is not None else None
+        self._fd: int | None = None
+        self._fd_pid = 0
+
+    def _file(self) -> int:
+        if self._fd is None or self._fd_pid != os.getpid():  # a forked child opens its own
+            self._fd = os.open(self._lock_path or "", os.O_RDWR | os.O_CREAT, 0o600)
+            self._fd_pid = os.getpid()
+        return self._fd
+
+    def acquire(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self._thread_lock.acquire(timeout=timeout):
+            return False
+        if self._lock_path is None or fcntl is None:
+            return True
+        try:
+            fd, delay = self._file(), 0.0002
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return True
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        self._thread_lock.release()
+                        return False
+                    time.sleep(delay)
+                    delay = min(delay * 2, 0.002)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None and fcntl is not None and self._fd_pid == os.getpid():
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
+_write_locks: dict[str, WriterLock] = {}
 _write_locks_guard = threading.Lock()
 
 
-def _write_lock_for(database: str) -> threading.Lock:
-    """One lock per database file per process (an in-memory database gets its own)."""
+def _write_lock_for(database: str) -> WriterLock:
+    """One writer lock per database file per process (an in-memory database gets its own)."""
     if database in ("", ":memory:") or database.startswith("file:"):
-        return threading.Lock()
+        return WriterLock(None)
     key = os.path.realpath(database)
     with _write_locks_guard:
-        return _write_locks.setdefault(key, threading.Lock())
+        lock = _write_locks.get(key)
+        if lock is None:
+            lock = _write_locks[key] = WriterLock(key + "-writer.lock")
+        return lock
 
 
 class SerialisedConnection(sqlite3.Connection):
-    """A SQLite connection whose write transactions queue on an in-process lock.
-
-    SQLite lets one writer in at a time. Left to itself, a waiting connection polls with sleeps
-    that grow to 100 ms, so under load the lock sits idle while waiters sleep and latency tails
-    explode. Threads of one process instead block on a lock that hands over the moment the holder
-    commits or rolls back. SQLite's own locking (busy_timeout) still guards other processes.
-    """
+    """A SQLite connection whose write transactions queue on the file's :class:`WriterLock`."""
 
     def __init__(self, database: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(database, *args, **kwargs)
