@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from retrowalk.errors import InputError
@@ -160,7 +161,11 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     connection committed in between, whereas BEGIN IMMEDIATE waits its turn."""
     raw = conn.connection.dbapi_connection
     if isinstance(raw, SerialisedConnection):
-        raw.begin_immediate()
+        try:
+            raw.begin_immediate()
+        except sqlite3.OperationalError as exc:
+            # As SQLAlchemy would have wrapped it, so callers (the API's 503 answer) see one type.
+            raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
     else:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
