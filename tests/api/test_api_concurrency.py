@@ -9,6 +9,7 @@ import gc
 import multiprocessing
 import sqlite3
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio.to_thread
@@ -245,4 +246,29 @@ def test_a_database_locked_by_another_process_gives_503_not_500(
         foreign.release()
     assert r.status_code == 503 and r.headers["retry-after"] == "1"
     assert TestClient(app).get("/api/v1/health").status_code == 200
+    app.state.db.dispose()
+
+
+def test_a_slowly_arriving_form_does_not_hold_up_other_requests(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 's.sqlite3'}"))
+
+    async def scenario() -> tuple[int, bool, int]:
+        release = asyncio.Event()
+
+        async def trickle() -> AsyncIterator[bytes]:
+            yield b"username=nobody&"
+            await release.wait()  # the rest of the form is still on its way
+            yield b"password=wrong&next=/"
+
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            form = {"content-type": "application/x-www-form-urlencoded"}
+            upload = asyncio.create_task(http.post("/login", content=trickle(), headers=form))
+            await asyncio.sleep(0.2)
+            health = await asyncio.wait_for(http.get("/api/v1/health"), 5)
+            still_arriving = not upload.done()
+            release.set()
+            return health.status_code, still_arriving, (await upload).status_code
+
+    assert asyncio.run(scenario()) == (200, True, 401)
     app.state.db.dispose()

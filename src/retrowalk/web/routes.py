@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from retrowalk.api import clinical
@@ -37,9 +38,16 @@ from retrowalk.reports.charts import all_charts
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, Programme, SessionLog
-from retrowalk.web.auth import checked_form, client_for, csrf_token, optional_user, page_user
+from retrowalk.web.auth import (
+    checked_form,
+    client_for,
+    csrf_token,
+    optional_user,
+    page_user,
+    receive_form_first,
+)
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
 DbSession = Depends(get_db, scope="function")
 
 _env = Environment(
@@ -124,7 +132,10 @@ async def login_submit(request: Request, db: Session = DbSession) -> Response:
             },
             code=429,
         )
-    user = crud.authenticate(db, username, password) if username and password else None
+    # argon2 takes tens of milliseconds: keep it off the event loop.
+    user = None
+    if username and password:
+        user = await run_in_threadpool(crud.authenticate, db, username, password)
     if user is None:
         limiter.failed(username, ip)
         return _render(

@@ -19,10 +19,10 @@ from retrowalk.storage import crud
 from retrowalk.storage import trials as store
 from retrowalk.storage.models import User
 from retrowalk.trial.analysis import Population, TrialAnalysis
-from retrowalk.web.auth import page_user
+from retrowalk.web.auth import page_user, receive_form_first
 from retrowalk.web.routes import _render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
 DbSession = Depends(get_db, scope="function")
 
 
