@@ -46,12 +46,27 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        is_multipart = headers.get("content-type", "").startswith("multipart/")
+        content_type = declared = None
+        chunked = False
+        for key, value in scope.get("headers", ()):
+            key = key.lower()
+            if key == b"content-length":
+                declared = value
+            elif key == b"content-type":
+                content_type = value
+            elif key == b"transfer-encoding":
+                chunked = True
+        is_multipart = content_type is not None and content_type.startswith(b"multipart/")
         limit = self.upload_limit + MULTIPART_SLACK if is_multipart else max(MAX_PLAIN_BODY, 0)
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_413(send, limit)
+        if declared is not None and declared.isdigit():
+            if int(declared) > limit:
+                await _send_413(send, limit)
+                return
+            if not chunked:  # the server delivers no more than the declared length
+                await self.app(scope, receive, send)
+                return
+        elif not chunked:  # no body at all
+            await self.app(scope, receive, send)
             return
         seen = 0
         exceeded = False

@@ -14,7 +14,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from retrowalk.storage.models import (
@@ -494,18 +494,22 @@ def audit(
     client_id: int | None = None,
     detail: str = "",
 ) -> None:
-    """Record who read or changed what; written in the same transaction as the access itself."""
-    db.add(
-        AuditEntry(
-            at=datetime.now(UTC),
-            user_id=user.id if user else None,
-            username=user.username if user else "-",
-            action=action,
-            resource=resource,
-            resource_id=None if resource_id is None else str(resource_id),
-            client_id=client_id,
-            detail=detail,
-        )
+    """Record who read or changed what; written in the same transaction as the access itself.
+
+    A plain INSERT rather than an ORM object: every request writes one, so it should be cheap.
+    """
+    db.execute(
+        insert(AuditEntry),
+        {
+            "at": datetime.now(UTC),
+            "user_id": user.id if user else None,
+            "username": user.username if user else "-",
+            "action": action,
+            "resource": resource,
+            "resource_id": None if resource_id is None else str(resource_id),
+            "client_id": client_id,
+            "detail": detail,
+        },
     )
 
 
