@@ -10,11 +10,12 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Row, Select, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from retrowalk.storage.models import (
@@ -30,6 +31,9 @@ from retrowalk.storage.models import (
     User,
     client_trainers,
 )
+
+# Statements that run on (nearly) every request are built once, with bind parameters: building a
+# statement and its cache key anew costs about as much as executing it on SQLite.
 
 #: argon2id with argon2-cffi's defaults (RFC 9106 "low memory" profile: t=3, m=64 MiB, p=4).
 _hasher = PasswordHasher()
@@ -138,17 +142,20 @@ def create_auth_session(db: Session, user: User, *, ttl: timedelta) -> str:
     return token
 
 
+_USER_FOR_TOKEN = (
+    select(User)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(
+        AuthSession.token_hash == bindparam("token_hash"),
+        AuthSession.expires_at > bindparam("now"),
+        User.active.is_(True),
+    )
+)
+
+
 def user_for_token(db: Session, token: str) -> User | None:
     """The active user of an unexpired login (one query: this runs on every request)."""
-    return db.scalar(
-        select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            AuthSession.token_hash == _token_hash(token),
-            AuthSession.expires_at > datetime.now(UTC),
-            User.active.is_(True),
-        )
-    )
+    return db.scalar(_USER_FOR_TOKEN, {"token_hash": _token_hash(token), "now": datetime.now(UTC)})
 
 
 def delete_auth_session(db: Session, token: str) -> None:
@@ -196,14 +203,17 @@ def can_see_client(db: Session, user: User, client_id: int) -> bool:
     return False
 
 
+_TRAINERS_CLIENT = (
+    select(Client)
+    .join(client_trainers, client_trainers.c.client_id == Client.id)
+    .where(Client.id == bindparam("client_id"), client_trainers.c.trainer_id == bindparam("trainer_id"))
+)
+
+
 def visible_client(db: Session, user: User, client_id: int) -> Client | None:
     """The client if :func:`can_see_client` allows it, fetched in the same single query."""
     if user.role == "trainer":
-        return db.scalar(
-            select(Client)
-            .join(client_trainers, client_trainers.c.client_id == Client.id)
-            .where(Client.id == client_id, client_trainers.c.trainer_id == user.id)
-        )
+        return db.scalar(_TRAINERS_CLIENT, {"client_id": client_id, "trainer_id": user.id})
     if user.role == "client" and user.client_id == client_id:
         return db.get(Client, client_id)
     return None
@@ -266,13 +276,16 @@ def list_assessments(db: Session, client_id: int) -> Sequence[Assessment]:
     ).all()
 
 
+_ASSESSMENT_PAIN = (
+    select(Assessment.id, Assessment.created_at, Assessment.pain_nprs)
+    .where(Assessment.client_id == bindparam("client_id"))
+    .order_by(Assessment.created_at, Assessment.id)
+)
+
+
 def assessment_pain_series(db: Session, client_id: int) -> Sequence[Any]:
     """(id, created_at, pain_nprs) per assessment, oldest first, without loading the JSON."""
-    return db.execute(
-        select(Assessment.id, Assessment.created_at, Assessment.pain_nprs)
-        .where(Assessment.client_id == client_id)
-        .order_by(Assessment.created_at, Assessment.id)
-    ).all()
+    return db.execute(_ASSESSMENT_PAIN, {"client_id": client_id}).all()
 
 
 def get_assessment(db: Session, client_id: int, assessment_id: int) -> Assessment | None:
@@ -310,13 +323,19 @@ def add_questionnaire(
     return row
 
 
+@cache
+def _questionnaires_statement(*, by_instrument: bool) -> Select[Any]:
+    stmt = select(QuestionnaireResponse).where(QuestionnaireResponse.client_id == bindparam("client_id"))
+    if by_instrument:
+        stmt = stmt.where(QuestionnaireResponse.instrument == bindparam("instrument"))
+    return stmt.order_by(QuestionnaireResponse.created_at, QuestionnaireResponse.id)
+
+
 def list_questionnaires(
     db: Session, client_id: int, instrument: str | None = None
 ) -> Sequence[QuestionnaireResponse]:
-    stmt = select(QuestionnaireResponse).where(QuestionnaireResponse.client_id == client_id)
-    if instrument is not None:
-        stmt = stmt.where(QuestionnaireResponse.instrument == instrument)
-    return db.scalars(stmt.order_by(QuestionnaireResponse.created_at, QuestionnaireResponse.id)).all()
+    stmt = _questionnaires_statement(by_instrument=instrument is not None)
+    return db.scalars(stmt, {"client_id": client_id, "instrument": instrument}).all()
 
 
 # --- programmes (versioned, never overwritten) ----------------------------------------------------
@@ -348,10 +367,16 @@ def add_programme(
     return row
 
 
+_CURRENT_PROGRAMME = (
+    select(Programme)
+    .where(Programme.client_id == bindparam("client_id"))
+    .order_by(Programme.version.desc())
+    .limit(1)
+)
+
+
 def current_programme(db: Session, client_id: int) -> Programme | None:
-    return db.scalar(
-        select(Programme).where(Programme.client_id == client_id).order_by(Programme.version.desc()).limit(1)
-    )
+    return db.scalar(_CURRENT_PROGRAMME, {"client_id": client_id})
 
 
 def list_programmes(db: Session, client_id: int) -> Sequence[Programme]:
@@ -415,6 +440,18 @@ SESSION_ROW_COLUMNS = tuple(
 )
 
 
+@cache
+def _session_rows_statement(*, by_programme: bool, newest_first: bool) -> Select[Any]:
+    table = SessionLog.__table__
+    scope = table.c.client_id == bindparam("client_id")
+    if by_programme:
+        scope = scope & (table.c.programme_id == bindparam("programme_id"))
+    stmt = select(*SESSION_ROW_COLUMNS).where(scope)
+    if newest_first:
+        return stmt.order_by(table.c.session_date.desc(), table.c.id.desc())
+    return stmt.order_by(table.c.session_date, table.c.id)
+
+
 def session_log_rows(
     db: Session, client_id: int, *, programme_id: int | None = None, last_days: int | None = None
 ) -> Sequence[Row[Any]]:
@@ -425,14 +462,11 @@ def session_log_rows(
     per decision stays bounded however long the history grows. The rows are then read newest
     first and the read stops at the cut-off: one query, and no more rows than needed.
     """
-    table = SessionLog.__table__
-    scope = table.c.client_id == client_id
-    if programme_id is not None:
-        scope = scope & (table.c.programme_id == programme_id)
-    stmt = select(*SESSION_ROW_COLUMNS).where(scope)
+    params = {"client_id": client_id, "programme_id": programme_id}
+    stmt = _session_rows_statement(by_programme=programme_id is not None, newest_first=last_days is not None)
     if last_days is None:
-        return db.execute(stmt.order_by(table.c.session_date, table.c.id)).all()
-    newest_first = db.execute(stmt.order_by(table.c.session_date.desc(), table.c.id.desc()))
+        return db.execute(stmt, params).all()
+    newest_first = db.execute(stmt, params)
     rows: list[Row[Any]] = []
     cutoff: date | None = None
     for row in newest_first:
@@ -475,10 +509,15 @@ def get_recording(db: Session, client_id: int, recording_id: int) -> Recording |
     return row if row is not None and row.client_id == client_id else None
 
 
+_RECORDINGS = (
+    select(Recording)
+    .where(Recording.client_id == bindparam("client_id"))
+    .order_by(Recording.created_at, Recording.id)
+)
+
+
 def list_recordings(db: Session, client_id: int) -> Sequence[Recording]:
-    return db.scalars(
-        select(Recording).where(Recording.client_id == client_id).order_by(Recording.created_at, Recording.id)
-    ).all()
+    return db.scalars(_RECORDINGS, {"client_id": client_id}).all()
 
 
 # --- audit ---------------------------------------------------------------------------------------
