@@ -272,3 +272,51 @@ def test_a_slowly_arriving_form_does_not_hold_up_other_requests(tmp_path: Path) 
 
     assert asyncio.run(scenario()) == (200, True, 401)
     app.state.db.dispose()
+
+
+def test_a_login_checks_its_password_without_holding_up_other_requests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'l.sqlite3'}"))
+    world = build_world(app)
+    checking, release = threading.Event(), threading.Event()
+    real_check = crud.check_password
+
+    def slow_check(candidate: tuple[int, str, bool] | None, password: str) -> tuple[int, str | None] | None:
+        checking.set()
+        release.wait(10)  # argon2 at production cost takes about 0.1 s
+        return real_check(candidate, password)
+
+    monkeypatch.setattr(crud, "check_password", slow_check)
+
+    async def scenario() -> tuple[int, bool, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            body = {"username": world.usernames["trainer_a"], "password": PASSWORD}
+            login = asyncio.create_task(http.post("/api/v1/auth/login", json=body))
+            for _ in range(500):
+                if checking.is_set():
+                    break
+                await asyncio.sleep(0.01)
+            health = await asyncio.wait_for(http.get("/api/v1/health"), 5)
+            still_checking = not login.done()
+            release.set()
+            return health.status_code, still_checking, (await login).status_code
+
+    assert asyncio.run(scenario()) == (200, True, 200)
+    app.state.db.dispose()
+
+
+def test_a_login_upgrades_a_hash_made_with_older_argon2_parameters(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'u.sqlite3'}"))
+    database: Database = app.state.db
+    old = crud.PasswordHasher(time_cost=1, memory_cost=512, parallelism=1).hash(PASSWORD)
+    with database.transaction() as s:
+        user = crud.create_user(s, "olduser", PASSWORD, "trainer")
+        user.password_hash = old
+    r = TestClient(app).post("/api/v1/auth/login", json={"username": "olduser", "password": PASSWORD})
+    assert r.status_code == 200
+    with database.sessionmaker() as s:
+        stored = s.scalar(select(crud.User.password_hash).where(crud.User.username == "olduser"))
+    assert stored != old and crud.verify_password(str(stored), PASSWORD)
+    database.dispose()

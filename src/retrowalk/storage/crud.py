@@ -109,16 +109,38 @@ def set_password(db: Session, user: User, password: str) -> None:
     db.flush()
 
 
-def authenticate(db: Session, username: str, password: str) -> User | None:
-    """The active user with this password, else None (same work either way)."""
-    user = get_user_by_username(db, username)
-    if user is None:
+def login_candidate(db: Session, username: str) -> tuple[int, str, bool] | None:
+    """(id, password hash, active) of the user with this name, for a password check."""
+    row = db.execute(
+        select(User.id, User.password_hash, User.active).where(User.username == username)
+    ).first()
+    return None if row is None else (row.id, row.password_hash, row.active)
+
+
+def check_password(candidate: tuple[int, str, bool] | None, password: str) -> tuple[int, str | None] | None:
+    """(user id, new hash or None) when the password is right and the user active, else None.
+
+    Pure CPU (argon2), no database: callers run it outside their database turn. An unknown user
+    costs the same work, so timing does not reveal which users exist. The new hash is set when
+    the stored one uses older argon2 parameters.
+    """
+    if candidate is None:
         verify_password(_DUMMY_HASH, password)
         return None
-    if not verify_password(user.password_hash, password) or not user.active:
+    user_id, stored, active = candidate
+    if not verify_password(stored, password) or not active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    return user_id, hash_password(password) if _hasher.check_needs_rehash(stored) else None
+
+
+def authenticate(db: Session, username: str, password: str) -> User | None:
+    """The active user with this password, else None (same work either way)."""
+    checked = check_password(login_candidate(db, username), password)
+    if checked is None:
+        return None
+    user = db.get(User, checked[0])
+    if user is not None and checked[1] is not None:
+        user.password_hash = checked[1]
     return user
 
 

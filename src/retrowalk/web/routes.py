@@ -18,11 +18,11 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from retrowalk.api import clinical
 from retrowalk.api.deps import get_db
+from retrowalk.api.login import check_credentials, start_login
 from retrowalk.api.security import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -113,7 +113,7 @@ def login_page(request: Request, next: str = "/", db: Session = DbSession) -> Re
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login_submit(request: Request, db: Session = DbSession) -> Response:
+async def login_submit(request: Request) -> Response:
     form = await request.form()
     username = str(form.get("username") or "").strip()
     password = str(form.get("password") or "")
@@ -132,11 +132,10 @@ async def login_submit(request: Request, db: Session = DbSession) -> Response:
             },
             code=429,
         )
-    # argon2 takes tens of milliseconds: keep it off the event loop.
-    user = None
-    if username and password:
-        user = await run_in_threadpool(crud.authenticate, db, username, password)
-    if user is None:
+    ttl = timedelta(hours=settings.session_ttl_hours)
+    checked = await check_credentials(request, username, password) if username and password else None
+    started = await start_login(request, checked, ttl=ttl, detail="web") if checked is not None else None
+    if started is None:
         limiter.failed(username, ip)
         return _render(
             request,
@@ -145,9 +144,7 @@ async def login_submit(request: Request, db: Session = DbSession) -> Response:
             code=401,
         )
     limiter.succeeded(username, ip)
-    ttl = timedelta(hours=settings.session_ttl_hours)
-    token = crud.create_auth_session(db, user, ttl=ttl)
-    crud.audit(db, user, "login", "session", resource_id=user.id, detail="web")
+    token, _user = started
     response = _redirect(nxt)
     max_age = int(ttl.total_seconds())
     csrf = csrf_token_for(request.app.state.secret_key, token)

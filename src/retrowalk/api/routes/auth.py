@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request, Response, status
 from sqlalchemy.orm import Session
 
 from retrowalk.api.deps import CurrentUser, DbSession
+from retrowalk.api.login import check_credentials, start_login
 from retrowalk.api.schemas import LoginIn, LoginOut, UserOut
 from retrowalk.api.security import (
     CSRF_COOKIE,
@@ -32,7 +33,7 @@ def _client_ip(request: Request) -> str:
     response_model=LoginOut,
     responses={401: {"description": "wrong credentials"}, 429: {"description": "too many failures"}},
 )
-def login(body: LoginIn, request: Request, response: Response, db: Session = DbSession) -> LoginOut:
+async def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
     settings: Settings = request.app.state.settings
     limiter: LoginRateLimiter = request.app.state.login_limiter
     ip = _client_ip(request)
@@ -43,17 +44,17 @@ def login(body: LoginIn, request: Request, response: Response, db: Session = DbS
             "too many failed logins; try again later",
             headers={"Retry-After": str(int(wait) + 1)},
         )
-    user = crud.authenticate(db, body.username, body.password)
-    if user is None:
+    ttl = timedelta(hours=settings.session_ttl_hours)
+    checked = await check_credentials(request, body.username, body.password)
+    started = await start_login(request, checked, ttl=ttl) if checked is not None else None
+    if started is None:
         limiter.failed(body.username, ip)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
     limiter.succeeded(body.username, ip)
-    ttl = timedelta(hours=settings.session_ttl_hours)
-    token = crud.create_auth_session(db, user, ttl=ttl)
+    token, user = started
     csrf = csrf_token_for(request.app.state.secret_key, token)
     max_age = int(ttl.total_seconds())
     set_session_cookies(response, token, csrf, max_age=max_age, secure=settings.secure_cookies)
-    crud.audit(db, user, "login", "session", resource_id=user.id)
     return LoginOut(
         token=token, csrf_token=csrf, expires_at=datetime.now(UTC) + ttl, user=UserOut.model_validate(user)
     )
