@@ -137,7 +137,7 @@ def _unauthorised(detail: str = "not authenticated") -> HTTPException:
 def authenticate_request(request: Request, db: Session) -> User:
     """The logged-in user, looked up once per request; cookie logins must also present the CSRF
     token on state changes."""
-    cached: User | None = getattr(request.state, "user", None)
+    cached: User | None = getattr(request.state, "api_user", None)
     if cached is not None:
         return cached
     creds = read_credentials(request)
@@ -152,13 +152,15 @@ def authenticate_request(request: Request, db: Session) -> User:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"missing or wrong {CSRF_HEADER} header")
     request.state.user = user
     request.state.session_token = creds.token
+    # Only set here, after the token and CSRF checks (pages set ``state.user`` on their own).
+    request.state.api_user = user
     return user
 
 
 async def get_current_user(request: Request, db: Session = DbSession) -> User:
     """The logged-in user. Async so that a route whose client-access check already looked the
     user up (in the same worker-thread step) does not pay for another thread hop."""
-    cached: User | None = getattr(request.state, "user", None)
+    cached: User | None = getattr(request.state, "api_user", None)
     if cached is not None:
         return cached
     return await run_in_threadpool(authenticate_request, request, db)
