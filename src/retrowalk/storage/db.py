@@ -159,15 +159,12 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     """Take the write lock at BEGIN. Every request writes (at least its audit row); a deferred
     transaction that reads first and writes later fails at once with SQLITE_BUSY when another
     connection committed in between, whereas BEGIN IMMEDIATE waits its turn."""
-    raw = conn.connection.dbapi_connection
-    if isinstance(raw, SerialisedConnection):
-        try:
-            raw.begin_immediate()
-        except sqlite3.OperationalError as exc:
-            # As SQLAlchemy would have wrapped it, so callers (the API's 503 answer) see one type.
-            raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
-    else:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    raw: SerialisedConnection = conn.connection.dbapi_connection  # make_engine's factory
+    try:
+        raw.begin_immediate()
+    except sqlite3.OperationalError as exc:
+        # As SQLAlchemy would have wrapped it, so callers (the API's 503 answer) see one type.
+        raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
 
 
 def make_engine(url: str) -> Engine:
