@@ -277,6 +277,11 @@ def _check_measurement(index: int, m: Measurement, test: TestDefinition) -> None
         raise InputError(f"{field}.side", f"{test.id} is measured per side", hint="give side: left or right")
 
 
+def _finding(test: TestDefinition, **rest: Any) -> Finding:
+    """A finding for ``test``: its id, name, joint and quality, plus the given fields."""
+    return Finding(test_id=test.id, test_name=test.name, joint=test.joint, quality=test.quality, **rest)
+
+
 def _rate(test: TestDefinition, m: Measurement, cutoff: float | None) -> Finding | None:
     cut = test.cutoff
     value = m.value
@@ -290,11 +295,8 @@ def _rate(test: TestDefinition, m: Measurement, cutoff: float | None) -> Finding
             if deficit
             else f"{test.label or test.name} negative → no {_area(test)} deficit"
         )
-        return Finding(
-            test_id=test.id,
-            test_name=test.name,
-            joint=test.joint,
-            quality=test.quality,
+        return _finding(
+            test,
             side=m.side,
             status=test.finding if deficit else "ok",
             value=value,
@@ -317,11 +319,8 @@ def _rate(test: TestDefinition, m: Measurement, cutoff: float | None) -> Finding
         text = f"{measured} {symbol} {_fmt(cutoff)} {test.unit} cut-off → {_area(test)} deficit"
     else:
         text = f"{measured} {ok_symbol} {_fmt(cutoff)} {test.unit} cut-off → ok"
-    return Finding(
-        test_id=test.id,
-        test_name=test.name,
-        joint=test.joint,
-        quality=test.quality,
+    return _finding(
+        test,
         side=m.side,
         status=test.finding if deficit else "ok",
         value=number,
@@ -347,11 +346,8 @@ def _asymmetry(test: TestDefinition, left: float, right: float) -> Finding | Non
             f"{'>' if bad else '≤'} {_fmt(asym.max_difference)} {asym.unit}"
             + (" → asymmetry" if bad else " → symmetric")
         )
-        return Finding(
-            test_id=test.id,
-            test_name=test.name,
-            joint=test.joint,
-            quality=test.quality,
+        return _finding(
+            test,
             side="both",
             status="asymmetry" if bad else "ok",
             value=round(diff, 3),
@@ -372,11 +368,8 @@ def _asymmetry(test: TestDefinition, left: float, right: float) -> Finding | Non
             f"{lsi:.0f}% {'<' if bad else '≥'} {_fmt(asym.min_symmetry_pct)}%"
             + (f" → asymmetry ({weaker} weaker)" if bad else " → symmetric")
         )
-        return Finding(
-            test_id=test.id,
-            test_name=test.name,
-            joint=test.joint,
-            quality=test.quality,
+        return _finding(
+            test,
             side="both",
             status="asymmetry" if bad else "ok",
             value=round(lsi, 1),

@@ -36,6 +36,23 @@ class ProgrammeItem(BaseModel):
     cues: list[str] = Field(default_factory=list)
     source: str = ""
 
+    @classmethod
+    def from_exercise(
+        cls, exercise: Exercise, *, reason: str = "", dose: Dose | None = None, source: str | None = None
+    ) -> ProgrammeItem:
+        """An item for ``exercise``: its name, stage, group and cues; a copy of its default dose and
+        its own source unless ``dose`` / ``source`` are given."""
+        return cls(
+            exercise_id=exercise.id,
+            name=exercise.name,
+            stage=exercise.stage,
+            group=exercise.group,
+            dose=exercise.dose.model_copy() if dose is None else dose,
+            reason=reason,
+            cues=list(exercise.cues),
+            source=exercise.source if source is None else source,
+        )
+
 
 class ExcludedExercise(BaseModel):
     exercise_id: str
@@ -190,16 +207,7 @@ def prescribe(
             if text not in item.reason.split("; "):
                 item.reason = f"{item.reason}; {text}"
             continue
-        chosen[variant.id] = ProgrammeItem(
-            exercise_id=variant.id,
-            name=variant.name,
-            stage=variant.stage,
-            group=variant.group,
-            dose=variant.dose.model_copy(),
-            reason=text,
-            cues=list(variant.cues),
-            source=source,
-        )
+        chosen[variant.id] = ProgrammeItem.from_exercise(variant, reason=text, source=source)
     ordered = sorted(enumerate(chosen.values()), key=lambda pair: (GROUP_ORDER[pair[1].group], pair[0]))
     items = [item for _, item in ordered]
     notes = [f"Contraindication active: {why}" for why in active.values()]
@@ -234,18 +242,7 @@ def programme_from_items(
             dose = exercise.dose.model_copy() if dose_raw is None else Dose(**dose_raw)
         except (TypeError, ValidationError) as exc:
             raise InputError(f"{field}[{i}].dose", f"invalid dose: {exc}") from exc
-        items.append(
-            ProgrammeItem(
-                exercise_id=exercise.id,
-                name=exercise.name,
-                stage=exercise.stage,
-                group=exercise.group,
-                dose=dose,
-                reason=str(entry.get("reason", "")),
-                cues=list(exercise.cues),
-                source=exercise.source,
-            )
-        )
+        items.append(ProgrammeItem.from_exercise(exercise, dose=dose, reason=str(entry.get("reason", ""))))
     return Programme(items=items)
 
 

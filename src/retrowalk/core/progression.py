@@ -394,18 +394,8 @@ def decide_next(
             )
     added = []
     for gid in added_ids:
-        g = lib.get(gid)
         added.append(
-            ProgrammeItem(
-                exercise_id=g.id,
-                name=g.name,
-                stage=g.stage,
-                group=g.group,
-                dose=g.dose.model_copy(),
-                reason="retro-walking completed → bigger exercise",
-                cues=list(g.cues),
-                source=g.source,
-            )
+            ProgrammeItem.from_exercise(lib.get(gid), reason="retro-walking completed → bigger exercise")
         )
     new_programme = programme.model_copy(update={"items": next_items + added})
     return NextSession(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +15,12 @@ from pydantic import ValidationError
 
 from retrowalk.errors import InputError
 from retrowalk.trial.analysis import TrialAnalysis
-from retrowalk.trial.data import RawRow, TrialData, build_dataset
+from retrowalk.trial.data import OPTIONAL_COLUMNS, RawRow, TrialData, build_dataset
 from retrowalk.trial.definition import TrialDefinition
 from retrowalk.trial.randomisation import AllocationList, verify
 from retrowalk.trial.simulate import SimulationSpec
 
 REQUIRED_COLUMNS = ("participant", "arm", "visit", "outcome", "value")
-OPTIONAL_COLUMNS = (
-    "day",
-    "sessions_done",
-    "sessions_prescribed",
-    "medication_change",
-    "activity_note",
-    "deviation",
-    "withdrawn",
-    "withdrawal_reason",
-)
 
 
 def _load_yaml(path: Path, field: str) -> Any:
@@ -159,7 +148,7 @@ def load_data(path: Path, definition: TrialDefinition) -> TrialData:
     return build_dataset(definition, read_rows(path, definition), source=path.name)
 
 
-def write_rows(path: Path, rows: Sequence[dict[str, str]], *, comments: Iterable[str] = ()) -> None:
+def write_rows(path: Path, rows: Sequence[Mapping[str, Any]], *, comments: Iterable[str] = ()) -> None:
     """Write long-format rows with ``# ...`` header comments (used to label simulated data)."""
     if not rows:
         raise InputError("rows", "nothing to write")
@@ -331,12 +320,4 @@ def result_rows(result: TrialAnalysis) -> list[dict[str, Any]]:
 
 
 def write_results_csv(path: Path, result: TrialAnalysis) -> None:
-    rows = result_rows(result)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0].keys()), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    write_rows(path, result_rows(result))

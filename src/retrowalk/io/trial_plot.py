@@ -22,7 +22,7 @@ def plot_means(
     rows = math.ceil(n / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
     days = {v.id: v.day for v in definition.visits}
-    arms = [result.control_arm, *[a for a in definition.arm_ids if a != result.control_arm]]
+    arms = [result.control_arm, *definition.treatment_arms]  # result comes from this definition
     labels = {a.id: a.label or a.id for a in definition.arms}
     for k, outcome in enumerate(result.outcomes):
         ax = axes[k // cols][k % cols]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from retrowalk.errors import InputError
 from retrowalk.storage.models import Trial, TrialAllocationAudit, TrialObservation, TrialSlot, User
 from retrowalk.trial.analysis import Population, TrialAnalysis, analyse
-from retrowalk.trial.data import RawRow, TrialData, build_dataset
+from retrowalk.trial.data import OPTIONAL_COLUMNS, RawRow, TrialData, build_dataset
 from retrowalk.trial.definition import TrialDefinition, stratum_key
 from retrowalk.trial.randomisation import (
     Allocation,
@@ -35,16 +35,6 @@ from retrowalk.trial.randomisation import (
 MAX_SLOTS = 20_000
 #: Longest id (trial, arm, visit, outcome, participant) the tables hold.
 MAX_ID = 100
-OPTIONAL_FIELDS = (
-    "day",
-    "sessions_done",
-    "sessions_prescribed",
-    "medication_change",
-    "activity_note",
-    "deviation",
-    "withdrawn",
-    "withdrawal_reason",
-)
 
 
 class AlreadyRandomised(Exception):
@@ -150,6 +140,11 @@ def _add_audit(db: Session, trial: Trial, user: User, entry: AuditEntry) -> None
 
 def sealed_list(db: Session, trial: Trial) -> AllocationList:
     """Rebuild the core's sealed list (generation order) so its digest check and rules apply."""
+    return _sealed(db, trial)[0]
+
+
+def _sealed(db: Session, trial: Trial) -> tuple[AllocationList, TrialDefinition]:
+    """The sealed list and the definition it was rebuilt from (validated once, here)."""
     if trial.digest is None or trial.seed is None or trial.capacity_per_stratum is None:
         raise NotRandomised
     definition = definition_of(trial)
@@ -173,7 +168,7 @@ def sealed_list(db: Session, trial: Trial) -> AllocationList:
         .where(TrialAllocationAudit.trial_id == trial.id)
         .order_by(TrialAllocationAudit.id)
     ).all()
-    return AllocationList(
+    sealed = AllocationList(
         trial_id=definition.id,
         seed=trial.seed,
         capacity_per_stratum=trial.capacity_per_stratum,
@@ -193,14 +188,15 @@ def sealed_list(db: Session, trial: Trial) -> AllocationList:
             for a in audit
         ],
     )
+    return sealed, definition
 
 
 def reveal(db: Session, trial: Trial, user: User, *, participant: str, levels: dict[str, str]) -> Allocation:
     """Reveal the next slot of the participant's stratum (or look up their earlier allocation)."""
-    sealed = sealed_list(db, trial)
+    sealed, definition = _sealed(db, trial)
     _new, alloc = reveal_next(
         sealed,
-        definition_of(trial),
+        definition,
         participant=participant.strip(),
         levels=levels,
         by=user.username,
@@ -249,7 +245,7 @@ def stored_rows(db: Session, trial: Trial) -> list[RawRow]:
             outcome=r.outcome,
             value="" if r.value is None else repr(r.value),
             strata={str(k): str(v) for k, v in r.strata.items()},
-            **{k: str(v) for k, v in r.extra.items() if k in OPTIONAL_FIELDS},
+            **{k: str(v) for k, v in r.extra.items() if k in OPTIONAL_COLUMNS},
         )
         for r in rows
     ]
@@ -309,7 +305,7 @@ def add_observations(db: Session, trial: Trial, rows: Sequence[RawRow], *, sourc
             outcome=row.outcome,
             value=values.get(row.line),
             strata=dict(row.strata),
-            extra={k: getattr(row, k) for k in OPTIONAL_FIELDS if getattr(row, k) is not None},
+            extra={k: getattr(row, k) for k in OPTIONAL_COLUMNS if getattr(row, k) is not None},
         )
         for row in rows
     )

@@ -20,6 +20,18 @@ MISSING = {"", "na", "n/a", "nan", "."}
 _TRUE = {"1", "true", "yes", "y"}
 _FALSE = {"0", "false", "no", "n", ""}
 
+#: Per-visit fields a row may carry besides the outcome value (kept on :class:`VisitRecord`).
+VISIT_FIELDS = (
+    "day",
+    "sessions_done",
+    "sessions_prescribed",
+    "medication_change",
+    "activity_note",
+    "deviation",
+)
+#: Every optional column of the long-format file (the visit fields plus withdrawal).
+OPTIONAL_COLUMNS = (*VISIT_FIELDS, "withdrawn", "withdrawal_reason")
+
 
 class RawRow(BaseModel):
     """One line of the long-format file, as text. ``line`` is the 1-based line in the file."""
@@ -289,24 +301,14 @@ def build_dataset(definition: TrialDefinition, rows: Sequence[RawRow], *, source
     return TrialData(participants=list(participants.values()), observations=observations, visits=records)
 
 
-_VISIT_FIELDS = (
-    "day",
-    "sessions_done",
-    "sessions_prescribed",
-    "medication_change",
-    "activity_note",
-    "deviation",
-)
-
-
 def _merge_conflict(a: VisitRecord, b: VisitRecord) -> bool:
     return any(
         getattr(a, f) is not None and getattr(b, f) is not None and getattr(a, f) != getattr(b, f)
-        for f in _VISIT_FIELDS
+        for f in VISIT_FIELDS
     )
 
 
 def _merge(a: VisitRecord, b: VisitRecord) -> VisitRecord:
     return a.model_copy(
-        update={f: getattr(a, f) if getattr(a, f) is not None else getattr(b, f) for f in _VISIT_FIELDS}
+        update={f: getattr(a, f) if getattr(a, f) is not None else getattr(b, f) for f in VISIT_FIELDS}
     )

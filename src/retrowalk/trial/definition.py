@@ -129,10 +129,6 @@ class TrialDefinition(_Strict):
         return [a.id for a in self.arms]
 
     @property
-    def baseline(self) -> Visit:
-        return self.visits[0]
-
-    @property
     def treatment_arms(self) -> list[str]:
         return [a for a in self.arm_ids if a != self.control_arm]
 
@@ -141,12 +137,6 @@ class TrialDefinition(_Strict):
             if o.id == outcome_id:
                 return o
         raise KeyError(outcome_id)
-
-    def visit(self, visit_id: str) -> Visit:
-        for v in self.visits:
-            if v.id == visit_id:
-                return v
-        raise KeyError(visit_id)
 
     def strata(self) -> list[dict[str, str]]:
         """Every combination of factor levels (one stratum when unstratified)."""
