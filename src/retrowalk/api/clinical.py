@@ -62,11 +62,6 @@ def score_koos(answers: Mapping[str, int | None], missing_rule: str) -> dict[str
     return dict(scores.model_dump(mode="json"))
 
 
-def koos_items() -> list[dict[str, Any]]:
-    mod = core_koos
-    return [item.model_dump(mode="json") for item in mod.KOOS_ITEMS]
-
-
 def prescribe(findings: Mapping[str, Any], *, pain_nprs: float, goals: Sequence[str]) -> dict[str, Any]:
     assessment = core_assessment
     prescription = core_prescription

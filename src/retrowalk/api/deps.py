@@ -69,7 +69,8 @@ class RequestGate:
             lock.release()
 
 
-def _rollback(session: Session, request: Request) -> None:
+def rollback_request(session: Session, request: Request) -> None:
+    """Roll back the request's transaction and run its :func:`on_rollback` undos (once)."""
     session.rollback()
     for undo in getattr(request.state, "on_rollback", []):
         undo()  # e.g. delete an uploaded file whose database row was never committed
@@ -84,9 +85,9 @@ def _finish(session: Session, request: Request, *, commit: bool) -> None:
                 session.commit()
                 return
             except BaseException:
-                _rollback(session, request)
+                rollback_request(session, request)
                 raise
-        _rollback(session, request)
+        rollback_request(session, request)
 
 
 async def _get_db(request: Request) -> AsyncIterator[Session]:
@@ -108,7 +109,6 @@ async def _get_db(request: Request) -> AsyncIterator[Session]:
 #: ``scope="function"`` makes FastAPI run the commit before it sends the response, so a 2xx
 #: always means the write is durable.
 DbSession = Depends(_get_db, scope="function")
-get_db = _get_db
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import time
 from collections import deque
 from pathlib import Path
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from retrowalk.settings import Settings
@@ -53,6 +54,17 @@ def set_session_cookies(response: Response, token: str, csrf: str, *, max_age: i
         response.set_cookie(
             name, value, max_age=max_age, httponly=httponly, samesite="lax", secure=secure, path="/"
         )
+
+
+def clear_session_cookies(response: Response, *, secure: bool) -> None:
+    """Logout: delete both login cookies (same path, flags and SameSite as they were set with)."""
+    for name in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(name, path="/", secure=secure, samesite="lax")
+
+
+def client_ip(request: Request) -> str:
+    """The peer address that login rate limiting is keyed on."""
+    return request.client.host if request.client else "unknown"
 
 
 def csrf_ok(secret: bytes, session_token: str, presented: str | None) -> bool:

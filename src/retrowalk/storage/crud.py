@@ -207,24 +207,6 @@ def get_client(db: Session, client_id: int) -> Client | None:
     return db.get(Client, client_id)
 
 
-def trainer_has_client(db: Session, trainer_id: int, client_id: int) -> bool:
-    row = db.execute(
-        select(client_trainers.c.client_id).where(
-            client_trainers.c.client_id == client_id, client_trainers.c.trainer_id == trainer_id
-        )
-    ).first()
-    return row is not None
-
-
-def can_see_client(db: Session, user: User, client_id: int) -> bool:
-    """Trainers see their own clients, a client account sees itself, admins see no clinical data."""
-    if user.role == "trainer":
-        return trainer_has_client(db, user.id, client_id)
-    if user.role == "client":
-        return user.client_id == client_id
-    return False
-
-
 _TRAINERS_CLIENT = (
     select(Client)
     .join(client_trainers, client_trainers.c.client_id == Client.id)
@@ -233,7 +215,8 @@ _TRAINERS_CLIENT = (
 
 
 def visible_client(db: Session, user: User, client_id: int) -> Client | None:
-    """The client if :func:`can_see_client` allows it, fetched in the same single query."""
+    """The client if ``user`` may see it, else None, in one query: a trainer sees the clients linked
+    to them, a client account sees only itself, an administrator sees no clinical data."""
     if user.role == "trainer":
         return db.scalar(_TRAINERS_CLIENT, {"client_id": client_id, "trainer_id": user.id})
     if user.role == "client" and user.client_id == client_id:
@@ -442,13 +425,9 @@ def add_session_log(
     return row
 
 
-def list_session_logs(
-    db: Session, client_id: int, *, limit: int | None = None, programme_id: int | None = None
-) -> Sequence[SessionLog]:
-    """Oldest first; ``limit`` keeps the most recent; ``programme_id`` those logged under it."""
+def list_session_logs(db: Session, client_id: int, *, limit: int | None = None) -> Sequence[SessionLog]:
+    """Oldest first; ``limit`` keeps the most recent."""
     stmt = select(SessionLog).where(SessionLog.client_id == client_id)
-    if programme_id is not None:
-        stmt = stmt.where(SessionLog.programme_id == programme_id)
     if limit:
         recent = stmt.order_by(SessionLog.session_date.desc(), SessionLog.id.desc()).limit(limit)
         return list(reversed(db.scalars(recent).all()))

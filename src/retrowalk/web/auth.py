@@ -1,6 +1,7 @@
 """Page authentication: the API's cookie session and access rules, with browser-friendly failures.
 
-Pages reuse the API's session cookie, token lookup, CSRF token and ``crud.can_see_client``; the only
+Pages reuse the API's session cookie, token lookup, CSRF token and client-access rule
+(:func:`retrowalk.api.deps.client_access`, built on ``crud.visible_client``); the only
 differences are that an anonymous visitor is redirected to the login page instead of getting 401,
 and HTML forms send the CSRF token as a hidden ``csrf_token`` field instead of a header.
 """
@@ -13,10 +14,10 @@ from fastapi import HTTPException, Request, status
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from retrowalk.api.deps import client_access, read_credentials
+from retrowalk.api.deps import read_credentials
 from retrowalk.api.security import csrf_ok, csrf_token_for
 from retrowalk.storage import crud
-from retrowalk.storage.models import Client, User
+from retrowalk.storage.models import User
 
 
 class LoginRedirect(HTTPException):
@@ -77,8 +78,3 @@ async def checked_form(request: Request) -> FormData:
     if token is None or not isinstance(presented, str) or not csrf_ok(secret, token, presented):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "form expired or forged (CSRF); reload the page")
     return form
-
-
-def client_for(db: Session, user: User, client_id: int, *roles: str) -> Client:
-    """Pages apply exactly the API's client-access rule."""
-    return client_access(db, user, client_id, *roles)

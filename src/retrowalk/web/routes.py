@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from retrowalk.api import clinical
-from retrowalk.api.deps import get_db
+from retrowalk.api.deps import DbSession, client_access
 from retrowalk.api.login import check_credentials, start_login
 from retrowalk.api.security import (
-    CSRF_COOKIE,
-    SESSION_COOKIE,
     LoginRateLimiter,
+    clear_session_cookies,
+    client_ip,
     csrf_token_for,
     set_session_cookies,
 )
@@ -37,10 +37,9 @@ from retrowalk.reports import build
 from retrowalk.reports.charts import all_charts
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
-from retrowalk.storage.models import Client, Programme, SessionLog
+from retrowalk.storage.models import Assessment, Client, Programme, SessionLog
 from retrowalk.web.auth import (
     checked_form,
-    client_for,
     csrf_token,
     optional_user,
     page_user,
@@ -48,7 +47,6 @@ from retrowalk.web.auth import (
 )
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
-DbSession = Depends(get_db, scope="function")
 
 _env = Environment(
     loader=PackageLoader("retrowalk.web", "templates"),
@@ -120,7 +118,7 @@ async def login_submit(request: Request) -> Response:
     nxt = _safe_next(form.get("next"))
     settings: Settings = request.app.state.settings
     limiter: LoginRateLimiter = request.app.state.login_limiter
-    ip = request.client.host if request.client else "unknown"
+    ip = client_ip(request)
     if limiter.retry_after(username, ip) > 0:
         return _render(
             request,
@@ -160,8 +158,7 @@ async def logout(request: Request, db: Session = DbSession) -> Response:
     crud.audit(db, user, "logout", "session", resource_id=user.id, detail="web")
     response = _redirect("/login")
     settings: Settings = request.app.state.settings
-    for name in (SESSION_COOKIE, CSRF_COOKIE):
-        response.delete_cookie(name, path="/", secure=settings.secure_cookies, samesite="lax")
+    clear_session_cookies(response, secure=settings.secure_cookies)
     return response
 
 
@@ -169,31 +166,22 @@ async def logout(request: Request, db: Session = DbSession) -> Response:
 
 
 def _decision_items(decision: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    """Per-exercise decisions from the progression engine's NextSession JSON."""
+    """Per-exercise decisions from the progression engine's NextSession JSON
+    (:class:`retrowalk.core.progression.NextSession`: ``decisions[]`` of ``Decision``)."""
     if not decision:
         return []
-    raw = None
-    for key in ("items", "decisions", "exercises"):
-        if isinstance(decision.get(key), list):
-            raw = decision[key]
-            break
-    if raw is None:
-        raw = [v for v in decision.values() if isinstance(v, list) and v and isinstance(v[0], Mapping)]
-        raw = raw[0] if raw else []
     out = []
-    for d in raw:
-        if not isinstance(d, Mapping):
-            continue
-        ex_id = str(d.get("exercise_id") or "")
-        kind = str(d.get("decision") or d.get("action") or "")
+    for d in decision["decisions"]:
+        ex_id = str(d["exercise_id"])
+        kind = str(d["decision"])
         out.append(
             {
                 "exercise_id": ex_id,
                 "name": build.exercise_label(ex_id) if ex_id else "",
                 "decision": kind,
                 "css": kind.lower().replace(" ", "-"),
-                "dose_text": build.dose_text(d.get("next_dose") or d.get("dose")),
-                "reason": str(d.get("reason") or ""),
+                "dose_text": build.dose_text(d["next_dose"]),
+                "reason": str(d["reason"]),
             }
         )
     return out
@@ -210,9 +198,25 @@ def _next_session(programme: Programme | None, logs: list[SessionLog]) -> dict[s
 
 
 def _client_summary(db: Session, client: Client, today: date) -> dict[str, Any]:
+    """One dashboard row, loading what it needs (the client page passes its own to
+    :func:`_summary_row` instead)."""
     logs = list(crud.list_session_logs(db, client.id))
     programme = crud.current_programme(db, client.id)
     latest = crud.latest_assessment(db, client.id)
+    decisions = _decision_items(_next_session(programme, logs))
+    return _summary_row(client, today, logs=logs, programme=programme, latest=latest, decisions=decisions)
+
+
+def _summary_row(
+    client: Client,
+    today: date,
+    *,
+    logs: list[SessionLog],
+    programme: Programme | None,
+    latest: Assessment | None,
+    decisions: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """Flags, due state and this week's progress from already-loaded records."""
     recent = [log for log in logs if (today - log.session_date).days < FLAG_WINDOW_DAYS]
     flags: list[str] = []
     worst = max(
@@ -228,7 +232,6 @@ def _client_summary(db: Session, client: Client, today: date) -> dict[str, Any]:
         flags.append(f"pain flare: {worst:g}/10 this week")
     if latest is not None and latest.stop:
         flags.append("stop and refer (assessment red flag)")
-    decisions = _decision_items(_next_session(programme, logs))
     if any(d["decision"] == "stop-and-refer" for d in decisions):
         flags.append("stop and refer (session response)")
     elif any(d["decision"] == "regress" for d in decisions):
@@ -323,10 +326,11 @@ async def new_client_submit(request: Request, db: Session = DbSession) -> Respon
 @router.get("/clients/{client_id}", response_class=HTMLResponse)
 def client_page(request: Request, client_id: int, db: Session = DbSession) -> Response:
     user = page_user(request, db)
-    client = client_for(db, user, client_id, "trainer", "client")
+    client = client_access(db, user, client_id, "trainer", "client")
     latest = crud.latest_assessment(db, client.id)
     programme = crud.current_programme(db, client.id)
     logs = list(crud.list_session_logs(db, client.id))
+    decisions = _decision_items(_next_session(programme, logs))
     inputs = build.chart_inputs(db, client.id)
     charts = [{"title": c.title, "svg": Markup(c.svg)} for c in all_charts(inputs)]
     crud.audit(db, user, "read", "client", resource_id=client.id, client_id=client.id, detail="web page")
@@ -342,11 +346,13 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
             "programme": programme,
             "items": build.programme_items(programme.content if programme else None),
             "sessions": list(reversed(logs))[:60],
-            "decisions": _decision_items(_next_session(programme, logs)),
+            "decisions": decisions,
             "outcomes": build.outcome_rows(inputs),
             "charts": charts,
             "recordings": list(crud.list_recordings(db, client.id)),
-            "summary": _client_summary(db, client, _today()),
+            "summary": _summary_row(
+                client, _today(), logs=logs, programme=programme, latest=latest, decisions=decisions
+            ),
             "flash": "Client created." if request.query_params.get("created") else None,
         },
     )
@@ -357,7 +363,7 @@ def client_report(request: Request, client_id: int, db: Session = DbSession) -> 
     from retrowalk.reports.pdf import render_pdf
 
     user = page_user(request, db)
-    client = client_for(db, user, client_id, "trainer", "client")
+    client = client_access(db, user, client_id, "trainer", "client")
     pdf = render_pdf(build.report_data(db, client))
     crud.audit(db, user, "read", "report", resource_id=client.id, client_id=client.id)
     safe = re.sub(r"[^A-Za-z0-9_-]+", "-", client.name).strip("-") or "client"
@@ -372,10 +378,6 @@ def client_report(request: Request, client_id: int, db: Session = DbSession) -> 
 
 
 # --- assessment ------------------------------------------------------------------------------------
-
-
-def _catalogue() -> Any:
-    return load_catalogue()
 
 
 def _assessment_fields(cat: Any) -> list[dict[str, Any]]:
@@ -397,7 +399,7 @@ def _assessment_ctx(
     errors: dict[str, str],
     general_error: str = "",
 ) -> dict[str, Any]:
-    cat = _catalogue()
+    cat = load_catalogue()
     fields = _assessment_fields(cat)
     joints: dict[str, list[dict[str, Any]]] = {}
     by_test: dict[str, dict[str, Any]] = {}
@@ -420,7 +422,7 @@ def _assessment_ctx(
 @router.get("/clients/{client_id}/assessment", response_class=HTMLResponse)
 def assessment_page(request: Request, client_id: int, db: Session = DbSession) -> Response:
     user = page_user(request, db)
-    client = client_for(db, user, client_id, "trainer")
+    client = client_access(db, user, client_id, "trainer")
     values: dict[str, Any] = {}
     if client.date_of_birth:
         today = _today()
@@ -434,9 +436,9 @@ def assessment_page(request: Request, client_id: int, db: Session = DbSession) -
 @router.post("/clients/{client_id}/assessment", response_class=HTMLResponse)
 async def assessment_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
     user = page_user(request, db)
-    client = client_for(db, user, client_id, "trainer")
+    client = client_access(db, user, client_id, "trainer")
     form = await checked_form(request)
-    cat = _catalogue()
+    cat = load_catalogue()
     values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     values["red_flags"] = [v for v in form.getlist("red_flags") if isinstance(v, str)]
     errors: dict[str, str] = {}
@@ -498,15 +500,12 @@ async def assessment_submit(request: Request, client_id: int, db: Session = DbSe
                     target = index_to_field.get(int(loc[1]), target)
                 errors[target] = str(e.get("msg", "invalid value"))
         else:
-            pain = clean.get("pain_activity_nprs")
-            if pain is None:
-                pain = clean.get("pain_at_rest_nprs")
             row = crud.add_assessment(
                 db,
                 client.id,
                 inputs=clean,
                 findings=findings,
-                pain_nprs=pain,
+                pain_nprs=clinical.assessment_pain(clean),
                 stop=bool(findings.get("stop")),
                 by=user,
             )
@@ -521,7 +520,7 @@ async def assessment_submit(request: Request, client_id: int, db: Session = DbSe
 @router.post("/clients/{client_id}/programme")
 async def programme_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
     user = page_user(request, db)
-    client = client_for(db, user, client_id, "trainer")
+    client = client_access(db, user, client_id, "trainer")
     form = await checked_form(request)
     latest = crud.latest_assessment(db, client.id)
     if latest is None:
@@ -541,10 +540,6 @@ async def programme_submit(request: Request, client_id: int, db: Session = DbSes
 # --- KOOS ------------------------------------------------------------------------------------------
 
 
-def _koos_items() -> list[Any]:
-    return list(KOOS_ITEMS)
-
-
 SUBSCALE_TITLES = {
     "symptoms": "Symptoms",
     "pain": "Pain",
@@ -558,7 +553,7 @@ def _koos_ctx(
     client: Client, answers: Mapping[str, Any], scores: Mapping[str, Any] | None, saved: bool
 ) -> dict[str, Any]:
     groups: dict[str, list[Any]] = {}
-    for item in _koos_items():
+    for item in KOOS_ITEMS:
         groups.setdefault(item.subscale, []).append(item)
     answered = sum(1 for v in answers.values() if v is not None)
     return {
@@ -575,7 +570,7 @@ def _koos_ctx(
 @router.get("/clients/{client_id}/koos", response_class=HTMLResponse)
 def koos_page(request: Request, client_id: int, db: Session = DbSession) -> Response:
     user = page_user(request, db)
-    client = client_for(db, user, client_id, "trainer", "client")
+    client = client_access(db, user, client_id, "trainer", "client")
     previous = list(crud.list_questionnaires(db, client.id, "koos"))
     answers: dict[str, Any] = {}
     # Resume a partial questionnaire from today; a complete or older one starts a fresh form.
@@ -589,10 +584,10 @@ def koos_page(request: Request, client_id: int, db: Session = DbSession) -> Resp
 @router.post("/clients/{client_id}/koos", response_class=HTMLResponse)
 async def koos_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
     user = page_user(request, db)
-    client = client_for(db, user, client_id, "trainer", "client")
+    client = client_access(db, user, client_id, "trainer", "client")
     form = await checked_form(request)
     answers: dict[str, int | None] = {}
-    for item in _koos_items():
+    for item in KOOS_ITEMS:
         raw = form.get(item.id)
         answers[item.id] = int(raw) if isinstance(raw, str) and raw in {"0", "1", "2", "3", "4"} else None
     scores = clinical.score_koos(answers, "2012")
@@ -647,14 +642,14 @@ def _log_ctx(
 @router.get("/clients/{client_id}/log", response_class=HTMLResponse)
 def log_page(request: Request, client_id: int, db: Session = DbSession) -> Response:
     user = page_user(request, db)
-    client = client_for(db, user, client_id, "trainer", "client")
+    client = client_access(db, user, client_id, "trainer", "client")
     return _render(request, "log.html", _log_ctx(db, client, {}, {}))
 
 
 @router.post("/clients/{client_id}/log", response_class=HTMLResponse)
 async def log_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
     user = page_user(request, db)
-    client = client_for(db, user, client_id, "trainer", "client")
+    client = client_access(db, user, client_id, "trainer", "client")
     form = await checked_form(request)
     programme = crud.current_programme(db, client.id)
     items = build.programme_items(programme.content if programme else None)
@@ -744,7 +739,7 @@ async def log_submit(request: Request, client_id: int, db: Session = DbSession) 
 @router.post("/clients/{client_id}/log/morning", response_class=HTMLResponse)
 async def morning_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
     user = page_user(request, db)
-    client = client_for(db, user, client_id, "trainer", "client")
+    client = client_access(db, user, client_id, "trainer", "client")
     form = await checked_form(request)
     try:
         day = date.fromisoformat(str(form.get("session_date") or ""))
@@ -766,7 +761,7 @@ async def morning_submit(request: Request, client_id: int, db: Session = DbSessi
 @router.get("/clients/{client_id}/recordings", response_class=HTMLResponse)
 def recordings_page(request: Request, client_id: int, db: Session = DbSession) -> Response:
     user = page_user(request, db)
-    client = client_for(db, user, client_id, "trainer", "client")
+    client = client_access(db, user, client_id, "trainer", "client")
     return _render(
         request,
         "recordings.html",
@@ -777,7 +772,7 @@ def recordings_page(request: Request, client_id: int, db: Session = DbSession) -
 @router.post("/clients/{client_id}/recordings", response_class=HTMLResponse)
 async def recordings_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
     user = page_user(request, db)
-    client = client_for(db, user, client_id, "trainer", "client")
+    client = client_access(db, user, client_id, "trainer", "client")
     form = await checked_form(request)
     from retrowalk.web.uploads import store_upload
 

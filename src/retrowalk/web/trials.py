@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import get_db
+from retrowalk.api.deps import DbSession
 from retrowalk.errors import InputError
 from retrowalk.storage import crud
 from retrowalk.storage import trials as store
@@ -23,7 +23,6 @@ from retrowalk.web.auth import page_user, receive_form_first
 from retrowalk.web.routes import _render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
-DbSession = Depends(get_db, scope="function")
 
 
 def _manager(request: Request, db: Session) -> User:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from retrowalk.api.deps import rollback_request
 from retrowalk.errors import InputError
 from retrowalk.storage.models import Client, Recording, User
 
@@ -53,10 +54,7 @@ async def store_upload(
         row: Recording = await run_in_threadpool(upload_recording, request, **kwargs)
         return row
     except (InputError, HTTPException) as exc:
-        db.rollback()
-        for undo in getattr(request.state, "on_rollback", []):
-            undo()
-        request.state.on_rollback = []
+        rollback_request(db, request)
         if isinstance(exc, HTTPException):
             raise InputError("file", str(exc.detail)) from exc
         raise

@@ -11,9 +11,9 @@ from retrowalk.api.deps import CurrentUser, DbSession
 from retrowalk.api.login import check_credentials, start_login
 from retrowalk.api.schemas import LoginIn, LoginOut, UserOut
 from retrowalk.api.security import (
-    CSRF_COOKIE,
-    SESSION_COOKIE,
     LoginRateLimiter,
+    clear_session_cookies,
+    client_ip,
     csrf_token_for,
     set_session_cookies,
 )
@@ -24,10 +24,6 @@ from retrowalk.storage.models import User
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 @router.post(
     "/login",
     response_model=LoginOut,
@@ -36,7 +32,7 @@ def _client_ip(request: Request) -> str:
 async def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
     settings: Settings = request.app.state.settings
     limiter: LoginRateLimiter = request.app.state.login_limiter
-    ip = _client_ip(request)
+    ip = client_ip(request)
     wait = limiter.retry_after(body.username, ip)
     if wait > 0:
         raise HTTPException(
@@ -65,8 +61,7 @@ def logout(request: Request, response: Response, user: User = CurrentUser, db: S
     crud.delete_auth_session(db, request.state.session_token)
     crud.audit(db, user, "logout", "session", resource_id=user.id)
     settings: Settings = request.app.state.settings
-    for name in (SESSION_COOKIE, CSRF_COOKIE):
-        response.delete_cookie(name, path="/", secure=settings.secure_cookies, samesite="lax")
+    clear_session_cookies(response, secure=settings.secure_cookies)
 
 
 @router.get("/me", response_model=UserOut)

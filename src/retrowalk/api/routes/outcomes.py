@@ -121,11 +121,6 @@ def outcomes_data(db: Session, client_id: int) -> dict[str, Any]:
     return {"client_id": client_id, "series": list(series.values()), "changes": changes}
 
 
-def build_outcomes(db: Session, client_id: int) -> OutcomesOut:
-    """The outcomes as a validated pydantic model (for Python callers: web pages, reports)."""
-    return OutcomesOut.model_validate(outcomes_data(db, client_id))
-
-
 @router.get("", response_model=OutcomesOut)
 def outcomes(client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession) -> Response:
     crud.audit(db, user, "read", "outcomes", client_id=client.id)

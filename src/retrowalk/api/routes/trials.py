@@ -200,7 +200,6 @@ def randomise(
 )
 def reveal_allocation(
     body: RevealIn,
-    request: Request,
     trial_id: int = TrialId,
     user: User = TrialManager,
     db: Session = DbSession,
