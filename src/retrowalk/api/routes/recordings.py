@@ -93,8 +93,6 @@ def upload_recording(
     dest = Path(settings.data_dir) / relative
     on_rollback(request, lambda: dest.unlink(missing_ok=True))
     sha256, size = _store(file, dest, limit)
-    if suffix == ".json":
-        rec_io.validate_json_file(dest)
 
     status_, metrics, error = "stored", None, None
     opts: dict[str, object] = {"placement": placement} if kind == "imu" else {}
