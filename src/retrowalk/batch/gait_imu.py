@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -94,7 +94,6 @@ def run_batch(
     workers: int | None = None,
     scheduler: Any = None,
     progress: bool = True,
-    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Rows in input order. ``scheduler``: a Dask address or Client (None: local processes)."""
     args = (placement, acc_unit, gyr_unit)
@@ -106,8 +105,6 @@ def run_batch(
         task = bar.add_task("analysing recordings", total=len(files))
         for row in it:
             rows.append(row)
-            if on_row:
-                on_row(row)
             bar.advance(task)
     order = {str(f): i for i, f in enumerate(files)}
     return sorted(rows, key=lambda r: order[r["file"]])

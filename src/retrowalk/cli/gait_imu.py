@@ -10,7 +10,7 @@ from rich.table import Table
 
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, fail, user_errors
 from retrowalk.cli.gait import gait_app
-from retrowalk.gait.imu import PLACEMENTS
+from retrowalk.gait.imu import PLACEMENTS, check_placement
 
 PlacementOption = typer.Option("unknown", "--placement", "-p", help=f"Sensor site: {'|'.join(PLACEMENTS)}.")
 
@@ -49,8 +49,7 @@ def imu(
     from retrowalk.io.imu import read_imu
 
     with user_errors():
-        if placement not in PLACEMENTS:
-            fail("placement", f"unknown placement {placement!r}", hint=f"use one of {', '.join(PLACEMENTS)}")
+        check_placement(placement)
         rec = read_imu(file, acc_unit=acc_unit, gyr_unit=gyr_unit)
         result = analyse(rec, placement=placement)
     emit(result.model_dump(mode="json"), fmt, _render)
@@ -71,8 +70,7 @@ def batch(
     from retrowalk.batch.gait_imu import find_recordings, run_batch, write_table
 
     with user_errors():
-        if placement not in PLACEMENTS:
-            fail("placement", f"unknown placement {placement!r}", hint=f"use one of {', '.join(PLACEMENTS)}")
+        check_placement(placement)
         if out.suffix.lower() not in (".csv", ".parquet"):
             fail("out", f"{out.name}: unsupported table type", hint="use a .csv or .parquet file name")
         files = find_recordings(directory)

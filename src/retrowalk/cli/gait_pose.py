@@ -12,7 +12,7 @@ from rich.table import Table
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, err_console, user_errors
 from retrowalk.cli.gait import gait_app
 from retrowalk.errors import InputError
-from retrowalk.gait.pose import Options, PoseGaitResult, analyse, kinematics
+from retrowalk.gait.pose import KeypointSeries, Kinematics, Options, PoseGaitResult, analyse_with_kinematics
 from retrowalk.io.pose import read_keypoints
 
 
@@ -113,12 +113,23 @@ def pose_cmd(
     with user_errors():
         opts = _options(min_conf, cutoff)
         kp = read_keypoints(file, fps=fps, image_size=_image_size(image_size))
-        res = analyse(kp, opts=opts)
-        out: dict[str, Any] = {"result": res.model_dump(mode="json")}
-        if png is not None:
-            from retrowalk.io.pose_figures import write_summary_png
+        out: dict[str, Any] = {}
+        _analyse_into(out, kp, opts, png)
+    _show(out, fmt)
 
-            out["png"] = str(write_summary_png(png, kinematics(kp, opts), res))
+
+def _analyse_into(out: dict[str, Any], kp: KeypointSeries, opts: Options, png: Path | None) -> Kinematics:
+    """Analyse once: the result, and the PNG summary if asked, go into ``out``; returns the kinematics."""
+    res, kin = analyse_with_kinematics(kp, opts=opts)
+    out["result"] = res.model_dump(mode="json")
+    if png is not None:
+        from retrowalk.io.pose_figures import write_summary_png
+
+        out["png"] = str(write_summary_png(png, kin, res))
+    return kin
+
+
+def _show(out: dict[str, Any], fmt: OutputFormat) -> None:
     if fmt is OutputFormat.json:
         emit(_flat(out), fmt)
     else:
@@ -197,22 +208,12 @@ def video_cmd(
         if keypoints_out is not None:
             write_mediapipe_json(keypoints_out, landmarks, fps=kp.fps, image_size=(stats.width, stats.height))
             out["keypoints_file"] = str(keypoints_out)
-        res = analyse(kp, opts=opts)
-        out["result"] = res.model_dump(mode="json")
-        if png is not None or annotated is not None:
-            kin = kinematics(kp, opts)
-            if png is not None:
-                from retrowalk.io.pose_figures import write_summary_png
-
-                out["png"] = str(write_summary_png(png, kin, res))
-            if annotated is not None:
-                with _progress() as bar:
-                    task = bar.add_task("annotated video", total=kp.n_frames, rate="")
-                    vid.write_annotated_video(
-                        file, annotated, kp, kin.knee_flex, progress=lambda n: bar.advance(task, n)
-                    )
-                out["annotated_video"] = str(annotated)
-    if fmt is OutputFormat.json:
-        emit(_flat(out), fmt)
-    else:
-        _render(out)
+        kin = _analyse_into(out, kp, opts, png)
+        if annotated is not None:
+            with _progress() as bar:
+                task = bar.add_task("annotated video", total=kp.n_frames, rate="")
+                vid.write_annotated_video(
+                    file, annotated, kp, kin.knee_flex, progress=lambda n: bar.advance(task, n)
+                )
+            out["annotated_video"] = str(annotated)
+    _show(out, fmt)

@@ -109,8 +109,8 @@ def _resample(raw: _Raw, grid: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.column_stack([np.interp(grid, raw.t, raw.xyz[:, k]) for k in range(3)])
 
 
-def _acc_to_ms2(acc: NDArray[np.float64], unit: str, warnings: list[str]) -> NDArray[np.float64]:
-    med = float(np.median(np.linalg.norm(acc, axis=1)))
+def _acc_to_ms2(acc: NDArray[np.float64], unit: str, med: float, warnings: list[str]) -> NDArray[np.float64]:
+    """``med``: the median of |acc| in the file's unit."""
     if unit == "g" or (unit == "auto" and 0.5 < med < 2.0):
         if unit == "auto":
             warnings.append("acceleration looks like units of g (|acc|≈1); converted to m/s²")
@@ -244,11 +244,12 @@ def read_imu(
         warnings.append(f"irregular sampling (median {1 / np.median(dt):.1f} Hz); resampled to {fs:g} Hz")
     grid = np.arange(t0, t1, 1.0 / fs)
     acc = _resample(acc_raw, grid)
-    if linear or (float(np.median(np.linalg.norm(acc, axis=1))) < 0.5 and acc_unit == "auto"):
+    med = float(np.median(np.linalg.norm(acc, axis=1)))
+    if linear or (med < 0.5 and acc_unit == "auto"):
         acc = _linear_to_total(acc, warnings)
         gyr_raw = None
     else:
-        acc = _acc_to_ms2(acc, acc_unit, warnings)
+        acc = _acc_to_ms2(acc, acc_unit, med, warnings)
     gyr = _resample(gyr_raw, grid) if gyr_raw is not None else None
     if gyr is not None and fmt != "generic" and float(np.percentile(np.abs(gyr), 99)) > 40:
         warnings.append("gyroscope values look like deg/s; converted to rad/s")

@@ -151,6 +151,26 @@ def _fps(file_fps: Any, fps: float | None, notes: list[str]) -> float:
     return value
 
 
+def _denormalise(points: list[np.ndarray], image_size: tuple[int, int] | None, notes: list[str]) -> None:
+    """Scale normalised (0-1) coordinates to pixels in place, or note that angles assume a square video."""
+    if image_size is not None:
+        for p in points:
+            p[..., 0] *= image_size[0]
+            p[..., 1] *= image_size[1]
+    else:
+        notes.append(
+            "normalised coordinates and no image size: angles are only true for a square "
+            "video (pass --image-size WxH)"
+        )
+
+
+def _attach_scores(kps: np.ndarray, sc: np.ndarray) -> np.ndarray:
+    """(frames, K, 2+) keypoints with (frames, K) scores -> (frames, K, 3) x, y, score."""
+    if kps.ndim != 3 or sc.shape != kps.shape[:2]:
+        raise InputError("scores", f"shape {sc.shape} does not match keypoints {kps.shape}")
+    return np.concatenate([kps[..., :2], sc[..., None]], axis=2)
+
+
 def _from_array(
     arr: np.ndarray,
     *,
@@ -181,21 +201,14 @@ def _from_array(
     if arr.shape[2] == 3 and names is MEDIAPIPE_33:
         conf = np.ones(arr.shape[:2])  # x, y, z without visibility
     if normalised:
-        if image_size is not None:
-            xy[..., 0] *= image_size[0]
-            xy[..., 1] *= image_size[1]
-        else:
-            notes.append(
-                "normalised coordinates and no image size: angles are only true for a square "
-                "video (pass --image-size WxH)"
-            )
+        _denormalise([xy], image_size, notes)
     points = {}
     confs = {}
     for j, name in enumerate(names):
         c = canonical(name)
         if c is not None and c not in points:
             points[c] = xy[:, j, :]
-            confs[c] = np.nan_to_num(conf[:, j], nan=0.0)
+            confs[c] = conf[:, j]
     return from_named(points, confs, fps=fps, source=source, image_size=image_size, warnings=tuple(notes))
 
 
@@ -229,7 +242,6 @@ def _mp_frames(frames: list[Any]) -> np.ndarray:
                     f"bad landmark {lm!r}",
                     hint="each landmark needs x, y (and optionally z, visibility)",
                 ) from exc
-    out[..., 3] = np.nan_to_num(out[..., 3], nan=0.0)
     return out
 
 
@@ -246,12 +258,12 @@ def _image_size(meta: dict[str, Any], image_size: tuple[int, int] | None) -> tup
 def _read_json(path: Path, fps: float | None, image_size: tuple[int, int] | None) -> KeypointSeries:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError("file", f"{path.name} is not valid JSON: {exc}", hint="fix the syntax") from exc
     notes: list[str] = []
     meta: dict[str, Any] = data if isinstance(data, dict) else {}
     if "people" in meta:
-        return _read_openpose_files([path], fps, image_size)
+        return _read_openpose_files([path], fps, image_size, parsed={path: meta})
     frames = meta.get("frames") if meta else data
     if "instance_info" in meta:  # MMPose demo output
         frames = meta["instance_info"]
@@ -297,9 +309,7 @@ def _read_json(path: Path, fps: float | None, image_size: tuple[int, int] | None
                 sc = np.asarray(meta["scores"], dtype=float)
             except (TypeError, ValueError) as exc:
                 raise InputError("scores", "must be a numeric array", hint=str(exc)) from exc
-            if kps.ndim != 3 or sc.shape != kps.shape[:2]:
-                raise InputError("scores", f"shape {sc.shape} does not match keypoints {kps.shape}")
-            kps = np.concatenate([kps[..., :2], sc[..., None]], axis=2)
+            kps = _attach_scores(kps, sc)
         return _from_array(
             kps,
             fps=_fps(meta.get("fps"), fps, notes),
@@ -347,14 +357,22 @@ def _describe(raw: Any) -> str:
 
 
 def _read_openpose_files(
-    files: list[Path], fps: float | None, image_size: tuple[int, int] | None
+    files: list[Path],
+    fps: float | None,
+    image_size: tuple[int, int] | None,
+    *,
+    parsed: dict[Path, Any] | None = None,
 ) -> KeypointSeries:
+    """One BODY_25 frame per file; ``parsed`` holds documents already read (not read again)."""
     frames = np.full((len(files), 25, 3), np.nan)
     for i, f in enumerate(files):
-        try:
-            data = json.loads(f.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f.name, f"not valid JSON: {exc}") from exc
+        if parsed is not None and f in parsed:
+            data = parsed[f]
+        else:
+            try:
+                data = json.loads(f.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise InputError(f.name, f"not valid JSON: {exc}") from exc
         people = data.get("people") if isinstance(data, dict) else None
         if people is None:
             raise InputError(f"{f.name}: people", "missing", hint="expected OpenPose --write_json output")
@@ -431,7 +449,7 @@ def _read_csv(path: Path, fps: float | None, image_size: tuple[int, int] | None)
             continue
         points[j] = np.array([[col(axes["x"], i), col(axes["y"], i)] for i in range(n)])
         if "conf" in axes:
-            confs[j] = np.nan_to_num(np.array([col(axes["conf"], i) for i in range(n)]), nan=0.0)
+            confs[j] = np.array([col(axes["conf"], i) for i in range(n)])
     notes: list[str] = []
     file_fps: float | None = None
     tcol = next((c for c in cols if c.lower() in ("time", "time_s", "t", "timestamp_s")), None)
@@ -443,15 +461,7 @@ def _read_csv(path: Path, fps: float | None, image_size: tuple[int, int] | None)
     all_xy = np.concatenate([p.ravel() for p in points.values()])
     finite = all_xy[np.isfinite(all_xy)]
     if finite.size and np.max(np.abs(finite)) <= 2.0:
-        if image_size is not None:
-            for p in points.values():
-                p[:, 0] *= image_size[0]
-                p[:, 1] *= image_size[1]
-        else:
-            notes.append(
-                "normalised coordinates and no image size: angles are only true for a square "
-                "video (pass --image-size WxH)"
-            )
+        _denormalise(list(points.values()), image_size, notes)
     return from_named(
         points,
         confs,
@@ -476,10 +486,7 @@ def _read_numpy(path: Path, fps: float | None, image_size: tuple[int, int] | Non
             )
         arr = loaded["keypoints"]
         if "scores" in loaded.files:
-            sc = loaded["scores"]
-            if arr.ndim != 3 or sc.shape != arr.shape[:2]:
-                raise InputError("scores", f"shape {sc.shape} does not match keypoints {arr.shape}")
-            arr = np.concatenate([arr[..., :2], sc[..., None]], axis=2)
+            arr = _attach_scores(arr, loaded["scores"])
         if "fps" in loaded.files:
             file_fps = float(loaded["fps"])
     else:

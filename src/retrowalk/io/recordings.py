@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -74,13 +73,6 @@ def check_format(kind: str, filename: str, head: bytes) -> str:
                 hint="upload a CSV export with a header row",
             )
     return suffix
-
-
-def validate_json_file(path: Path) -> None:
-    try:
-        json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError("file", f"invalid JSON: {exc}", hint="upload the unmodified JSON export") from exc
 
 
 def analyse_file(path: Path | str, kind: str, **opts: Any) -> dict[str, Any]:

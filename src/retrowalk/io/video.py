@@ -151,10 +151,8 @@ def landmarks_to_series(
     rate = fps or stats.video_fps
     if not rate or rate <= 0:
         raise InputError("fps", "the video does not state its frame rate", hint="pass --fps N")
-    arr = landmarks.copy()
-    arr[..., 3] = np.nan_to_num(arr[..., 3], nan=0.0)
     return _from_array(
-        arr,
+        landmarks,
         fps=rate,
         source="video:mediapipe",
         field="landmarks",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from retrowalk.api.deps import CurrentUser, DbSession, TrainerOrSelf, on_rollback
 from retrowalk.api.schemas import RecordingOut
 from retrowalk.errors import InputError
+from retrowalk.gait.imu import Placement
 from retrowalk.io import recordings as rec_io
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
@@ -67,7 +68,7 @@ def upload_recording(
     file: UploadFile = File(description="the exported recording"),
     session_log_id: int | None = Form(default=None, ge=1, le=2**31 - 1),
     fps: float | None = Form(default=None, gt=0, le=1000, description="pose only: frame rate if not in file"),
-    placement: Literal["thigh", "shank", "foot", "waist", "unknown"] = Form(default="unknown"),
+    placement: Placement = Form(default="unknown"),
     client: Client = TrainerOrSelf,
     user: User = CurrentUser,
     db: Session = DbSession,
@@ -93,8 +94,6 @@ def upload_recording(
     dest = Path(settings.data_dir) / relative
     on_rollback(request, lambda: dest.unlink(missing_ok=True))
     sha256, size = _store(file, dest, limit)
-    if suffix == ".json":
-        rec_io.validate_json_file(dest)
 
     status_, metrics, error = "stored", None, None
     opts: dict[str, object] = {"placement": placement} if kind == "imu" else {}

@@ -12,7 +12,17 @@ from retrowalk.gait.imu._models import (
     ImuGaitResult,
     ImuRecording,
     Placement,
+    check_placement,
 )
 from retrowalk.gait.imu.pipeline import analyse
 
-__all__ = ["PLACEMENTS", "BoutResult", "Direction", "ImuGaitResult", "ImuRecording", "Placement", "analyse"]
+__all__ = [
+    "PLACEMENTS",
+    "BoutResult",
+    "Direction",
+    "ImuGaitResult",
+    "ImuRecording",
+    "Placement",
+    "analyse",
+    "check_placement",
+]

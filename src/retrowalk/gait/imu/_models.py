@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,8 +13,16 @@ from retrowalk.errors import InputError
 
 Placement = Literal["thigh", "shank", "foot", "waist", "unknown"]
 Direction = Literal["forward", "backward", "unknown"]
-PLACEMENTS: tuple[str, ...] = ("thigh", "shank", "foot", "waist", "unknown")
+PLACEMENTS: tuple[str, ...] = get_args(Placement)
 GRAVITY = 9.80665
+
+
+def check_placement(placement: str) -> None:
+    """Raise InputError unless ``placement`` is one of :data:`PLACEMENTS`."""
+    if placement not in PLACEMENTS:
+        raise InputError(
+            "placement", f"unknown placement {placement!r}", hint=f"use one of {', '.join(PLACEMENTS)}"
+        )
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from numpy.typing import NDArray
 
 from retrowalk.errors import InputError
 from retrowalk.gait.imu._models import (
-    PLACEMENTS,
     BoutResult,
     Direction,
     ImuGaitResult,
     ImuRecording,
     Placement,
+    check_placement,
 )
 from retrowalk.gait.imu.direction import DirectionSegmentAngle
 from retrowalk.gait.imu.gsd import GsdStepRuns
@@ -67,10 +67,7 @@ def _neutral(
 
 def analyse(rec: ImuRecording, *, placement: Placement | str = "unknown") -> ImuGaitResult:
     """Steps, cadence, variability, bouts and walking direction for one recording."""
-    if placement not in PLACEMENTS:
-        raise InputError(
-            "placement", f"unknown placement {placement!r}", hint=f"use one of {', '.join(PLACEMENTS)}"
-        )
+    check_placement(placement)
     fs = rec.sampling_rate_hz
     warnings = list(rec.warnings)
     if rec.duration_s < 5.0:

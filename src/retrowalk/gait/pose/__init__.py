@@ -4,7 +4,14 @@
 returns a :class:`PoseGaitResult`.
 """
 
-from retrowalk.gait.pose.analysis import Kinematics, Options, analyse, kinematics, load_thresholds
+from retrowalk.gait.pose.analysis import (
+    Kinematics,
+    Options,
+    analyse,
+    analyse_with_kinematics,
+    kinematics,
+    load_thresholds,
+)
 from retrowalk.gait.pose.keypoints import JOINTS, KeypointSeries, from_named
 from retrowalk.gait.pose.models import Flag, PoseGaitResult, SideSummary, StrideMetrics
 
@@ -18,6 +25,7 @@ __all__ = [
     "SideSummary",
     "StrideMetrics",
     "analyse",
+    "analyse_with_kinematics",
     "from_named",
     "kinematics",
     "load_thresholds",

@@ -27,6 +27,7 @@ from retrowalk.gait.pose.models import (
     Direction,
     Flag,
     PoseGaitResult,
+    Side,
     SideSummary,
     StrideMetrics,
 )
@@ -88,10 +89,6 @@ class Kinematics:
     events: dict[str, Events]
     ground_y: float
     warnings: list[str]
-
-    @property
-    def time(self) -> FloatArray:
-        return np.arange(self.body.shape[0]) / self.fps
 
 
 def _j(xy: FloatArray, name: str) -> FloatArray:
@@ -200,14 +197,12 @@ def _kinematics(kp: KeypointSeries, opts: Options | None) -> Kinematics:
         out = seg.copy()
         out[:, ok] = lowpass(seg[:, ok], fps, opts.cutoff_hz)
         smooth[a:b] = out.reshape(b - a, len(JOINTS), 2)
-    thigh = np.linalg.norm(_j(smooth, "left_knee") - _j(smooth, "left_hip"), axis=1)
     leg = {
         s: np.linalg.norm(_j(smooth, f"{s}_knee") - _j(smooth, f"{s}_hip"), axis=1)
         + np.linalg.norm(_j(smooth, f"{s}_ankle") - _j(smooth, f"{s}_knee"), axis=1)
         for s in SIDES
     }
     leg_px = float(np.nanmedian(np.concatenate([leg["left"], leg["right"]])))
-    del thigh
     facing = _facing_sign(smooth, warnings)
     tilt = _ground_tilt(smooth, leg_px, warnings)
     body = _to_body(smooth, tilt, facing)
@@ -401,76 +396,77 @@ def _flags(res: PoseGaitResult) -> list[Flag]:
     th = load_thresholds()
     flags: list[Flag] = []
 
-    def t(key: str) -> tuple[float, str, str]:
-        return float(th[key]["value"]), str(th[key]["unit"]), str(th[key]["source"])
+    def flag(key: str, code: str, value: float, message: str, side: Side | None = None) -> None:
+        flags.append(
+            Flag(
+                code=code,
+                side=side,
+                value=round(value, 1),
+                threshold=float(th[key]["value"]),
+                unit=str(th[key]["unit"]),
+                source=str(th[key]["source"]),
+                message=message,
+            )
+        )
 
-    lim, unit, src = t("trunk_lean_forward_deg")
-    if res.trunk_lean_deg is not None and res.trunk_lean_deg > lim:
-        flags.append(
-            Flag(
-                code="trunk_forward_lean",
-                value=round(res.trunk_lean_deg, 1),
-                threshold=lim,
-                unit=unit,
-                source=src,
-                message="Trunk leans forward: keep the core engaged and the trunk upright.",
-            )
+    def limit(key: str) -> float:
+        return float(th[key]["value"])
+
+    if res.trunk_lean_deg is not None and res.trunk_lean_deg > limit("trunk_lean_forward_deg"):
+        flag(
+            "trunk_lean_forward_deg",
+            "trunk_forward_lean",
+            res.trunk_lean_deg,
+            "Trunk leans forward: keep the core engaged and the trunk upright.",
         )
-    lim, unit, src = t("step_length_asymmetry_pct")
-    if res.step_length_asymmetry_pct is not None and res.step_length_asymmetry_pct > lim:
-        flags.append(
-            Flag(
-                code="uneven_steps",
-                value=round(res.step_length_asymmetry_pct, 1),
-                threshold=lim,
-                unit=unit,
-                source=src,
-                message="Uneven step lengths: aim for even steps on both sides.",
-            )
+    asym = res.step_length_asymmetry_pct
+    if asym is not None and asym > limit("step_length_asymmetry_pct"):
+        flag(
+            "step_length_asymmetry_pct",
+            "uneven_steps",
+            asym,
+            "Uneven step lengths: aim for even steps on both sides.",
         )
-    lim, unit, src = t("heel_first_backward_pct")
     if res.direction == "backward":
         for summ in (res.left, res.right):
             known = sum(v for c, v in summ.contact_type_counts.items() if c != "unknown")
             heel = summ.contact_type_counts.get("heel_first", 0)
-            if known and 100.0 * heel / known > lim:
-                flags.append(
-                    Flag(
-                        code="heel_first_backward",
-                        side=summ.side,
-                        value=round(100.0 * heel / known, 1),
-                        threshold=lim,
-                        unit=unit,
-                        source=src,
-                        message="Heel lands first walking backward: reach back and land on the toes.",
-                    )
+            if known and 100.0 * heel / known > limit("heel_first_backward_pct"):
+                flag(
+                    "heel_first_backward_pct",
+                    "heel_first_backward",
+                    100.0 * heel / known,
+                    "Heel lands first walking backward: reach back and land on the toes.",
+                    summ.side,
                 )
-    lim, unit, src = t("knee_extension_stance_deg")
     for summ in (res.left, res.right):
-        if summ.knee_ext_stance_deg is not None and summ.knee_ext_stance_deg > lim:
-            flags.append(
-                Flag(
-                    code="knee_not_extending",
-                    side=summ.side,
-                    value=round(summ.knee_ext_stance_deg, 1),
-                    threshold=lim,
-                    unit=unit,
-                    source=src,
-                    message="Knee does not straighten in stance: let it extend as the foot rolls "
-                    "to the heel.",
-                )
+        ext = summ.knee_ext_stance_deg
+        if ext is not None and ext > limit("knee_extension_stance_deg"):
+            flag(
+                "knee_extension_stance_deg",
+                "knee_not_extending",
+                ext,
+                "Knee does not straighten in stance: let it extend as the foot rolls to the heel.",
+                summ.side,
             )
     return flags
 
 
 def analyse(kp: KeypointSeries, *, opts: Options | None = None) -> PoseGaitResult:
     """Full keypoints -> gait result: per-side knee/hip summaries, contacts, symmetry, flags."""
+    return analyse_with_kinematics(kp, opts=opts)[0]
+
+
+def analyse_with_kinematics(
+    kp: KeypointSeries, *, opts: Options | None = None
+) -> tuple[PoseGaitResult, Kinematics]:
+    """:func:`analyse`, also returning the kinematics it was computed from (for figures, video)."""
     with _pywarnings.catch_warnings():
         _pywarnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames are expected gaps
         return _analyse(kp, opts)
 
 
-def _analyse(kp: KeypointSeries, opts: Options | None) -> PoseGaitResult:
+def _analyse(kp: KeypointSeries, opts: Options | None) -> tuple[PoseGaitResult, Kinematics]:
     k = kinematics(kp, opts)
     strides = _strides(k)
     left, right = _side_summary(k, "left", strides), _side_summary(k, "right", strides)
@@ -524,4 +520,4 @@ def _analyse(kp: KeypointSeries, opts: Options | None) -> PoseGaitResult:
         warnings=warnings,
     )
     res.flags = _flags(res)
-    return res
+    return res, k

@@ -66,9 +66,6 @@ class KeypointSeries:
     def n_frames(self) -> int:
         return int(self.xy.shape[0])
 
-    def joint(self, name: str) -> FloatArray:
-        return self.xy[:, JOINT_INDEX[name], :]
-
     def has(self, name: str) -> bool:
         """True if the skeleton provides the joint at all (some frame has it)."""
         return bool(np.any(self.conf[:, JOINT_INDEX[name]] > 0))
@@ -95,5 +92,6 @@ def from_named(
         j = JOINT_INDEX[name]
         xy[:, j, :] = arr
         cf[:, j] = 1.0 if conf is None or name not in conf else conf[name]
+    cf = np.nan_to_num(cf, nan=0.0)  # an unscored point counts as unseen
     cf[~np.all(np.isfinite(xy), axis=2)] = 0.0
     return KeypointSeries(xy=xy, conf=cf, fps=fps, source=source, image_size=image_size, warnings=warnings)

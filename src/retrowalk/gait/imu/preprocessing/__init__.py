@@ -1,21 +1,5 @@
-"""Orientation-independent preprocessing: gravity, acceleration norm, still periods."""
+"""Orientation-independent preprocessing: band-pass filtering, still periods."""
 
-from retrowalk.gait.imu.preprocessing._filters import (
-    acc_norm_dynamic,
-    bandpass,
-    butter_sos,
-    estimate_gravity,
-    lowpass,
-    still_windows,
-    vertical_dynamic,
-)
+from retrowalk.gait.imu.preprocessing._filters import bandpass, butter_sos, still_windows
 
-__all__ = [
-    "acc_norm_dynamic",
-    "bandpass",
-    "butter_sos",
-    "estimate_gravity",
-    "lowpass",
-    "still_windows",
-    "vertical_dynamic",
-]
+__all__ = ["bandpass", "butter_sos", "still_windows"]

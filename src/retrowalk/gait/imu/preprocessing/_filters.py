@@ -1,7 +1,7 @@
 """Filters that do not care how the sensor sits in the pocket.
 
 The norm of the accelerometer is invariant to rotation, so step impacts show up in it whatever
-the phone's orientation; the low-passed acceleration estimates gravity for projections.
+the phone's orientation.
 """
 
 from __future__ import annotations
@@ -57,29 +57,6 @@ def _filtfilt(btype: str, cutoff_hz: float | tuple[float, float], fs: float, x: 
 def bandpass(x: FloatArray, fs: float, lo_hz: float, hi_hz: float) -> FloatArray:
     """Zero-phase Butterworth band-pass (zero phase keeps event times unbiased)."""
     return _filtfilt("band", (lo_hz, hi_hz), fs, x)
-
-
-def lowpass(x: FloatArray, fs: float, cutoff_hz: float) -> FloatArray:
-    """Zero-phase Butterworth low-pass."""
-    return _filtfilt("low", _safe_cutoff(cutoff_hz, fs), fs, x)
-
-
-def estimate_gravity(acc: FloatArray, fs: float, cutoff_hz: float = 0.25) -> FloatArray:
-    """Gravity in the sensor frame as the low-passed acceleration (slow posture changes pass)."""
-    return lowpass(acc, fs, cutoff_hz)
-
-
-def vertical_dynamic(acc: FloatArray, fs: float) -> FloatArray:
-    """Dynamic acceleration projected on the estimated vertical (m/s², up positive)."""
-    g = estimate_gravity(acc, fs)
-    u = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-9)
-    return np.asarray(np.einsum("ij,ij->i", acc - g, u), dtype=np.float64)
-
-
-def acc_norm_dynamic(acc: FloatArray, fs: float) -> FloatArray:
-    """|acc| minus its slow trend: rotation invariant, so segment swing does not leak in."""
-    n = np.linalg.norm(acc, axis=1)
-    return np.asarray(n - lowpass(n, fs, 0.25), dtype=np.float64)
 
 
 def still_windows(
