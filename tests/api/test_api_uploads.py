@@ -147,3 +147,10 @@ def test_unreadable_pose_upload_is_422_inside_file(world: World, name: str) -> N
     assert r.status_code == 422, r.text  # type: ignore[attr-defined]
     assert r.json()["detail"][0]["loc"][:2] == ["body", "file"]  # type: ignore[attr-defined]
     assert _stored_files(world) == []
+
+
+def test_an_unreadable_upload_is_named_as_the_uploader_named_it(world: World) -> None:
+    r = _upload(world, "my walk.json", b'{"frames": [1, 2,', "pose")
+    assert r.status_code == 422, r.text  # type: ignore[attr-defined]
+    message = r.json()["detail"][0]["msg"]  # type: ignore[attr-defined]
+    assert "my walk.json" in message and ".json is not valid JSON" in message

@@ -104,8 +104,9 @@ def upload_recording(
         status_ = "analysed"
     except InputError as exc:
         # Unreadable recording: 422 naming the problem inside the file; the rollback removes it.
+        # The readers name the stored copy; the uploader knows the file by its own name.
         field = "file" if exc.field in ("file", "path") else f"file.{exc.field}"
-        raise InputError(field, exc.message, hint=exc.hint) from exc
+        raise InputError(field, exc.message.replace(dest.name, name), hint=exc.hint) from exc
     except Exception as exc:  # an engine failure must not lose the upload; keep it for re-analysis
         status_, error = "failed", f"{type(exc).__name__}: {exc}"
     row = crud.add_recording(
