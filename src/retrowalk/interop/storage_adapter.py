@@ -32,7 +32,6 @@ from retrowalk.interop.record import (
     ProgrammeActivity,
     SessionExercise,
 )
-from retrowalk.settings import get_settings
 from retrowalk.storage import models as M
 from retrowalk.storage.db import Database
 
@@ -53,12 +52,6 @@ _CORE_DOSE_FIELDS = (
 )
 _SESSION_PAIN = {"pain_during": "during", "pain_after": "after", "pain_next_morning": "next_day"}
 _SEXES = {"female", "male", "other", "unknown"}
-
-
-def open_database() -> Database:
-    db = Database(get_settings().resolved_database_url)
-    db.upgrade()
-    return db
 
 
 def _dose_from_core(raw: Any) -> Dose:
