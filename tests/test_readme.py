@@ -19,10 +19,7 @@ def _tour_commands() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```console\n(.*?)```", text, flags=re.S)
     return [
-        line[2:].strip()
-        for block in blocks
-        for line in block.splitlines()
-        if line.startswith("$ retrowalk ")
+        line[2:].strip() for block in blocks for line in block.splitlines() if line.startswith("$ retrowalk ")
     ]
 
 

@@ -16,6 +16,8 @@ runner = CliRunner()
 def _flat(text: str) -> str:
     """Rich wraps long messages at the terminal width; compare text with whitespace collapsed."""
     return " ".join(text.split())
+
+
 TRIAL = str(EXAMPLES / "article-trial.yaml")
 DATA = str(EXAMPLES / "simulated-data.csv")
 
