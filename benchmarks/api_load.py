@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,16 +28,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import aiohttp
-import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "api"))
+from live_server import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "benchmark password"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _prepare(data_dir: Path, clients: int) -> list[int]:
@@ -79,14 +74,12 @@ def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(600):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not start")
+    try:
+        wait_healthy(proc, port)
+    except RuntimeError as exc:
+        proc.kill()
+        raise SystemExit("server did not start") from exc
+    return proc
 
 
 async def _run(rate: float, n: int, call: Callable[[int], Awaitable[int]]) -> tuple[float, list[float], int]:
@@ -192,7 +185,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         client_ids = _prepare(data, args.clients)
-        port = _free_port()
+        port = free_port()
         proc = _start_server(data, port)
         try:
             asyncio.run(main_async(args, f"http://127.0.0.1:{port}", client_ids))

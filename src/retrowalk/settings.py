@@ -42,10 +42,6 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'retrowalk.sqlite3').resolve()}"
 
-    @property
-    def uploads_dir(self) -> Path:
-        return self.data_dir / "uploads"
-
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

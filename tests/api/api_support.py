@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,18 +13,12 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from tests.api.live_server import free_port as free_port  # re-exported for the tests
 
 from retrowalk.settings import Settings
 from retrowalk.storage import Database, crud
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-
-
-def free_port() -> int:
-    """A free TCP port on loopback for a real server subprocess."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def server_env(data_dir: Path) -> dict[str, str]:

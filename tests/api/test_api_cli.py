@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.api.api_support import free_port, server_env
+from tests.api.live_server import wait_healthy
 from typer.testing import CliRunner
 
 from retrowalk.cli.main import app
@@ -96,16 +97,7 @@ def test_start_format_json_prints_only_json_and_the_logins_work(tmp_path: Path) 
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, f"start exited with {proc.returncode}"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("server did not come up")
+        wait_healthy(proc, port)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
     finally:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.api.api_support import PASSWORD, free_port, server_env
+from tests.api.live_server import wait_healthy
 
 from retrowalk.storage import Database, crud
 
@@ -26,17 +27,12 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not become healthy")
+    try:
+        wait_healthy(proc, port)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from retrowalk.cli._db import open_database
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, read_structured, user_errors
 from retrowalk.errors import InputError
 from retrowalk.interop.fhir_export import export_bundle
@@ -66,10 +67,9 @@ def fhir_export(
 ) -> None:
     """Export one client's record as a FHIR R4 Bundle (type collection)."""
     with user_errors():
-        from retrowalk.interop.storage_adapter import open_database, record_from_db
+        from retrowalk.interop.storage_adapter import record_from_db
 
-        db = open_database()
-        with db.transaction() as session:
+        with open_database() as db, db.transaction() as session:
             record = record_from_db(session, client_id)
         bundle = export_bundle(record, identify=identify)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -111,13 +111,13 @@ def fhir_import(
         if trainer is not None:
             out["trainer"] = trainer
         if not dry_run or trainer is not None:
-            from retrowalk.interop.storage_adapter import check_trainer, import_record, open_database
+            from retrowalk.interop.storage_adapter import check_trainer, import_record
 
-            database = open_database()
-            if dry_run and trainer is not None:
-                check_trainer(database, trainer)
-            if not dry_run:
-                out["client_id"] = import_record(database, result.record, trainer_username=trainer)
+            with open_database() as database:
+                if dry_run and trainer is not None:
+                    check_trainer(database, trainer)
+                if not dry_run:
+                    out["client_id"] = import_record(database, result.record, trainer_username=trainer)
 
     def text(r: dict[str, Any]) -> None:
         verb = "valid, not written (dry run)" if r["dry_run"] else f"imported as client {r['client_id']}"
@@ -136,9 +136,10 @@ def _research(kind: str, out: Path, key_file: Path | None, bundles: list[Path], 
         if bundles:
             records = [import_bundle(read_structured(p, "--bundle")).record for p in bundles]
         else:
-            from retrowalk.interop.storage_adapter import all_records, open_database
+            from retrowalk.interop.storage_adapter import all_records
 
-            records = all_records(open_database())
+            with open_database() as database:
+                records = all_records(database)
         written = write_research_export(records, out, key=key, fmt="csv" if kind == "csv" else "parquet")
         result = {"clients": len(records), "files": [str(p) for p in written]}
     emit(result, fmt, lambda r: console.print(f"exported {r['clients']} client(s): " + ", ".join(r["files"])))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from retrowalk.cli._db import open_database
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, fail, user_errors
 
 
@@ -20,31 +21,23 @@ def register(app: typer.Typer) -> None:
         """Write a client's progress report (findings, programme, outcomes, charts) as PDF."""
         from retrowalk.reports.build import report_data
         from retrowalk.reports.pdf import render_html, render_pdf
-        from retrowalk.settings import get_settings
         from retrowalk.storage import crud
-        from retrowalk.storage.db import Database
 
         with user_errors():
             if out.exists() and out.is_dir():
                 fail("--out", f"{out} is a directory", hint="give a file name such as report.pdf")
-            settings = get_settings()
-            database = Database(settings.resolved_database_url)
-            try:
-                database.upgrade()
-                with database.transaction() as db:
-                    client = crud.get_client(db, client_id)
-                    if client is None:
-                        fail(
-                            "client_id",
-                            f"no client with id {client_id}",
-                            hint="list clients on the dashboard or via GET /api/v1/clients",
-                        )
-                    data = report_data(db, client)
-                    crud.audit(
-                        db, None, "read", "report", resource_id=client.id, client_id=client.id, detail="cli"
+            with open_database() as database, database.transaction() as db:
+                client = crud.get_client(db, client_id)
+                if client is None:
+                    fail(
+                        "client_id",
+                        f"no client with id {client_id}",
+                        hint="list clients on the dashboard or via GET /api/v1/clients",
                     )
-            finally:
-                database.dispose()
+                data = report_data(db, client)
+                crud.audit(
+                    db, None, "read", "report", resource_id=client.id, client_id=client.id, detail="cli"
+                )
             out.parent.mkdir(parents=True, exist_ok=True)
             if html:
                 out.write_text(render_html(data), encoding="utf-8")

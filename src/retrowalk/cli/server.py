@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 
+from retrowalk.cli._db import open_database
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, err_console, fail, user_errors
 from retrowalk.settings import get_settings
 
@@ -55,19 +56,15 @@ def start(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Migrate the database, create demo data on first start, print the demo logins, serve."""
-    from retrowalk.storage import Database
     from retrowalk.storage.seed import seed_demo
 
     settings = get_settings()
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
-    with user_errors():
-        database = Database(settings.resolved_database_url)
-        database.upgrade()
+    with user_errors(), open_database() as database:
         creds = []
         if seed:
             with database.transaction() as db:
                 creds = seed_demo(db)
-        database.dispose()
 
     def render(_: object) -> None:
         if creds:
@@ -104,15 +101,10 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(fmt: OutputFormat = FormatOption) -> None:
     """Apply pending migrations."""
-    from retrowalk.storage import Database
     from retrowalk.storage.db import current_revision
 
-    settings = get_settings()
-    with user_errors():
-        database = Database(settings.resolved_database_url)
-        database.upgrade()
+    with user_errors(), open_database() as database:
         rev = current_revision(database.engine)
-        database.dispose()
     emit(
         {"database": database.engine.url.render_as_string(hide_password=True), "revision": rev},
         fmt,
@@ -155,21 +147,17 @@ def user_add(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Create an admin or trainer login."""
-    from retrowalk.storage import Database, crud
+    from retrowalk.storage import crud
 
     if role not in ("admin", "trainer"):
         fail("role", f"{role!r} is not allowed here", hint="use admin or trainer")
     password = _read_password(password_stdin)
-    settings = get_settings()
-    with user_errors():
-        database = Database(settings.resolved_database_url)
-        database.upgrade()
-        with database.transaction() as db:
-            if crud.get_user_by_username(db, username) is not None:
-                fail("username", f"{username!r} already exists", hint="pick another name")
-            user = crud.create_user(db, username, password, role)
-            crud.audit(db, None, "create", "user", resource_id=user.id, detail=f"cli role={role}")
-            uid = user.id
+    with user_errors(), open_database() as database, database.transaction() as db:
+        if crud.get_user_by_username(db, username) is not None:
+            fail("username", f"{username!r} already exists", hint="pick another name")
+        user = crud.create_user(db, username, password, role)
+        crud.audit(db, None, "create", "user", resource_id=user.id, detail=f"cli role={role}")
+        uid = user.id
     emit(
         {"id": uid, "username": username, "role": role},
         fmt,
@@ -184,19 +172,15 @@ def user_set_password(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Set a new password (logs the user out everywhere)."""
-    from retrowalk.storage import Database, crud
+    from retrowalk.storage import crud
 
     password = _read_password(password_stdin)
-    settings = get_settings()
-    with user_errors():
-        database = Database(settings.resolved_database_url)
-        database.upgrade()
-        with database.transaction() as db:
-            user = crud.get_user_by_username(db, username)
-            if user is None:
-                fail("username", f"no user {username!r}", hint="check the name")
-            crud.set_password(db, user, password)
-            crud.audit(db, None, "update", "user", resource_id=user.id, detail="cli password")
+    with user_errors(), open_database() as database, database.transaction() as db:
+        user = crud.get_user_by_username(db, username)
+        if user is None:
+            fail("username", f"no user {username!r}", hint="check the name")
+        crud.set_password(db, user, password)
+        crud.audit(db, None, "update", "user", resource_id=user.id, detail="cli password")
     emit(
         {"username": username, "password_set": True},
         fmt,

@@ -28,7 +28,6 @@ from retrowalk.interop.record import (
     Programme,
 )
 
-FHIR_VERSION: Final = "4.0.1"
 _NS: Final = uuid.uuid5(uuid.NAMESPACE_URL, C.RETROWALK_BASE)
 
 #: Resource-id prefixes per record list, so ids never collide across kinds.
@@ -251,30 +250,50 @@ class _Builder:
             res["partOf"] = [_ref("Procedure", f"{PREFIX['session']}{obs.session_id}")]
         self.add(res)
 
+    def _coded_quantity(
+        self,
+        obs_id: str,
+        category: tuple[str, str],
+        code: str,
+        display: str,
+        when: datetime,
+        quantity: tuple[float, str],
+        side: str | None,
+    ) -> Json:
+        """An Observation with a retrowalk code, a UCUM quantity and an optional laterality."""
+        coding = {"system": C.RETROWALK_CS, "code": code, "display": display}
+        res = self._observation(obs_id, category, coding, when)
+        res["valueQuantity"] = _quantity(*quantity)
+        if side is not None:
+            res["bodySite"] = {"coding": [{"system": C.LATERALITY_CS, "code": side}], "text": side}
+        return res
+
     def measurement(self, m: Measurement) -> None:
         concept = C.MEASUREMENT_CONCEPTS.get(m.test_id)
-        coding = {
-            "system": C.RETROWALK_CS,
-            "code": m.test_id,
-            "display": concept.display if concept else m.test_id,
-        }
-        res = self._observation(f"{PREFIX['measurement']}{m.id}", ("exam", "Exam"), coding, m.effective)
-        res["valueQuantity"] = _quantity(m.value, m.unit)
-        if m.side is not None:
-            res["bodySite"] = {"coding": [{"system": C.LATERALITY_CS, "code": m.side}], "text": m.side}
+        display = concept.display if concept else m.test_id
+        res = self._coded_quantity(
+            f"{PREFIX['measurement']}{m.id}",
+            ("exam", "Exam"),
+            m.test_id,
+            display,
+            m.effective,
+            (m.value, m.unit),
+            m.side,
+        )
         self.add(res)
 
     def gait(self, g: GaitMetric) -> None:
         concept = C.GAIT_CONCEPTS.get(g.metric)
-        coding = {
-            "system": C.RETROWALK_CS,
-            "code": g.metric,
-            "display": concept.display if concept else g.metric,
-        }
-        res = self._observation(f"{PREFIX['gait']}{g.id}", ("activity", "Activity"), coding, g.effective)
-        res["valueQuantity"] = _quantity(g.value, g.unit)
-        if g.side is not None:
-            res["bodySite"] = {"coding": [{"system": C.LATERALITY_CS, "code": g.side}], "text": g.side}
+        display = concept.display if concept else g.metric
+        res = self._coded_quantity(
+            f"{PREFIX['gait']}{g.id}",
+            ("activity", "Activity"),
+            g.metric,
+            display,
+            g.effective,
+            (g.value, g.unit),
+            g.side,
+        )
         if g.source is not None:
             res["method"] = {"coding": [{"system": C.GAIT_SOURCE_CS, "code": g.source}], "text": g.source}
         if g.direction is not None:
@@ -398,5 +417,6 @@ def export_bundle(record: ClientRecord, *, identify: bool = False, timestamp: da
     }
     if timestamp is not None:
         bundle["timestamp"] = fhir_datetime(timestamp)
-    Bundle.model_validate(bundle)
+    # Entries were validated one by one above; check only the Bundle's own elements here.
+    Bundle.model_validate({k: v for k, v in bundle.items() if k != "entry"})
     return bundle

@@ -79,6 +79,11 @@ def _loc_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def _validation_issues(resource: str, exc: ValidationError) -> list[ImportIssue]:
+    """One :class:`ImportIssue` per pydantic error, at its FHIR element path."""
+    return [ImportIssue(resource=resource, path=_loc_path(e["loc"]), message=e["msg"]) for e in exc.errors()]
+
+
 def _strip(resource_id: str, prefix: str) -> str:
     return (
         resource_id.removeprefix(prefix)
@@ -165,8 +170,7 @@ class _Importer:
         try:
             Bundle.model_validate(shell)
         except ValidationError as exc:
-            for err in exc.errors():
-                self.issue("Bundle", _loc_path(err["loc"]), err["msg"])
+            self.issues.extend(_validation_issues("Bundle", exc))
         if self.bundle.get("type") not in {"collection", "transaction", "batch", "document", "searchset"}:
             self.issue("Bundle", "type", f"unsupported bundle type {self.bundle.get('type')!r}")
         entries = self.bundle.get("entry", [])
@@ -189,8 +193,7 @@ class _Importer:
             try:
                 model.model_validate(resource)
             except ValidationError as exc:
-                for err in exc.errors():
-                    self.issue(label, _loc_path(err["loc"]), err["msg"])
+                self.issues.extend(_validation_issues(label, exc))
                 continue
             self.resources.append((label, resource))
             keys = []
@@ -429,8 +432,7 @@ class _Importer:
                 sessions=sessions,
             )
         except ValidationError as exc:
-            for err in exc.errors():
-                self.issue("Bundle", _loc_path(err["loc"]), err["msg"])
+            self.issues.extend(_validation_issues("Bundle", exc))
             return None
         return ImportResult(record=record, ignored=self.ignored)
 
@@ -727,9 +729,7 @@ def read_koos_response(qr: Any, *, item_map: Mapping[str, str] | None = None) ->
     try:
         get_fhir_model_class("QuestionnaireResponse").model_validate(qr)
     except ValidationError as exc:
-        raise FhirImportError(
-            [ImportIssue(resource=label, path=_loc_path(e["loc"]), message=e["msg"]) for e in exc.errors()]
-        ) from exc
+        raise FhirImportError(_validation_issues(label, exc)) from exc
     authored = _parse_dt(qr.get("authored"))
     if authored is None:
         importer.issue(label, "authored", "authored date-time with timezone is required")

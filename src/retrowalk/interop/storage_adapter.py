@@ -7,7 +7,7 @@ existing one (matching patients across systems is out of scope).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from retrowalk.core.exercises import Dose as CoreDose
 from retrowalk.errors import InputError
 from retrowalk.interop import codes as C
 from retrowalk.interop.record import (
@@ -32,33 +33,15 @@ from retrowalk.interop.record import (
     ProgrammeActivity,
     SessionExercise,
 )
-from retrowalk.settings import get_settings
 from retrowalk.storage import models as M
 from retrowalk.storage.db import Database
 
 #: core Dose field -> interop Dose field (the rest share names).
 _CORE_DOSE = {"minutes": "duration_min", "sessions_per_week": "frequency_per_week"}
 _INTEROP_DOSE = {v: k for k, v in _CORE_DOSE.items()}
-_CORE_DOSE_FIELDS = (
-    "sets",
-    "reps",
-    "hold_s",
-    "minutes",
-    "speed_kmh",
-    "incline_pct",
-    "handrails",
-    "safety_key",
-    "per_side",
-    "sessions_per_week",
-)
+_CORE_DOSE_FIELDS = tuple(CoreDose.model_fields)
 _SESSION_PAIN = {"pain_during": "during", "pain_after": "after", "pain_next_morning": "next_day"}
 _SEXES = {"female", "male", "other", "unknown"}
-
-
-def open_database() -> Database:
-    db = Database(get_settings().resolved_database_url)
-    db.upgrade()
-    return db
 
 
 def _dose_from_core(raw: Any) -> Dose:
@@ -458,8 +441,3 @@ def import_record(database: Database, record: ClientRecord, *, trainer_username:
                 )
         db.flush()
         return client.id
-
-
-def records_for(database: Database, client_ids: Iterable[int]) -> list[ClientRecord]:
-    with database.transaction() as db:
-        return [record_from_db(db, cid) for cid in client_ids]

@@ -52,22 +52,11 @@ def exercise_label(exercise_id: str) -> str:
     try:
         from retrowalk.core.exercises import load_library
 
-        lib: Any = load_library()
-        for getter in ("get", "exercise"):
-            fn = getattr(lib, getter, None)
-            if callable(fn):
-                try:
-                    ex = fn(exercise_id)
-                except Exception:
-                    continue
-                name = getattr(ex, "name", None)
-                if name:
-                    return str(name)
-        exercises = getattr(lib, "exercises", None)
-        if isinstance(exercises, Mapping) and exercise_id in exercises:
-            return str(getattr(exercises[exercise_id], "name", exercise_id))
+        exercise = load_library().exercises.get(exercise_id)
     except Exception:
-        pass
+        exercise = None
+    if exercise is not None:
+        return exercise.name
     return exercise_id.replace("_", " ").replace("-", " ").capitalize()
 
 
@@ -279,8 +268,10 @@ def koos_mcid() -> dict[str, float]:
     return out
 
 
-def chart_inputs(db: Session, client_id: int) -> ChartInputs:
-    logs = crud.list_session_logs(db, client_id)
+def chart_inputs(db: Session, client_id: int, logs: Sequence[SessionLog] | None = None) -> ChartInputs:
+    """The chart series for one client; ``logs`` are its session logs if already fetched."""
+    if logs is None:
+        logs = crud.list_session_logs(db, client_id)
     koos = [q for q in crud.list_questionnaires(db, client_id, "koos")]
     return ChartInputs(
         pain=pain_by_day(logs),
@@ -424,10 +415,10 @@ def adherence_pct(
 
 
 def report_data(db: Session, client: Client) -> ReportData:
-    inputs = chart_inputs(db, client.id)
+    logs = crud.list_session_logs(db, client.id)
+    inputs = chart_inputs(db, client.id, logs)
     latest = crud.latest_assessment(db, client.id)
     programme = crud.current_programme(db, client.id)
-    logs = crud.list_session_logs(db, client.id)
     findings = finding_rows(latest.findings if latest else None)
     flags = [
         str(f.get("text", "")) + (f" – {f.get('advice')}" if f.get("advice") else "")
