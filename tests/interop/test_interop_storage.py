@@ -105,3 +105,15 @@ def test_fhir_route_uses_the_client_record_authorisation(tmp_path: Path) -> None
     bundle = response.json()
     assert bundle["resourceType"] == "Bundle" and "Ann Example" not in response.text
     assert import_bundle(bundle).record.koos[0].answers == sample_record().koos[0].answers
+
+
+def test_the_demo_client_exports_to_fhir_and_back(database: Database) -> None:
+    from retrowalk.storage.seed import seed_demo
+
+    with database.transaction() as db:
+        seed_demo(db)
+        client_id = db.scalar(select(func.min(M.Client.id)))
+        assert client_id is not None
+        record = record_from_db(db, client_id)  # logs with next-morning pain: id "log-N-next-day"
+    assert any(p.context == "next_day" for p in record.pain)
+    assert import_bundle(export_bundle(record)).record.pain == record.pain

@@ -276,7 +276,12 @@ def record_from_db(db: Session, client_id: int) -> ClientRecord:
             if value is not None:
                 pain.append(
                     PainObservation(
-                        id=f"{sid}-{context}", effective=when, value=value, context=context, session_id=sid
+                        # FHIR ids allow no underscore ("next_day").
+                        id=f"{sid}-{context.replace('_', '-')}",
+                        effective=when,
+                        value=value,
+                        context=context,
+                        session_id=sid,
                     )
                 )
     gait: list[GaitMetric] = []
