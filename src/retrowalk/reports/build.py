@@ -197,15 +197,10 @@ def _metric(metrics: Mapping[str, Any] | None, *names: str) -> float | None:
     return None
 
 
-CADENCE_KEYS = ("cadence_spm", "cadence_steps_per_min", "cadence")
-SYMMETRY_KEYS = (
-    "symmetry_pct",
-    "step_time_symmetry_pct",
-    "step_symmetry_pct",
-    "symmetry_index_pct",
-    "step_symmetry",
-    "symmetry",
-)
+#: What the gait engines store (gait.imu and gait.pose results): cadence, and step asymmetry in %
+#: of the mean (0 = even). The chart shows symmetry, 100 % = even, so 100 - asymmetry.
+CADENCE_KEY = "cadence_spm"
+ASYMMETRY_KEYS = ("step_time_asymmetry_pct", "step_length_asymmetry_pct")
 
 
 def gait_points(recordings: Sequence[Recording]) -> list[GaitPoint]:
@@ -213,10 +208,9 @@ def gait_points(recordings: Sequence[Recording]) -> list[GaitPoint]:
     for rec in recordings:
         if rec.status != "analysed" or not rec.metrics:
             continue
-        cadence = _metric(rec.metrics, *CADENCE_KEYS)
-        symmetry = _metric(rec.metrics, *SYMMETRY_KEYS)
-        if symmetry is not None and symmetry <= 1.0:
-            symmetry *= 100.0  # ratio given: report as percent
+        cadence = _metric(rec.metrics, CADENCE_KEY)
+        asymmetry = _metric(rec.metrics, *ASYMMETRY_KEYS)
+        symmetry = None if asymmetry is None else 100.0 - asymmetry
         if cadence is None and symmetry is None:
             continue
         points.append(
