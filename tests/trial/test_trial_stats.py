@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from retrowalk.errors import InputError
 from retrowalk.trial.samplesize import detectable_difference, power_two_sample, sample_size
 from retrowalk.trial.stats import ancova, effect_size, mixed_model, paired_change, summarise
 
@@ -171,3 +172,13 @@ def test_what_fifteen_per_arm_can_detect() -> None:
     assert res.power_for_difference == pytest.approx(TTestIndPower().power(0.5, 15, 0.05))
     dropped = sample_size(difference=5, sd=10, dropout=0.2)
     assert dropped.n_total_with_dropout == math.ceil(dropped.n_total / 0.8)
+
+
+@pytest.mark.parametrize("ratio", [0, -1.0])
+def test_an_allocation_ratio_must_be_positive(ratio: float) -> None:
+    with pytest.raises(InputError) as exc:
+        detectable_difference(n_per_arm=15, sd=10, ratio=ratio)
+    assert exc.value.field == "ratio"
+    with pytest.raises(InputError) as exc:
+        sample_size(difference=5, sd=10, ratio=ratio)
+    assert exc.value.field == "ratio"

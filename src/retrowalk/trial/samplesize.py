@@ -40,13 +40,15 @@ class DetectableResult(BaseModel):
     difference: float | None = None
 
 
-def _check(alpha: float, sd: float, power: float | None = None) -> None:
+def _check(alpha: float, sd: float, power: float | None = None, ratio: float = 1.0) -> None:
     if not 0 < alpha < 1:
         raise InputError("alpha", f"{alpha} must be between 0 and 1", hint="usually 0.05")
     if power is not None and not 0 < power < 1:
         raise InputError("power", f"{power} must be between 0 and 1", hint="usually 0.8 or 0.9")
     if not sd > 0:
         raise InputError("sd", f"{sd} must be positive", hint="use the outcome's between-patient SD")
+    if not ratio > 0:
+        raise InputError("ratio", "must be positive")
 
 
 def power_two_sample(d: float, n1: float, n2: float, alpha: float = 0.05) -> float:
@@ -72,11 +74,9 @@ def sample_size(
     dropout: float = 0.0,
 ) -> SampleSizeResult:
     """Smallest n1 (n2 = ratio·n1) reaching ``power``; dropout inflates the total to recruit."""
-    _check(alpha, sd, power)
+    _check(alpha, sd, power, ratio)
     if difference == 0:
         raise InputError("difference", "must not be zero", hint="the smallest difference worth detecting")
-    if ratio <= 0:
-        raise InputError("ratio", "must be positive")
     if not 0 <= dropout < 1:
         raise InputError("dropout", f"{dropout} must be in [0, 1)", hint="e.g. 0.1 for 10 % loss")
     d = abs(difference) / sd
@@ -114,7 +114,7 @@ def detectable_difference(
     difference: float | None = None,
 ) -> DetectableResult:
     """What ``n_per_arm`` can detect, and (optionally) the power for a given ``difference``."""
-    _check(alpha, sd, power)
+    _check(alpha, sd, power, ratio)
     if n_per_arm < 2:
         raise InputError("n_per_arm", "must be at least 2")
     n1 = n_per_arm
