@@ -26,6 +26,8 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from pydantic import BaseModel, Field
 
+from retrowalk.core.vocab import InclinePct, Minutes, Pain, SpeedKmh
+
 #: Okabe & Ito (2008) colour-blind safe palette; dark enough on white for lines and markers.
 PALETTE = {
     "blue": "#0072B2",
@@ -78,9 +80,9 @@ class PainPoint(BaseModel):
     """One session's pain ratings on the 0-10 numeric rating scale."""
 
     when: date | datetime
-    during: float | None = Field(default=None, ge=0, le=10)
-    after: float | None = Field(default=None, ge=0, le=10)
-    next_morning: float | None = Field(default=None, ge=0, le=10)
+    during: Pain | None = None
+    after: Pain | None = None
+    next_morning: Pain | None = None
 
 
 class KoosPoint(BaseModel):
@@ -107,9 +109,9 @@ class RetroWalkPoint(BaseModel):
     """Dose actually walked backwards in one session."""
 
     when: date | datetime
-    minutes: float | None = Field(default=None, ge=0, le=600)
-    speed_kmh: float | None = Field(default=None, ge=0, le=20)
-    incline_pct: float | None = Field(default=None, ge=-10, le=40)
+    minutes: Minutes | None = None
+    speed_kmh: SpeedKmh | None = None
+    incline_pct: InclinePct | None = None
 
 
 class GaitPoint(BaseModel):
