@@ -15,12 +15,12 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 import retrowalk
+from retrowalk.app import auth
 from retrowalk.app.errors import AppError
 from retrowalk.errors import InputError
 from retrowalk.http.deps import RequestGate
 from retrowalk.http.security import LoginRateLimiter, load_secret_key
 from retrowalk.settings import Settings, get_settings
-from retrowalk.storage import crud
 from retrowalk.storage.db import Database
 
 API_PREFIX = "/api/v1"
@@ -192,7 +192,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
     db = database or Database(settings.resolved_database_url)
     db.upgrade()
-    crud.configure_password_hashing(
+    auth.configure_password_hashing(
         time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib,
         parallelism=settings.argon2_parallelism,

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal, Protocol
 
+import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from retrowalk.app.errors import Conflict, NotFound, TooManyAttempts, Unauthorised
 from retrowalk.storage import crud
@@ -92,8 +92,8 @@ async def login(
             return crud.login_candidate(db, body.username)
 
     async with gate.turn():
-        candidate = await run_in_threadpool(read)
-    checked = await run_in_threadpool(crud.check_password, candidate, body.password)
+        candidate = await anyio.to_thread.run_sync(read)
+    checked = await anyio.to_thread.run_sync(crud.check_password, candidate, body.password)
 
     def record(user_id: int, new_hash: str | None) -> tuple[str, User] | None:
         with database.transaction() as db:
@@ -109,7 +109,7 @@ async def login(
     started = None
     if checked is not None:
         async with gate.turn():
-            started = await run_in_threadpool(record, *checked)
+            started = await anyio.to_thread.run_sync(record, *checked)
     if started is None:
         limiter.failed(body.username, ip)
         raise Unauthorised("wrong username or password")
@@ -197,3 +197,8 @@ def read_audit(
 def user_for_token(db: Session, token: str) -> User | None:
     """The active user of an unexpired login (runs on every request)."""
     return crud.user_for_token(db, token)
+
+
+def configure_password_hashing(*, time_cost: int, memory_kib: int, parallelism: int) -> None:
+    """Set the argon2id cost for new hashes (the server does this once at start-up)."""
+    crud.configure_password_hashing(time_cost=time_cost, memory_kib=memory_kib, parallelism=parallelism)

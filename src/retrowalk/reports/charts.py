@@ -26,7 +26,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from pydantic import BaseModel, Field
 
-from retrowalk.core.vocab import InclinePct, Minutes, Pain, SpeedKmh
+from retrowalk.core.vocab import InclinePct, KoosScore, Minutes, Pain, SpeedKmh
 
 #: Okabe & Ito (2008) colour-blind safe palette; dark enough on white for lines and markers.
 PALETTE = {
@@ -89,11 +89,11 @@ class KoosPoint(BaseModel):
     """KOOS subscale scores (0-100, 100 = no problems) at one time point."""
 
     when: date | datetime
-    pain: float | None = Field(default=None, ge=0, le=100)
-    symptoms: float | None = Field(default=None, ge=0, le=100)
-    adl: float | None = Field(default=None, ge=0, le=100)
-    sport_rec: float | None = Field(default=None, ge=0, le=100)
-    qol: float | None = Field(default=None, ge=0, le=100)
+    pain: KoosScore | None = None
+    symptoms: KoosScore | None = None
+    adl: KoosScore | None = None
+    sport_rec: KoosScore | None = None
+    qol: KoosScore | None = None
 
 
 class KneeRomPoint(BaseModel):

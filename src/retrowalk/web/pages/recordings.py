@@ -13,7 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 from retrowalk.app import recordings
 from retrowalk.app.access import Client, User, client_access
 from retrowalk.app.errors import AppError
-from retrowalk.app.recordings import PLACEMENTS, Upload
+from retrowalk.app.recordings import PLACEMENTS, Kind, Upload
 from retrowalk.errors import InputError
 from retrowalk.gait.imu import Placement
 from retrowalk.http.deps import DbSession, on_rollback, rollback_request
@@ -53,7 +53,9 @@ def _upload(form: FormData) -> Upload:
     fps = number(form, "fps")
     if fps is not None and not 0 < fps <= 1000:
         raise InputError("fps", "frame rate must be between 0 and 1000")
-    return Upload(kind, upload.filename, upload.file, upload.size, None, fps, cast(Placement, placement))
+    return Upload(
+        cast(Kind, kind), upload.filename, upload.file, upload.size, None, fps, cast(Placement, placement)
+    )
 
 
 @router.post("/clients/{client_id}/recordings", response_class=HTMLResponse)
