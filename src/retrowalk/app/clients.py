@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
@@ -13,12 +12,10 @@ from retrowalk.app.access import require_role
 from retrowalk.app.auth import Password, Username
 from retrowalk.app.errors import Conflict, NotFound
 from retrowalk.app.sessions import today
+from retrowalk.core.vocab import Sex
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, User
 
-#: The one list of recorded sexes (API, web form, reports).
-Sex = Literal["female", "male", "other", "unknown"]
-SEX_VALUES: tuple[str, ...] = ("female", "male", "other", "unknown")
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 

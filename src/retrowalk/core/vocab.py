@@ -51,6 +51,11 @@ Pain = Annotated[
 #: A KOOS subscale score, 0 (extreme problems) to 100 (no problems).
 KoosScore = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, description="KOOS score, 0-100")]
 
+#: A client's recorded sex (FHIR administrative gender). The assessment's sex-specific norms use
+#: only female and male (``core.assessment.Sex``).
+Sex = Literal["female", "male", "other", "unknown"]
+SEX_VALUES: tuple[str, ...] = get_args(Sex)
+
 HANDRAIL_LABELS: dict[str, str] = {"both": "both handrails", "one": "one handrail", "none": "hands-free"}
 
 #: The vocabulary by field name, as the dose and session models use it.

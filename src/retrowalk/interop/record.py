@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from retrowalk.core.vocab import HoldSeconds, InclinePct, KoosScore, Reps, Sets, SpeedKmh
+from retrowalk.core.vocab import HoldSeconds, InclinePct, KoosScore, Reps, Sets, Sex, SpeedKmh
 from retrowalk.interop.codes import GAIT_CONCEPTS, MEASUREMENT_CONCEPTS, UCUM_UNITS
 from retrowalk.interop.koos import KOOS_ITEM_IDS
 
@@ -39,7 +39,7 @@ class PatientInfo(_Model):
 
     id: RecordId
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
-    sex: Literal["female", "male", "other", "unknown"] | None = None
+    sex: Sex | None = None
     name: Text | None = None
 
 

@@ -26,6 +26,8 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from pydantic import BaseModel, Field
 
+from retrowalk.core.progression import load_config
+from retrowalk.core.scores.koos import SUBSCALE_TITLES
 from retrowalk.core.vocab import InclinePct, KoosScore, Minutes, Pain, SpeedKmh
 
 #: Okabe & Ito (2008) colour-blind safe palette; dark enough on white for lines and markers.
@@ -43,15 +45,12 @@ MARKERS = ("o", "s", "^", "D", "v")
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)))
 
 #: Pain-monitoring model: pain during/after activity may reach 5/10 (Silbernagel 2007).
-PAIN_LIMIT = 5.0
+PAIN_LIMIT = load_config().pain_during_max
 #: General KOOS guidance, ~8-10 points (Roos & Lohmander 2003); callers pass instrument-specific values.
 DEFAULT_KOOS_MCID = 10.0
-KOOS_SUBSCALES: tuple[tuple[str, str], ...] = (
-    ("pain", "Pain"),
-    ("symptoms", "Symptoms"),
-    ("adl", "Daily living (ADL)"),
-    ("sport_rec", "Sport/Recreation"),
-    ("qol", "Quality of life"),
+#: Panels in the KOOS chart, titled as the questionnaire titles its subscales (core koos.yaml).
+KOOS_SUBSCALES: tuple[tuple[str, str], ...] = tuple(
+    (key, SUBSCALE_TITLES[key]) for key in ("pain", "symptoms", "adl", "sport_rec", "qol")
 )
 
 _RC: Any = {  # matplotlib types rcParams keys as Literals

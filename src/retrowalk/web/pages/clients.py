@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from retrowalk.app import clients, dashboard, records
 from retrowalk.app.access import client_access, require_role
 from retrowalk.app.auth import PASSWORD_MIN_LENGTH
-from retrowalk.app.clients import SEX_VALUES, NewClient
+from retrowalk.app.clients import NewClient
 from retrowalk.app.errors import Conflict
 from retrowalk.app.sessions import today
+from retrowalk.core.vocab import SEX_VALUES
 from retrowalk.http.deps import DbSession
 from retrowalk.reports.charts import all_charts
 from retrowalk.web.pages._auth import checked_form, page_user
