@@ -11,7 +11,6 @@ import itertools
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from tests.api.api_support import PASSWORD, ROLES, World, build_world, make_settings, unique
 from tests.api.test_api_authz_matrix import (
@@ -21,7 +20,7 @@ from tests.api.test_api_authz_matrix import (
     TRAINER_OF_A,
     TRAINERS,
     TRIAL_MANAGERS,
-    _flat_routes,
+    app_routes,
 )
 
 from retrowalk.api.app import create_app
@@ -88,12 +87,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def page_routes(world: World) -> list[tuple[str, str]]:
-    found = []
-    for route in _flat_routes(world.app):
-        original = getattr(route, "original_route", route)
-        if isinstance(original, APIRoute) and not route.path.startswith("/api/"):
-            found.extend((method, route.path) for method in sorted(set(route.methods) - {"HEAD", "OPTIONS"}))
-    return sorted(found)
+    return app_routes(world.app, lambda path: not path.startswith("/api/"))
 
 
 def test_every_page_has_a_rule(world: World) -> None:

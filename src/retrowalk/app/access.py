@@ -10,6 +10,8 @@ reach storage only through :mod:`retrowalk.app`.
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from sqlalchemy.orm import Session
 
 from retrowalk.app.errors import Forbidden, NotFound
@@ -41,6 +43,17 @@ __all__ = [
     "client_access",
     "require_role",
 ]
+
+
+Row = TypeVar("Row", bound=Any)
+
+
+def read_one(db: Session, user: User, client: Client, row: Row | None, resource: str) -> Row:
+    """A client's stored object for a read: 404 when absent (or another client's), else audited."""
+    if row is None:
+        raise NotFound(f"{resource.replace('_', ' ')} not found")
+    crud.audit(db, user, "read", resource, resource_id=row.id, client_id=client.id)
+    return row
 
 
 def require_role(user: User, *roles: str) -> User:

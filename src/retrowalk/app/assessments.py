@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from retrowalk.app import clinical
+from retrowalk.app.access import read_one
 from retrowalk.app.clinical import demo_assessment_inputs
-from retrowalk.app.errors import NotFound
 from retrowalk.storage import crud
 from retrowalk.storage.models import Assessment, Client, User
 
@@ -54,11 +54,7 @@ def list_assessments(db: Session, user: User, client: Client) -> Sequence[Assess
 
 
 def get_assessment(db: Session, user: User, client: Client, assessment_id: int) -> Assessment:
-    row = crud.get_assessment(db, client.id, assessment_id)
-    if row is None:
-        raise NotFound("assessment not found")
-    crud.audit(db, user, "read", "assessment", resource_id=row.id, client_id=client.id)
-    return row
+    return read_one(db, user, client, crud.get_assessment(db, client.id, assessment_id), "assessment")
 
 
 def latest(db: Session, client_id: int) -> Assessment | None:

@@ -107,15 +107,11 @@ def update_client(db: Session, user: User, client: Client, body: ClientUpdate) -
     for key, value in changes.items():
         setattr(client, key, value)
     db.flush()
-    crud.audit(
-        db,
-        user,
-        "update",
-        "client",
-        resource_id=client.id,
-        client_id=client.id,
-        detail=",".join(sorted(changes)),
-    )
+    return _updated(db, user, client, ",".join(sorted(changes)))
+
+
+def _updated(db: Session, user: User, client: Client, detail: str) -> Client:
+    crud.audit(db, user, "update", "client", resource_id=client.id, client_id=client.id, detail=detail)
     return client
 
 
@@ -125,16 +121,7 @@ def add_trainer(db: Session, user: User, client: Client, body: TrainerLinkIn) ->
     if trainer is None or trainer.role != "trainer" or not trainer.active:
         raise NotFound("no active trainer with that username")
     crud.link_trainer(db, client, trainer)
-    crud.audit(
-        db,
-        user,
-        "update",
-        "client",
-        resource_id=client.id,
-        client_id=client.id,
-        detail=f"linked trainer {trainer.id}",
-    )
-    return client
+    return _updated(db, user, client, f"linked trainer {trainer.id}")
 
 
 def create_account(db: Session, user: User, client: Client, body: ClientAccountCreate) -> User:

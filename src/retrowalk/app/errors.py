@@ -45,7 +45,3 @@ class UnsupportedMedia(AppError):
 
 class TooManyAttempts(AppError):
     status_code = 429
-
-
-class Busy(AppError):
-    status_code = 503

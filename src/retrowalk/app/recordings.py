@@ -13,7 +13,8 @@ from typing import BinaryIO, Literal
 
 from sqlalchemy.orm import Session
 
-from retrowalk.app.errors import NotFound, TooLarge, UnsupportedMedia
+from retrowalk.app.access import read_one
+from retrowalk.app.errors import TooLarge, UnsupportedMedia
 from retrowalk.errors import InputError
 from retrowalk.gait.imu import Placement
 from retrowalk.io import recordings as rec_io
@@ -143,8 +144,4 @@ def list_recordings(db: Session, user: User, client: Client, *, detail: str = "l
 
 
 def get_recording(db: Session, user: User, client: Client, recording_id: int) -> Recording:
-    row = crud.get_recording(db, client.id, recording_id)
-    if row is None:
-        raise NotFound("recording not found")
-    crud.audit(db, user, "read", "recording", resource_id=row.id, client_id=client.id)
-    return row
+    return read_one(db, user, client, crud.get_recording(db, client.id, recording_id), "recording")

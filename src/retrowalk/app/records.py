@@ -299,34 +299,26 @@ def outcome_rows(inputs: ChartInputs) -> list[OutcomeRow]:
                     source=nprs_src,
                 )
             )
+    rom = (
+        ("extension_deficit_deg", "Knee extension deficit", "lower"),
+        ("flexion_deg", "Knee flexion", "higher"),
+    )
     for side in ("left", "right"):
         pts = [p for p in inputs.knee_rom if p.side == side]
-        ext = [p.extension_deficit_deg for p in pts if p.extension_deficit_deg is not None]
-        flex = [p.flexion_deg for p in pts if p.flexion_deg is not None]
-        if ext:
-            rows.append(
-                OutcomeRow(
-                    measure=f"Knee extension deficit ({side})",
-                    unit="°",
-                    baseline=ext[0],
-                    latest=ext[-1],
-                    mcid=10.0,
-                    better="lower",
-                    source="goniometer minimum significant difference 10°",
+        for attr, label, better in rom:
+            values = [getattr(p, attr) for p in pts if getattr(p, attr) is not None]
+            if values:
+                rows.append(
+                    OutcomeRow(
+                        measure=f"{label} ({side})",
+                        unit="°",
+                        baseline=values[0],
+                        latest=values[-1],
+                        mcid=10.0,
+                        better=better,
+                        source="goniometer minimum significant difference 10°",
+                    )
                 )
-            )
-        if flex:
-            rows.append(
-                OutcomeRow(
-                    measure=f"Knee flexion ({side})",
-                    unit="°",
-                    baseline=flex[0],
-                    latest=flex[-1],
-                    mcid=10.0,
-                    better="higher",
-                    source="goniometer minimum significant difference 10°",
-                )
-            )
     walks = [p.minutes for p in inputs.retro_walk if p.minutes is not None]
     if walks:
         rows.append(

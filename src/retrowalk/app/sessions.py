@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from sqlalchemy.orm import Session
 
 from retrowalk.app import clinical
+from retrowalk.app.access import read_one
 from retrowalk.app.errors import NotFound
 from retrowalk.core import prescription as core_prescription
 from retrowalk.core import progression as core_progression
@@ -253,11 +254,7 @@ def list_logs(db: Session, user: User, client: Client, *, limit: int | None = No
 
 
 def get_log(db: Session, user: User, client: Client, log_id: int) -> SessionLog:
-    row = crud.get_session_log(db, client.id, log_id)
-    if row is None:
-        raise NotFound("session log not found")
-    crud.audit(db, user, "read", "session_log", resource_id=row.id, client_id=client.id)
-    return row
+    return read_one(db, user, client, crud.get_session_log(db, client.id, log_id), "session_log")
 
 
 def update_log(db: Session, user: User, client: Client, log_id: int, body: SessionLogUpdate) -> Logged:

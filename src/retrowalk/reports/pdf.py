@@ -95,14 +95,19 @@ class ReportData(BaseModel):
     charts: ChartInputs = Field(default_factory=ChartInputs)
 
 
-@lru_cache(maxsize=1)
-def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("retrowalk.reports", "templates"),
+def template_environment(package: str) -> Environment:
+    """The HTML templates of ``package`` (autoescaped, tidy whitespace): the report's and the pages'."""
+    return Environment(
+        loader=PackageLoader(package, "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = template_environment("retrowalk.reports")
     env.filters["num"] = _num
     env.filters["signed"] = _signed
     return env

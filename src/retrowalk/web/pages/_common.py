@@ -12,7 +12,6 @@ from typing import Any, get_args
 from fastapi import Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from starlette.datastructures import FormData
@@ -20,14 +19,10 @@ from starlette.datastructures import FormData
 from retrowalk.core.progression import load_config
 from retrowalk.core.vocab import FIELD_TYPES, field_bounds, field_messages
 from retrowalk.errors import InputError
+from retrowalk.reports.pdf import template_environment
 from retrowalk.web.pages._auth import csrf_token
 
-_env = Environment(
-    loader=PackageLoader("retrowalk.web", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_env = template_environment("retrowalk.web")
 _env.globals["field_bounds"] = field_bounds
 #: The core's pain limit during exercise (progression.yaml), for the pain hints and badges.
 _env.globals["pain_limit"] = load_config().pain_during_max
