@@ -31,6 +31,8 @@ class IcdSwingImpact:
     min_stride_s: float = 0.5
     min_swing_rad_s: float = 60 * DEG
     rel_prominence: float = 0.3
+    max_stride_s: float = 3.0
+    rel_distance: float = 0.6
     impact_window_s: float = 0.45
     rise_window_s: float = 0.05
 
@@ -49,7 +51,10 @@ class IcdSwingImpact:
         else:
             swing = lowpass(np.abs(impact), fs, 2.0)
             height = 0.5
-        peaks, _ = signal.find_peaks(swing, distance=max(int(self.min_stride_s * fs), 1), height=height)
+        # Slow walking splits a stride's rotation into two humps: one peak per typical stride.
+        stride = self._typical_stride(swing, fs)
+        dist = max(int(self.min_stride_s * fs), int(self.rel_distance * stride * fs), 1)
+        peaks, _ = signal.find_peaks(swing, distance=dist, height=height)
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         prom = signal.peak_prominences(swing, peaks)[0]
@@ -59,7 +64,9 @@ class IcdSwingImpact:
         rise[1:-1] = smooth[2:] - smooth[:-2]
         rise[0], rise[-1] = rise[1], rise[-2]
         w_imp, w_rise = int(self.impact_window_s * fs), max(int(self.rise_window_s * fs), 1)
-        nxt = np.append(peaks[1:], min(int(peaks[-1]) + 2 * w_imp, impact.size))
+        # The last swing has no next one: assume the same stride as the one before.
+        last = int(peaks[-1]) + (int(peaks[-1] - peaks[-2]) if peaks.size > 1 else 2 * w_imp)
+        nxt = np.append(peaks[1:], min(last, impact.size))
         out: list[int] = []
         for p, q in zip(peaks, nxt, strict=True):
             # Slow strides end later after their swing peak: up to half-way to the next swing.
@@ -70,3 +77,13 @@ class IcdSwingImpact:
             lo = max(top - w_rise, int(p))
             out.append(lo + int(np.argmax(rise[lo : top + 1])))
         return np.unique(np.asarray(out, dtype=np.int64))
+
+    def _typical_stride(self, swing: NDArray[np.float64], fs: float) -> float:
+        """The dominant period (s) of the swing signal between the stride limits (autocorrelation)."""
+        x = swing - swing.mean()
+        lo, hi = int(self.min_stride_s * fs), min(int(self.max_stride_s * fs), x.size - 1)
+        if hi <= lo:
+            return self.min_stride_s
+        spec = np.fft.rfft(x, n=2 * x.size)
+        ac = np.fft.irfft(spec * np.conj(spec))[lo : hi + 1]
+        return (lo + int(np.argmax(ac))) / fs
