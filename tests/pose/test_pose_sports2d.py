@@ -36,7 +36,7 @@ def _demo() -> Path | None:
 
 DEMO = _demo()
 pytestmark = [
-    pytest.mark.skipif(DEMO is None, reason="sports2d demo clip not installed (pip install -e '.[validation]')"),
+    pytest.mark.skipif(DEMO is None, reason="sports2d demo clip absent (pip install -e '.[validation]')"),
     pytest.mark.skipif(not video.available(), reason="optional extra retrowalk[video] not installed"),
     pytest.mark.slow,
 ]
@@ -48,7 +48,9 @@ def landmarks() -> tuple[np.ndarray, video.ExtractionStats]:
     return video.extract_landmarks(DEMO)
 
 
-def test_demo_clip_walker_is_tracked_and_read_right(landmarks: tuple[np.ndarray, video.ExtractionStats]) -> None:
+def test_demo_clip_walker_is_tracked_and_read_right(
+    landmarks: tuple[np.ndarray, video.ExtractionStats],
+) -> None:
     lm, stats = landmarks
     assert stats.tracked_frames > 120  # the walker's track, not the whole clip
     kp = video.landmarks_to_series(lm, stats)
