@@ -164,6 +164,7 @@ def extract_landmarks(
     cv2, mp = _modules()
     crops: np.ndarray | None = None
     w, h = video_info(path)[2:]
+    t0 = time.perf_counter()  # the person-detection pass counts in the extraction time
     if track:
         dets, n_read = _people(path, max_frames)
         walker = walker_track(dets)
@@ -176,7 +177,6 @@ def extract_landmarks(
     empty = np.full((33, 4), np.nan)
     with _capture(path) as cap:
         fps = float(cap.get(cv2.CAP_PROP_FPS)) or 0.0
-        t0 = time.perf_counter()
         with mp.solutions.pose.Pose(
             static_image_mode=False,
             model_complexity=1,
