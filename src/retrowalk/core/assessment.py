@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from retrowalk.core._data import load_yaml
-from retrowalk.core.scores.nprs import validate_nprs
+from retrowalk.core.scores.nprs import pain_rules, validate_nprs
 from retrowalk.errors import DataFileError, InputError
 
 FindingStatus = Literal["ok", "mobility deficit", "stability deficit", "asymmetry"]
@@ -117,8 +117,8 @@ def catalogue_from_data(raw: Mapping[str, Any]) -> Catalogue:
         return Catalogue(
             tests={t.id: t for t in tests},
             red_flags={f.id: f for f in flags},
-            pain_at_rest_stop_at=float(flags_raw["pain_at_rest_stop_at"]),
-            pain_at_rest_source=str(flags_raw["pain_at_rest_source"]),
+            pain_at_rest_stop_at=pain_rules().stop_at_least,
+            pain_at_rest_source=pain_rules().stop_source,
             refer_out=str(flags_raw["refer_out"]),
         )
     except (KeyError, TypeError, ValidationError) as exc:
@@ -161,8 +161,10 @@ class AssessmentInput(BaseModel):
 
 
 class Intake(AssessmentInput):
-    """An assessment plus the client's goals: what ``retrowalk assess`` reads."""
+    """An assessment plus the client's goals: what ``retrowalk assess`` (and ``next``'s ``intake:``)
+    reads. Rest pain is asked, never defaulted: it is the morning rule's fallback baseline."""
 
+    pain_at_rest_nprs: float = Field(description="0-10 NPRS at rest today (required)")
     goals: list[str] = Field(default_factory=list)
 
 
@@ -394,17 +396,22 @@ def evaluate(inp: AssessmentInput, *, catalogue: Catalogue | None = None) -> Ass
             )
         d = cat.red_flags[flag_id]
         hits.append(RedFlagHit(id=d.id, text=d.text, advice=d.advice, source=d.source, certainty=d.certainty))
-    if inp.pain_at_rest_nprs >= cat.pain_at_rest_stop_at:
-        hits.insert(
-            0,
-            RedFlagHit(
-                id="pain_at_rest",
-                text=f"Pain at rest {_fmt(inp.pain_at_rest_nprs)}/10 ≥ {_fmt(cat.pain_at_rest_stop_at)}/10",
-                advice="Severe resting pain: medical review before exercise.",
-                source=cat.pain_at_rest_source,
-                certainty="K",
-            ),
-        )
+    # The one stop rule (nprs.yaml `rules`), the same one progression applies to every session.
+    for flag_id, label, pain in (
+        ("pain_at_rest", "Pain at rest", inp.pain_at_rest_nprs),
+        ("pain_on_activity", "Pain on usual activity", inp.pain_activity_nprs),
+    ):
+        if pain is not None and pain_rules().stops(pain):
+            hits.insert(
+                0,
+                RedFlagHit(
+                    id=flag_id,
+                    text=f"{label} {_fmt(pain)}/10 ≥ {_fmt(cat.pain_at_rest_stop_at)}/10",
+                    advice="Severe pain: medical review before exercise.",
+                    source=cat.pain_at_rest_source,
+                    certainty="K",
+                ),
+            )
     findings: list[Finding] = []
     notes: list[str] = []
     per_side: dict[str, dict[str, float]] = {}
