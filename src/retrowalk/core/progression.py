@@ -362,7 +362,10 @@ def hands_free_allowed(
         f"({band.hands_free_evidence_source})"
     )
     if recent:
-        return False, f"recent recordings do not show even steps and an upright trunk; needs {need}"
+        return (
+            False,
+            f"recent recordings do not show even steps and an upright trunk; hands-free needs {need}",
+        )
     return False, f"hands-free needs {need}"
 
 
