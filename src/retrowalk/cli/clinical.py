@@ -140,6 +140,31 @@ def score_koos_12_cmd(
     emit(result.model_dump(), fmt, render)
 
 
+@score_app.command("womac")
+def score_womac_cmd(
+    answers_file: Path = typer.Argument(..., help="JSON/YAML mapping KOOS item id (P1..Q4) -> 0-4 or null."),
+    fmt: OutputFormat = FormatOption,
+) -> None:
+    """WOMAC Likert 3.1 raw subscales derived from KOOS items (higher = worse; total 0-96)."""
+    from retrowalk.core.scores.womac import WOMAC_MAX, score_womac
+
+    with user_errors():
+        result = score_womac(_read_answers(answers_file))
+
+    def render(data: dict[str, Any]) -> None:
+        table = Table(title=f"WOMAC, derived from {data['derived_from']} (higher = worse)")
+        table.add_column("Subscale")
+        table.add_column("Raw score", justify="right")
+        for key, top in WOMAC_MAX.items():
+            value = data[key]
+            shown = "—  (too many items missing)" if value is None else f"{value:g} / {top}"
+            table.add_row(key, shown)
+        console.print(table)
+        console.print(f"[dim]{data['note']}[/]")
+
+    emit(result.model_dump(), fmt, render)
+
+
 def _render_assessment(data: dict[str, Any]) -> None:
     assessment, programme = data["assessment"], data["programme"]
     if assessment["stop"]:

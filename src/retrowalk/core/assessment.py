@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from retrowalk.core._data import load_yaml
 from retrowalk.core.scores.nprs import pain_rules, validate_nprs
+from retrowalk.core.vocab import VasCm
 from retrowalk.errors import DataFileError, InputError
 
 FindingStatus = Literal["ok", "mobility deficit", "stability deficit", "asymmetry"]
@@ -149,6 +150,9 @@ class AssessmentInput(BaseModel):
     body_mass_kg: float | None = Field(default=None, gt=0, le=400)
     pain_at_rest_nprs: float = Field(default=0, description="0-10 NPRS at rest today")
     pain_activity_nprs: float | None = Field(default=None, description="0-10 NPRS on usual activity")
+    pain_vas_cm: VasCm | None = Field(
+        default=None, description="pain on a 10 cm VAS (outcome, as in the trial)"
+    )
     red_flags: list[str] = Field(default_factory=list)
     measurements: list[Measurement] = Field(default_factory=list)
 
@@ -199,6 +203,7 @@ class AssessmentResult(BaseModel):
     refer_out: str | None = None
     notes: list[str] = Field(default_factory=list)
     pain_at_rest_nprs: float = 0
+    pain_vas_cm: float | None = None
     age: int | None = None
     sex: Sex | None = None
 
@@ -448,6 +453,7 @@ def evaluate(inp: AssessmentInput, *, catalogue: Catalogue | None = None) -> Ass
         refer_out=cat.refer_out if stop else None,
         notes=notes,
         pain_at_rest_nprs=inp.pain_at_rest_nprs,
+        pain_vas_cm=inp.pain_vas_cm,
         age=inp.age,
         sex=inp.sex,
     )

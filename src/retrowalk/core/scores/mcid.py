@@ -64,7 +64,8 @@ def _pick_set(instrument: str, info: dict[str, Any], value_set: str | None) -> t
 def _check(value: Any, field: str, instrument: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(field, f"expected a number, got {type(value).__name__}")
-    low, high = _RANGES.get(instrument, (0.0, 100.0))
+    rng = _instrument(instrument).get("range")
+    low, high = (float(rng[0]), float(rng[1])) if rng else _RANGES.get(instrument, (0.0, 100.0))
     if not low <= float(value) <= high:
         raise InputError(field, f"{value} is outside {low:g}-{high:g} for {instrument}")
     return float(value)
