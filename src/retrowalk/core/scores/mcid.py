@@ -129,3 +129,13 @@ def koos_change_flags(
         sets = _instrument(inst)["sets"]
         out[sub] = change_flags(inst, b, a, value_set=value_set if value_set in sets else None)
     return out
+
+
+def instrument_for(trial_instrument: str | None) -> str | None:
+    """The MCID instrument a trial outcome's ``instrument`` names (``vas_10cm`` -> ``vas``), if any."""
+    if trial_instrument is None:
+        return None
+    table = load_yaml("mcid.yaml")["instruments"]
+    if trial_instrument in table:
+        return trial_instrument
+    return next((k for k, v in table.items() if trial_instrument in v.get("trial_instruments", [])), None)
