@@ -168,5 +168,5 @@ def test_koos_and_koos_ps_mcid() -> None:
     assert not strict["pain"][0].improved and strict["qol"][0].improved
     assert change_flags("koos_ps", 60, 62.5)[0].improved
     with pytest.raises(InputError) as exc:
-        change_flags("womac", 1, 2)
+        change_flags("hoos", 1, 2)
     assert exc.value.field == "instrument"
