@@ -104,8 +104,9 @@ def test_contraindicated_item_is_not_kept_and_the_reason_says_so() -> None:
     programme = programme_from_items([{"exercise_id": FORWARD_WALK_ID}, {"exercise_id": "decline_squat_90"}])
     res = decide_next(programme, [_log(programme, 0)], intake=OLDER)
     d = next(d for d in res.decisions if d.exercise_id == "decline_squat_90")
-    assert d.decision is DecisionKind.regress and d.next_exercise_id == "decline_squat_60"
-    assert "contraindicated" in d.reason and "knee flexion" in d.reason
+    # 90° needs the flexion range; 60° is out for low function too (30-s chair stand 5 < 9)
+    assert d.decision is DecisionKind.regress and d.next_exercise_id == "decline_squat_45"
+    assert "contraindicated" in d.reason and "knee flexion" in d.reason and "chair stand" in d.reason
 
 
 TEST_VALUES: dict[str, Any] = {
@@ -482,3 +483,137 @@ def test_hands_free_needs_even_steps_and_upright_trunk_or_a_sign_off(
     assert (retro.next_exercise_id == "retro_walk_3") is progresses, retro.reason
     if not progresses:
         assert retro.decision is DecisionKind.hold and "hands-free needs" in retro.reason
+
+
+# ---- 7. older adults and low function --------------------------------------------------------------------
+def test_fall_risk_screen_makes_retro_walking_supervised_with_handrails() -> None:
+    result = evaluate(OLDER)
+    assert result.fall_risk and result.fall_risk_note and "trainer" in result.fall_risk_note
+    programme = prescribe(result, pain_nprs=3)
+    retro = programme.item("retro_walk_1")
+    assert retro is not None and retro.supervised_only and retro.notes == [result.fall_risk_note]
+    assert "fall_risk" in active_conditions(result, 3, LIB)
+    assert {"retro_walk_3", "retro_walk_4"} <= {
+        e.id for e in LIB.exercises.values() if "fall_risk" in e.contraindications
+    }
+    # progression keeps the supervision and never goes hands-free, even with a trainer's sign-off
+    reached = _walk(programme, 30, intake=OLDER, hands_free_evidence=SIGNED)
+    last = reached[-1].item("retro_walk_2") or reached[-1].item("retro_walk_1")
+    assert last is not None and last.supervised_only and last.dose.handrails == "both"
+    young = Intake(
+        age=50,
+        pain_at_rest_nprs=2,
+        measurements=[Measurement(test_id="single_leg_stance", side="left", value=3)],
+    )
+    assert not evaluate(young).fall_risk
+
+
+def test_fall_risk_screen_is_applied_by_progression_given_only_the_intake() -> None:
+    programme = programme_from_items([{"exercise_id": FORWARD_WALK_ID}, {"exercise_id": "retro_walk_1"}])
+    res = decide_next(programme, [_log(programme, 0)], intake=OLDER)
+    item = res.programme.item("retro_walk_1")
+    assert item is not None and item.supervised_only and item.notes
+
+
+def test_low_function_excludes_the_demanding_exercises() -> None:
+    low = [e.id for e in LIB.exercises.values() if "low_function" in e.contraindications]
+    assert {"decline_squat_60", "decline_squat_90", "hip_airplane", "balance_reach"} <= set(low)
+    result = evaluate(
+        Intake(
+            age=70,
+            sex="female",
+            pain_at_rest_nprs=1,
+            measurements=[Measurement(test_id="chair_stand_30s", value=6)],
+        )
+    )
+    assert "low_function" in active_conditions(result, 1, LIB)
+    assert any("Fewer than 8 unassisted stands" in n for n in result.notes)
+
+
+@pytest.mark.parametrize("age", [100, 104, 110])
+def test_age_bands_cover_100_plus(age: int) -> None:
+    res = evaluate(Intake(age=age, sex="male", pain_at_rest_nprs=1, measurements=[
+        Measurement(test_id="chair_stand_30s", value=5),
+        Measurement(test_id="single_leg_stance", side="left", value=2),
+    ]))  # fmt: skip
+    assert {f.test_id: f.status for f in res.findings} == {
+        "chair_stand_30s": "stability deficit",
+        "single_leg_stance": "stability deficit",
+    }
+    assert any("no norms above 94" in n for n in res.notes)
+
+
+# ---- 8. surgery, post-operative extension rule, complete dose text ---------------------------------------
+def test_surgery_is_recorded_and_an_extension_deficit_keeps_decline_squats_out() -> None:
+    intake = Intake.model_validate(
+        {
+            "age": 68,
+            "pain_at_rest_nprs": 2,
+            "surgery": {"type": "total_knee_replacement", "side": "left", "date": "2026-01-12"},
+            "measurements": [{"test_id": "knee_extension_deficit", "side": "left", "value": 15}],
+            "goals": ["squatting"],
+        }
+    )
+    result = evaluate(intake)
+    assert result.surgery[0].type == "total_knee_replacement" and any(
+        "Post-operative" in n for n in result.notes
+    )
+    programme = prescribe(result, pain_nprs=2, goals=["squatting"])
+    ids = [i.exercise_id for i in programme.items]
+    assert not any(i.startswith("decline_squat") for i in ids)
+    assert "knee_extension_mobilisation" in ids
+    finding = next(f for f in result.findings if f.test_id == "knee_extension_deficit")
+    assert finding.safety_notes and "full extension" in finding.safety_notes[0]
+    with pytest.raises(ValueError, match="surgery"):
+        Intake.model_validate(
+            {"pain_at_rest_nprs": 2, "surgery": {"type": "tkr", "side": "left", "date": "2026-01-12"}}
+        )
+
+
+@pytest.mark.parametrize(
+    ("dose", "text"),
+    [
+        (Dose(sets=3, minutes=2, per_side=True), "3×2 min, per side"),
+        (Dose(minutes=10, sessions_per_week=5), "10 min, 5×/week"),
+        (
+            Dose(sets=2, reps=10, hold_s=3, per_side=True, sessions_per_week=3),
+            "2×10, 3 s hold, per side, 3×/week",
+        ),
+        (Dose(sets=3), "3 sets"),
+    ],
+)
+def test_every_dose_prints_all_its_parts(dose: Dose, text: str) -> None:
+    assert dose.describe() == text
+
+
+def test_extension_exercise_dose_text_keeps_its_sets() -> None:
+    assert LIB.get("knee_extension_mobilisation").dose.describe().startswith("3×")
+
+
+# ---- 10. cut-offs re-checked against their sources -------------------------------------------------------
+def test_cut_offs_do_not_over_flag_healthy_values() -> None:
+    healthy = evaluate(Intake(age=25, pain_at_rest_nprs=0, measurements=[
+        Measurement(test_id="single_leg_stance", side="left", value=43),
+        Measurement(test_id="hip_internal_rotation", side="left", value=33),
+        Measurement(test_id="knee_extension_deficit", side="left", value=4),
+    ]))  # fmt: skip
+    assert {f.test_id: f.status for f in healthy.findings} == {
+        "single_leg_stance": "ok",
+        "hip_internal_rotation": "ok",
+        "knee_extension_deficit": "ok",
+    }
+
+
+def test_catalogue_safety_notes_are_shown_with_the_finding() -> None:
+    res = evaluate(
+        Intake(
+            pain_at_rest_nprs=1,
+            measurements=[Measurement(test_id="hip_internal_rotation", side="right", value=12)],
+        )
+    )
+    (finding,) = res.findings
+    assert finding.status == "mobility deficit"
+    assert (
+        finding.safety_notes and "ACR" in finding.safety_notes[0] and "Altman 1991" in finding.safety_notes[0]
+    )
+    assert any("ACR" in n for n in prescribe(res, pain_nprs=1).notes)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrowalk.core._data import load_yaml
 from retrowalk.core.vocab import (
+    HANDRAIL_LABELS,
     Handrails,
     HoldSeconds,
     InclinePct,
@@ -61,29 +62,35 @@ class Dose(BaseModel):
         return Dose.model_validate(data)
 
     def describe(self) -> str:
+        """Every part of the dose in words: sets, reps, hold, minutes, speed, incline, handrails,
+        safety key, per side and weekly frequency."""
         parts: list[str] = []
         if self.sets and self.reps:
             parts.append(f"{self.sets}×{self.reps}")
-        elif self.sets and self.hold_s and not self.reps:
+        elif self.sets and self.hold_s:
             parts.append(f"{self.sets}×{self.hold_s:g} s hold")
+        elif self.sets and self.minutes:
+            parts.append(f"{self.sets}×{self.minutes:g} min")
+        elif self.sets:
+            parts.append(f"{self.sets} sets")
         elif self.reps:
             parts.append(f"{self.reps} reps")
-        if self.hold_s and self.reps:
+        if (self.hold_s and self.reps) or (self.hold_s and not self.sets):
             parts.append(f"{self.hold_s:g} s hold")
-        if self.minutes:
+        if self.minutes and not (self.sets and not self.reps and not self.hold_s):
             parts.append(f"{self.minutes:g} min")
         if self.speed_kmh:
             parts.append(f"{self.speed_kmh:g} km/h")
         if self.incline_pct:
             parts.append(f"{self.incline_pct:g}% incline")
         if self.handrails:
-            parts.append(
-                {"both": "both handrails", "one": "one handrail", "none": "hands-free"}[self.handrails]
-            )
+            parts.append(HANDRAIL_LABELS[self.handrails])
         if self.safety_key:
             parts.append("safety key")
         if self.per_side:
             parts.append("per side")
+        if self.sessions_per_week:
+            parts.append(f"{self.sessions_per_week}×/week")
         return ", ".join(parts)
 
 
@@ -148,6 +155,7 @@ class Condition(BaseModel):
     description: str
     pain_at_least: float | None = None
     pain_above_limit: bool = False
+    fall_risk: bool = False
     finding: dict[str, list[str]] | None = None
     source: str
     certainty: Literal["S", "K", "U"]

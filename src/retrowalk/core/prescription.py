@@ -18,6 +18,7 @@ from retrowalk.core.assessment import AssessmentResult, Finding, Intake, evaluat
 from retrowalk.core.exercises import (
     FORWARD_WALK_ID,
     GROUP_ORDER,
+    RETRO_FAMILY,
     Dose,
     Exercise,
     ExerciseLibrary,
@@ -148,6 +149,8 @@ def active_conditions(
             or (cond.pain_above_limit and limit.above_limit(pain_nprs))
         ):
             active[cid] = f"{cond.description} (pain {pain_nprs:g}/10)"
+        if cond.fall_risk and result.fall_risk:
+            active[cid] = f"{cond.description} ({'; '.join(result.fall_risk_reasons)})"
         if cond.finding is not None:
             tests = set(cond.finding.get("test_ids", []))
             statuses = set(cond.finding.get("statuses", []))
@@ -176,6 +179,24 @@ def allowed_variant(
         why.append(f"{current.id} contraindicated: " + "; ".join(active[c] for c in blocked))
         current = library.exercises.get(current.regression_id) if current.regression_id else None
     return None, why
+
+
+def supervise(
+    items: Sequence[ProgrammeItem], result: AssessmentResult, library: ExerciseLibrary
+) -> list[ProgrammeItem]:
+    """After a positive fall-risk screen, treadmill retro-walking is supervised-only with handrails:
+    each retro-walking item is marked and carries the note the client sees."""
+    if not result.fall_risk or not result.fall_risk_note:
+        return list(items)
+    out: list[ProgrammeItem] = []
+    for item in items:
+        if library.get(item.exercise_id).family == RETRO_FAMILY:
+            notes = (
+                item.notes if result.fall_risk_note in item.notes else [*item.notes, result.fall_risk_note]
+            )
+            item = item.model_copy(update={"supervised_only": True, "notes": notes})
+        out.append(item)
+    return out
 
 
 def _finding_reason(finding: Finding, target: str) -> str:
@@ -234,8 +255,11 @@ def prescribe(
             continue
         chosen[variant.id] = ProgrammeItem.from_exercise(variant, reason=text, source=source)
     ordered = sorted(enumerate(chosen.values()), key=lambda pair: (GROUP_ORDER[pair[1].group], pair[0]))
-    items = [item for _, item in ordered]
+    items = supervise([item for _, item in ordered], result, lib)
     notes = [f"Contraindication active: {why}" for why in active.values()]
+    notes += [n for f in result.findings for n in f.safety_notes]
+    if result.fall_risk_note:
+        notes.append(f"Fall-risk screen positive: {result.fall_risk_note}")
     notes.append(
         "Thresholds and doses are defaults for a clinician to approve; the joint-by-joint model is "
         "a heuristic, not a diagnosis."

@@ -38,6 +38,7 @@ from retrowalk.core.prescription import (
     active_conditions,
     allowed_variant,
     contraindicated_by,
+    supervise,
 )
 from retrowalk.core.scores.nprs import Nprs, pain_rules
 from retrowalk.errors import DataFileError, InputError
@@ -763,6 +764,8 @@ def decide_next(
                 next_items[k] = old
         notes.append("Only retro-walking is left: a clinician should review the programme.")
 
+    if assessment is not None:
+        next_items = supervise(next_items, assessment, lib)
     unique: dict[str, ProgrammeItem] = {}
     for i in next_items:
         unique.setdefault(i.exercise_id, i)
