@@ -1,7 +1,7 @@
 """The trainer's dashboard: one row per client with flags, due state and this week's progress.
 
-The flag rules live here, not in a page: the pain limit is the core's (progression.yaml
-``pain_during_max``), the decisions are :func:`retrowalk.app.sessions.next_session`'s.
+The flag rules live here, not in a page: the pain limit is the core's (nprs.yaml
+``limit_above``), the decisions are :func:`retrowalk.app.sessions.next_session`'s.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from retrowalk.app.access import require_role
 from retrowalk.app.records import DecisionItem, decision_items, sessions_per_week
 from retrowalk.app.sessions import next_session, stored_problems
-from retrowalk.core.progression import DecisionKind, load_config
+from retrowalk.core.progression import DecisionKind
+from retrowalk.core.scores.nprs import pain_rules
 from retrowalk.storage import crud
 from retrowalk.storage.models import Assessment, Client, Programme, SessionLog, User
 
@@ -48,7 +49,6 @@ def summary_row(
     decisions: Sequence[DecisionItem],
 ) -> SummaryRow:
     """Flags, due state and this week's progress from already-loaded records."""
-    limit = load_config().pain_during_max
     recent = [log for log in logs if (on - log.session_date).days < FLAG_WINDOW_DAYS]
     flags: list[str] = []
     worst = max(
@@ -60,7 +60,7 @@ def summary_row(
         ),
         default=None,
     )
-    if worst is not None and worst > limit:
+    if worst is not None and pain_rules().above_limit(worst):
         flags.append(f"pain flare: {worst:g}/10 this week")
     if latest is not None and latest.stop:
         flags.append("stop and refer (assessment red flag)")

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from retrowalk.app.sessions import stored_problems
 from retrowalk.core.exercises import Dose
-from retrowalk.core.progression import NextSession, load_config
+from retrowalk.core.progression import NextSession
 from retrowalk.core.scores.koos import SUBSCALE_TITLES
+from retrowalk.core.scores.nprs import pain_rules
 from retrowalk.reports.charts import (
     ChartInputs,
     GaitPoint,
@@ -509,7 +510,7 @@ def client_view(db: Session, user: User, client: Client, *, detail: str = "") ->
         charts=inputs,
         recordings=list(crud.list_recordings(db, client.id)),
         logs=logs,
-        pain_limit=load_config().pain_during_max,
+        pain_limit=pain_rules().limit_above,
     )
 
 

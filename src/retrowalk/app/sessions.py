@@ -24,6 +24,7 @@ from retrowalk.app.access import read_one
 from retrowalk.app.errors import NotFound
 from retrowalk.core import prescription as core_prescription
 from retrowalk.core import progression as core_progression
+from retrowalk.core.assessment import AssessmentResult
 from retrowalk.core.progression import NextSession
 from retrowalk.core.vocab import (
     Handrails,
@@ -37,7 +38,7 @@ from retrowalk.core.vocab import (
     field_messages,
 )
 from retrowalk.storage import crud
-from retrowalk.storage.models import Client, Programme, SessionLog, User
+from retrowalk.storage.models import Assessment, Client, Programme, SessionLog, User
 
 #: History the pain-monitoring model needs: the latest sessions, a streak of a few broken ones and
 #: the week-to-week trend. Eight weeks covers all three and keeps each decision's cost bounded.
@@ -191,9 +192,12 @@ def _session_records_adapter() -> TypeAdapter[list[Any]]:
     return TypeAdapter(list[core_progression.SessionRecord])
 
 
-def decide(programme: Programme | Any, logs: Sequence[Any]) -> NextSession | None:
-    """The progression engine's decision from a programme and its logs; None when no logged day
-    can be judged yet. Rows outside today's vocabulary are left out (see :func:`stored_problems`)."""
+def decide(
+    programme: Programme | Any, logs: Sequence[Any], assessment: Assessment | None = None
+) -> NextSession | None:
+    """The progression engine's decision from a programme, its logs and the client's latest
+    assessment (its conditions, pain and red flags); None when no logged day can be judged yet.
+    Rows outside today's vocabulary are left out (see :func:`stored_problems`)."""
     records = session_records(logs)
     if not records:
         return None
@@ -206,7 +210,19 @@ def decide(programme: Programme | Any, logs: Sequence[Any]) -> NextSession | Non
         )
         if not sessions:
             return None
-    return core_progression.decide_next(prog, sessions)
+    result, pain = _assessment_for_engine(assessment)
+    return core_progression.decide_next(prog, sessions, assessment=result, pain_nprs=pain)
+
+
+def _assessment_for_engine(row: Assessment | None) -> tuple[AssessmentResult | None, float | None]:
+    """The stored assessment as the engine reads it; one an older core wrote and today's no longer
+    validates is left out (the programme's own pain and conditions then apply)."""
+    if row is None:
+        return None, None
+    try:
+        return AssessmentResult.model_validate(row.findings or {}), row.pain_nprs
+    except ValidationError:
+        return None, row.pain_nprs
 
 
 def next_session(db: Session, client_id: int, programme: Programme | None = None) -> NextSession | None:
@@ -216,7 +232,7 @@ def next_session(db: Session, client_id: int, programme: Programme | None = None
     if programme is None:
         return None
     logs = crud.session_log_rows(db, client_id, programme_id=programme.id, last_days=DECISION_WINDOW_DAYS)
-    return decide(programme, logs)
+    return decide(programme, logs, crud.latest_assessment(db, client_id))
 
 
 def read_next_session(db: Session, user: User, client: Client) -> NextSession | None:

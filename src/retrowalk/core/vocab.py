@@ -50,6 +50,18 @@ Pain = Annotated[
 ]
 #: A KOOS subscale score, 0 (extreme problems) to 100 (no problems).
 KoosScore = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, description="KOOS score, 0-100")]
+#: Pain on a 10 cm visual analogue scale, in cm (the article's primary pain outcome).
+VasCm = Annotated[
+    float,
+    Field(
+        strict=True,
+        ge=0,
+        le=10,
+        allow_inf_nan=False,
+        description="pain, 10 cm visual analogue scale (cm from 'no pain')",
+        json_schema_extra={"step": 0.1},
+    ),
+]
 
 #: A client's recorded sex (FHIR administrative gender). The assessment's sex-specific norms use
 #: only female and male (``core.assessment.Sex``).
@@ -71,6 +83,7 @@ FIELD_TYPES: dict[str, Any] = {
     "pain_during": Pain,
     "pain_after": Pain,
     "pain_next_morning": Pain,
+    "pain_vas_cm": VasCm,
 }
 
 

@@ -26,8 +26,8 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from pydantic import BaseModel, Field
 
-from retrowalk.core.progression import load_config
 from retrowalk.core.scores.koos import SUBSCALE_TITLES
+from retrowalk.core.scores.nprs import pain_rules
 from retrowalk.core.vocab import InclinePct, KoosScore, Minutes, Pain, SpeedKmh
 
 #: Okabe & Ito (2008) colour-blind safe palette; dark enough on white for lines and markers.
@@ -45,7 +45,7 @@ MARKERS = ("o", "s", "^", "D", "v")
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)))
 
 #: Pain-monitoring model: pain during/after activity may reach 5/10 (Silbernagel 2007).
-PAIN_LIMIT = load_config().pain_during_max
+PAIN_LIMIT = pain_rules().limit_above
 #: General KOOS guidance, ~8-10 points (Roos & Lohmander 2003); callers pass instrument-specific values.
 DEFAULT_KOOS_MCID = 10.0
 #: Panels in the KOOS chart, titled as the questionnaire titles its subscales (core koos.yaml).

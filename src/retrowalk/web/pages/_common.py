@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from starlette.datastructures import FormData
 
-from retrowalk.core.progression import load_config
+from retrowalk.core.scores.nprs import pain_rules
 from retrowalk.core.vocab import FIELD_TYPES, field_bounds, field_messages
 from retrowalk.errors import InputError
 from retrowalk.reports.pdf import template_environment
@@ -24,8 +24,8 @@ from retrowalk.web.pages._auth import csrf_token
 
 _env = template_environment("retrowalk.web")
 _env.globals["field_bounds"] = field_bounds
-#: The core's pain limit during exercise (progression.yaml), for the pain hints and badges.
-_env.globals["pain_limit"] = load_config().pain_during_max
+#: The core's pain limit ("above 5", nprs.yaml), for the pain hints and badges.
+_env.globals["pain_limit"] = pain_rules().limit_above
 templates = Jinja2Templates(env=_env)
 
 
