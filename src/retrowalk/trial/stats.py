@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
@@ -17,6 +18,17 @@ from pydantic import BaseModel, Field
 from scipy import stats
 
 FloatArray = NDArray[np.float64]
+
+
+@contextmanager
+def _dict_formula_data() -> Iterator[None]:
+    """Formula data as a dict of arrays: the pure trial package may not import pandas (no I/O
+    library in the core), and statsmodels < 0.16 still accepts dicts, with a deprecation warning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Using dict data structures with formula", category=DeprecationWarning
+        )
+        yield
 
 
 def finite_or_none(x: float | np.floating[Any] | None) -> float | None:
@@ -130,14 +142,13 @@ def ancova(
     ``groups`` is an (n, k) 0/1 matrix of treatment-arm indicators (control = all zero). Returns
     one effect per treatment column (adjusted difference vs control), the baseline slope, and n.
     """
-    import pandas as pd
     import statsmodels.formula.api as smf
 
     yv = np.asarray(y, dtype=float)
     g = np.asarray(groups, dtype=float)
     if g.ndim == 1:
         g = g.reshape(-1, 1)
-    frame = pd.DataFrame({"y": yv, "baseline": np.asarray(baseline, dtype=float)})
+    frame: dict[str, FloatArray] = {"y": yv, "baseline": np.asarray(baseline, dtype=float)}
     arms = [f"arm{j}" for j in range(g.shape[1])]
     for j, name in enumerate(arms):
         frame[name] = g[:, j]
@@ -151,12 +162,12 @@ def ancova(
             frame[covs[-1]] = cov[:, j]
     terms = ["baseline", *arms, *covs]
     n = int(yv.size)
-    x = frame[terms].to_numpy()
-    x = np.column_stack([np.ones(n), x])
+    x = np.column_stack([np.ones(n), *(frame[t] for t in terms)])
     if n <= x.shape[1] or np.linalg.matrix_rank(x) < x.shape[1]:
         empty = RegressionEffect(estimate=None, se=None, ci_low=None, ci_high=None, p=None)
         return [empty] * g.shape[1], empty, n
-    fit = smf.ols("y ~ " + " + ".join(terms), data=frame).fit()
+    with _dict_formula_data():
+        fit = smf.ols("y ~ " + " + ".join(terms), data=frame).fit()
     ci = fit.conf_int(alpha=alpha)
 
     def eff(term: str) -> RegressionEffect:
@@ -235,7 +246,6 @@ def mixed_model(
     ``arms[0]`` is the control and ``visits[0]`` the baseline (reference levels). Participants
     with missing visits still contribute what they have (valid if missingness is at random).
     """
-    import pandas as pd
     import statsmodels.formula.api as smf
 
     yv = np.asarray(y, dtype=float)
@@ -259,15 +269,11 @@ def mixed_model(
         notes=notes,
     )
     # Every level is kept (an empty visit × arm cell then shows as a rank-deficient design).
-    frame = pd.DataFrame(
-        {
-            "value": yv,
-            "visit": pd.Categorical([f"v{v}" for v in vi], categories=[f"v{v}" for v in range(kv)]),
-            "arm": pd.Categorical([f"a{a}" for a in ai], categories=[f"a{a}" for a in range(ka)]),
-            "participant": groups,
-        }
-    )
-    model = smf.mixedlm("value ~ C(visit) * C(arm)", frame, groups=frame["participant"])
+    visit_factor = f"C(visit, levels={list(range(kv))})"
+    arm_factor = f"C(arm, levels={list(range(ka))})"
+    frame = {"value": yv, "visit": vi, "arm": ai}
+    with _dict_formula_data():
+        model = smf.mixedlm(f"value ~ {visit_factor} * {arm_factor}", frame, groups=groups)
     x = np.asarray(model.exog, dtype=float)
     if np.linalg.matrix_rank(x) < x.shape[1] or yv.size <= x.shape[1] + 1 or n_part < 3:
         notes.append("not enough data for the mixed model (some visit × arm cell is empty or n too small)")
@@ -292,10 +298,10 @@ def mixed_model(
         return names.index(term)
 
     def arm_term(a: int) -> str:
-        return f"C(arm)[T.a{a}]"
+        return f"{arm_factor}[T.{a}]"
 
     def inter_term(a: int, v: int) -> str:
-        return f"C(visit)[T.v{v}]:C(arm)[T.a{a}]"
+        return f"{visit_factor}[T.{v}]:{arm_factor}[T.{a}]"
 
     def lin(weights: FloatArray) -> RegressionEffect:
         est = float(weights @ params)
