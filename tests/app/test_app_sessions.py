@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from tests.api.api_support import assess_and_prescribe
 
 from retrowalk.app import clinical, sessions
 from retrowalk.app.errors import NotFound
@@ -24,14 +25,7 @@ TODAY = datetime.now(UTC).date()
 def _client(db: Any) -> tuple[User, Client]:
     trainer = crud.create_user(db, "t-sessions", "correct horse battery", "trainer")
     client = crud.create_client(db, "Sessions client", trainer=trainer)
-    inputs, findings = clinical.evaluate_assessment(clinical.demo_assessment_inputs())
-    a = crud.add_assessment(
-        db, client.id, inputs=inputs, findings=findings, pain_nprs=3.0, stop=False, by=trainer
-    )
-    content = clinical.prescribe(findings, pain_nprs=3.0, goals=[])
-    crud.add_programme(
-        db, client.id, content=content, assessment_id=a.id, pain_nprs=3.0, goals=[], by=trainer
-    )
+    assess_and_prescribe(db, client, trainer)
     return trainer, client
 
 
