@@ -7,7 +7,7 @@ import math
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from retrowalk.core._data import load_yaml
 from retrowalk.core.vocab import Pain, bounds
