@@ -31,14 +31,28 @@ LIMB_JOINTS: tuple[LimbJoint, ...] = ("hip", "knee", "ankle", "shoulder", "elbow
 #: Joints whose angles are limited; ``trunk`` is the figure's orientation in the picture, not a joint.
 LIMITED_JOINTS: tuple[str, ...] = ("neck", *LIMB_JOINTS)
 PropKind = Literal[
-    "treadmill", "handrail", "band", "decline_board", "step", "chair", "wall", "mat", "towel", "weight", "rail"
+    "treadmill",
+    "handrail",
+    "band",
+    "decline_board",
+    "step",
+    "chair",
+    "wall",
+    "mat",
+    "towel",
+    "weight",
+    "rail",
 ]
 #: Points of the figure a pose can stand on or a band can attach to.
 POINTS: tuple[str, ...] = (
     "pelvis",
     "neck",
     "head",
-    *(f"{s}_{p}" for s in ("left", "right") for p in ("hip", "knee", "ankle", "heel", "toe", "shoulder", "elbow", "hand")),
+    *(
+        f"{s}_{p}"
+        for s in ("left", "right")
+        for p in ("hip", "knee", "ankle", "heel", "toe", "shoulder", "elbow", "hand")
+    ),
 )
 MIN_POSES, MAX_POSES = 2, 6
 
@@ -88,7 +102,9 @@ class KeyPose(BaseModel):
     trunk: float = Field(default=0.0, ge=-180, le=180)
     neck: float = 0.0
     x: float = Field(default=0.0, ge=-1, le=1, description="pelvis shift in body heights")
-    rest_on: str | None = Field(default=None, description="point resting on the floor/prop; default the lowest")
+    rest_on: str | None = Field(
+        default=None, description="point resting on the floor/prop; default the lowest"
+    )
     contacts: list[str] = Field(default_factory=list, description="points that must touch the floor/prop")
     left: LimbAngles = Field(default_factory=LimbAngles)
     right: LimbAngles = Field(default_factory=LimbAngles)
@@ -190,8 +206,20 @@ class IllustrationBook(BaseModel):
         return self.limits[view][joint]
 
 
-SEGMENTS = ("trunk", "neck", "head_r", "thigh", "shank", "foot", "heel", "ankle_h", "upper_arm", "forearm",
-            "hip_w", "shoulder_w")
+SEGMENTS = (
+    "trunk",
+    "neck",
+    "head_r",
+    "thigh",
+    "shank",
+    "foot",
+    "heel",
+    "ankle_h",
+    "upper_arm",
+    "forearm",
+    "hip_w",
+    "shoulder_w",
+)
 
 
 def pose_problems(book: IllustrationBook, view: View, pose: KeyPose) -> list[tuple[str, float, JointLimit]]:
@@ -246,7 +274,7 @@ def book_from_data(raw: Mapping[str, Any]) -> IllustrationBook:
     if missing_segments:
         raise DataFileError(f"illustrations.yaml: segments lacks {missing_segments}")
     for view in ("sagittal", "frontal"):
-        absent = [j for j in LIMITED_JOINTS if j not in book.limits.get(view, {})]  # type: ignore[call-overload]
+        absent = [j for j in LIMITED_JOINTS if j not in book.limits.get(view, {})]
         if absent:
             raise DataFileError(f"illustrations.yaml: limits.{view} lacks joints {absent}")
     for ex_id, ill in book.illustrations.items():

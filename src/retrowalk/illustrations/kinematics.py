@@ -12,7 +12,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from retrowalk.errors import DataFileError
 from retrowalk.core.illustration import (
     Illustration,
     IllustrationBook,
@@ -23,6 +22,7 @@ from retrowalk.core.illustration import (
     View,
     check_pose,
 )
+from retrowalk.errors import DataFileError
 
 Point = tuple[float, float]
 Points = dict[str, Point]
@@ -31,8 +31,14 @@ SIDES: tuple[Side, Side] = ("left", "right")
 TREADMILL_DECK = 0.06
 TOWEL_R = 0.03
 #: How far the body surface lies below a joint centre when resting on it (body heights).
-THICKNESS = {"pelvis": 0.065, "neck": 0.065, "left_knee": 0.025, "right_knee": 0.025, "left_hand": 0.01,
-             "right_hand": 0.01}
+THICKNESS = {
+    "pelvis": 0.065,
+    "neck": 0.065,
+    "left_knee": 0.025,
+    "right_knee": 0.025,
+    "left_hand": 0.01,
+    "right_hand": 0.01,
+}
 CONTACT_TOLERANCE = 0.025
 
 
@@ -203,7 +209,9 @@ def place(points: Points, pieces: list[Surface], on: str | None, head_r: float) 
     return {k: (x, y + dy) for k, (x, y) in points.items()}
 
 
-def check_contacts(exercise_id: str, pose: KeyPose, points: Points, pieces: list[Surface], head_r: float) -> None:
+def check_contacts(
+    exercise_id: str, pose: KeyPose, points: Points, pieces: list[Surface], head_r: float
+) -> None:
     """The points a key pose says rest on the floor/prop really do (within a few centimetres)."""
     for name in pose.contacts:
         g = gap(points, pieces, name, head_r)

@@ -92,7 +92,7 @@ def _figure(sc: Scene, pts: Points) -> str:
 
     def limbs(side: str) -> str:
         leg = _path([pts[f"{side}_{j}"] for j in ("hip", "knee", "ankle", "heel")])
-        sole = f" Q{_xy(pts[f'{side}_arch'])} {_xy(pts[f'{side}_toe'])} L{_xy(pts[f'{side}_ankle'])}"
+        sole = f" Q{_xy(pts[f'{side}_arch'])} {_xy(pts[f'{side}_toe'])}"
         arm = [pts[f"{side}_{j}"] for j in ("shoulder", "elbow", "hand")]
         return leg + sole + " " + _path(arm)
 
@@ -108,9 +108,7 @@ def _figure(sc: Scene, pts: Points) -> str:
     else:
         parts.append(f'<path d="{trunk} {limbs("left")} {limbs("right")}" stroke="{INK}"/>')
     hx, hy = pts["head"]
-    parts.append(
-        f'<circle cx="{_c(hx)}" cy="{_c(-hy)}" r="{_c(seg["head_r"])}" fill="#fff" stroke="{INK}"/>'
-    )
+    parts.append(f'<circle cx="{_c(hx)}" cy="{_c(-hy)}" r="{_c(seg["head_r"])}" fill="#fff" stroke="{INK}"/>')
     dynamic = _dynamic_props(sc, pts)
     return (
         f'<g fill="none" stroke-width="{w}" stroke-linecap="round" stroke-linejoin="round">'
@@ -194,7 +192,10 @@ def _static_props(sc: Scene) -> str:
             if any(p.y0 == TREADMILL_DECK for p in sc.pieces):
                 cx = _console_x(sc)
                 x0, x1 = min(x0, cx), max(x1, cx)
-            out.append(f'<path d="{_path([(x0, y), (x1, y)])}" fill="none" {stroke} stroke-width="{_c(0.016)}"/>')
+            out.append(
+                f'<path d="{_path([(x0, y), (x1, y)])}" fill="none" stroke="{PROP}" '
+                f'stroke-width="{_c(0.016)}"/>'
+            )
         elif kind == "rail" and prop.at is not None:
             x, y = first[prop.at]
             x += prop.offset
@@ -214,7 +215,8 @@ def _static_props(sc: Scene) -> str:
             out.append(f'<path d="{_path([(back, seat), (front, seat)])} {legs}" fill="none" {stroke}/>')
         elif kind == "mat":
             out.append(
-                f'<rect x="{_c(lo - 0.05)}" y="{_c(-0.012)}" width="{_c(hi - lo + 0.1)}" height="{_c(0.012)}" '
+                f'<rect x="{_c(lo - 0.05)}" y="{_c(-0.012)}" width="{_c(hi - lo + 0.1)}" '
+                f'height="{_c(0.012)}" '
                 f'fill="{PROP_FILL}" {stroke}/>'
             )
         elif kind == "step":
@@ -312,11 +314,20 @@ def describe(sc: Scene, cues: Sequence[str]) -> str:
 
 
 def _uid(exercise_id: str, suffix: str) -> str:
-    return "rwfig-" + "".join(ch if ch.isalnum() else "-" for ch in exercise_id) + (f"-{suffix}" if suffix else "")
+    return (
+        "rwfig-"
+        + "".join(ch if ch.isalnum() else "-" for ch in exercise_id)
+        + (f"-{suffix}" if suffix else "")
+    )
 
 
 def animated_svg(
-    exercise_id: str, name: str, cues: Sequence[str], *, suffix: str = "", book: IllustrationBook | None = None
+    exercise_id: str,
+    name: str,
+    cues: Sequence[str],
+    *,
+    suffix: str = "",
+    book: IllustrationBook | None = None,
 ) -> str:
     """The looping animation as a standalone, accessible SVG (``suffix`` keeps ids unique on a page)."""
     sc = scene(exercise_id, book)
@@ -327,7 +338,8 @@ def animated_svg(
     rules = [
         f"#{uid} .fr{{visibility:hidden}}",
         f"#{uid} .fr.still{{visibility:visible}}",
-        f"@media screen and (prefers-reduced-motion:no-preference){{#{uid} .fr{{animation-duration:{total:.3f}s;"
+        "@media screen and (prefers-reduced-motion:no-preference){"
+        f"#{uid} .fr{{animation-duration:{total:.3f}s;"
         "animation-timing-function:step-end;animation-iteration-count:infinite}",
     ]
     t = 0.0
@@ -361,9 +373,15 @@ def pose_svgs(
     per_pose = cues_per_pose(sc.ill, cues)
     out: list[str] = []
     for i, (pts, pose) in enumerate(zip(sc.keys, sc.ill.poses, strict=True), 1):
-        body, caption = _wrap_incline(sc, _static_props(sc) + _ground(sc, box[0], box[2]) + _figure(sc, pts), box)
+        body, caption = _wrap_incline(
+            sc, _static_props(sc) + _ground(sc, box[0], box[2]) + _figure(sc, pts), box
+        )
         view, w, h = _viewbox(box, 0.08 if caption else 0.0)
-        desc = f"{pose.label}" + (": " + "; ".join(per_pose[i - 1]) if per_pose[i - 1] else "")
+        desc = (
+            f"Pose {i} of {len(sc.keys)}: {pose.label}"
+            + (": " + "; ".join(per_pose[i - 1]) if per_pose[i - 1] else "")
+            + f". {sc.ill.alt}"
+        )
         out.append(
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{view}" width="{w:.0f}" height="{h:.0f}" '
             f'role="img"><title>{escape(name)}: pose {i} of {len(sc.keys)}</title>'
@@ -411,15 +429,18 @@ def strip_svg(
         parts.append(f'<g transform="translate({_c(dx)} {_c(box[3])})">{body}</g>')
         tx = i * (cell + gap)
         parts.append(
-            f'<circle cx="{_c(tx + 0.04)}" cy="{_c(0.04)}" r="{_c(0.035)}" fill="{INK}"/>'
-            f'<text x="{_c(tx + 0.04)}" y="{_c(0.058)}" font-size="{_c(0.05)}" text-anchor="middle" '
+            f'<circle cx="{_c(tx + 0.05)}" cy="{_c(0.05)}" r="{_c(0.045)}" fill="{INK}"/>'
+            f'<text x="{_c(tx + 0.05)}" y="{_c(0.072)}" font-size="{_c(0.062)}" text-anchor="middle" '
             f'font-family="DejaVu Sans, sans-serif" font-weight="bold" fill="#fff">{i + 1}</text>'
         )
         for k, text in enumerate(texts[i]):
-            weight = ' font-weight="bold"' if k < len(textwrap.wrap(sc.ill.poses[i].label, wrap_chars)) else ""
+            weight = (
+                ' font-weight="bold"' if k < len(textwrap.wrap(sc.ill.poses[i].label, wrap_chars)) else ""
+            )
             y = ph + (k + 1) * line
             parts.append(
-                f'<text x="{_c(tx)}" y="{_c(y)}" font-size="{_c(font)}" font-family="DejaVu Sans, sans-serif" '
+                f'<text x="{_c(tx)}" y="{_c(y)}" font-size="{_c(font)}" '
+                f'font-family="DejaVu Sans, sans-serif" '
                 f'fill="{INK}" xml:space="preserve"{weight}>{escape(text)}</text>'
             )
     desc = describe(sc, cues)

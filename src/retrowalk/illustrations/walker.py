@@ -13,7 +13,14 @@ from functools import lru_cache
 
 import numpy as np
 
-from retrowalk.core.illustration import Illustration, IllustrationBook, KeyPose, LimbAngles, Walker, check_pose
+from retrowalk.core.illustration import (
+    Illustration,
+    IllustrationBook,
+    KeyPose,
+    LimbAngles,
+    Walker,
+    check_pose,
+)
 from retrowalk.gait.pose.keypoints import JOINT_INDEX
 from retrowalk.gait.pose.synthetic import WalkerSpec, walk
 from retrowalk.illustrations.kinematics import FPS, Frame, forward, place, surfaces
@@ -72,7 +79,9 @@ def walker_pose(walker: Walker, index: int, label: str = "walking") -> KeyPose:
         label=label,
         trunk=trunk,
         left=LimbAngles(hip=lh, knee=lk, ankle=la, shoulder=arms["left"].shoulder, elbow=arms["left"].elbow),
-        right=LimbAngles(hip=rh, knee=rk, ankle=ra, shoulder=arms["right"].shoulder, elbow=arms["right"].elbow),
+        right=LimbAngles(
+            hip=rh, knee=rk, ankle=ra, shoulder=arms["right"].shoulder, elbow=arms["right"].elbow
+        ),
     )
 
 
@@ -101,5 +110,7 @@ def walker_sequence(exercise_id: str, book: IllustrationBook, ill: Illustration)
     for i in range(n):
         pose = walker_pose(ill.walker, i, ill.poses[keys[i]].label if i in keys else "walking")
         check_pose(book, exercise_id, ill.view, pose)
-        frames.append(Frame(place(forward(seg, ill.view, pose), pieces, None, seg["head_r"]), 1 / WALK_FPS, keys.get(i)))
+        frames.append(
+            Frame(place(forward(seg, ill.view, pose), pieces, None, seg["head_r"]), 1 / WALK_FPS, keys.get(i))
+        )
     return frames
