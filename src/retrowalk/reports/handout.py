@@ -26,10 +26,12 @@ from retrowalk.illustrations.svg import pose_svgs
 PageSize = Literal["A4", "Letter"]
 #: Layouts from roomy to tight; the first that fits on one page is used.
 LAYOUTS: tuple[dict[str, Any], ...] = (
-    {"name": "roomy", "columns": 1, "figure_mm": 30, "font_pt": 9.5, "cue_pt": 8.5},
-    {"name": "two-column", "columns": 2, "figure_mm": 22, "font_pt": 8.5, "cue_pt": 7.2},
-    {"name": "compact", "columns": 2, "figure_mm": 16, "font_pt": 7.8, "cue_pt": 6.5},
-    {"name": "tight", "columns": 3, "figure_mm": 14, "font_pt": 7.2, "cue_pt": 6.2},
+    {"name": "roomy", "columns": 1, "figure_mm": 30, "font_pt": 9.5, "cue_pt": 8.5, "labels": True},
+    {"name": "two-column", "columns": 2, "figure_mm": 22, "font_pt": 8.5, "cue_pt": 7.2, "labels": True},
+    {"name": "compact", "columns": 2, "figure_mm": 16, "font_pt": 7.8, "cue_pt": 6.5, "labels": True},
+    {"name": "tight", "columns": 3, "figure_mm": 14, "font_pt": 7.2, "cue_pt": 6.2, "labels": True},
+    # the tightest drops a pose's label where the pose has cues of its own
+    {"name": "tightest", "columns": 3, "figure_mm": 13, "font_pt": 7.0, "cue_pt": 6.0, "labels": False},
 )
 
 
