@@ -161,3 +161,20 @@ def test_reduced_motion_keeps_the_first_key_pose_still(browser: Any) -> None:
     assert stage.screenshot() == shot
     assert not page.locator("[data-rw-pause]").is_visible()
     ctx.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_key_pose_strip_prints_pictures_with_their_cues(browser: Any) -> None:
+    from retrowalk.illustrations.svg import strip_svg
+
+    ex = load_library().exercises["decline_squat_45"]
+    page = browser.new_page(viewport={"width": 900, "height": 600})
+    svg = strip_svg(ex.id, ex.name, ex.cues).replace("<svg ", '<svg style="width:720px;height:auto" ', 1)
+    page.set_content(f'<body style="margin:8px;background:#fff">{svg}</body>')
+    strip = page.locator("svg.rw-strip")
+    text = page.evaluate("() => document.querySelector('svg.rw-strip').textContent")
+    assert all(cue.split(",")[0] in text for cue in ex.cues)
+    ARTIFACTS.mkdir(exist_ok=True)
+    strip.screenshot(path=str(ARTIFACTS / "strip-decline-squat-45.png"))
+    page.close()

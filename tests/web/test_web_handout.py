@@ -145,3 +145,17 @@ def test_html_escapes_user_text() -> None:
     html = render_html(data)
     assert "<script>x</script>" not in html and "&lt;script&gt;" in html
     assert html.count('role="img"') >= sum(len(i.poses) for i in data.items)
+
+
+def test_clinician_report_shows_the_key_poses_beside_each_programme_row() -> None:
+    from web_report_fixtures import sample_report
+
+    from retrowalk.reports.pdf import render_html as report_html
+
+    data = sample_report()
+    html = report_html(data)
+    assert html.count('class="rw-strip"') == len([p for p in data.programme if p.exercise_id])
+    unknown = data.model_copy(
+        update={"programme": [data.programme[0].model_copy(update={"exercise_id": "not_in_library"})]}
+    )
+    assert 'class="rw-strip"' not in report_html(unknown)  # a custom exercise simply has no figure
