@@ -209,9 +209,12 @@ def _static_props(sc: Scene) -> str:
         elif kind == "chair":
             px, py = first["pelvis"]
             seat = py - 0.065
-            back = px - 0.12
-            front = px + 0.1
-            legs = f"{_path([(back, 0), (back, seat + 0.25)])} {_path([(front, 0), (front, seat)])}"
+            if sc.ill.view == "frontal":  # seen from the front: a seat on two legs, no backrest
+                back, front = px - 0.17, px + 0.17
+                legs = f"{_path([(back, 0), (back, seat)])} {_path([(front, 0), (front, seat)])}"
+            else:
+                back, front = px - 0.12, px + 0.1
+                legs = f"{_path([(back, 0), (back, seat + 0.25)])} {_path([(front, 0), (front, seat)])}"
             out.append(f'<path d="{_path([(back, seat), (front, seat)])} {legs}" fill="none" {stroke}/>')
         elif kind == "mat":
             out.append(
