@@ -160,3 +160,39 @@ def test_clinician_report_shows_the_key_poses_beside_each_programme_row() -> Non
         update={"programme": [data.programme[0].model_copy(update={"exercise_id": "not_in_library"})]}
     )
     assert 'class="rw-strip"' not in report_html(unknown)  # a custom exercise simply has no figure
+
+
+def test_handout_from_storage_uses_the_current_programme(tmp_path: Path) -> None:
+    from retrowalk.api import clinical
+    from retrowalk.reports.handout import handout_from_storage
+    from retrowalk.storage import crud
+    from retrowalk.storage.db import Database
+
+    database = Database(f"sqlite:///{tmp_path / 'h.sqlite3'}")
+    database.upgrade()
+    with database.transaction() as db:
+        trainer = crud.create_user(db, "t1", "trainer-pass-1", "trainer", display_name="Tom Trainer")
+        client = crud.create_client(db, "Grace Hopper-Handout", trainer=trainer)
+        inputs, findings = clinical.evaluate_assessment(
+            {
+                "pain_at_rest_nprs": 2,
+                "pain_activity_nprs": 4,
+                "measurements": [{"test_id": "knee_extension_deficit", "side": "left", "value": 7}],
+            }
+        )
+        a = crud.add_assessment(
+            db, client.id, inputs=inputs, findings=findings, pain_nprs=4, stop=False, by=trainer
+        )
+        content = clinical.prescribe(findings, pain_nprs=4, goals=[])
+        content["items"].append(
+            {"exercise_id": "aqua_jogging", "name": "Aqua jogging", "dose": {"text": "20 min"}}
+        )
+        crud.add_programme(
+            db, client.id, content=content, assessment_id=a.id, pain_nprs=4, goals=[], by=trainer
+        )
+        data = handout_from_storage(db, client, log_url=URL, day=date(2026, 12, 1))
+    assert data.client_name == "Grace Hopper-Handout" and data.trainer_name == "Tom Trainer"
+    names = [i.name for i in data.items]
+    assert names[-1] == "Aqua jogging" and data.items[-1].poses == [] and data.items[-1].dose == "20 min"
+    assert all(item.poses for item in data.items[:-1])  # every library exercise has its pictures
+    assert any("retro" in n.lower() for n in names)
