@@ -162,9 +162,9 @@ def test_clinician_report_shows_the_key_poses_beside_each_programme_row() -> Non
     assert 'class="rw-strip"' not in report_html(unknown)  # a custom exercise simply has no figure
 
 
-def test_handout_from_storage_uses_the_current_programme(tmp_path: Path) -> None:
-    from retrowalk.api import clinical
-    from retrowalk.reports.handout import handout_from_storage
+def test_handout_data_comes_from_the_current_programme(tmp_path: Path) -> None:
+    from retrowalk.app import clinical
+    from retrowalk.app.handouts import client_handout
     from retrowalk.storage import crud
     from retrowalk.storage.db import Database
 
@@ -185,14 +185,14 @@ def test_handout_from_storage_uses_the_current_programme(tmp_path: Path) -> None
         )
         content = clinical.prescribe(findings, pain_nprs=4, goals=[])
         content["items"].append(
-            {"exercise_id": "aqua_jogging", "name": "Aqua jogging", "dose": {"text": "20 min"}}
+            {"exercise_id": "aqua_jogging", "name": "Aqua jogging", "dose": {"minutes": 20}}
         )
         crud.add_programme(
             db, client.id, content=content, assessment_id=a.id, pain_nprs=4, goals=[], by=trainer
         )
-        data = handout_from_storage(db, client, log_url=URL, day=date(2026, 12, 1))
+        data = client_handout(db, trainer, client, log_url=URL, day=date(2026, 12, 1))
     assert data.client_name == "Grace Hopper-Handout" and data.trainer_name == "Tom Trainer"
     names = [i.name for i in data.items]
-    assert names[-1] == "Aqua jogging" and data.items[-1].poses == [] and data.items[-1].dose == "20 min"
+    assert names[-1] == "Aqua jogging" and data.items[-1].poses == [] and data.items[-1].dose == "20 minutes"
     assert all(item.poses for item in data.items[:-1])  # every library exercise has its pictures
     assert any("retro" in n.lower() for n in names)

@@ -10,23 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import qrcode
 import qrcode.image.svg
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from retrowalk.core.exercises import Dose, ExerciseLibrary, load_library
 from retrowalk.core.illustration import cues_per_pose, load_illustrations
 from retrowalk.core.progression import ProgressionConfig, load_config
 from retrowalk.illustrations.svg import pose_svgs
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from retrowalk.storage.models import Client
 
 PageSize = Literal["A4", "Letter"]
 #: Layouts from roomy to tight; the first that fits on one page is used.
@@ -204,41 +199,6 @@ def handout_from_programme(
         day=day,
         items=[handout_item(ex_id, dose) for ex_id, dose in items],
         trainer_name=trainer_name,
-        trainer_contact=trainer_contact,
-        log_url=log_url,
-        pain_rule=pain_rule(),
-    )
-
-
-def handout_from_storage(
-    db: Session, client: Client, *, log_url: str, day: date | None = None, trainer_contact: str = ""
-) -> HandoutData:
-    """Handout data for a stored client's current programme (what GET /clients/{id}/handout.pdf serves).
-
-    Items of exercises outside the library (or with an unreadable stored dose) keep their name and
-    dose text but get no pictures.
-    """
-    from retrowalk.reports.build import programme_items
-    from retrowalk.storage import crud
-
-    programme = crud.current_programme(db, client.id)
-    lib = load_library()
-    items: list[HandoutItem] = []
-    for entry in programme_items(programme.content if programme else None):
-        try:
-            dose = Dose.model_validate(entry["dose"])
-        except ValidationError:
-            dose = None
-        if entry["exercise_id"] in lib.exercises and dose is not None:
-            items.append(handout_item(entry["exercise_id"], dose, library=lib, name=entry["name"]))
-        else:
-            items.append(HandoutItem(name=entry["name"], dose=entry["dose_text"], cues=entry["cues"]))
-    trainers = ", ".join(t.display_name or t.username for t in client.trainers)
-    return HandoutData(
-        client_name=client.name,
-        day=day or date.today(),
-        items=items,
-        trainer_name=trainers or "your trainer",
         trainer_contact=trainer_contact,
         log_url=log_url,
         pain_rule=pain_rule(),
