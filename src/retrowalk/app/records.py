@@ -421,7 +421,12 @@ def report_data(db: Session, client: Client) -> ReportData:
         stop=bool(latest and latest.stop),
         programme=[
             ProgrammeRow(
-                exercise=i["name"], stage=i["stage"], dose=i["dose_text"], reason=i["reason"], cues=i["cues"]
+                exercise=i["name"],
+                exercise_id=i["exercise_id"],
+                stage=i["stage"],
+                dose=i["dose_text"],
+                reason=i["reason"],
+                cues=i["cues"],
             )
             for i in programme_items(programme.content if programme else None)
         ],
