@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -10,9 +11,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import retrowalk
 from retrowalk.app import auth
@@ -167,6 +171,49 @@ def _database_busy(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+Handler = Callable[[Request, Any], Any]
+
+
+def _pages_as_html(json_handler: Handler) -> Handler:
+    """The same refusal on a page route (outside the REST prefix) as an HTML page with a way back."""
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        path = request.url.path
+        if path.startswith(API_PREFIX) or path.startswith("/static/"):
+            answer = json_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
+        from retrowalk.web.pages._errors import error_page, validation_problems
+
+        if isinstance(exc, StarletteHTTPException):
+            if exc.status_code < 400:  # the login redirect and its kind pass through unchanged
+                return await http_exception_handler(request, exc)
+            return error_page(request, exc.status_code, str(exc.detail), headers=exc.headers)
+        if isinstance(exc, InputError):
+            return error_page(
+                request, 422, f"{exc.field}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+            )
+        if isinstance(exc, ValidationError):
+            return error_page(request, 422, "Please go back and correct:", problems=validation_problems(exc))
+        if isinstance(exc, RequestValidationError):
+            problems = validation_problems(list(exc.errors()))
+            return error_page(request, 422, "Please go back and correct:", problems=problems)
+        if isinstance(exc, AppError):
+            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+            return error_page(request, exc.status_code, exc.detail, headers=headers)
+        answer = json_handler(request, exc)  # database conflict or busy (re-raises anything else)
+        response: Response = await answer if inspect.isawaitable(answer) else answer
+        words = _STATUS_WORDS.get(response.status_code, "The request could not be completed.")
+        return error_page(request, response.status_code, words, headers=dict(response.headers))
+
+    return handler
+
+
+_STATUS_WORDS = {
+    409: "This conflicts with existing data (a duplicate or a missing reference).",
+    503: "The database is busy; try again in a moment.",
+}
+
+
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Freeze start-up objects out of the garbage collector's view while serving.
@@ -214,11 +261,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.secret_key = load_secret_key(settings)
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
 
-    app.add_exception_handler(InputError, _input_error)
-    app.add_exception_handler(ValidationError, _validation_error)
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(OperationalError, _database_busy)
+    handlers: list[tuple[type[Exception], Handler]] = [
+        (InputError, _input_error),
+        (ValidationError, _validation_error),
+        (AppError, _app_error),
+        (IntegrityError, _integrity_error),
+        (OperationalError, _database_busy),
+        (StarletteHTTPException, http_exception_handler),
+        (RequestValidationError, request_validation_exception_handler),
+    ]
+    for kind, json_handler in handlers:
+        app.add_exception_handler(kind, _pages_as_html(json_handler))
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
 
     app.include_router(api_router, prefix=API_PREFIX)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from starlette.datastructures import FormData
 
+from retrowalk.core.prescription import load_rules
 from retrowalk.core.scores.nprs import pain_rules
 from retrowalk.core.vocab import FIELD_TYPES, field_bounds, field_messages
 from retrowalk.errors import InputError
@@ -26,6 +27,17 @@ _env = template_environment("retrowalk.web")
 _env.globals["field_bounds"] = field_bounds
 #: The core's pain limit ("above 5", nprs.yaml), for the pain hints and badges.
 _env.globals["pain_limit"] = pain_rules().limit_above
+
+
+def goal_choices() -> list[tuple[str, str, str]]:
+    """The goals the prescription knows (prescription.yaml): key, label, what it adds."""
+    return [
+        (key, key.replace("_", " "), goal.reason.split("→")[-1].strip())
+        for key, goal in load_rules().goals.items()
+    ]
+
+
+_env.globals["goal_choices"] = goal_choices
 templates = Jinja2Templates(env=_env)
 
 
