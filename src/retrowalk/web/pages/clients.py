@@ -75,7 +75,11 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
         decisions=view.decisions,
     )
     charts = [{"title": c.title, "svg": Markup(c.svg)} for c in all_charts(view.charts)]
-    ctx = {**vars(view), "charts": charts, "summary": summary}
+    by_log: dict[int, list[Any]] = {}
+    for rec in view.recordings:
+        if rec.session_log_id is not None:
+            by_log.setdefault(rec.session_log_id, []).append(rec)
+    ctx = {**vars(view), "charts": charts, "summary": summary, "recordings_by_log": by_log}
     ctx["flash"] = "Client created." if request.query_params.get("created") else None
     return render(request, "client.html", ctx)
 

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 from retrowalk.app import recordings
 from retrowalk.app.access import Client, User, client_access
 from retrowalk.app.errors import AppError
+from retrowalk.app.recording_view import describe
 from retrowalk.app.recordings import PLACEMENTS, Kind, Upload
 from retrowalk.errors import InputError
 from retrowalk.gait.imu import Placement
@@ -26,12 +27,14 @@ router = APIRouter()
 
 def _page(request: Request, db: Session, user: User, client: Client, error: str | None) -> Response:
     rows = list(reversed(recordings.list_recordings(db, user, client, detail="web page")))
-    return render(
-        request,
-        "recordings.html",
-        {"client": client, "recordings": rows, "error": error},
-        code=422 if error else 200,
-    )
+    sessions = recordings.session_choices(db, client)
+    labels = dict(sessions)
+    shown = [
+        {"row": r, "results": describe(r.metrics, r.status), "session": labels.get(r.session_log_id or -1)}
+        for r in rows
+    ]
+    ctx = {"client": client, "recordings": shown, "sessions": sessions, "error": error}
+    return render(request, "recordings.html", ctx, code=422 if error else 200)
 
 
 @router.get("/clients/{client_id}/recordings", response_class=HTMLResponse)
@@ -51,10 +54,17 @@ def _upload(form: FormData) -> Upload:
     if placement not in PLACEMENTS:
         raise InputError("placement", f"unknown sensor placement {placement!r}", hint=", ".join(PLACEMENTS))
     fps = number(form, "fps")
+    session = number(form, "session_log_id", whole=True)
     if fps is not None and not 0 < fps <= 1000:
         raise InputError("fps", "frame rate must be between 0 and 1000")
     return Upload(
-        cast(Kind, kind), upload.filename, upload.file, upload.size, None, fps, cast(Placement, placement)
+        cast(Kind, kind),
+        upload.filename,
+        upload.file,
+        upload.size,
+        None if session is None else int(session),
+        fps,
+        cast(Placement, placement),
     )
 
 
