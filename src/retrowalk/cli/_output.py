@@ -113,7 +113,7 @@ def read_structured(path: Path, field: str = "file") -> Any:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(
             field,

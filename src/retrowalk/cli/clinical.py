@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import ValidationError
 from rich.table import Table
 
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, read_structured, user_errors
-from retrowalk.core.assessment import Intake
-from retrowalk.core.prescription import Programme, assess_and_prescribe, programme_from_items
-from retrowalk.core.progression import NextSession, SessionRecord, decide_next
-from retrowalk.core.scores.koos import score_koos, score_koos_12, score_koos_ps
 from retrowalk.errors import InputError
+
+if TYPE_CHECKING:  # the core is imported by the command that needs it (fast start-up)
+    from retrowalk.core.prescription import Programme
+    from retrowalk.core.progression import NextSession, SessionRecord
 
 score_app = typer.Typer(help="Score outcome questionnaires.", no_args_is_help=True)
 
@@ -45,6 +45,8 @@ def score_koos_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Score the five KOOS subscales (0 = extreme problems, 100 = no problems)."""
+    from retrowalk.core.scores.koos import score_koos
+
     with user_errors():
         answers = _mapping(read_structured(answers_file, "ANSWERS"), "ANSWERS", 'e.g. {"P1": 2, "P2": null}')
         scores = score_koos(answers, missing_rule=missing_rule)
@@ -66,6 +68,8 @@ def score_koos_ps_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """KOOS-PS physical function short form (100 = no difficulty; see the direction note)."""
+    from retrowalk.core.scores.koos import score_koos_ps
+
     with user_errors():
         answers = _mapping(read_structured(answers_file, "ANSWERS"), "ANSWERS", 'e.g. {"A3": 1}')
         result = score_koos_ps(answers)
@@ -85,6 +89,8 @@ def score_koos_12_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """KOOS-12 scales and summary impact score (0 = worst, 100 = best)."""
+    from retrowalk.core.scores.koos import score_koos_12
+
     with user_errors():
         answers = _mapping(read_structured(answers_file, "ANSWERS"), "ANSWERS", 'e.g. {"P1": 1}')
         result = score_koos_12(answers)
@@ -154,6 +160,9 @@ def assess_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Evaluate an assessment and prescribe a programme (findings + programme)."""
+    from retrowalk.core.assessment import Intake
+    from retrowalk.core.prescription import assess_and_prescribe
+
     with user_errors():
         raw = _mapping(read_structured(intake_file, "INTAKE"), "INTAKE", "see examples/intake.yaml")
         intake = Intake.model_validate(raw)
@@ -166,6 +175,8 @@ def assess_cmd(
 
 
 def _load_programme(raw: Any) -> Programme:
+    from retrowalk.core.prescription import Programme, programme_from_items
+
     if isinstance(raw, Mapping) and "items" in raw:
         return Programme.model_validate(raw)
     if isinstance(raw, list):
@@ -205,6 +216,8 @@ def _next_json(result: NextSession) -> dict[str, Any]:
 
 
 def _session(index: int, raw: Any) -> SessionRecord:
+    from retrowalk.core.progression import SessionRecord
+
     if not isinstance(raw, Mapping):
         raise InputError(f"sessions[{index}]", "expected a mapping with date, pains and exercises")
     try:
@@ -222,6 +235,8 @@ def next_cmd(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Decide the next dose of every exercise with the pain-monitoring model."""
+    from retrowalk.core.progression import decide_next
+
     with user_errors():
         raw = _mapping(read_structured(sessions_file, "SESSIONS"), "SESSIONS", "see examples/sessions.yaml")
         if "programme" not in raw:
