@@ -129,7 +129,7 @@ def main() -> None:
                 )
             )
     except ImportError:
-        print("mobgap not installed (pip install -e '.[bench]'); peer rows skipped")
+        print("mobgap not installed (pip install --group bench); peer rows skipped")
     table = pd.DataFrame(rows)
     ours = float(table.loc[0, "wall ms (9 recs)"])  # type: ignore[arg-type]
     table["time vs retrowalk"] = (table["wall ms (9 recs)"] / ours).round(1)

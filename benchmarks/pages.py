@@ -189,17 +189,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sqlite", type=Path, help="SQLite file to reuse (generated there if absent)")
     parser.add_argument("--postgres-url", default=os.environ.get("RETROWALK_TEST_POSTGRES_URL"))
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--only", nargs="*", help="time only pages whose label contains one of these")
     opts = parser.parse_args()
+    if opts.no_sqlite and not opts.postgres_url:
+        parser.error("--no-sqlite needs --postgres-url or RETROWALK_TEST_POSTGRES_URL")
 
     results: dict[str, list[Row]] = {}
     with tempfile.TemporaryDirectory(prefix="retrowalk-pages-") as tmp:
         sqlite_file = opts.sqlite or Path(tmp) / "clinic.sqlite3"
         fresh = not sqlite_file.exists()
-        print(f"SQLite: {sqlite_file}{' (generating)' if fresh else ' (reused)'}", file=sys.stderr)
-        results["SQLite"] = _run(
-            f"sqlite:///{sqlite_file.resolve()}", Path(tmp) / "data", opts, generate_data=fresh
-        )
+        if not opts.no_sqlite:
+            print(f"SQLite: {sqlite_file}{' (generating)' if fresh else ' (reused)'}", file=sys.stderr)
+            results["SQLite"] = _run(
+                f"sqlite:///{sqlite_file.resolve()}", Path(tmp) / "data", opts, generate_data=fresh
+            )
         if opts.postgres_url:
             print("PostgreSQL: generating", file=sys.stderr)
             with _postgres_database(opts.postgres_url) as url:
