@@ -1,8 +1,9 @@
 """Start-up cost of the CLI: wall time and peak memory of whole `retrowalk` processes (not a test).
 
 Each command runs as a fresh ``python -m retrowalk ...`` process, as a user would start it; the
-wall time is the parent's monotonic clock around start and exit, the peak memory is the child's
-own maximum resident set size from ``wait4``. Prints a markdown table of median (min-max).
+wall time is the parent's monotonic clock around start and exit; CPU time (user + system) and the
+peak memory (maximum resident set size) are the child's own, from ``wait4``. CPU time moves less
+than wall time when the machine is shared. Prints a markdown table of median (min-max).
 
     python benchmarks/cli_startup.py --runs 7
 """
@@ -38,8 +39,8 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
-def run_once(args: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one ``python -m retrowalk ARGS`` process."""
+def run_once(args: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MiB) of one ``python -m retrowalk ARGS`` process."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "retrowalk", *args],
@@ -54,7 +55,7 @@ def run_once(args: list[str]) -> tuple[float, float]:
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"retrowalk {' '.join(args)} exited {proc.returncode}: {err}")
-    return wall, usage.ru_maxrss / 1024  # Linux reports KiB
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux reports KiB
 
 
 def _range(values: list[float], fmt: str) -> str:
@@ -69,16 +70,19 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (file cache)")
     opts = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {opts.runs} runs per command\n")
-    print("| command | wall s, median (min–max) | peak MiB, median (min–max) |")
-    print("|---|---:|---:|")
+    print("| command | wall s, median (min–max) | CPU s | peak MiB |")
+    print("|---|---:|---:|---:|")
     for label, args in COMMANDS.items():
         if not (ROOT / IMU).exists() and IMU in args:
-            print(f"| `{label}` | skipped: {IMU} absent | |")
+            print(f"| `{label}` | skipped: {IMU} absent | | |")
             continue
         for _ in range(opts.warmup):
             run_once(args)
-        walls, peaks = zip(*(run_once(args) for _ in range(opts.runs)), strict=True)
-        print(f"| `{label}` | {_range(list(walls), '.3f')} | {_range(list(peaks), '.1f')} |")
+        walls, cpus, peaks = zip(*(run_once(args) for _ in range(opts.runs)), strict=True)
+        print(
+            f"| `{label}` | {_range(list(walls), '.3f')} | {statistics.median(cpus):.3f} "
+            f"| {statistics.median(peaks):.1f} |"
+        )
 
 
 if __name__ == "__main__":
