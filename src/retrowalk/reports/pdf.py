@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
-from retrowalk.reports.charts import ChartInputs, all_charts
+from retrowalk.reports.charts import Chart, ChartInputs, all_charts
 
 
 class ReportClient(BaseModel):
@@ -79,6 +79,19 @@ class OutcomeRow(BaseModel):
         return improvement >= self.mcid
 
 
+class AdherenceSummary(BaseModel):
+    """Completed session days against the days the programme prescribed (its sessions per week)."""
+
+    since: date
+    per_week: int = Field(description="prescribed sessions per week (the current version's)")
+    planned: float = Field(ge=0)
+    done: int = Field(ge=0)
+
+    @property
+    def pct(self) -> float | None:
+        return None if self.planned <= 0 else min(100.0, 100.0 * self.done / self.planned)
+
+
 class ReportData(BaseModel):
     client: ReportClient
     generated_at: datetime
@@ -93,6 +106,7 @@ class ReportData(BaseModel):
     outcomes: list[OutcomeRow] = Field(default_factory=list)
     sessions_logged: int = 0
     adherence_pct: float | None = None
+    adherence: AdherenceSummary | None = None
     charts: ChartInputs = Field(default_factory=ChartInputs)
 
 
@@ -129,11 +143,23 @@ def _signed(value: float | None, digits: int = 1) -> str:
 
 def render_html(data: ReportData) -> str:
     """The report as standalone HTML (also useful for previewing in a browser)."""
-    charts = [
-        {"title": c.title, "description": c.description, "svg": Markup(c.svg)}
-        for c in all_charts(data.charts)
-    ]
-    return _env().get_template("report.html").render(data=data, charts=charts, figures=_figures(data))
+    shown, empty = charts_with_data(data.charts)
+    charts = [{"title": c.title, "description": c.description, "svg": Markup(c.svg)} for c in shown]
+    return (
+        _env()
+        .get_template("report.html")
+        .render(data=data, charts=charts, empty_charts=empty, figures=_figures(data))
+    )
+
+
+def charts_with_data(inputs: ChartInputs) -> tuple[list[Chart], list[str]]:
+    """The charts that have something to draw, and the titles of those left out (no empty axes)."""
+    series = (inputs.pain, inputs.koos, inputs.knee_rom, inputs.retro_walk, inputs.gait)
+    shown: list[Chart] = []
+    empty: list[str] = []
+    for chart, points in zip(all_charts(inputs), series, strict=True):
+        (shown.append(chart) if points else empty.append(chart.title))
+    return shown, empty
 
 
 def _figures(data: ReportData) -> dict[str, Markup]:
