@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 import retrowalk
 from retrowalk.api.deps import RequestGate
-from retrowalk.api.security import LoginRateLimiter, load_secret_key
+from retrowalk.api.security import load_secret_key
+from retrowalk.app.throttle import LoginThrottle
 from retrowalk.errors import InputError
 from retrowalk.settings import Settings, get_settings
 from retrowalk.storage import crud
@@ -203,7 +204,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.db = db
     app.state.db_gate = RequestGate(enabled=db.engine.dialect.name == "sqlite")
     app.state.secret_key = load_secret_key(settings)
-    app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
+    app.state.login_throttle = LoginThrottle(settings)
 
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(ValidationError, _validation_error)

@@ -14,6 +14,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from retrowalk.api.deps import RequestGate
+from retrowalk.app.throttle import LoginThrottle
 from retrowalk.storage import crud
 from retrowalk.storage.db import Database
 from retrowalk.storage.models import User
@@ -28,9 +29,11 @@ async def check_credentials(request: Request, username: str, password: str) -> t
         with database.transaction() as db:
             return crud.login_candidate(db, username)
 
+    throttle: LoginThrottle = request.app.state.login_throttle
     async with gate.turn():
         candidate = await run_in_threadpool(read)
-    return await run_in_threadpool(crud.check_password, candidate, password)
+    async with throttle.hashing_slot():  # bounded: a flood of logins cannot take the memory
+        return await run_in_threadpool(crud.check_password, candidate, password)
 
 
 async def start_login(

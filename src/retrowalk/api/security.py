@@ -1,4 +1,4 @@
-"""Secrets, CSRF tokens and the login rate limiter."""
+"""Secrets and CSRF tokens (login limits: :mod:`retrowalk.app.throttle`)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ import hashlib
 import hmac
 import os
 import secrets
-import threading
-import time
-from collections import deque
 from pathlib import Path
 
 from starlette.requests import Request
@@ -69,46 +66,3 @@ def client_ip(request: Request) -> str:
 
 def csrf_ok(secret: bytes, session_token: str, presented: str | None) -> bool:
     return presented is not None and hmac.compare_digest(csrf_token_for(secret, session_token), presented)
-
-
-class LoginRateLimiter:
-    """At most ``max_failures`` failed logins per (username, client IP) in a sliding window.
-
-    In-process memory: good for the single-process server ``retrowalk start`` runs; a multi-process
-    deployment would need a shared store (documented limitation).
-    """
-
-    def __init__(self, max_failures: int, window_s: float) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and now - q[0] >= self.window_s:
-            q.popleft()
-        return q
-
-    def retry_after(self, username: str, ip: str) -> float:
-        """Seconds until another attempt is allowed (0 when allowed now)."""
-        key = (username.casefold(), ip)
-        now = time.monotonic()
-        with self._lock:
-            q = self._recent(key, now)
-            if len(q) < self.max_failures:
-                return 0.0
-            return max(0.0, self.window_s - (now - q[0]))
-
-    def failed(self, username: str, ip: str) -> None:
-        key = (username.casefold(), ip)
-        now = time.monotonic()
-        with self._lock:
-            self._recent(key, now).append(now)
-            if len(self._failures) > 10_000:  # bound memory under a username-spraying attack
-                for k in [k for k, v in self._failures.items() if not v][:5_000]:
-                    del self._failures[k]
-
-    def succeeded(self, username: str, ip: str) -> None:
-        with self._lock:
-            self._failures.pop((username.casefold(), ip), None)

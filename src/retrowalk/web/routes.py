@@ -24,12 +24,12 @@ from retrowalk.api import clinical
 from retrowalk.api.deps import DbSession, client_access
 from retrowalk.api.login import check_credentials, start_login
 from retrowalk.api.security import (
-    LoginRateLimiter,
     clear_session_cookies,
     client_ip,
     csrf_token_for,
     set_session_cookies,
 )
+from retrowalk.app.throttle import LoginThrottle, Throttled
 from retrowalk.core.assessment import load_catalogue
 from retrowalk.core.scores.koos import KOOS_ITEMS
 from retrowalk.errors import InputError
@@ -117,21 +117,15 @@ async def login_submit(request: Request) -> Response:
     password = str(form.get("password") or "")
     nxt = _safe_next(form.get("next"))
     settings: Settings = request.app.state.settings
-    limiter: LoginRateLimiter = request.app.state.login_limiter
+    limiter: LoginThrottle = request.app.state.login_throttle
     ip = client_ip(request)
-    if limiter.retry_after(username, ip) > 0:
-        return _render(
-            request,
-            "login.html",
-            {
-                "error": "Too many failed attempts. Wait a minute and try again.",
-                "username": username,
-                "next": nxt,
-            },
-            code=429,
-        )
     ttl = timedelta(hours=settings.session_ttl_hours)
-    checked = await check_credentials(request, username, password) if username and password else None
+    try:
+        limiter.check(username, ip)
+        checked = await check_credentials(request, username, password) if username and password else None
+    except Throttled:
+        error = "Too many login attempts. Wait a minute and try again."
+        return _render(request, "login.html", {"error": error, "username": username, "next": nxt}, code=429)
     started = await start_login(request, checked, ttl=ttl, detail="web") if checked is not None else None
     if started is None:
         limiter.failed(username, ip)

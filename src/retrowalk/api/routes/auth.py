@@ -11,12 +11,12 @@ from retrowalk.api.deps import CurrentUser, DbSession
 from retrowalk.api.login import check_credentials, start_login
 from retrowalk.api.schemas import LoginIn, LoginOut, UserOut
 from retrowalk.api.security import (
-    LoginRateLimiter,
     clear_session_cookies,
     client_ip,
     csrf_token_for,
     set_session_cookies,
 )
+from retrowalk.app.throttle import LoginThrottle, Throttled
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
 from retrowalk.storage.models import User
@@ -31,17 +31,16 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 )
 async def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
     settings: Settings = request.app.state.settings
-    limiter: LoginRateLimiter = request.app.state.login_limiter
+    limiter: LoginThrottle = request.app.state.login_throttle
     ip = client_ip(request)
-    wait = limiter.retry_after(body.username, ip)
-    if wait > 0:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many failed logins; try again later",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
     ttl = timedelta(hours=settings.session_ttl_hours)
-    checked = await check_credentials(request, body.username, body.password)
+    try:
+        limiter.check(body.username, ip)
+        checked = await check_credentials(request, body.username, body.password)
+    except Throttled as exc:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS, exc.reason, headers={"Retry-After": str(exc.retry_after)}
+        ) from None
     started = await start_login(request, checked, ttl=ttl) if checked is not None else None
     if started is None:
         limiter.failed(body.username, ip)
