@@ -56,8 +56,8 @@ class Settings(BaseSettings):
 
     # --- bounded work per request: each a clear 4xx naming the limit ---
     max_csv_columns: int = Field(default=64, ge=4, description="Columns in an uploaded CSV header.")
-    max_csv_rows: int = Field(default=2_000_000, ge=10, description="Data rows in an uploaded CSV.")
-    max_samples: int = Field(default=2_000_000, ge=10, description="Samples (IMU) or frames (pose).")
+    max_csv_rows: int = Field(default=2_000_000, ge=1, description="Data rows in an uploaded CSV.")
+    max_samples: int = Field(default=2_000_000, ge=1, description="Samples (IMU) or frames (pose).")
     max_duration_seconds: float = Field(default=4 * 3600.0, gt=0, description="Recording duration.")
     max_archive_members: int = Field(default=16, ge=1, description="Members of an uploaded .npz.")
     max_archive_uncompressed_bytes: int = Field(
@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     max_trial_arms: int = Field(default=10, ge=2, description="Arms of a trial definition.")
     max_trial_visits: int = Field(default=50, ge=2, description="Visits of a trial definition.")
     max_trial_outcomes: int = Field(default=50, ge=1, description="Outcomes of a trial definition.")
-    max_trial_rows: int = Field(default=100_000, ge=10, description="Rows of an uploaded trial data file.")
+    max_trial_rows: int = Field(default=100_000, ge=1, description="Rows of an uploaded trial data file.")
     max_fhir_entries: int = Field(default=10_000, ge=1, description="Entries of an imported FHIR Bundle.")
     max_json_depth: int = Field(default=64, ge=4, description="Nesting depth of any JSON document read.")
     max_logs_per_client_per_day: int = Field(

@@ -15,10 +15,12 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 import retrowalk
+from retrowalk.api import hardening
 from retrowalk.api.deps import RequestGate
 from retrowalk.api.security import load_secret_key
 from retrowalk.app.throttle import LoginThrottle
 from retrowalk.errors import InputError
+from retrowalk.io import limits
 from retrowalk.settings import Settings, get_settings
 from retrowalk.storage import crud
 from retrowalk.storage.db import Database
@@ -147,17 +149,6 @@ def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
-def _database_busy(_request: Request, exc: Exception) -> JSONResponse:
-    """The database stayed locked past its busy timeout (overload): ask the client to retry."""
-    assert isinstance(exc, OperationalError)
-    text = str(exc.orig) if exc.orig is not None else str(exc)
-    if "locked" not in text and "busy" not in text:
-        raise exc
-    return JSONResponse(
-        {"detail": "the database is busy; retry shortly"}, status_code=503, headers={"Retry-After": "1"}
-    )
-
-
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Freeze start-up objects out of the garbage collector's view while serving.
@@ -181,9 +172,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from retrowalk.web.trials import router as trial_pages
 
     settings = settings or get_settings()
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
+    limits.configure(settings)  # the parsers' limits (retrowalk.io.limits) follow this app's settings
+    hardening.prepare_data_dir(settings)  # 0700, takes writes; else InputError (CLI: exit 2)
     db = database or Database(settings.resolved_database_url)
-    db.upgrade()
+    try:
+        db.upgrade()
+    except OperationalError as exc:
+        meaning = hardening.storage_fault(exc) or str(exc.orig or exc).splitlines()[0]
+        raise InputError(
+            "database", f"cannot open the database: {meaning}", hint="check RETROWALK_DATA_DIR"
+        ) from None
+    hardening.tighten_database_files(str(db.engine.url))
     crud.configure_password_hashing(
         time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib,
@@ -209,7 +208,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
-    app.add_exception_handler(OperationalError, _database_busy)
+    hardening.install(app, settings)  # error pages, faults, headers, malformed JSON (inside the size limit)
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
 
     app.include_router(api_router, prefix=API_PREFIX)

@@ -16,6 +16,7 @@ import numpy as np
 
 from retrowalk.errors import InputError
 from retrowalk.gait.pose.keypoints import JOINTS, KeypointSeries, from_named
+from retrowalk.io import limits
 
 #: MediaPipe Pose landmark order (33 points) -> canonical joints.
 MEDIAPIPE_33 = (
@@ -516,6 +517,8 @@ def read_keypoints(
             raise InputError("file", f"{p} holds no OpenPose *_keypoints.json files")
         return _read_openpose_files(files, fps, image_size)
     suffix = p.suffix.lower()
+    if suffix in (".csv", ".npy", ".npz"):  # bounded before parsing or decompressing
+        {".csv": limits.check_csv, ".npy": limits.check_npy_header, ".npz": limits.check_archive}[suffix](p)
     if suffix == ".json":
         return _read_json(p, fps, image_size)
     if suffix == ".csv":

@@ -29,6 +29,7 @@ from retrowalk.api.security import (
     csrf_token_for,
     set_session_cookies,
 )
+from retrowalk.app import quotas
 from retrowalk.app.throttle import LoginThrottle, Throttled
 from retrowalk.core.assessment import load_catalogue
 from retrowalk.core.scores.koos import KOOS_ITEMS
@@ -702,6 +703,7 @@ async def log_submit(request: Request, client_id: int, db: Session = DbSession) 
         ctx = _log_ctx(db, client, values, errors)
         return _render(request, "log.html", ctx, code=422)
     notes = str(form.get("notes") or "")[:5000]
+    quotas.check_logs_per_day(db, client.id, session_date, adding=len(rows))
     for row in rows:
         crud.add_session_log(
             db,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from retrowalk.api import clinical
 from retrowalk.api.deps import CurrentUser, DbSession, TrainerOrSelf
 from retrowalk.api.schemas import SessionLogCreated, SessionLogIn, SessionLogOut, SessionLogUpdate
+from retrowalk.app import quotas
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, Programme, SessionLog, User
 
@@ -34,6 +35,7 @@ def log_session(
     body: SessionLogIn, client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession
 ) -> SessionLogCreated:
     clinical.check_exercise(body.exercise_id)
+    quotas.check_logs_per_day(db, client.id, body.session_date)
     programme = crud.current_programme(db, client.id)
     row = crud.add_session_log(
         db, client.id, programme_id=programme.id if programme else None, by=user, **body.model_dump()
