@@ -14,6 +14,7 @@ from tests.api.api_support import PASSWORD, World, make_settings
 from retrowalk.api.app import create_app
 from retrowalk.api.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from retrowalk.settings import Settings
+from retrowalk.storage.models import User
 
 LOGIN = "/api/v1/auth/login"
 
@@ -97,14 +98,23 @@ def test_logout_revokes_the_token(world: World) -> None:
 
 
 def test_password_change_logs_out_everywhere(world: World) -> None:
+    from retrowalk.app import accounts
+
     victim = world.fresh_headers("trainer_b")
-    r = world.http.patch(
-        f"/api/v1/users/{world.ids['user_trainer_b']}",
-        json={"password": "a new long password"},
-        headers=world.headers["admin"],
-    )
-    assert r.status_code == 200
+    with world.app.state.db.transaction() as db:
+        admin = db.get(User, world.ids["user_admin"])
+        user = db.get(User, world.ids["user_trainer_b"])
+        accounts.request_password_reset(db, world.app.state.settings, admin, user)
+    token = _outbox_token(world)
+    r = world.http.post("/api/v1/account/password", json={"token": token, "password": "a new long password"})
+    assert r.status_code == 204
     assert world.http.get("/api/v1/auth/me", headers=victim).status_code == 401
+
+
+def _outbox_token(world: World) -> str:
+    outbox = Path(world.app.state.settings.data_dir) / "outbox"
+    newest = max(outbox.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+    return newest.read_text().split("token=")[1].split()[0]
 
 
 def test_garbage_tokens_are_401(world: World) -> None:

@@ -168,6 +168,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the app; applies pending migrations so a fresh data directory just works."""
     from retrowalk.api.routes import api_router
+    from retrowalk.web.account import router as account_pages
     from retrowalk.web.routes import router as web_router
     from retrowalk.web.trials import router as trial_pages
 
@@ -214,6 +215,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(web_router)
     app.include_router(trial_pages)
+    app.include_router(account_pages)
 
     static = resources.files("retrowalk.web") / "static"
     if static.is_dir():

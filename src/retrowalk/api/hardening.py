@@ -51,7 +51,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 API_PREFIX = "/api/"
 #: Largest id any table holds (32-bit integer keys on SQLite and PostgreSQL alike).
 MAX_ID = 2**31 - 1
-LOGIN_PATHS = frozenset({"/login", "/api/v1/auth/login"})
+#: Anonymous POSTs that start or change a login: refused from other origins (login CSRF).
+LOGIN_PATHS = frozenset({"/login", "/api/v1/auth/login", "/account/password", "/api/v1/account/password"})
 #: Scripts only from this origin (no inline script anywhere, Swagger UI included); inline style
 #: attributes are used by the templates and the SVG charts.
 CSP = (

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from retrowalk.app.accounts import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+
 Role = Literal["admin", "trainer", "client"]
 Handrails = Literal["none", "one", "both"]
 Pain = Field(default=None, ge=0, le=10, description="NPRS 0 (none) … 10 (worst imaginable).")
@@ -47,20 +49,26 @@ class LoginOut(BaseModel):
 
 
 USERNAME = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
-PASSWORD = Field(min_length=10, max_length=1024, description="At least 10 characters.")
+PASSWORD = Field(
+    min_length=PASSWORD_MIN_LENGTH,
+    max_length=PASSWORD_MAX_LENGTH,
+    description=f"At least {PASSWORD_MIN_LENGTH} characters.",
+)
 
 
 class UserCreate(In):
+    """An admin or trainer account; its owner sets the password through a one-time link."""
+
     username: str = USERNAME
-    password: str = PASSWORD
     role: Literal["admin", "trainer"]
     display_name: str = Field(default="", max_length=200)
 
 
 class UserUpdate(In):
+    """Admins change names and activity, never passwords (POST /users/{id}/password-reset)."""
+
     display_name: str | None = Field(default=None, max_length=200)
     active: bool | None = None
-    password: str | None = Field(default=None, min_length=10, max_length=1024)
 
 
 class ClientAccountCreate(In):

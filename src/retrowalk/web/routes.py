@@ -29,7 +29,7 @@ from retrowalk.api.security import (
     csrf_token_for,
     set_session_cookies,
 )
-from retrowalk.app import quotas
+from retrowalk.app import accounts, quotas
 from retrowalk.app.throttle import LoginThrottle, Throttled
 from retrowalk.core.assessment import load_catalogue
 from retrowalk.core.scores.koos import KOOS_ITEMS
@@ -272,9 +272,6 @@ def new_client_page(request: Request, db: Session = DbSession) -> Response:
     return _render(request, "client_new.html", {"values": {}, "errors": {}})
 
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{3,64}$")
-
-
 @router.post("/clients/new", response_class=HTMLResponse)
 async def new_client_submit(request: Request, db: Session = DbSession) -> Response:
     user = page_user(request, db)
@@ -299,12 +296,13 @@ async def new_client_submit(request: Request, db: Session = DbSession) -> Respon
     if values["sex"] not in ("", "female", "male"):
         errors["sex"] = "Choose female, male or leave it empty."
     if values["username"]:
-        if not USERNAME_RE.match(values["username"]):
-            errors["username"] = "3-64 letters, digits or . _ @ -"
-        elif crud.get_user_by_username(db, values["username"]) is not None:
-            errors["username"] = "This username is taken."
-        if len(password) < 8:
-            errors["password"] = "At least 8 characters."
+        try:
+            accounts.check_new_username(db, values["username"])
+        except InputError as exc:
+            errors["username"] = f"{exc.message[:1].upper()}{exc.message[1:]} ({exc.hint})."
+        problem = accounts.password_problem(password)
+        if problem is not None:
+            errors["password"] = f"{problem[:1].upper()}{problem[1:]}."
     if errors:
         return _render(request, "client_new.html", {"values": values, "errors": errors}, code=422)
     client = crud.create_client(

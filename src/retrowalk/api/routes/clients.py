@@ -14,6 +14,7 @@ from retrowalk.api.schemas import (
     TrainerLinkIn,
     UserOut,
 )
+from retrowalk.app import accounts
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, User
 
@@ -105,7 +106,10 @@ def add_trainer(
     "/{client_id}/account",
     response_model=UserOut,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "client already has an account, or username taken"}},
+    responses={
+        409: {"description": "client already has an account"},
+        422: {"description": "username cannot be used"},
+    },
 )
 def create_account(
     body: ClientAccountCreate, client: Client = TrainerOnly, user: User = CurrentUser, db: Session = DbSession
@@ -113,8 +117,7 @@ def create_account(
     """Give the client their own login (they then see their programme and log sessions)."""
     if client.account is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "this client already has an account")
-    if crud.get_user_by_username(db, body.username) is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "username already taken")
+    accounts.check_new_username(db, body.username)  # 422, same words whether taken or not
     account = crud.create_user(
         db, body.username, body.password, "client", display_name=client.name, client_id=client.id
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from sqlalchemy.orm import Session
 
 from retrowalk.api.deps import DbSession, require_role
 from retrowalk.api.schemas import UserCreate, UserOut, UserUpdate
+from retrowalk.app import accounts
+from retrowalk.settings import Settings
 from retrowalk.storage import crud
 from retrowalk.storage.models import User
 
@@ -27,13 +29,14 @@ def list_users(admin: User = AdminOnly, db: Session = DbSession) -> Sequence[Use
     "",
     response_model=UserOut,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "username taken"}},
+    responses={422: {"description": "username cannot be used"}},
 )
-def create_user(body: UserCreate, admin: User = AdminOnly, db: Session = DbSession) -> User:
-    if crud.get_user_by_username(db, body.username) is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "username already taken")
-    user = crud.create_user(db, body.username, body.password, body.role, display_name=body.display_name)
-    crud.audit(db, admin, "create", "user", resource_id=user.id, detail=f"role={user.role}")
+def create_user(request: Request, body: UserCreate, admin: User = AdminOnly, db: Session = DbSession) -> User:
+    """Invite: the new user sets their own password through a one-time link."""
+    settings: Settings = request.app.state.settings
+    user, _delivery = accounts.invite(
+        db, settings, admin, body.username, body.role, display_name=body.display_name
+    )
     return user
 
 
@@ -60,12 +63,7 @@ def update_user(
         raise HTTPException(status.HTTP_409_CONFLICT, "an administrator cannot deactivate themselves")
     if body.display_name is not None:
         user.display_name = body.display_name
+        crud.audit(db, admin, "update", "user", resource_id=user.id, detail="display_name")
     if body.active is not None:
-        user.active = body.active
-    if body.password is not None:
-        crud.set_password(db, user, body.password)
-    changed = sorted(k for k, v in body.model_dump(exclude_none=True).items() if k != "password")
-    if body.password is not None:
-        changed.append("password")
-    crud.audit(db, admin, "update", "user", resource_id=user.id, detail=",".join(changed))
+        accounts.set_active(db, admin, user, body.active)  # deactivation revokes every token
     return user
