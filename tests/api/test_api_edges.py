@@ -9,7 +9,11 @@ LOGIN = "/api/v1/auth/login"
 
 
 def test_security_headers_on_every_response(world: World) -> None:
-    for path, headers in (("/health", {}), ("/login", {}), ("/api/v1/auth/me", world.headers["trainer_a"])):
+    for path, headers in (
+        ("/api/v1/health", {}),
+        ("/login", {}),
+        ("/api/v1/auth/me", world.headers["trainer_a"]),
+    ):
         r = world.http.get(path, headers=headers)
         assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
         assert "script-src 'self'" in r.headers["content-security-policy"]

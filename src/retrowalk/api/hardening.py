@@ -430,10 +430,10 @@ def prepare_data_dir(settings: Settings) -> None:
     Raises InputError naming ``data_dir`` (the CLI prints one line and exits 2).
     """
     path = Path(settings.data_dir)
+    if path.exists() and not path.is_dir():
+        raise InputError("data_dir", f"{path} is not a directory", hint="set RETROWALK_DATA_DIR")
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not path.is_dir():
-            raise InputError("data_dir", f"{path} is not a directory", hint="set RETROWALK_DATA_DIR")
         if stat.S_IMODE(path.stat().st_mode) & 0o077:
             path.chmod(0o700)  # health data: owner only, also for a directory made before
         probe = path / f".write-probe-{os.getpid()}"

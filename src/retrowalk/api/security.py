@@ -11,6 +11,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import Response
 
+from retrowalk.errors import InputError
 from retrowalk.settings import Settings
 
 SESSION_COOKIE = "retrowalk_session"
@@ -21,6 +22,13 @@ CSRF_HEADER = "X-CSRF-Token"
 def load_secret_key(settings: Settings) -> bytes:
     """RETROWALK_SECRET_KEY, else a key generated once into data_dir/secret_key (mode 600)."""
     if settings.secret_key:
+        if len(settings.secret_key) < settings.min_secret_key_length:
+            raise InputError(
+                "secret_key",
+                f"RETROWALK_SECRET_KEY has {len(settings.secret_key)} characters, fewer than "
+                f"{settings.min_secret_key_length}",
+                hint="use e.g. python -c 'import secrets; print(secrets.token_hex(32))'",
+            )
         return settings.secret_key.encode()
     path = Path(settings.data_dir) / "secret_key"
     path.parent.mkdir(parents=True, exist_ok=True)
