@@ -107,3 +107,15 @@ def test_web_errors_are_html_pages_for_browsers(world: World) -> None:
     # The API keeps answering JSON.
     r = world.http.get("/api/v1/clients/abc", headers=headers)
     assert r.status_code == 422 and r.headers["content-type"] == "application/json"
+
+
+def test_swagger_ui_is_served_locally_without_inline_script(world: World) -> None:
+    page = world.http.get("/api/v1/docs")
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower() and "http" not in page.text.replace("http-equiv", "")
+    assert "<script>" not in page.text  # only src= scripts: the CSP forbids inline ones
+    js = world.http.get("/api/v1/docs/assets/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    assert "no-store" not in js.headers.get("cache-control", "")
+    init = world.http.get("/api/v1/docs/init.js")
+    assert init.status_code == 200 and "/api/v1/openapi.json" in init.text

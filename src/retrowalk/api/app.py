@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 import retrowalk
-from retrowalk.api import hardening
+from retrowalk.api import docs, hardening
 from retrowalk.api.deps import RequestGate
 from retrowalk.api.security import load_secret_key
 from retrowalk.app.throttle import LoginThrottle
@@ -196,7 +196,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         description="Knee-pain rehabilitation around backward walking: clients, assessments, "
         "programmes, session logs, gait recordings and outcomes.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from the pinned local package below (retrowalk.api.docs)
         redoc_url=None,
         lifespan=_lifespan,
     )
@@ -212,6 +212,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     hardening.install(app, settings)  # error pages, faults, headers, malformed JSON (inside the size limit)
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
 
+    docs.install(app, docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(web_router)
     app.include_router(trial_pages)
