@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     max_trial_arms: int = Field(default=10, ge=2, description="Arms of a trial definition.")
     max_trial_visits: int = Field(default=50, ge=2, description="Visits of a trial definition.")
     max_trial_outcomes: int = Field(default=50, ge=1, description="Outcomes of a trial definition.")
-    max_trial_rows: int = Field(default=100_000, ge=1, description="Rows of an uploaded trial data file.")
+    max_trial_rows: int = Field(default=20_000, ge=1, description="Rows of an uploaded trial data file.")
     max_fhir_entries: int = Field(default=10_000, ge=1, description="Entries of an imported FHIR Bundle.")
     max_json_depth: int = Field(default=64, ge=4, description="Nesting depth of any JSON document read.")
     max_logs_per_client_per_day: int = Field(

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import anyio
@@ -46,27 +46,51 @@ class RequestGate:
             weakref.WeakKeyDictionary()
         )
 
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        if not self.enabled:
-            yield
-            return
+    def _lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
         lock = self._locks.get(loop)
         if lock is None:
             lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    async def _acquire(self) -> None:
         try:
-            await asyncio.wait_for(lock.acquire(), self.timeout_s)
+            await asyncio.wait_for(self._lock().acquire(), self.timeout_s)
         except TimeoutError:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
                 "the database is busy; retry shortly",
                 headers={"Retry-After": "1"},
             ) from None
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if not self.enabled:
+            yield
+            return
+        await self._acquire()
         try:
             yield
         finally:
-            lock.release()
+            self._lock().release()
+
+    @contextmanager
+    def released(self) -> Iterator[None]:
+        """From a route's worker thread that holds the turn: give it up for a while (CPU-heavy
+        work), then queue for it again. The caller must have ended its transaction first."""
+        if not self.enabled:
+            yield
+            return
+        anyio.from_thread.run_sync(lambda: self._lock().release())
+        try:
+            yield
+        finally:
+            # No timeout here: the request must get its turn back to finish (and the enclosing
+            # turn() releases exactly what it holds).
+            anyio.from_thread.run(self._reacquire)
+
+    async def _reacquire(self) -> None:
+        await self._lock().acquire()
 
 
 def rollback_request(session: Session, request: Request) -> None:

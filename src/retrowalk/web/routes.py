@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from retrowalk.api import clinical
+from retrowalk.api import clinical, offload
 from retrowalk.api.deps import DbSession, client_access
 from retrowalk.api.login import check_credentials, start_login
 from retrowalk.api.security import (
@@ -357,7 +357,7 @@ def client_report(request: Request, client_id: int, db: Session = DbSession) -> 
 
     user = page_user(request, db)
     client = client_access(db, user, client_id, "trainer", "client")
-    pdf = render_pdf(build.report_data(db, client))
+    pdf = offload.outside_turn(request, db, render_pdf, build.report_data(db, client))  # no turn held
     crud.audit(db, user, "read", "report", resource_id=client.id, client_id=client.id)
     safe = re.sub(r"[^A-Za-z0-9_-]+", "-", client.name).strip("-") or "client"
     return Response(

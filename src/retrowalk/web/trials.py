@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from retrowalk.api import offload
 from retrowalk.api.deps import DbSession
 from retrowalk.errors import InputError
 from retrowalk.storage import crud
@@ -138,7 +139,7 @@ def trial_page(request: Request, trial_id: int, db: Session = DbSession, populat
     error = None
     result: TrialAnalysis | None = None
     try:
-        result = store.analyse_trial(db, trial, population=pop)
+        result = offload.trial_analysis(request, db, trial, pop)  # cached; computed with no turn held
     except InputError as exc:  # stored rows no longer pass (should not happen): say so, don't crash
         error = f"{exc.field}: {exc.message}"
     view = store.allocations_view(db, trial) if trial.digest is not None else None

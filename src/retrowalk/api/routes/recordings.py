@@ -14,6 +14,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile, s
 from fastapi import Path as PathParam
 from sqlalchemy.orm import Session
 
+from retrowalk.api import offload
 from retrowalk.api.deps import CurrentUser, DbSession, TrainerOrSelf, on_rollback
 from retrowalk.api.schemas import RecordingOut
 from retrowalk.errors import InputError
@@ -100,7 +101,7 @@ def upload_recording(
     if kind == "pose" and fps is not None:
         opts["fps"] = fps
     try:
-        metrics = rec_io.analyse_file(dest, kind, **opts)
+        metrics = offload.outside_turn(request, db, rec_io.analyse_file, dest, kind, **opts)  # no turn held
         status_ = "analysed"
     except InputError as exc:
         # Unreadable recording: 422 naming the problem inside the file; the rollback removes it.

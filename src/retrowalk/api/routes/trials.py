@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Reques
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
+from retrowalk.api import offload
 from retrowalk.api.deps import DbSession, require_role
 from retrowalk.errors import InputError
 from retrowalk.io import limits
@@ -300,6 +301,7 @@ def upload_observations(
     responses={409: {"description": "no observations uploaded yet"}},
 )
 def analyse_trial(
+    request: Request,
     trial_id: int = TrialId,
     per_protocol: bool = Query(False, description="Per-protocol population instead of ITT."),
     user: User = TrialManager,
@@ -307,7 +309,7 @@ def analyse_trial(
 ) -> TrialAnalysis:
     """The same result as `retrowalk trial analyse --format json` on the stored data."""
     trial = _owned(trial_id, user, db)
-    result = store.analyse_trial(db, trial, population="per-protocol" if per_protocol else "itt")
+    result = offload.trial_analysis(request, db, trial, "per-protocol" if per_protocol else "itt")
     if result is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "no observations uploaded yet")
     crud.audit(db, user, "read", "trial_analysis", resource_id=trial.id, detail=result.population)
