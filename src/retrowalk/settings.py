@@ -61,17 +61,21 @@ class Settings(BaseSettings):
     max_duration_seconds: float = Field(default=4 * 3600.0, gt=0, description="Recording duration.")
     max_archive_members: int = Field(default=16, ge=1, description="Members of an uploaded .npz.")
     max_archive_uncompressed_bytes: int = Field(
-        default=512 * 1024 * 1024, ge=1024, description="Summed uncompressed size of a .npz's members."
+        default=128 * 1024 * 1024, ge=1024, description="Summed uncompressed size of a .npz's members."
     )
     max_trial_strata: int = Field(default=1000, ge=1, description="Strata (product of factor levels).")
     max_trial_arms: int = Field(default=10, ge=2, description="Arms of a trial definition.")
     max_trial_visits: int = Field(default=50, ge=2, description="Visits of a trial definition.")
     max_trial_outcomes: int = Field(default=50, ge=1, description="Outcomes of a trial definition.")
-    max_trial_rows: int = Field(default=20_000, ge=1, description="Rows of an uploaded trial data file.")
+    max_trial_rows: int = Field(default=10_000, ge=1, description="Rows of an uploaded trial data file.")
     max_fhir_entries: int = Field(default=10_000, ge=1, description="Entries of an imported FHIR Bundle.")
     max_json_depth: int = Field(default=64, ge=4, description="Nesting depth of any JSON document read.")
     max_logs_per_client_per_day: int = Field(
         default=100, ge=1, description="Session-log rows one client may have for one day."
+    )
+
+    max_concurrent_heavy: int = Field(
+        default=2, ge=1, le=64, description="Analyses and PDF renders computed at once; more wait their turn."
     )
 
     # --- accounts (retrowalk.app.accounts) ---

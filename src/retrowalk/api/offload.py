@@ -41,8 +41,23 @@ def outside_turn(request: Request, db: Session, fn: Callable[P, R], *args: P.arg
     """
     db.commit()
     gate: RequestGate = request.app.state.db_gate
-    with gate.released():
+    with gate.released(), _heavy_slot(request):
         return fn(*args, **kwargs)
+
+
+_slots: dict[int, threading.BoundedSemaphore] = {}
+
+
+def _heavy_slot(request: Request) -> threading.BoundedSemaphore:
+    """At most ``max_concurrent_heavy`` computations at once per app (memory stays bounded:
+    a PDF render takes ~100 MB); the others wait in their worker threads, holding no turn."""
+    key = id(request.app)
+    slot = _slots.get(key)
+    if slot is None:
+        slot = _slots.setdefault(
+            key, threading.BoundedSemaphore(request.app.state.settings.max_concurrent_heavy)
+        )
+    return slot
 
 
 def trial_analysis(
