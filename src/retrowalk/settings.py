@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         default=2, ge=1, le=64, description="Password hashes computed at once; more attempts wait briefly."
     )
     login_hash_wait_seconds: float = Field(
-        default=2.0, ge=0, description="How long an attempt waits for a hashing slot before 429."
+        default=0.5, ge=0, description="How long an attempt waits for a hashing slot before 429."
     )
     rate_limit_storage_url: str = Field(
         default="memory://",
@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     max_fhir_entries: int = Field(default=10_000, ge=1, description="Entries of an imported FHIR Bundle.")
     max_json_depth: int = Field(default=64, ge=4, description="Nesting depth of any JSON document read.")
     max_logs_per_client_per_day: int = Field(
-        default=100, ge=1, description="Session-log rows one client may have for one day."
+        default=30, ge=1, description="Session-log rows one client may have for one day."
     )
 
     max_concurrent_heavy: int = Field(

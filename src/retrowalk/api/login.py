@@ -3,7 +3,8 @@
 argon2 takes about 0.1 s per check. On SQLite every request takes its turn at the database
 (:class:`~retrowalk.api.deps.RequestGate`), so a login that checked its password inside its turn
 stalled every other request for that long. Here the stored hash is read in one short turn, the
-password is checked with no turn held, and the login is recorded in a second short turn.
+password is checked with no turn held, and the login is recorded in a second short turn. A login
+holds one of the bounded hashing slots (:mod:`retrowalk.app.throttle`) throughout.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ async def check_credentials(request: Request, username: str, password: str) -> t
             return crud.login_candidate(db, username)
 
     throttle: LoginThrottle = request.app.state.login_throttle
-    async with gate.turn():
-        candidate = await run_in_threadpool(read)
-    async with throttle.hashing_slot():  # bounded: a flood of logins cannot take the memory
+    # The slot first: excess attempts are refused before they queue for the database (where
+    # they would delay every other request) and before any hashing (memory, CPU).
+    async with throttle.hashing_slot():
+        async with gate.turn():
+            candidate = await run_in_threadpool(read)
         return await run_in_threadpool(crud.check_password, candidate, password)
 
 
