@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import multiprocessing
 import os
 import platform
 import subprocess
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -56,15 +58,36 @@ class Result:
         return values[min(len(values) - 1, int(0.95 * len(values)))]
 
 
+def _poll_health(url: str, stop: Any, out: Any) -> None:
+    """In its own process, so the attackers' threads (and their GIL) cannot delay the probe."""
+    times: list[float] = []
+    failures = 0
+    with httpx.Client(timeout=10) as http:
+        while not stop.is_set():
+            start = time.perf_counter()
+            try:
+                ok = http.get(url).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            times.append((time.perf_counter() - start) * 1000)
+            failures += not ok
+            time.sleep(0.05)
+    out.send((times, failures))
+
+
 class Watch:
     """Samples the server's RSS (with children) and times /health while an attack runs."""
 
     def __init__(self, pid: int, base: str, result: Result) -> None:
         self.proc = psutil.Process(pid)
-        self.base = base
         self.result = result
         self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._rss), threading.Thread(target=self._health)]
+        self.rss = threading.Thread(target=self._rss)
+        self.probe_stop = multiprocessing.Event()
+        self.receive, send = multiprocessing.Pipe(duplex=False)
+        self.probe = multiprocessing.Process(
+            target=_poll_health, args=(f"{base}/api/v1/health", self.probe_stop, send)
+        )
 
     def _rss(self) -> None:
         while not self.stop.is_set():
@@ -75,28 +98,19 @@ class Watch:
             self.result.peak_rss_mb = max(self.result.peak_rss_mb, rss / 2**20)
             time.sleep(0.02)
 
-    def _health(self) -> None:
-        with httpx.Client(timeout=10) as http:
-            while not self.stop.is_set():
-                start = time.perf_counter()
-                try:
-                    ok = http.get(f"{self.base}/api/v1/health").status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                self.result.health_ms.append((time.perf_counter() - start) * 1000)
-                self.result.health_failures += not ok
-                time.sleep(0.05)
-
     def __enter__(self) -> Watch:
-        for t in self.threads:
-            t.start()
+        self.rss.start()
+        self.probe.start()
+        time.sleep(0.2)  # the probe is running before the attack starts
         return self
 
     def __exit__(self, *_exc: object) -> None:
         time.sleep(0.1)  # one more health sample after the attack
+        self.probe_stop.set()
+        self.result.health_ms, self.result.health_failures = self.receive.recv()
+        self.probe.join()
         self.stop.set()
-        for t in self.threads:
-            t.join()
+        self.rss.join()
 
 
 def _prepare(data_dir: Path) -> tuple[int, int]:

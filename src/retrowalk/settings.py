@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     )
 
     max_concurrent_heavy: int = Field(
-        default=2, ge=1, le=64, description="Analyses and PDF renders computed at once; more wait their turn."
+        default=1, ge=1, le=64, description="Analyses and PDF renders computed at once; more wait their turn."
     )
 
     # --- accounts (retrowalk.app.accounts) ---

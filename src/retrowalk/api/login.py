@@ -36,7 +36,7 @@ async def check_credentials(request: Request, username: str, password: str) -> t
     async with throttle.hashing_slot():
         async with gate.turn():
             candidate = await run_in_threadpool(read)
-        return await run_in_threadpool(crud.check_password, candidate, password)
+        return await throttle.run_hash(crud.check_password, candidate, password)
 
 
 async def start_login(

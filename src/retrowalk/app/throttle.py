@@ -12,17 +12,25 @@ one of ``login_max_concurrent_hashes`` hashing slots, and give up with 429 after
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
+import os
+import sys
+import threading
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from limits import RateLimitItem, RateLimitItemPerSecond, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from retrowalk.settings import Settings
+
+T = TypeVar("T")
 
 
 class Throttled(Exception):
@@ -32,6 +40,14 @@ class Throttled(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = max(1, math.ceil(retry_after_s))
+
+
+def _lower_priority() -> None:
+    """Hashing threads run at a lower CPU priority (argon2's own lane threads inherit it), so a
+    flood of logins cannot starve the event loop and /health. Linux: per thread."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 class LoginThrottle:
@@ -45,6 +61,9 @@ class LoginThrottle:
         self._user = parse_many(settings.login_per_username)
         self._slots = settings.login_max_concurrent_hashes
         self._wait_s = settings.login_hash_wait_seconds
+        self._executor = ThreadPoolExecutor(
+            max_workers=self._slots, thread_name_prefix="password-hash", initializer=_lower_priority
+        )
         self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
@@ -74,6 +93,10 @@ class LoginThrottle:
         """A right password clears its (username, IP) failures; the wider limits keep counting."""
         for item in self._pair:
             self._limiter.clear(item, "login-pair", username.casefold(), ip)
+
+    async def run_hash(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a password hash or check on the hashing threads (call inside :meth:`hashing_slot`)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     @asynccontextmanager
     async def hashing_slot(self) -> AsyncIterator[None]:
