@@ -42,6 +42,7 @@ class RequestGate:
     def __init__(self, enabled: bool, timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.enabled = enabled
         self.timeout_s = timeout_s
+        self._parked = 0
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
@@ -77,20 +78,34 @@ class RequestGate:
     @contextmanager
     def released(self) -> Iterator[None]:
         """From a route's worker thread that holds the turn: give it up for a while (CPU-heavy
-        work), then queue for it again. The caller must have ended its transaction first."""
-        if not self.enabled:
+        work), then queue for it again. The caller must have ended its transaction first.
+
+        A thread parked here holds a worker-thread token while it waits to get the turn back, and
+        the request holding the turn may need a token to go on: so at most all tokens but two are
+        ever parked; past that the work runs with the turn kept (as before), never deadlocking.
+        """
+        if not self.enabled or not anyio.from_thread.run_sync(self._park):
             yield
             return
-        anyio.from_thread.run_sync(lambda: self._lock().release())
         try:
             yield
         finally:
             # No timeout here: the request must get its turn back to finish (and the enclosing
             # turn() releases exactly what it holds).
-            anyio.from_thread.run(self._reacquire)
+            anyio.from_thread.run(self._unpark)
 
-    async def _reacquire(self) -> None:
+    def _park(self) -> bool:
+        """On the event loop: give up the turn if a worker thread would still be free."""
+        tokens = anyio.to_thread.current_default_thread_limiter().total_tokens
+        if self._parked >= tokens - 2:
+            return False
+        self._parked += 1
+        self._lock().release()
+        return True
+
+    async def _unpark(self) -> None:
         await self._lock().acquire()
+        self._parked -= 1
 
 
 def rollback_request(session: Session, request: Request) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -29,10 +29,12 @@ def install(app: FastAPI, *, docs_url: str, openapi_url: str) -> None:
         + ", dom_id: '#swagger-ui', deepLinking: true, presets: [SwaggerUIBundle.presets.apis]});\n"
     )
 
-    @app.get(docs_url, include_in_schema=False)
-    def swagger_page() -> HTMLResponse:
+    # Plain Starlette routes: documentation, not API operations (no auth rule, not in the schema).
+    async def swagger_page(_request: Request) -> HTMLResponse:
         return HTMLResponse(page)
 
-    @app.get(f"{docs_url}/init.js", include_in_schema=False)
-    def swagger_init() -> Response:
+    async def swagger_init(_request: Request) -> Response:
         return Response(init, media_type="text/javascript")
+
+    app.add_route(docs_url, swagger_page, methods=["GET"], include_in_schema=False)
+    app.add_route(f"{docs_url}/init.js", swagger_init, methods=["GET"], include_in_schema=False)
