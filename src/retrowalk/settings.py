@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     )
 
     # --- bounded work per request: each a clear 4xx naming the limit ---
-    max_csv_columns: int = Field(default=64, ge=4, description="Columns in an uploaded CSV header.")
+    max_csv_columns: int = Field(default=256, ge=4, description="Columns in an uploaded CSV header.")
     max_csv_rows: int = Field(default=2_000_000, ge=1, description="Data rows in an uploaded CSV.")
     max_samples: int = Field(default=2_000_000, ge=1, description="Samples (IMU) or frames (pose).")
     max_duration_seconds: float = Field(default=4 * 3600.0, gt=0, description="Recording duration.")

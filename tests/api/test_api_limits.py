@@ -189,6 +189,6 @@ def test_limits_are_checked_in_the_cli_readers_too(tmp_path: Path) -> None:
     from retrowalk.io.imu import read_imu
 
     wide = tmp_path / "wide.csv"
-    wide.write_text("time_s," + ",".join(["acc_x"] * 1000) + "\n")
+    wide.write_text("time_s," + ",".join(["acc_x"] * 1000) + "\n")  # over the default 256
     with pytest.raises(limits.LimitExceeded, match="max_csv_columns"):
         read_imu(wide)
