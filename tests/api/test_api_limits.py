@@ -192,3 +192,24 @@ def test_limits_are_checked_in_the_cli_readers_too(tmp_path: Path) -> None:
     wide.write_text("time_s," + ",".join(["acc_x"] * 1000) + "\n")  # over the default 256
     with pytest.raises(limits.LimitExceeded, match="max_csv_columns"):
         read_imu(wide)
+
+
+def test_deep_json_in_the_cli_and_the_pose_reader_is_an_input_error(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from retrowalk.cli.main import app
+    from retrowalk.errors import InputError
+    from retrowalk.io.pose import read_keypoints
+
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a": ' * 100_000 + "1" + "}" * 100_000)  # past Python's recursion limit
+    with pytest.raises(InputError, match="JSON"):
+        read_keypoints(deep, fps=30)
+    nested = tmp_path / "nested.json"
+    nested.write_text('{"a": ' * 200 + "1" + "}" * 200)  # parses, but deeper than max_json_depth
+    with pytest.raises(limits.LimitExceeded, match="max_json_depth"):
+        read_keypoints(nested, fps=30)
+    for path, words in ((deep, "nested too deeply"), (nested, "max_json_depth")):
+        result = CliRunner().invoke(app, ["fhir", "import", str(path), "--dry-run"])
+        assert result.exit_code == 2, result.output
+        assert words in result.output and "Traceback" not in result.output

@@ -131,6 +131,8 @@ def read_structured(path: Path, field: str = "file") -> Any:
         if path.suffix.lower() == ".json":
             return json.loads(text)
         return yaml.safe_load(text)
+    except RecursionError:
+        raise InputError(field, f"{path} is nested too deeply", hint="flatten the document") from None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(
             field,

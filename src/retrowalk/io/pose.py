@@ -259,8 +259,9 @@ def _image_size(meta: dict[str, Any], image_size: tuple[int, int] | None) -> tup
 def _read_json(path: Path, fps: float | None, image_size: tuple[int, int] | None) -> KeypointSeries:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InputError("file", f"{path.name} is not valid JSON: {exc}", hint="fix the syntax") from exc
+    limits.check_json_depth(data)  # before any walk over it
     notes: list[str] = []
     meta: dict[str, Any] = data if isinstance(data, dict) else {}
     if "people" in meta:
