@@ -10,6 +10,8 @@ Access rules (health data, least privilege):
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -28,6 +30,48 @@ from retrowalk.storage.models import Client, User
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+class TurnLock:
+    """An asyncio lock handed over in order, except that a request coming back from work done
+    outside its turn (:meth:`RequestGate.released`) goes first: it already queued once, and it
+    holds a worker thread while it waits."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._returning: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def locked(self) -> bool:
+        return self._held
+
+    async def acquire(self, *, returning: bool = False) -> None:
+        if not self._held and not self._waiting and not self._returning:
+            self._held = True
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._returning if returning else self._waiting
+        queue.append(future)
+        try:
+            await future
+        except BaseException:
+            if future.done() and not future.cancelled():
+                self.release()  # handed the turn just as we gave up: pass it on
+            else:
+                future.cancel()
+                with contextlib.suppress(ValueError):
+                    queue.remove(future)
+            raise
+
+    def release(self) -> None:
+        """Hand the turn to the next waiter (returning ones first), or free it."""
+        for queue in (self._returning, self._waiting):
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(None)
+                    return
+        self._held = False
+
+
 class RequestGate:
     """Lets one request at a time into a SQLite database, queueing the rest on the event loop.
 
@@ -43,15 +87,15 @@ class RequestGate:
         self.enabled = enabled
         self.timeout_s = timeout_s
         self._parked = 0
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TurnLock] = (
             weakref.WeakKeyDictionary()
         )
 
-    def _lock(self) -> asyncio.Lock:
+    def _lock(self) -> TurnLock:
         loop = asyncio.get_running_loop()
         lock = self._locks.get(loop)
         if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
+            lock = self._locks[loop] = TurnLock()
         return lock
 
     async def _acquire(self) -> None:
@@ -104,7 +148,7 @@ class RequestGate:
         return True
 
     async def _unpark(self) -> None:
-        await self._lock().acquire()
+        await self._lock().acquire(returning=True)
         self._parked -= 1
 
 

@@ -20,11 +20,9 @@ from fastapi import Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from retrowalk.api import clinical
 from retrowalk.api.deps import RequestGate
-from retrowalk.storage import crud
 from retrowalk.storage import trials as store
-from retrowalk.storage.models import Programme, Trial, TrialObservation
+from retrowalk.storage.models import Trial, TrialObservation
 from retrowalk.trial.analysis import Population, TrialAnalysis, analyse
 from retrowalk.trial.data import build_dataset
 
@@ -60,20 +58,6 @@ def _heavy_slot(request: Request) -> threading.BoundedSemaphore:
             key, threading.BoundedSemaphore(request.app.state.settings.max_concurrent_heavy)
         )
     return slot
-
-
-def next_session(
-    request: Request, db: Session, client_id: int, programme: Programme | None = None
-) -> dict[str, Any] | None:
-    """The progression engine's next session: the window of logs read in this turn, judged with
-    none held (every session-log write re-judges up to 56 days)."""
-    programme = programme or crud.current_programme(db, client_id)
-    if programme is None:
-        return None
-    logs = crud.session_log_rows(
-        db, client_id, programme_id=programme.id, last_days=clinical.DECISION_WINDOW_DAYS
-    )
-    return outside_turn(request, db, clinical.next_session, programme.content, logs)
 
 
 def trial_analysis(

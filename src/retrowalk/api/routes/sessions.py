@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, status
 from sqlalchemy.orm import Session
 
-from retrowalk.api import clinical, offload
+from retrowalk.api import clinical
 from retrowalk.api.deps import CurrentUser, DbSession, TrainerOrSelf
 from retrowalk.api.schemas import SessionLogCreated, SessionLogIn, SessionLogOut, SessionLogUpdate
 from retrowalk.app import quotas
@@ -19,16 +19,19 @@ router = APIRouter(prefix="/clients/{client_id}/session-logs", tags=["session lo
 LogId = Path(ge=1, le=2**31 - 1)
 
 
-def decide(
-    request: Request, db: Session, client_id: int, programme: Programme | None = None
-) -> dict[str, Any] | None:
+def decide(db: Session, client_id: int, programme: Programme | None = None) -> dict[str, Any] | None:
     """The progression engine's next session, from the current programme and its logs."""
-    return offload.next_session(request, db, client_id, programme)  # judged with no turn held
+    programme = programme or crud.current_programme(db, client_id)
+    if programme is None:
+        return None
+    logs = crud.session_log_rows(
+        db, client_id, programme_id=programme.id, last_days=clinical.DECISION_WINDOW_DAYS
+    )
+    return clinical.next_session(programme.content, logs)
 
 
 @router.post("", response_model=SessionLogCreated, status_code=status.HTTP_201_CREATED)
 def log_session(
-    request: Request,
     body: SessionLogIn,
     client: Client = TrainerOrSelf,
     user: User = CurrentUser,
@@ -42,7 +45,7 @@ def log_session(
     )
     crud.audit(db, user, "create", "session_log", resource_id=row.id, client_id=client.id)
     return SessionLogCreated(
-        log=SessionLogOut.model_validate(row), next_session=decide(request, db, client.id, programme)
+        log=SessionLogOut.model_validate(row), next_session=decide(db, client.id, programme)
     )
 
 
@@ -59,11 +62,11 @@ def list_session_logs(
 
 @router.get("/next", response_model=dict[str, Any] | None)
 def next_session(
-    request: Request, client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession
+    client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession
 ) -> dict[str, Any] | None:
     """What to do in the next session, from the current programme and the sessions logged under it."""
     crud.audit(db, user, "read", "next_session", client_id=client.id)
-    return decide(request, db, client.id)
+    return decide(db, client.id)
 
 
 @router.get("/{log_id}", response_model=SessionLogOut)
@@ -79,7 +82,6 @@ def get_session_log(
 
 @router.patch("/{log_id}", response_model=SessionLogCreated)
 def update_session_log(
-    request: Request,
     body: SessionLogUpdate,
     log_id: int = LogId,
     client: Client = TrainerOrSelf,
@@ -103,6 +105,4 @@ def update_session_log(
         client_id=client.id,
         detail=",".join(sorted(changes)),
     )
-    return SessionLogCreated(
-        log=SessionLogOut.model_validate(row), next_session=decide(request, db, client.id)
-    )
+    return SessionLogCreated(log=SessionLogOut.model_validate(row), next_session=decide(db, client.id))
