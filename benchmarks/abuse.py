@@ -116,7 +116,7 @@ class Watch:
 def _prepare(data_dir: Path) -> tuple[int, int]:
     """A trainer and a client with a login and a programme; returns (client id, trainer id)."""
     sys.path.insert(0, str(ROOT / "src"))
-    from retrowalk.api import clinical
+    from retrowalk.app import clinical
     from retrowalk.storage import Database, crud
 
     db = Database(f"sqlite:///{(data_dir / 'retrowalk.sqlite3').resolve()}")

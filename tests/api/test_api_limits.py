@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 from tests.api.api_support import World, build_world, make_settings, walking_csv, world_trial
 
-from retrowalk.api import clinical
 from retrowalk.api.app import create_app
+from retrowalk.app import clinical
 from retrowalk.interop.fhir_import import import_bundle
 from retrowalk.io import limits
 from retrowalk.settings import Settings

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from tests.api.api_support import PASSWORD, World, make_settings
 
 from retrowalk.api.app import create_app
-from retrowalk.api.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from retrowalk.http.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from retrowalk.settings import Settings
 from retrowalk.storage.models import User
 

@@ -16,13 +16,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 import retrowalk
 from retrowalk.api import docs, hardening
-from retrowalk.api.deps import RequestGate
-from retrowalk.api.security import load_secret_key
+from retrowalk.app import auth
+from retrowalk.app.errors import AppError
 from retrowalk.app.throttle import LoginThrottle
 from retrowalk.errors import InputError
+from retrowalk.http.deps import RequestGate
+from retrowalk.http.security import load_secret_key
 from retrowalk.io import limits
 from retrowalk.settings import Settings, get_settings
-from retrowalk.storage import crud
 from retrowalk.storage.db import Database
 
 API_PREFIX = "/api/v1"
@@ -142,6 +143,15 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _app_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A use case refused (not found, forbidden, conflict, ...): the same answer for pages and API."""
+    assert isinstance(exc, AppError)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    if exc.status_code == status.HTTP_401_UNAUTHORIZED:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
 def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     return JSONResponse(
         {"detail": "conflicts with existing data (duplicate or missing reference)"},
@@ -168,9 +178,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the app; applies pending migrations so a fresh data directory just works."""
     from retrowalk.api.routes import api_router
-    from retrowalk.web.account import router as account_pages
-    from retrowalk.web.routes import router as web_router
-    from retrowalk.web.trials import router as trial_pages
+    from retrowalk.web.pages import router as web_router
 
     settings = settings or get_settings()
     limits.configure(settings)  # the parsers' limits (retrowalk.io.limits) follow this app's settings
@@ -184,7 +192,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             "database", f"cannot open the database: {meaning}", hint="check RETROWALK_DATA_DIR"
         ) from None
     hardening.tighten_database_files(str(db.engine.url))
-    crud.configure_password_hashing(
+    auth.configure_password_hashing(
         time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib,
         parallelism=settings.argon2_parallelism,
@@ -204,10 +212,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.db = db
     app.state.db_gate = RequestGate(enabled=db.engine.dialect.name == "sqlite")
     app.state.secret_key = load_secret_key(settings)
-    app.state.login_throttle = LoginThrottle(settings)
+    app.state.login_limiter = LoginThrottle(settings)
 
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(ValidationError, _validation_error)
+    app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     hardening.install(app, settings)  # error pages, faults, headers, malformed JSON (inside the size limit)
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
@@ -215,8 +224,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     docs.install(app, docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(web_router)
-    app.include_router(trial_pages)
-    app.include_router(account_pages)
 
     static = resources.files("retrowalk.web") / "static"
     if static.is_dir():

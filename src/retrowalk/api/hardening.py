@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import errno
 import html
+import inspect
 import json
 import math
 import os
@@ -301,6 +302,24 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+def _html_for_app_errors(handler: Callable[[Request, Exception], Any]) -> Callable[..., Awaitable[Response]]:
+    """The app's handler for use-case refusals, with an HTML page for browsers on web routes."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        status_code = int(getattr(exc, "status_code", 400))
+        if _request_wants_html(request):
+            title = _TITLES.get(status_code, "Error")
+            page = error_page(status_code, title, str(getattr(exc, "detail", title)))
+            retry = getattr(exc, "retry_after", None)
+            if retry is not None:
+                page.headers["Retry-After"] = str(retry)
+            return page
+        response = handler(request, exc)
+        return await response if inspect.isawaitable(response) else response
+
+    return handle
+
+
 def _safe(value: Any) -> Any:
     """JSON-safe copy of a validation error's context (non-finite floats become text)."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -472,6 +491,10 @@ def tighten_database_files(database_url: str) -> None:
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the middleware and the handlers (after the app's own, which these replace)."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    from retrowalk.app.errors import AppError
+
+    if AppError in app.exception_handlers:
+        app.add_exception_handler(AppError, _html_for_app_errors(app.exception_handlers[AppError]))
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(OSError, _os_error)

@@ -22,14 +22,14 @@ from pathlib import Path
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from retrowalk.app.auth import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from retrowalk.app.errors import Conflict, NotFound
 from retrowalk.errors import InputError
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
 from retrowalk.storage.models import AccountToken, AuthSession, User
 
-#: One password policy for the web, the API and the CLI.
-PASSWORD_MIN_LENGTH = 10
-PASSWORD_MAX_LENGTH = 1024
+#: The new usernames accepted (the one pattern of ``app.auth``, with its length).
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{3,64}$"
 #: The one answer to a username that cannot be had, taken or not: no probe learns which.
 USERNAME_UNAVAILABLE = "this username cannot be used; choose another"
@@ -120,6 +120,16 @@ def request_password_reset(db: Session, settings: Settings, admin: User, user: U
     delivery = _issue(db, settings, admin, user, "reset")
     crud.audit(db, admin, "password_reset", "user", resource_id=user.id, detail="one-time link sent")
     return delivery
+
+
+def reset_password_of(db: Session, settings: Settings, admin: User, user_id: int) -> tuple[User, Delivery]:
+    """:func:`request_password_reset` for a user id: NotFound, or Conflict while inactive."""
+    user = crud.get_user(db, user_id) if 1 <= user_id <= 2**31 - 1 else None
+    if user is None:
+        raise NotFound("user not found")
+    if not user.active:
+        raise Conflict("reactivate the user first")
+    return user, request_password_reset(db, settings, admin, user)
 
 
 def invite(

@@ -28,18 +28,18 @@ from limits import RateLimitItem, RateLimitItemPerSecond, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from retrowalk.app.errors import TooManyAttempts
 from retrowalk.settings import Settings
 
 T = TypeVar("T")
 
 
-class Throttled(Exception):
-    """An attempt refused before hashing: answer 429 with ``Retry-After``."""
+class Throttled(TooManyAttempts):
+    """An attempt refused before hashing: the edges answer 429 with ``Retry-After``."""
 
     def __init__(self, reason: str, retry_after_s: float) -> None:
-        super().__init__(reason)
+        super().__init__(reason, retry_after=max(1, math.ceil(retry_after_s)))
         self.reason = reason
-        self.retry_after = max(1, math.ceil(retry_after_s))
 
 
 def _lower_priority() -> None:

@@ -136,7 +136,7 @@ def _read_password(password_stdin: bool) -> str:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    from retrowalk.app.accounts import PASSWORD_MIN_LENGTH
+    from retrowalk.app.auth import PASSWORD_MIN_LENGTH
 
     if len(password) < PASSWORD_MIN_LENGTH:
         fail("password", "too short", hint=f"use at least {PASSWORD_MIN_LENGTH} characters")

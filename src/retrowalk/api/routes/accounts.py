@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Request, status
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import DbSession, require_role
-from retrowalk.api.schemas import In, UserOut
+from retrowalk.api.schemas import UserOut
 from retrowalk.app import accounts
-from retrowalk.storage import crud
-from retrowalk.storage.models import User
+from retrowalk.app.access import User
+from retrowalk.http.deps import DbSession, require_role
 
 router = APIRouter(tags=["users"])
 AdminOnly = Depends(require_role("admin"))
@@ -28,7 +27,9 @@ class LinkSent(BaseModel):
     expires_at: datetime
 
 
-class SetPasswordIn(In):
+class SetPasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     token: str = Field(min_length=16, max_length=200, description="From the one-time link.")
     password: str = Field(
         min_length=accounts.PASSWORD_MIN_LENGTH,
@@ -42,12 +43,7 @@ def reset_password(
     request: Request, user_id: int = UserId, admin: User = AdminOnly, db: Session = DbSession
 ) -> LinkSent:
     """Send the user a one-time link to choose a new password; nothing is shown to the admin."""
-    user = crud.get_user(db, user_id)
-    if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
-    if not user.active:
-        raise HTTPException(status.HTTP_409_CONFLICT, "reactivate the user first")
-    delivery = accounts.request_password_reset(db, request.app.state.settings, admin, user)
+    user, delivery = accounts.reset_password_of(db, request.app.state.settings, admin, user_id)
     return LinkSent(user=UserOut.model_validate(user), expires_at=delivery.expires_at)
 
 

@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import DbSession
 from retrowalk.api.hardening import health_report
+from retrowalk.http.deps import DbSession
 
 router = APIRouter(tags=["health"])
 

@@ -18,15 +18,14 @@ from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Reques
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from retrowalk.api import offload
-from retrowalk.api.deps import DbSession, require_role
+from retrowalk.app.access import Trial, User, audit
 from retrowalk.errors import InputError
+from retrowalk.http import offload
+from retrowalk.http.deps import DbSession, require_role
 from retrowalk.io import limits
 from retrowalk.io.trial import read_rows_bytes
 from retrowalk.settings import Settings
-from retrowalk.storage import crud
 from retrowalk.storage import trials as store
-from retrowalk.storage.models import Trial, User
 from retrowalk.trial.analysis import TrialAnalysis
 from retrowalk.trial.definition import TrialDefinition, stratum_key
 from retrowalk.trial.randomisation import Allocation, PublicView
@@ -169,7 +168,7 @@ def create_trial(body: TrialCreate, user: User = TrialManager, db: Session = DbS
     if any(t.key == definition.id for t in store.list_trials_for(db, user)):
         raise HTTPException(status.HTTP_409_CONFLICT, f"you already have a trial {definition.id!r}")
     trial = store.create_trial(db, user, definition, source_text=text)
-    crud.audit(db, user, "create", "trial", resource_id=trial.id, detail=definition.id)
+    audit(db, user, "create", "trial", resource_id=trial.id, detail=definition.id)
     return store.summary(db, trial)
 
 
@@ -194,7 +193,7 @@ def randomise(
         view = store.randomise(db, trial, user, seed=seed, capacity_per_stratum=body.n)
     except store.AlreadyRandomised:
         raise HTTPException(status.HTTP_409_CONFLICT, "this trial already has a sealed list") from None
-    crud.audit(db, user, "create", "trial_allocation_list", resource_id=trial.id, detail=view.digest)
+    audit(db, user, "create", "trial_allocation_list", resource_id=trial.id, detail=view.digest)
     return view
 
 
@@ -223,7 +222,7 @@ def reveal_allocation(
         raise HTTPException(status.HTTP_409_CONFLICT, "randomise the trial first") from None
     except store.AllocationConflict:
         raise HTTPException(status.HTTP_409_CONFLICT, "another reveal took this slot; retry") from None
-    crud.audit(
+    audit(
         db,
         user,
         "read" if alloc.already_allocated else "create",
@@ -286,7 +285,7 @@ def upload_observations(
                 }
             ],
         ) from None
-    crud.audit(db, user, "create", "trial_observations", resource_id=trial.id, detail=f"{len(rows)} rows")
+    audit(db, user, "create", "trial_observations", resource_id=trial.id, detail=f"{len(rows)} rows")
     return UploadOut(
         rows=len(rows),
         participants=len(dataset.participants),
@@ -312,5 +311,5 @@ def analyse_trial(
     result = offload.trial_analysis(request, db, trial, "per-protocol" if per_protocol else "itt")
     if result is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "no observations uploaded yet")
-    crud.audit(db, user, "read", "trial_analysis", resource_id=trial.id, detail=result.population)
+    audit(db, user, "read", "trial_analysis", resource_id=trial.id, detail=result.population)
     return result

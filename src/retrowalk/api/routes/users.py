@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Request, status
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import DbSession, require_role
 from retrowalk.api.schemas import UserCreate, UserOut, UserUpdate
-from retrowalk.app import accounts
-from retrowalk.settings import Settings
-from retrowalk.storage import crud
-from retrowalk.storage.models import User
+from retrowalk.app import auth
+from retrowalk.app.access import User
+from retrowalk.http.deps import DbSession, require_role
 
 router = APIRouter(prefix="/users", tags=["users"])
 AdminOnly = Depends(require_role("admin"))
@@ -21,8 +19,7 @@ UserId = Path(ge=1, le=2**31 - 1)
 
 @router.get("", response_model=list[UserOut])
 def list_users(admin: User = AdminOnly, db: Session = DbSession) -> Sequence[User]:
-    crud.audit(db, admin, "read", "users")
-    return crud.list_users(db)
+    return auth.list_users(db, admin)
 
 
 @router.post(
@@ -33,37 +30,16 @@ def list_users(admin: User = AdminOnly, db: Session = DbSession) -> Sequence[Use
 )
 def create_user(request: Request, body: UserCreate, admin: User = AdminOnly, db: Session = DbSession) -> User:
     """Invite: the new user sets their own password through a one-time link."""
-    settings: Settings = request.app.state.settings
-    user, _delivery = accounts.invite(
-        db, settings, admin, body.username, body.role, display_name=body.display_name
-    )
-    return user
-
-
-def _user_or_404(db: Session, user_id: int) -> User:
-    user = crud.get_user(db, user_id)
-    if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
-    return user
+    return auth.create_user(db, admin, body, settings=request.app.state.settings)
 
 
 @router.get("/{user_id}", response_model=UserOut)
 def get_user(user_id: int = UserId, admin: User = AdminOnly, db: Session = DbSession) -> User:
-    user = _user_or_404(db, user_id)
-    crud.audit(db, admin, "read", "user", resource_id=user.id)
-    return user
+    return auth.get_user(db, admin, user_id)
 
 
 @router.patch("/{user_id}", response_model=UserOut)
 def update_user(
     body: UserUpdate, user_id: int = UserId, admin: User = AdminOnly, db: Session = DbSession
 ) -> User:
-    user = _user_or_404(db, user_id)
-    if body.active is False and user.id == admin.id:
-        raise HTTPException(status.HTTP_409_CONFLICT, "an administrator cannot deactivate themselves")
-    if body.display_name is not None:
-        user.display_name = body.display_name
-        crud.audit(db, admin, "update", "user", resource_id=user.id, detail="display_name")
-    if body.active is not None:
-        accounts.set_active(db, admin, user, body.active)  # deactivation revokes every token
-    return user
+    return auth.update_user(db, admin, user_id, body)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import DbSession, rollback_request
 from retrowalk.app import accounts
 from retrowalk.errors import InputError
-from retrowalk.web.auth import receive_form_first
-from retrowalk.web.routes import _render
+from retrowalk.http.deps import DbSession, rollback_request
+from retrowalk.web.pages._common import render as _render
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
+router = APIRouter()
 
 
 @router.get("/account/password")
