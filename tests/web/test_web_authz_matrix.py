@@ -58,6 +58,8 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", f"{C}/log/morning"): _web(A_OR_TRAINER),
     ("GET", f"{C}/recordings"): _web(A_OR_TRAINER),
     ("POST", f"{C}/recordings"): _web(A_OR_TRAINER),
+    ("GET", "/account/password"): PUBLIC,  # the one-time link is the credential
+    ("POST", "/account/password"): PUBLIC,
     ("GET", "/trials"): _web(TRIAL_MANAGERS),
     ("GET", "/trials/{trial_id}"): _web(OWNER_OF_TRIAL_A),
 }
@@ -72,7 +74,8 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{C}/assessment"): {303},
     ("POST", f"{C}/programme"): {303},
     ("POST", f"{C}/log/morning"): {303},
-    ("POST", f"{C}/recordings"): {422},  # authorised, then refused: no file chosen
+    ("POST", f"{C}/recordings"): {422},
+    ("POST", "/account/password"): {422},  # no (valid) link in the form  # authorised, then refused: no file chosen
 }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -11,19 +10,19 @@ from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import retrowalk
+from retrowalk.api import docs, hardening
 from retrowalk.app import auth
 from retrowalk.app.errors import AppError
+from retrowalk.app.throttle import LoginThrottle
 from retrowalk.errors import InputError
 from retrowalk.http.deps import RequestGate
-from retrowalk.http.security import LoginRateLimiter, load_secret_key
+from retrowalk.http.security import load_secret_key
+from retrowalk.io import limits
 from retrowalk.settings import Settings, get_settings
 from retrowalk.storage.db import Database
 
@@ -160,60 +159,6 @@ def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
-def _database_busy(_request: Request, exc: Exception) -> JSONResponse:
-    """The database stayed locked past its busy timeout (overload): ask the client to retry."""
-    assert isinstance(exc, OperationalError)
-    text = str(exc.orig) if exc.orig is not None else str(exc)
-    if "locked" not in text and "busy" not in text:
-        raise exc
-    return JSONResponse(
-        {"detail": "the database is busy; retry shortly"}, status_code=503, headers={"Retry-After": "1"}
-    )
-
-
-Handler = Callable[[Request, Any], Any]
-
-
-def _pages_as_html(json_handler: Handler) -> Handler:
-    """The same refusal on a page route (outside the REST prefix) as an HTML page with a way back."""
-
-    async def handler(request: Request, exc: Exception) -> Response:
-        path = request.url.path
-        if path.startswith(API_PREFIX) or path.startswith("/static/"):
-            answer = json_handler(request, exc)
-            return await answer if inspect.isawaitable(answer) else answer
-        from retrowalk.web.pages._errors import error_page, validation_problems
-
-        if isinstance(exc, StarletteHTTPException):
-            if exc.status_code < 400:  # the login redirect and its kind pass through unchanged
-                return await http_exception_handler(request, exc)
-            return error_page(request, exc.status_code, str(exc.detail), headers=exc.headers)
-        if isinstance(exc, InputError):
-            return error_page(
-                request, 422, f"{exc.field}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
-            )
-        if isinstance(exc, ValidationError):
-            return error_page(request, 422, "Please go back and correct:", problems=validation_problems(exc))
-        if isinstance(exc, RequestValidationError):
-            problems = validation_problems(list(exc.errors()))
-            return error_page(request, 422, "Please go back and correct:", problems=problems)
-        if isinstance(exc, AppError):
-            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
-            return error_page(request, exc.status_code, exc.detail, headers=headers)
-        answer = json_handler(request, exc)  # database conflict or busy (re-raises anything else)
-        response: Response = await answer if inspect.isawaitable(answer) else answer
-        words = _STATUS_WORDS.get(response.status_code, "The request could not be completed.")
-        return error_page(request, response.status_code, words, headers=dict(response.headers))
-
-    return handler
-
-
-_STATUS_WORDS = {
-    409: "This conflicts with existing data (a duplicate or a missing reference).",
-    503: "The database is busy; try again in a moment.",
-}
-
-
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Freeze start-up objects out of the garbage collector's view while serving.
@@ -236,9 +181,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from retrowalk.web.pages import router as web_router
 
     settings = settings or get_settings()
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
+    limits.configure(settings)  # the parsers' limits (retrowalk.io.limits) follow this app's settings
+    hardening.prepare_data_dir(settings)  # 0700, takes writes; else InputError (CLI: exit 2)
     db = database or Database(settings.resolved_database_url)
-    db.upgrade()
+    try:
+        db.upgrade()
+    except OperationalError as exc:
+        meaning = hardening.storage_fault(exc) or str(exc.orig or exc).splitlines()[0]
+        raise InputError(
+            "database", f"cannot open the database: {meaning}", hint="check RETROWALK_DATA_DIR"
+        ) from None
+    hardening.tighten_database_files(str(db.engine.url))
     auth.configure_password_hashing(
         time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib,
@@ -251,7 +204,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         description="Knee-pain rehabilitation around backward walking: clients, assessments, "
         "programmes, session logs, gait recordings and outcomes.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from the pinned local package below (retrowalk.api.docs)
         redoc_url=None,
         lifespan=_lifespan,
     )
@@ -259,21 +212,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.db = db
     app.state.db_gate = RequestGate(enabled=db.engine.dialect.name == "sqlite")
     app.state.secret_key = load_secret_key(settings)
-    app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
+    app.state.login_limiter = LoginThrottle(settings)
 
-    handlers: list[tuple[type[Exception], Handler]] = [
-        (InputError, _input_error),
-        (ValidationError, _validation_error),
-        (AppError, _app_error),
-        (IntegrityError, _integrity_error),
-        (OperationalError, _database_busy),
-        (StarletteHTTPException, http_exception_handler),
-        (RequestValidationError, request_validation_exception_handler),
-    ]
-    for kind, json_handler in handlers:
-        app.add_exception_handler(kind, _pages_as_html(json_handler))
+    app.add_exception_handler(InputError, _input_error)
+    app.add_exception_handler(ValidationError, _validation_error)
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    hardening.install(app, settings)  # error pages, faults, headers, malformed JSON (inside the size limit)
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
 
+    docs.install(app, docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(web_router)
 

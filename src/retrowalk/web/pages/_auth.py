@@ -6,7 +6,6 @@ forms send the CSRF token as a hidden ``csrf_token`` field instead of a header.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from fastapi import HTTPException, Request, status
@@ -30,17 +29,6 @@ class LoginRedirect(HTTPException):
         )
 
 
-@dataclass(frozen=True)
-class NavUser:
-    """What the page header shows of the caller, kept apart from the ORM row so an error page
-    rendered after the request's transaction closed can still show it."""
-
-    role: str
-    username: str
-    display_name: str
-    client_id: int | None
-
-
 def optional_user(request: Request, db: Session) -> User | None:
     creds = read_credentials(request)
     if creds is None:
@@ -48,7 +36,6 @@ def optional_user(request: Request, db: Session) -> User | None:
     user = auth.user_for_token(db, creds.token)
     if user is not None:
         request.state.user = user
-        request.state.nav_user = NavUser(user.role, user.username, user.display_name or "", user.client_id)
         request.state.session_token = creds.token
     return user
 
