@@ -1,4 +1,5 @@
-"""Refusals on page routes are HTML pages with a way back (#14.8); the REST API keeps JSON."""
+"""Refusals on page routes are HTML pages with a way back (#14.8, api/hardening.py); the REST
+API keeps JSON; a typed-in goal the core does not know is a page naming the field."""
 
 from __future__ import annotations
 
@@ -23,15 +24,24 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
         app.state.db.dispose()
 
 
+HTML = {"Accept": "text/html,application/xhtml+xml"}  # what a browser sends
+
+
+def _browser(world: World, role: str) -> Any:
+    http = browser(world, role)
+    http.headers.update(HTML)
+    return http
+
+
 def _is_page(r: Any, code: int, back: str) -> None:
     assert r.status_code == code, r.text[:300]
     assert r.headers["content-type"].startswith("text/html")
-    assert f'id="back" href="{back}"' in r.text
+    assert f"id='back' href='{back}'" in r.text
     assert '"detail"' not in r.text
 
 
 def test_unknown_and_foreign_clients_are_html_404(world: World) -> None:
-    http = browser(world, "trainer_a")
+    http = _browser(world, "trainer_a")
     _is_page(http.get("/clients/999999"), 404, "/")
     _is_page(http.get(f"/clients/{world.ids['client_b']}/recordings"), 404, "/")
     _is_page(http.get("/no/such/page"), 404, "/")
@@ -42,24 +52,24 @@ def test_unknown_and_foreign_clients_are_html_404(world: World) -> None:
 
 
 def test_wrong_role_and_missing_csrf_are_html_403(world: World) -> None:
-    client = browser(world, "client_a")
+    client = _browser(world, "client_a")
     _is_page(
         client.get(f"/clients/{world.ids['client_a']}/assessment"), 403, f"/clients/{world.ids['client_a']}"
     )
-    trainer = browser(world, "trainer_a")
+    trainer = _browser(world, "trainer_a")
     r = trainer.post("/clients/new", data={"name": "x"})
     _is_page(r, 403, "/")
     assert "CSRF" in r.text
 
 
 def test_api_refusals_stay_json(world: World) -> None:
-    r = world.http.get("/api/v1/clients/999999", headers=world.headers["trainer_a"])
+    r = world.http.get("/api/v1/clients/999999", headers={**world.headers["trainer_a"], **HTML})
     assert r.status_code == 404
     assert r.json() == {"detail": "client not found"}
 
 
 def test_goals_are_a_choice_list_and_a_typed_goal_is_a_page(world: World) -> None:
-    http = browser(world, "trainer_a")
+    http = _browser(world, "trainer_a")
     cid = world.ids["client_a"]
     page = http.get(f"/clients/{cid}").text
     for goal in load_rules().goals:
