@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from tests.api.api_support import PASSWORD, ROLES, World, build_world, make_settings, unique
 from tests.api.test_api_authz_matrix import (
     A_OR_TRAINER,
+    ADMIN,
     OK,
     OWNER_OF_TRIAL_A,
     TRAINER_OF_A,
@@ -58,6 +59,12 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", f"{C}/log/morning"): _web(A_OR_TRAINER),
     ("GET", f"{C}/recordings"): _web(A_OR_TRAINER),
     ("POST", f"{C}/recordings"): _web(A_OR_TRAINER),
+    ("GET", "/admin"): _web(ADMIN),
+    ("POST", "/admin/users"): _web(ADMIN),
+    ("POST", "/admin/users/{user_id}/active"): _web(ADMIN),
+    ("POST", "/admin/users/{user_id}/reset"): _web(ADMIN),
+    ("POST", f"{C}/invite"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/password-link"): _web(TRAINER_OF_A),
     ("GET", "/account/password"): PUBLIC,  # the one-time link is the credential
     ("POST", "/account/password"): PUBLIC,
     ("GET", "/trials"): _web(TRIAL_MANAGERS),
@@ -75,7 +82,13 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{C}/programme"): {303},
     ("POST", f"{C}/log/morning"): {303},
     ("POST", f"{C}/recordings"): {422},
-    ("POST", "/account/password"): {422},  # no (valid) link in the form  # authorised, then refused: no file chosen
+    ("POST", "/account/password"): {422},  # no (valid) link in the form
+    ("POST", "/admin/users"): {303},
+    ("POST", "/admin/users/{user_id}/active"): {303},
+    ("POST", "/admin/users/{user_id}/reset"): {303},
+    ("POST", f"{C}/invite"): {
+        422
+    },  # client A already has a login: authorised, then refused  # authorised, then refused: no file chosen
 }
 
 
@@ -115,6 +128,12 @@ def _form(world: World, method: str, path: str) -> dict[str, Any]:
         return {"username": world.usernames["trainer_a"], "password": PASSWORD}
     if path == "/clients/new":
         return {"name": "New client"}
+    if path == "/admin/users":
+        return {"username": unique("staff"), "role": "trainer"}
+    if path.endswith("/active"):
+        return {"active": "1"}
+    if path.endswith("/invite"):
+        return {"username": unique("inv")}
     if path.endswith("/assessment"):
         return {"age": "58", "pain_at_rest_nprs": "2", "pain_activity_nprs": "3", "m.knee_to_wall.left": "9"}
     if path.endswith("/koos"):
@@ -127,7 +146,8 @@ def _form(world: World, method: str, path: str) -> dict[str, Any]:
 
 
 def _url(world: World, path: str) -> str:
-    return path.format(client_id=world.ids["client_a"], trial_id=world.ids["trial_a"])
+    ids = {"client_id": world.ids["client_a"], "trial_id": world.ids["trial_a"]}
+    return path.format(**ids, user_id=world.ids["user_trainer_b"])
 
 
 def test_page_authorisation_matrix(world: World) -> None:

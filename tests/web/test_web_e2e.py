@@ -157,12 +157,15 @@ def test_trainer_and_client_journey(server: str, browser: object) -> None:
     page.get_by_label("Full name").fill(CLIENT_NAME)
     page.get_by_label("Date of birth").fill("1958-03-14")
     page.get_by_label("Sex").select_option("female")
-    page.get_by_label("Username").fill(CLIENT[0])
-    page.get_by_label("Password").fill(CLIENT[1])
     page.get_by_role("button", name="Create client").click()
     expect(page.get_by_role("heading", name=CLIENT_NAME)).to_be_visible()
     client_url = page.url.split("?")[0]
     client_id = int(client_url.rstrip("/").rsplit("/", 1)[1])
+    # the client's login: the trainer names it and passes on a one-time link (no password typed)
+    page.fill("#invite-username", CLIENT[0])
+    page.get_by_role("button", name="Invite to the app").click()
+    invite_link = page.locator("#link").input_value()
+    page.goto(client_url)
 
     # assessment: inline validation first (out of range value is refused next to the field)
     page.get_by_role("link", name="New assessment").click()
@@ -199,6 +202,10 @@ def test_trainer_and_client_journey(server: str, browser: object) -> None:
     # client on a phone: log a session with pain 7/10
     phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)  # type: ignore[attr-defined]
     mobile = phone.new_page()
+    mobile.goto(server + invite_link[invite_link.index("/account/password") :])
+    mobile.fill("#password", CLIENT[1])
+    mobile.fill("#confirm", CLIENT[1])
+    mobile.get_by_role("button", name="Save and go to the login").click()
     _login(mobile, server, CLIENT)
     expect(mobile.get_by_role("heading", name="Today's session")).to_be_visible()
     _assert_labelled(mobile)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 
 from retrowalk.web.pages import (
     account,
+    accounts,
     assessments,
     clients,
     dashboard,
@@ -17,5 +18,16 @@ from retrowalk.web.pages import (
 from retrowalk.web.pages._auth import receive_form_first
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
-for _module in (login, account, dashboard, clients, assessments, koos, sessions, recordings, trials):
+for _module in (
+    login,
+    account,
+    accounts,
+    dashboard,
+    clients,
+    assessments,
+    koos,
+    sessions,
+    recordings,
+    trials,
+):
     router.include_router(_module.router)

@@ -44,12 +44,12 @@ def new_client_page(request: Request, db: Session = DbSession) -> Response:
 async def new_client_submit(request: Request, db: Session = DbSession) -> Response:
     user = require_role(page_user(request, db), "trainer")
     form = await checked_form(request)
-    values = {k: text(form, k) for k in ("name", "date_of_birth", "sex", "notes", "username")}
+    values = {k: text(form, k) for k in ("name", "date_of_birth", "sex", "notes")}
     raw: dict[str, Any] = {k: values[k] or None for k in ("name", "date_of_birth", "sex")}
     raw["name"] = values["name"]
     raw["notes"] = values["notes"]
-    if values["username"]:
-        raw["account"] = {"username": values["username"], "password": str(form.get("password") or "")}
+    # no login here: the trainer invites the client from their page (a one-time link; the
+    # client chooses the password, web/pages/accounts.py)
     try:
         body = NewClient.model_validate(raw)
     except ValidationError as exc:
