@@ -69,6 +69,11 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/account/password"): PUBLIC,
     ("GET", "/trials"): _web(TRIAL_MANAGERS),
     ("GET", "/trials/{trial_id}"): _web(OWNER_OF_TRIAL_A),
+    ("GET", "/trials/new"): _web(TRIAL_MANAGERS),
+    ("POST", "/trials/new"): _web(TRIAL_MANAGERS),
+    ("POST", "/trials/{trial_id}/randomise"): _web(OWNER_OF_TRIAL_A),
+    ("POST", "/trials/{trial_id}/enrol"): _web(OWNER_OF_TRIAL_A),
+    ("POST", "/trials/{trial_id}/visits"): _web(OWNER_OF_TRIAL_A),
 }
 
 #: What "passes authorisation" answers when the request is otherwise as sent.
@@ -81,14 +86,16 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{C}/assessment"): {303},
     ("POST", f"{C}/programme"): {303},
     ("POST", f"{C}/log/morning"): {303},
-    ("POST", f"{C}/recordings"): {422},
     ("POST", "/account/password"): {422},  # no (valid) link in the form
     ("POST", "/admin/users"): {303},
     ("POST", "/admin/users/{user_id}/active"): {303},
     ("POST", "/admin/users/{user_id}/reset"): {303},
-    ("POST", f"{C}/invite"): {
-        422
-    },  # client A already has a login: authorised, then refused  # authorised, then refused: no file chosen
+    ("POST", f"{C}/recordings"): {422},  # authorised, then refused: no file chosen
+    ("POST", f"{C}/invite"): {422},  # client A already has a login: authorised, then refused
+    ("POST", "/trials/new"): {303},
+    ("POST", "/trials/{trial_id}/randomise"): {409},  # trial A is sealed: authorised, then refused
+    ("POST", "/trials/{trial_id}/enrol"): {303},
+    ("POST", "/trials/{trial_id}/visits"): {422},  # nobody of that code is enrolled
 }
 
 
@@ -128,6 +135,15 @@ def _form(world: World, method: str, path: str) -> dict[str, Any]:
         return {"username": world.usernames["trainer_a"], "password": PASSWORD}
     if path == "/clients/new":
         return {"name": "New client"}
+    if path == "/trials/new":
+        import yaml
+        from tests.api.api_support import world_trial
+
+        return {"definition_yaml": yaml.safe_dump(world_trial(unique("t-")))}
+    if path.endswith("/enrol"):
+        return {"participant": unique("p"), "stratum.sex": "F"}
+    if path.endswith("/visits"):
+        return {"participant": "nobody", "visit": "baseline", "value.pain": "5"}
     if path == "/admin/users":
         return {"username": unique("staff"), "role": "trainer"}
     if path.endswith("/active"):
@@ -155,7 +171,8 @@ def test_page_authorisation_matrix(world: World) -> None:
     sessions = {role: browser(world, role) for role in ROLES}
     for (method, path), role in itertools.product(page_routes(world), ROLES):
         expected = RULES[(method, path)][role]
-        http = browser(world, role) if path == "/logout" else sessions[role]
+        # logging in or out changes who the session is: those get a session of their own
+        http = browser(world, role) if path in ("/login", "/logout") else sessions[role]
         data = _form(world, method, path)
         csrf = http.cookies.get(CSRF_COOKIE)
         if method == "POST" and csrf:
@@ -171,8 +188,10 @@ def test_page_authorisation_matrix(world: World) -> None:
             if got_kind == LOGIN or got not in allowed:
                 failures.append(f"{role:9} {method:5} {path}: {got} not in {allowed}: {r.text[:200]}")
         elif got_kind != expected:
-            failures.append(f"{role:9} {method:5} {path}: {got_kind} != {expected}: {r.text[:200]}")
-    assert failures == []
+            failures.append(
+                f"{role:9} {method:5} {path}: {got_kind} != {expected}: {r.headers.get('location')} {r.text[:200]}"
+            )
+    assert failures == [], "\n".join(failures)
 
 
 def test_pages_need_the_csrf_token(world: World) -> None:
