@@ -188,9 +188,8 @@ def test_page_authorisation_matrix(world: World) -> None:
             if got_kind == LOGIN or got not in allowed:
                 failures.append(f"{role:9} {method:5} {path}: {got} not in {allowed}: {r.text[:200]}")
         elif got_kind != expected:
-            failures.append(
-                f"{role:9} {method:5} {path}: {got_kind} != {expected}: {r.headers.get('location')} {r.text[:200]}"
-            )
+            where = r.headers.get("location", "")
+            failures.append(f"{role:9} {method:5} {path}: {got_kind} != {expected}: {where} {r.text[:200]}")
     assert failures == [], "\n".join(failures)
 
 
