@@ -28,7 +28,11 @@ POSE = ROOT / "tests" / "data" / "pose" / "backward_walk_generic.csv"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE: dict[str, Any] = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True}
 #: Visible controls under 44 px in either direction (touch targets).
-SMALL_TARGETS_JS = """() => [...document.querySelectorAll('main a.button, main button, main select, main input:not([type=hidden]), main fieldset.choices label, header a, header button')]
+TARGETS = (
+    "main a.button, main button, main select, main input:not([type=hidden]), "
+    "main fieldset.choices label, header a, header button"
+)
+SMALL_TARGETS_JS = f"""() => [...document.querySelectorAll('{TARGETS}')]
   .filter(el => el.offsetParent !== null)
   .map(el => [el, el.getBoundingClientRect()])
   .filter(([el, r]) => r.height < 43.5 && !(el.tagName === 'INPUT' && ['radio','checkbox'].includes(el.type)))
