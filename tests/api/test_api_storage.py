@@ -60,7 +60,7 @@ def test_programmes_are_versioned_never_overwritten(database: Database) -> None:
             crud.add_programme(
                 s,
                 client_id,
-                content={"n": n},
+                content={"notes": [f"version {n + 1}"]},
                 assessment_id=None,
                 pain_nprs=3.0,
                 goals=["g"],
@@ -68,7 +68,7 @@ def test_programmes_are_versioned_never_overwritten(database: Database) -> None:
             )
     with database.transaction() as s:
         history = crud.list_programmes(s, client_id)
-        assert [(p.version, p.content) for p in history] == [(1, {"n": 0}), (2, {"n": 1}), (3, {"n": 2})]
+        assert [(p.version, p.content.notes) for p in history] == [(v, [f"version {v}"]) for v in (1, 2, 3)]
         current = crud.current_programme(s, client_id)
         assert current is not None and current.version == 3
     with pytest.raises(IntegrityError), database.transaction() as s:

@@ -62,10 +62,25 @@ def score_koos(answers: Mapping[str, int | None], missing_rule: str) -> dict[str
     return dict(scores.model_dump(mode="json"))
 
 
-def prescribe(findings: Mapping[str, Any], *, pain_nprs: float, goals: Sequence[str]) -> dict[str, Any]:
+def prescribe(
+    findings: core_assessment.AssessmentResult | Mapping[str, Any] | None,
+    *,
+    pain_nprs: float,
+    goals: Sequence[str],
+) -> dict[str, Any]:
     assessment = core_assessment
     prescription = core_prescription
-    result = assessment.AssessmentResult.model_validate(dict(findings))
+    if findings is None:
+        raise InputError(
+            "assessment",
+            "this assessment was imported and never evaluated, so it has no findings to prescribe from",
+            hint="record a new assessment for the client first",
+        )
+    result = (
+        findings
+        if isinstance(findings, assessment.AssessmentResult)
+        else assessment.AssessmentResult.model_validate(dict(findings))
+    )
     try:
         programme = prescription.prescribe(result, pain_nprs=pain_nprs, goals=list(goals))
     except InputError as exc:
@@ -162,12 +177,18 @@ def _session_records_adapter() -> TypeAdapter[list[Any]]:
     return TypeAdapter(list[core_progression.SessionRecord])
 
 
-def next_session(programme: Mapping[str, Any], logs: Sequence[Any]) -> dict[str, Any] | None:
+def next_session(
+    programme: core_prescription.Programme | Mapping[str, Any], logs: Sequence[Any]
+) -> dict[str, Any] | None:
     """The progression engine's decision; None when no logged day can be judged yet."""
     records = session_records(logs)
     if not records:
         return None
-    prog = core_prescription.Programme.model_validate(dict(programme))
+    prog = (
+        programme
+        if isinstance(programme, core_prescription.Programme)
+        else core_prescription.Programme.model_validate(dict(programme))
+    )
     sessions = _session_records_adapter().validate_python(records)
     return dict(core_progression.decide_next(prog, sessions).model_dump(mode="json"))
 

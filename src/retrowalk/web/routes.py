@@ -341,8 +341,8 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
             "client": client,
             "assessment": latest,
             "findings": build.finding_rows(latest.findings if latest else None),
-            "red_flags": (latest.findings or {}).get("red_flags", []) if latest else [],
-            "notes": (latest.findings or {}).get("notes", []) if latest else [],
+            "red_flags": latest.findings.red_flags if latest and latest.findings else [],
+            "notes": latest.findings.notes if latest and latest.findings else [],
             "programme": programme,
             "items": build.programme_items(programme.content if programme else None),
             "sessions": list(reversed(logs))[:60],
@@ -599,10 +599,7 @@ async def koos_submit(request: Request, client_id: int, db: Session = DbSession)
         and any(v is None for v in (last.answers or {}).values())
     ):
         # continuing today's partial questionnaire: update it instead of adding a second response
-        last.answers = answers
-        last.scores = scores
-        db.flush()
-        row_id = last.id
+        row_id = crud.update_questionnaire(db, last, answers=answers, scores=scores).id
     else:
         row_id = crud.add_questionnaire(db, client.id, answers=answers, scores=scores, by=user).id
     crud.audit(db, user, "create", "questionnaire", resource_id=row_id, client_id=client.id, detail="web")
