@@ -21,6 +21,7 @@ from retrowalk.errors import InputError
 from retrowalk.settings import Settings, get_settings
 from retrowalk.storage import crud
 from retrowalk.storage.db import Database
+from retrowalk.storage.documents import DocumentError, UnreadableRow
 
 API_PREFIX = "/api/v1"
 #: Largest JSON/form body accepted outside uploads.
@@ -139,6 +140,16 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _unreadable_row(_request: Request, exc: Exception) -> JSONResponse:
+    """A stored row that no longer validates: say which one, instead of a bare server error."""
+    assert isinstance(exc, UnreadableRow | DocumentError)
+    problem = exc.problem.model_dump() if isinstance(exc, UnreadableRow) else None
+    return JSONResponse(
+        {"detail": f"a stored record cannot be read: {exc}", "problem": problem},
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
 def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     return JSONResponse(
         {"detail": "conflicts with existing data (duplicate or missing reference)"},
@@ -208,6 +219,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(UnreadableRow, _unreadable_row)
+    app.add_exception_handler(DocumentError, _unreadable_row)
     app.add_exception_handler(OperationalError, _database_busy)
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
 

@@ -139,9 +139,11 @@ class DocumentSchema(Generic[M]):
                 self.name,
                 f"written by a newer release (version {version}; this release reads up to {self.version})",
             )
-        doc = stored[DOC_KEY] if version > 1 and isinstance(stored, Mapping) else stored
-        if version > 1 and isinstance(stored, Mapping) and set(stored) != {VERSION_KEY, DOC_KEY}:
-            raise DocumentError(self.name, f"unexpected envelope keys {sorted(set(stored))}")
+        doc = stored
+        if version > 1:
+            if set(stored) != {VERSION_KEY, DOC_KEY}:
+                raise DocumentError(self.name, f"envelope keys {sorted(stored)}, expected ['doc', 'v']")
+            doc = stored[DOC_KEY]
         for step in range(version, self.version):
             try:
                 doc = self.upgrades[step](doc)
