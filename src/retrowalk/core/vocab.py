@@ -45,6 +45,18 @@ SessionsPerWeek = Annotated[
 Handrails = Literal["both", "one", "none"]
 #: A pain rating 0-10 (NPRS); strict, so a string or boolean is refused, not coerced.
 Pain = Nprs
+#: Pain on a 10 cm visual analogue scale, in cm (the article's primary pain outcome).
+VasCm = Annotated[
+    float,
+    Field(
+        strict=True,
+        ge=0,
+        le=10,
+        allow_inf_nan=False,
+        description="pain, 10 cm visual analogue scale (cm from 'no pain')",
+        json_schema_extra={"step": 0.1},
+    ),
+]
 
 HANDRAIL_LABELS: dict[str, str] = {"both": "both handrails", "one": "one handrail", "none": "hands-free"}
 
@@ -61,6 +73,7 @@ FIELD_TYPES: dict[str, Any] = {
     "pain_during": Pain,
     "pain_after": Pain,
     "pain_next_morning": Pain,
+    "pain_vas_cm": VasCm,
 }
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from functools import cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrowalk.core._data import load_yaml
 from retrowalk.errors import DataFileError, InputError
@@ -18,6 +19,38 @@ Nprs = Annotated[
     float,
     Field(strict=True, ge=0, le=10, allow_inf_nan=False, description="pain, 0 (none) to 10 (worst)"),
 ]
+
+
+class PainRules(BaseModel):
+    """The pain limit ("above 5") and the stop threshold, with their sources (data/nprs.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    limit_above: float = Field(ge=0, le=10)
+    limit_source: str
+    limit_certainty: str
+    stop_at_least: float = Field(ge=0, le=10)
+    stop_source: str
+    stop_certainty: str
+
+    def above_limit(self, pain: float) -> bool:
+        """The one definition of "above 5": strictly above the limit."""
+        return pain > self.limit_above
+
+    def stops(self, pain: float) -> bool:
+        """The one stop rule: pain at or above the stop threshold."""
+        return pain >= self.stop_at_least
+
+
+@cache
+def pain_rules() -> PainRules:
+    try:
+        rules = PainRules(**load_yaml("nprs.yaml")["rules"])
+    except (KeyError, TypeError, ValidationError) as exc:
+        raise DataFileError(f"nprs.yaml rules are malformed: {exc}") from exc
+    if rules.stop_at_least <= rules.limit_above:
+        raise DataFileError("nprs.yaml: stop_at_least must be above limit_above")
+    return rules
 
 
 class NprsBand(BaseModel):
