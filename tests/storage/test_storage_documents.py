@@ -162,3 +162,38 @@ def test_any_future_version_is_refused_not_misread(version: int) -> None:
 def test_a_malformed_envelope_is_refused(stored: dict[str, object]) -> None:
     with pytest.raises(DocumentError):
         KOOS_SCORES.load(stored)
+
+
+_SCORE = st.none() | st.floats(min_value=0, max_value=100, allow_nan=False)
+
+
+@given(st.builds(KoosScores, pain=_SCORE, symptoms=_SCORE, adl=_SCORE, sport_rec=_SCORE, qol=_SCORE))
+def test_a_stored_document_reads_back_equal(scores: KoosScores) -> None:
+    assert KOOS_SCORES.load(KOOS_SCORES.dump(scores)) == scores
+
+
+def test_an_analysis_result_set_later_is_typed_like_an_upload(database: Database, tmp_path: Path) -> None:
+    from retrowalk.io.recordings import analyse_file
+
+    pose = analyse_file(Path(__file__).parents[1] / "data" / "pose" / "backward_walk_generic.csv", "pose")
+    client_id = _client(database)
+    with database.transaction() as db:
+        row = crud.add_recording(
+            db,
+            client_id,
+            by=None,
+            kind="pose",
+            original_name="w.csv",
+            path="p",
+            sha256="0" * 64,
+            size_bytes=1,
+        )
+        assert row.gait is None
+        crud.set_recording_result(db, row, status="analysed", metrics=pose)
+    with database.transaction() as db:
+        (stored,) = crud.list_recordings(db, client_id)
+        assert stored.status == "analysed" and stored.gait is not None
+        assert stored.gait.cadence_spm == pose["cadence_spm"]
+        with pytest.raises(InputError) as bad:
+            crud.set_recording_result(db, stored, status="analysed", metrics={"steps": 3})
+        assert bad.value.field == "metrics"

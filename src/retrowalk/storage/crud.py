@@ -718,6 +718,23 @@ def add_recording(
     return row
 
 
+def set_recording_result(
+    db: Session,
+    row: Recording,
+    *,
+    status: str,
+    metrics: RecordingMetrics | Mapping[str, Any] | None = None,
+    error: str | None = None,
+) -> Recording:
+    """Record an analysis outcome on an existing row (e.g. a background re-analysis): engine result
+    JSON is typed here, as in :func:`add_recording`."""
+    row.metrics = _metrics(row.kind, metrics)
+    row.status = status
+    row.error = error
+    db.flush()
+    return row
+
+
 def add_imported_gait(
     db: Session, client_id: int, *, when: datetime, summary: GaitSummary, by: User | None = None
 ) -> Recording:
