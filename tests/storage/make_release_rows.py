@@ -21,9 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+#: Parents first, so the rows can be inserted in this order.
 TABLES = (
-    "users",
     "clients",
+    "users",
     "client_trainers",
     "assessments",
     "questionnaire_responses",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from make_release_rows import TABLES
 from sqlalchemy import JSON, select, text, type_coerce
 
 from retrowalk.storage import crud
@@ -21,16 +22,6 @@ from retrowalk.storage.documents import DOCUMENT_COLUMNS
 
 RELEASE = json.loads((Path(__file__).parent / "data" / "release_0004.json").read_text(encoding="utf-8"))
 ROWS: dict[str, list[dict[str, Any]]] = RELEASE["tables"]
-TABLE_ORDER = (
-    "clients",
-    "users",
-    "client_trainers",
-    "assessments",
-    "questionnaire_responses",
-    "programmes",
-    "session_logs",
-    "recordings",
-)
 
 
 def _old_row(table: str, row_id: int) -> dict[str, Any]:
@@ -42,7 +33,7 @@ def _released_database(tmp_path: Path) -> Database:
     database = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     upgrade(database.engine, RELEASE["revision"])
     with database.engine.begin() as conn:
-        for table in TABLE_ORDER:
+        for table in TABLES:
             rows = ROWS[table]
             columns = sorted(rows[0])
             names, params = ", ".join(columns), ", ".join(":" + c for c in columns)
