@@ -228,10 +228,8 @@ class RecordingMetrics(BaseModel):
     @classmethod
     def from_engine(cls, kind: str, result: Mapping[str, Any]) -> RecordingMetrics:
         """Metrics for an engine's result JSON (validated by the engine's model)."""
-        engine: Literal["imu", "pose"] = "imu" if kind == "imu" else "pose"
-        if kind not in ("imu", "pose"):
-            raise ValueError(f"no gait engine {kind!r}; expected imu or pose")
-        return cls(summary=from_engine_json(kind, dict(result)), engine=engine, result=dict(result))
+        summary = from_engine_json(kind, dict(result))  # ValueError for an unknown engine
+        return cls(summary=summary, engine="imu" if kind == "imu" else "pose", result=dict(result))
 
     @classmethod
     def imported(cls, summary: GaitSummary) -> RecordingMetrics:
