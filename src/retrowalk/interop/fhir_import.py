@@ -126,11 +126,13 @@ def _when(value: datetime | date | str | None) -> datetime | None:
 
 
 def _number(value: Decimal | float | None) -> float | int | None:
-    """A FHIR decimal as a plain number (integral values as int, as they were written)."""
+    """A FHIR decimal as the plain number it was written as: ``3`` an int, ``3.0`` or ``-0.0`` a
+    float (so a round trip keeps the sign of a zero and the type of the value)."""
     if value is None:
         return None
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        exponent = value.as_tuple().exponent
+        return float(value) if not isinstance(exponent, int) or exponent < 0 else int(value)
     return value
 
 
@@ -349,6 +351,8 @@ class _Importer:
         else:
             self.issue(label, path, "answer must be valueCoding, valueInteger or a label string")
             return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if not isinstance(value, int) or not 0 <= value <= 4:
             self.issue(label, path, f"KOOS answer {value!r} for {item_id} is outside 0..4")
             return None
