@@ -115,9 +115,9 @@ def test_gait_chart_points_come_from_what_the_engines_store() -> None:
     from datetime import UTC, datetime
     from pathlib import Path
 
+    from retrowalk.app.records import gait_points
     from retrowalk.gait.summary import GaitSummary
     from retrowalk.io.recordings import analyse_file
-    from retrowalk.reports.build import gait_points
     from retrowalk.storage.documents import RecordingMetrics
     from retrowalk.storage.models import Recording
 

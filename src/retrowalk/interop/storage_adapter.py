@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from retrowalk.core.exercises import Dose as CoreDose
 from retrowalk.core.scores.koos import KoosScores as CoreKoosScores
+from retrowalk.core.vocab import SEX_VALUES
 from retrowalk.errors import InputError
 from retrowalk.gait.summary import GaitSummary, Observation, from_observations, observations
 from retrowalk.interop import codes as C
@@ -48,7 +49,7 @@ _CORE_DOSE = {"minutes": "duration_min", "sessions_per_week": "frequency_per_wee
 _INTEROP_DOSE = {v: k for k, v in _CORE_DOSE.items()}
 _CORE_DOSE_FIELDS = tuple(CoreDose.model_fields)
 _SESSION_PAIN = {"pain_during": "during", "pain_after": "after", "pain_next_morning": "next_day"}
-_SEXES = {"female", "male", "other", "unknown"}
+_SEXES = frozenset(SEX_VALUES)
 
 
 def _dose_from_core(raw: Any) -> Dose:

@@ -1,7 +1,7 @@
 """Clinical progress report: Jinja2 HTML rendered to PDF by WeasyPrint.
 
 The report is built from a plain :class:`ReportData` model so it does not care where the data came
-from (storage, a JSON file, a test); :mod:`retrowalk.reports.build` assembles it from storage.
+from (storage, a JSON file, a test); :mod:`retrowalk.app.records` assembles it from storage.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class FindingRow(BaseModel):
 
 class ProgrammeRow(BaseModel):
     exercise: str
+    exercise_id: str | None = Field(default=None, description="library id: the row shows its key poses")
     stage: str = ""
     dose: str = ""
     reason: str = ""
@@ -84,6 +85,9 @@ class ReportData(BaseModel):
     assessed_at: date | datetime | None = None
     findings: list[FindingRow] = Field(default_factory=list)
     red_flags: list[str] = Field(default_factory=list)
+    flagged: list[str] = Field(
+        default_factory=list, description="Stored session rows outside today's bounds (left out of charts)."
+    )
     stop: bool = False
     programme: list[ProgrammeRow] = Field(default_factory=list)
     outcomes: list[OutcomeRow] = Field(default_factory=list)
@@ -92,14 +96,19 @@ class ReportData(BaseModel):
     charts: ChartInputs = Field(default_factory=ChartInputs)
 
 
-@lru_cache(maxsize=1)
-def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("retrowalk.reports", "templates"),
+def template_environment(package: str) -> Environment:
+    """The HTML templates of ``package`` (autoescaped, tidy whitespace): the report's and the pages'."""
+    return Environment(
+        loader=PackageLoader(package, "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = template_environment("retrowalk.reports")
     env.filters["num"] = _num
     env.filters["signed"] = _signed
     return env
@@ -124,13 +133,28 @@ def render_html(data: ReportData) -> str:
         {"title": c.title, "description": c.description, "svg": Markup(c.svg)}
         for c in all_charts(data.charts)
     ]
-    return _env().get_template("report.html").render(data=data, charts=charts)
+    return _env().get_template("report.html").render(data=data, charts=charts, figures=_figures(data))
+
+
+def _figures(data: ReportData) -> dict[str, Markup]:
+    """Key-pose strips (no cue text: the row lists the cues) for rows of library exercises."""
+    from retrowalk.core.exercises import load_library
+    from retrowalk.illustrations.svg import strip_svg
+
+    exercises = load_library().exercises
+    out: dict[str, Markup] = {}
+    for row in data.programme:
+        ex = exercises.get(row.exercise_id or "")
+        if ex is not None and ex.id not in out:
+            out[ex.id] = Markup(strip_svg(ex.id, ex.name, ex.cues, with_cues=False))
+    return out
 
 
 def render_pdf(data: ReportData) -> bytes:
     """The report as PDF bytes (A4)."""
-    from weasyprint import HTML
+    from retrowalk.extras import require
 
-    pdf = HTML(string=render_html(data), base_url=".").write_pdf()
+    weasyprint = require("pdf", "PDF report")
+    pdf = weasyprint.HTML(string=render_html(data), base_url=".").write_pdf()
     assert isinstance(pdf, bytes)
     return pdf

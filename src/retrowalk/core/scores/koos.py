@@ -96,6 +96,12 @@ def _build_items() -> tuple[KoosItem, ...]:
     return tuple(items)
 
 
+#: Subscale titles as the questionnaire prints them (koos.yaml ``subscales.*.label``): the one set
+#: every page, chart and report shows.
+SUBSCALE_TITLES: dict[str, str] = {
+    key: str(require(_data()["subscales"], key, "koos.yaml subscales")["label"]) for key in SUBSCALES
+}
+
 #: Ordered item metadata (questionnaire order: Symptoms, Pain, ADL, Sport/Rec, QOL).
 KOOS_ITEMS: tuple[KoosItem, ...] = _build_items()
 _BY_ID: dict[str, KoosItem] = {item.id: item for item in KOOS_ITEMS}

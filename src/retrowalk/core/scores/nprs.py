@@ -5,20 +5,17 @@ from __future__ import annotations
 import itertools
 import math
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from retrowalk.core._data import load_yaml
+from retrowalk.core.vocab import Pain, bounds
 from retrowalk.errors import DataFileError, InputError
 
-#: A pain rating as a model field: a number 0-10 (not a string, boolean or NaN), the same rule as
-#: :func:`validate_nprs`, but checked inside pydantic-core; a Python validator per rating made
-#: validating a client's session history the slowest step of a progression decision.
-Nprs = Annotated[
-    float,
-    Field(strict=True, ge=0, le=10, allow_inf_nan=False, description="pain, 0 (none) to 10 (worst)"),
-]
+#: A pain rating as a model field (declared once, in the vocabulary).
+Nprs = Pain
+_PAIN_BOUNDS = bounds(Pain)
 
 
 class PainRules(BaseModel):
@@ -26,10 +23,10 @@ class PainRules(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    limit_above: float = Field(ge=0, le=10)
+    limit_above: Nprs
     limit_source: str
     limit_certainty: str
-    stop_at_least: float = Field(ge=0, le=10)
+    stop_at_least: Nprs
     stop_source: str
     stop_certainty: str
 
@@ -76,7 +73,8 @@ def validate_nprs(value: Any, field: str = "pain_nprs") -> float:
             hint="pain is rated 0 (no pain) to 10 (worst imaginable)",
         )
     number = float(value)
-    if math.isnan(number) or not 0.0 <= number <= 10.0:
+    lo, hi = _PAIN_BOUNDS.min, _PAIN_BOUNDS.max
+    if math.isnan(number) or lo is None or hi is None or not lo <= number <= hi:
         raise InputError(field, f"value {value} is outside 0-10", hint="pain is rated 0 to 10")
     return number
 
