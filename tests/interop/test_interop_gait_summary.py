@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from interop_strategies import T0, sample_record
 
 from retrowalk.api.app import create_app
+from retrowalk.app import records as build
 from retrowalk.gait.imu import analyse as analyse_imu
 from retrowalk.gait.pose import analyse as analyse_pose
 from retrowalk.gait.summary import (
@@ -30,7 +31,6 @@ from retrowalk.interop import codes as C
 from retrowalk.interop.storage_adapter import import_record
 from retrowalk.io.imu import read_imu
 from retrowalk.io.pose import read_keypoints
-from retrowalk.reports import build
 from retrowalk.reports.charts import gait_chart
 from retrowalk.settings import Settings
 from retrowalk.storage import crud

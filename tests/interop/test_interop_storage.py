@@ -125,13 +125,13 @@ def test_the_demo_client_exports_to_fhir_and_back(database: Database) -> None:
 def test_a_dose_outside_the_core_bounds_fails_the_whole_import(database: Database) -> None:
     record = sample_record()
     programme = record.programmes[0]
-    fast = programme.activities[0].model_copy(update={"dose": Dose(speed_kmh=25.0)})
-    bad = record.model_copy(update={"programmes": [programme.model_copy(update={"activities": [fast]})]})
-    bad = import_bundle(export_bundle(bad)).record  # valid FHIR: the exchange format allows 30 km/h
+    long = programme.activities[0].model_copy(update={"dose": Dose(duration_min=240.0)})
+    bad = record.model_copy(update={"programmes": [programme.model_copy(update={"activities": [long]})]})
+    bad = import_bundle(export_bundle(bad)).record  # valid FHIR: the exchange format allows a day
     with pytest.raises(InputError) as refused:
         import_record(database, bad)
     assert refused.value.field.startswith("programmes[prog-1].content")
-    assert "speed_kmh" in refused.value.message
+    assert "minutes" in refused.value.message
     with database.transaction() as db:
         assert db.scalar(select(func.count()).select_from(M.Client)) == 0
 

@@ -132,7 +132,7 @@ def test_the_api_names_the_row_that_cannot_be_read(tmp_path: Path) -> None:
 
 
 def test_an_imported_assessment_has_no_findings_and_cannot_be_prescribed_from(database: Database) -> None:
-    from retrowalk.api import clinical
+    from retrowalk.app import clinical
 
     client_id = _client(database)
     with database.transaction() as db:
