@@ -167,9 +167,9 @@ class SafeBand(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    speed_kmh: tuple[float, float]
+    speed_kmh: tuple[SpeedKmh, SpeedKmh]
     speed_source: str
-    incline_pct_max: float = Field(ge=0)
+    incline_pct_max: InclinePct
     incline_source: str
     safety_key_required: bool
     safety_key_source: str

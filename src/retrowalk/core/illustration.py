@@ -97,7 +97,7 @@ class KeyPose(BaseModel):
 
     label: str = Field(min_length=1)
     cues: list[int] = Field(default_factory=list, description="indices into the exercise's cues")
-    pause_s: float = Field(default=0.6, ge=0, le=10, description="how long the pose is held on screen")
+    pause_s: float = Field(default=0.6, ge=0, le=10, description="animation pause at this pose, s")
     move_s: float = Field(default=1.0, gt=0, le=10, description="time to move from here to the next pose")
     at: float | None = Field(default=None, ge=0, lt=1, description="walker stride phase (walking only)")
     trunk: float = Field(default=0.0, ge=-180, le=180)
