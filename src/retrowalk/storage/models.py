@@ -216,7 +216,7 @@ class Recording(Base):
     path: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
-    #: "analysed", "stored" (no engine available) or "failed".
+    #: "queued"/"analysing" (retrowalk.jobs), "analysed", "withheld" (weak data), "stored" or "failed".
     status: Mapped[str] = mapped_column(String(16), default="stored")
     metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -1,5 +1,6 @@
 """Gait recordings: multipart upload (size and format checked), stored under the data directory,
-analysed by the IMU or pose gait engine when installed."""
+analysed in the background by the IMU or pose gait engine (status queued → analysing → analysed,
+withheld or failed)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from retrowalk.api.schemas import RecordingOut
 from retrowalk.errors import InputError
 from retrowalk.gait.imu import Placement
 from retrowalk.io import recordings as rec_io
+from retrowalk.jobs import queue_for
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, Recording, User
@@ -95,20 +97,17 @@ def upload_recording(
     on_rollback(request, lambda: dest.unlink(missing_ok=True))
     sha256, size = _store(file, dest, limit)
 
-    status_, metrics, error = "stored", None, None
     opts: dict[str, object] = {"placement": placement} if kind == "imu" else {}
     if kind == "pose" and fps is not None:
         opts["fps"] = fps
     try:
-        metrics = rec_io.analyse_file(dest, kind, **opts)
-        status_ = "analysed"
+        rec_io.check_readable(dest, kind, **opts)
     except InputError as exc:
         # Unreadable recording: 422 naming the problem inside the file; the rollback removes it.
         # The readers name the stored copy; the uploader knows the file by its own name.
         field = "file" if exc.field in ("file", "path") else f"file.{exc.field}"
         raise InputError(field, exc.message.replace(dest.name, name), hint=exc.hint) from exc
-    except Exception as exc:  # an engine failure must not lose the upload; keep it for re-analysis
-        status_, error = "failed", f"{type(exc).__name__}: {exc}"
+    status_, metrics, error = "queued", None, None
     row = crud.add_recording(
         db,
         client.id,
@@ -123,6 +122,8 @@ def upload_recording(
         error=error,
         session_log_id=session_log_id,
     )
+    # Analysed in the background (retrowalk.jobs): the upload answers at once with "queued".
+    queue_for(request.app.state).submit(db, "analyse_recording", recording_id=row.id, **opts)
     crud.audit(
         db, user, "create", "recording", resource_id=row.id, client_id=client.id, detail=f"{kind} {status_}"
     )
