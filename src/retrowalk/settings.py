@@ -40,11 +40,15 @@ class Settings(BaseSettings):
     jobs_backend: Literal["sqlite", "redis", "immediate"] = Field(
         default="sqlite", description="immediate runs each job inside the request (tests, debugging)."
     )
-    jobs_redis_url: str | None = Field(default=None, description="redis://host:6379/0 for jobs_backend=redis.")
+    jobs_redis_url: str | None = Field(
+        default=None, description="redis://host:6379/0 for jobs_backend=redis."
+    )
     jobs_in_process: bool = Field(default=False, description="Run one job worker inside the web server.")
     jobs_max_attempts: int = Field(default=3, ge=1, le=20)
     jobs_retry_delay_s: float = Field(default=5.0, ge=0, description="First retry delay; doubles each time.")
-    jobs_lease_s: float = Field(default=120.0, gt=0, description="A running job without a heartbeat this long is requeued.")
+    jobs_lease_s: float = Field(
+        default=120.0, gt=0, description="A running job without a heartbeat this long is requeued."
+    )
 
     @property
     def resolved_database_url(self) -> str:

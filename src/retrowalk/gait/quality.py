@@ -207,7 +207,10 @@ def imu_quality(
     if gyr is not None:
         measures["gyr_clipped_fraction"] = round(_clipped_fraction(np.asarray(gyr, dtype=float)), 5)
     changed, max_angle = _orientation_changed_fraction(np.asarray(acc, dtype=float), sampling_rate_hz)
-    measures |= {"orientation_changed_fraction": round(changed, 4), "max_orientation_change_deg": round(max_angle, 1)}
+    measures |= {
+        "orientation_changed_fraction": round(changed, 4),
+        "max_orientation_change_deg": round(max_angle, 1),
+    }
     if changed > ORIENT_WITHHOLD_FRACTION:
         flags.append(
             QualityFlag(
@@ -247,8 +250,8 @@ def pose_quality(kp: KeypointSeries, *, min_conf: float = POSE_MIN_CONF) -> Qual
                 value=round(lost_frac, 4),
                 limit=LOST_WITHHOLD_FRACTION if withhold else LOST_WARN_FRACTION,
                 withhold=withhold,
-                message=f"the legs were not seen in {100 * lost_frac:.0f}% of frames (longest {longest:.1f} s): "
-                "keep the whole body in the frame",
+                message=f"the legs were not seen in {100 * lost_frac:.0f}% of frames "
+                f"(longest {longest:.1f} s): keep the whole body in the frame",
             )
         )
     ok = ~lost

@@ -118,7 +118,9 @@ def analyse_with_quality(path: Path | str, kind: str, **opts: Any) -> tuple[str,
     if kind == "imu":
         placement = opts.pop("placement", "unknown")
         rec = read_imu(path, **opts)
-        report = imu_quality(rec.acc, rec.sampling_rate_hz, timestamps_s=raw_imu_timestamps(path), gyr=rec.gyr)
+        report = imu_quality(
+            rec.acc, rec.sampling_rate_hz, timestamps_s=raw_imu_timestamps(path), gyr=rec.gyr
+        )
         run = lambda: analyse_imu(rec, placement=placement).model_dump(mode="json")  # noqa: E731
     elif kind == "pose":
         kp = read_keypoints(path, **{k: v for k, v in opts.items() if k == "fps"})

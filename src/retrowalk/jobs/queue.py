@@ -82,7 +82,9 @@ def _make_huey(settings: Settings) -> Huey:
         return MemoryHuey("retrowalk", immediate=True, results=False)
     if backend == "redis":
         if not settings.jobs_redis_url:
-            raise InputError("jobs_redis_url", "the redis job backend needs a URL", hint="redis://host:6379/0")
+            raise InputError(
+                "jobs_redis_url", "the redis job backend needs a URL", hint="redis://host:6379/0"
+            )
         return RedisHuey("retrowalk", url=settings.jobs_redis_url, results=False)
     path = settings.data_dir / "jobs.sqlite3"
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -191,7 +193,9 @@ class JobQueue:
     def recover(self) -> int:
         """Requeue running jobs whose worker is gone and push every queued job; returns how many."""
         with self.database.transaction() as db:
-            for job in job_store.stale_running(db, lease_s=self.settings.jobs_lease_s, host=_proc.this_host()):
+            for job in job_store.stale_running(
+                db, lease_s=self.settings.jobs_lease_s, host=_proc.this_host()
+            ):
                 log.warning("job %s was running on %s, which is gone: requeued", job.id, job.worker)
                 job.status = "queued"
             ids = job_store.queued_ids(db)

@@ -57,9 +57,7 @@ def claim(db: Session, job_id: int, worker: str) -> bool:
     res = db.execute(
         update(Job)
         .where(Job.id == job_id, Job.status == "queued")
-        .values(
-            status="running", attempts=Job.attempts + 1, worker=worker, started_at=now, heartbeat_at=now
-        )
+        .values(status="running", attempts=Job.attempts + 1, worker=worker, started_at=now, heartbeat_at=now)
     )
     return bool(res.rowcount)  # type: ignore[attr-defined]
 
@@ -89,9 +87,7 @@ def finish(
     return bool(res.rowcount)  # type: ignore[attr-defined]
 
 
-def stale_running(
-    db: Session, *, lease_s: float, host: str, alive: set[int] | None = None
-) -> Sequence[Job]:
+def stale_running(db: Session, *, lease_s: float, host: str, alive: set[int] | None = None) -> Sequence[Job]:
     """Running jobs whose worker is gone: heartbeat older than the lease, or a dead pid on this host.
 
     ``alive`` is the set of pids on this host known to be running (None: check with the OS).

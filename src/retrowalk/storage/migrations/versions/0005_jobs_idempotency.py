@@ -45,7 +45,10 @@ def upgrade() -> None:
         sa.Column("resource_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["client_id"], ["clients.id"], name=op.f("fk_idempotency_keys_client_id_clients"), ondelete="CASCADE"
+            ["client_id"],
+            ["clients.id"],
+            name=op.f("fk_idempotency_keys_client_id_clients"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
         sa.UniqueConstraint("client_id", "key", name="idempotency_client_key"),
@@ -72,10 +75,16 @@ def upgrade() -> None:
             ["created_by"], ["users.id"], name=op.f("fk_captures_created_by_users"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
-            ["session_log_id"], ["session_logs.id"], name=op.f("fk_captures_session_log_id_session_logs"), ondelete="SET NULL"
+            ["session_log_id"],
+            ["session_logs.id"],
+            name=op.f("fk_captures_session_log_id_session_logs"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
-            ["recording_id"], ["recordings.id"], name=op.f("fk_captures_recording_id_recordings"), ondelete="SET NULL"
+            ["recording_id"],
+            ["recordings.id"],
+            name=op.f("fk_captures_recording_id_recordings"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_captures")),
         sa.UniqueConstraint("token", name=op.f("uq_captures_token")),
