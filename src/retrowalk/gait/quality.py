@@ -118,7 +118,11 @@ def _clipped_fraction(x: FloatArray) -> float:
 
 
 def _orientation_changed_fraction(acc: FloatArray, fs: float) -> tuple[float, float]:
-    """(share of windows whose mean gravity direction is > ORIENT_CHANGE_DEG off the median, max angle)."""
+    """(share of windows whose mean gravity direction is > ORIENT_CHANGE_DEG off the start's, max angle).
+
+    The reference is the median direction over the first quarter of the recording (at least one
+    window): how the sensor sat when the client started.
+    """
     w = max(int(ORIENT_WINDOW_S * fs), 1)
     k = acc.shape[0] // w
     if k < 2:
@@ -126,7 +130,7 @@ def _orientation_changed_fraction(acc: FloatArray, fs: float) -> tuple[float, fl
     means = acc[: k * w].reshape(k, w, 3).mean(axis=1)
     norms = np.linalg.norm(means, axis=1, keepdims=True)
     units = means / np.where(norms > 0, norms, 1.0)
-    ref = np.median(units, axis=0)
+    ref = np.median(units[: max(k // 4, 1)], axis=0)
     ref /= np.linalg.norm(ref) or 1.0
     angles = np.degrees(np.arccos(np.clip(units @ ref, -1.0, 1.0)))
     return float(np.mean(angles > ORIENT_CHANGE_DEG)), float(angles.max())
