@@ -69,7 +69,9 @@ def worker(queue: JobQueue) -> Iterator[EmbeddedWorker]:
     w.stop()
 
 
-def test_submitted_job_runs_on_the_worker_and_stores_its_result(queue: JobQueue, worker: EmbeddedWorker) -> None:
+def test_submitted_job_runs_on_the_worker_and_stores_its_result(
+    queue: JobQueue, worker: EmbeddedWorker
+) -> None:
     job_id = _submit(queue, "test.add", a=2, b=40)
     _wait(lambda: _job(queue, job_id).status == "done")
     job = _job(queue, job_id)
@@ -92,7 +94,9 @@ def test_transient_failures_are_retried_until_success(queue: JobQueue, worker: E
     assert job.attempts == 3 and job.result == {"attempt": 3}
 
 
-def test_a_job_failing_every_attempt_ends_failed_with_its_error(queue: JobQueue, worker: EmbeddedWorker) -> None:
+def test_a_job_failing_every_attempt_ends_failed_with_its_error(
+    queue: JobQueue, worker: EmbeddedWorker
+) -> None:
     job_id = _submit(queue, "test.flaky", fail_times=99)
     _wait(lambda: _job(queue, job_id).status == "failed")
     job = _job(queue, job_id)

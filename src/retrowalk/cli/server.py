@@ -56,7 +56,9 @@ def start(
     host: str | None = typer.Option(None, help="Bind address (default: settings.host, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port (default: settings.port, 8000)."),
     seed: bool = typer.Option(True, "--seed/--no-seed", help="Create demo data when the database is empty."),
-    worker: bool = typer.Option(True, "--worker/--no-worker", help="Run one background-job worker in-process."),
+    worker: bool = typer.Option(
+        True, "--worker/--no-worker", help="Run one background-job worker in-process."
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Migrate the database, create demo data on first start, print the demo logins, serve."""
