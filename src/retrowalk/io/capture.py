@@ -72,7 +72,7 @@ def motion_to_csv(rows: Iterable[Sample], dest: Path) -> int:
     if not ordered:
         raise InputError("samples", "no motion samples were received", hint="record again")
     t0 = float(ordered[0][0] or 0.0)
-    gyro = all(r[4] is not None for r in ordered)
+    gyro = all(len(r) >= MOTION_FIELDS and None not in r[4:7] for r in ordered)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with dest.open("w", newline="", encoding="utf-8") as out:
         w = csv.writer(out)

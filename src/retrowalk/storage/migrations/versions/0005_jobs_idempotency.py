@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("placement", sa.String(length=16), nullable=False),
         sa.Column("keep_video", sa.Boolean(), nullable=False),
         sa.Column("fps", sa.Float(), nullable=True),
+        sa.Column("mime_type", sa.String(length=100), nullable=True),
         sa.Column("chunks", sa.Integer(), nullable=False),
         sa.Column("recording_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
