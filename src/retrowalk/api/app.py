@@ -186,6 +186,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     """Build the app; applies pending migrations so a fresh data directory just works."""
     from retrowalk.api.routes import api_router
     from retrowalk.web.routes import router as web_router
+    from retrowalk.web.offline import router as offline_router
     from retrowalk.web.trials import router as trial_pages
 
     settings = settings or get_settings()
@@ -223,6 +224,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(web_router)
     app.include_router(trial_pages)
+    app.include_router(offline_router)  # /sw.js and /manifest.webmanifest (retrowalk.web.offline)
 
     static = resources.files("retrowalk.web") / "static"
     if static.is_dir():

@@ -76,12 +76,25 @@ def valid_key(key: str) -> bool:
     return 8 <= len(key) <= IDEMPOTENCY_KEY_MAX and all(c.isalnum() or c in "-_" for c in key)
 
 
-def link_recordings(db: Session, client_id: int, recording_ids: Iterable[int], session_log_id: int) -> int:
-    """Attach this client's recordings (made during the session) to its saved log; returns how many."""
+def parse_ids(text: str | None) -> list[int]:
+    """The log form's ``recording_ids`` field ("12,13"); anything else is ignored."""
+    return [int(x) for x in (text or "").split(",") if x.strip().isdigit()][:50]
+
+
+def link_recordings(
+    db: Session, client_id: int, recording_ids: Iterable[int], log_ids: dict[str, int]
+) -> int:
+    """Attach this client's recordings made during the session to the saved log row of the
+    exercise they were captured for (else the first row); returns how many were linked."""
+    if not log_ids:
+        return 0
+    first = next(iter(log_ids.values()))
     n = 0
     for rid in recording_ids:
         rec = db.get(Recording, rid)
-        if rec is not None and rec.client_id == client_id:
-            rec.session_log_id = session_log_id
-            n += 1
+        if rec is None or rec.client_id != client_id:
+            continue
+        cap = db.scalar(select(Capture).where(Capture.recording_id == rid))
+        rec.session_log_id = log_ids.get(cap.exercise_id or "", first) if cap is not None else first
+        n += 1
     return n

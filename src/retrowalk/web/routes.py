@@ -36,7 +36,7 @@ from retrowalk.errors import InputError
 from retrowalk.reports import build
 from retrowalk.reports.charts import all_charts
 from retrowalk.settings import Settings
-from retrowalk.storage import crud
+from retrowalk.storage import captures, crud
 from retrowalk.storage.models import Assessment, Client, Programme, SessionLog
 from retrowalk.web.auth import (
     checked_form,
@@ -708,8 +708,14 @@ async def log_submit(request: Request, client_id: int, db: Session = DbSession) 
         ctx = _log_ctx(db, client, values, errors)
         return _render(request, "log.html", ctx, code=422)
     notes = str(form.get("notes") or "")[:5000]
-    for row in rows:
-        crud.add_session_log(
+    # A log saved offline is sent again until an answer arrives: its key stores it once.
+    key = str(form.get("idempotency_key") or "")
+    if key and not captures.valid_key(key):
+        raise InputError("idempotency_key", "not a valid key", hint="8-64 letters, digits, - or _")
+    replay = bool(key) and captures.seen_key(db, client.id, key) is not None
+    log_ids: dict[str, int] = {}
+    for row in [] if replay else rows:
+        log_ids[row["exercise_id"]] = crud.add_session_log(
             db,
             client.id,
             programme_id=programme.id if programme else None,
@@ -719,8 +725,14 @@ async def log_submit(request: Request, client_id: int, db: Session = DbSession) 
             pain_after=pain.get("pain_after"),
             notes=notes,
             **row,
+        ).id
+    if log_ids:
+        if key:
+            captures.remember_key(db, client.id, key, "session_log", next(iter(log_ids.values())))
+        captures.link_recordings(
+            db, client.id, captures.parse_ids(str(form.get("recording_ids") or "")), log_ids
         )
-    crud.audit(db, user, "create", "session_log", client_id=client.id, detail=f"web {session_date}")
+        crud.audit(db, user, "create", "session_log", client_id=client.id, detail=f"web {session_date}")
     logs = list(crud.list_session_logs(db, client.id))
     decision = _next_session(programme, logs)
     return _render(
