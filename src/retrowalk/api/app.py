@@ -185,8 +185,8 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the app; applies pending migrations so a fresh data directory just works."""
     from retrowalk.api.routes import api_router
-    from retrowalk.web.routes import router as web_router
     from retrowalk.web.offline import router as offline_router
+    from retrowalk.web.routes import router as web_router
     from retrowalk.web.trials import router as trial_pages
 
     settings = settings or get_settings()
