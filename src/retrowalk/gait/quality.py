@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
+from retrowalk.gait.pose.analysis import Options as PoseOptions
 from retrowalk.gait.pose.keypoints import JOINT_INDEX, KeypointSeries
 
 FloatArray = NDArray[np.float64]
@@ -42,8 +43,10 @@ ORIENT_CHANGE_DEG = 30.0
 ORIENT_WITHHOLD_FRACTION = 0.10
 #: Shoulder (or hip) width seen in the image / torso length: 0 side-on, ~0.7 facing the camera.
 SIDE_ON_MAX_RATIO = 0.35
-#: Frames where the legs are not seen: share that warns / withholds; longest run that withholds.
-POSE_MIN_CONF = 0.5
+#: Frames where the person is not seen (hips, or no whole leg: a side view hides the far leg
+#: often, so one leg suffices): share that warns / withholds; longest run that withholds.
+#: "Seen" uses the pose engine's own confidence floor.
+POSE_MIN_CONF = PoseOptions().min_conf
 LOST_WARN_FRACTION = 0.10
 LOST_WITHHOLD_FRACTION = 0.30
 LOST_WITHHOLD_S = 2.0
@@ -236,9 +239,18 @@ def _joint(kp: KeypointSeries, name: str) -> FloatArray:
 def pose_quality(kp: KeypointSeries, *, min_conf: float = POSE_MIN_CONF) -> QualityReport:
     """Quality of a keypoint series: camera side-on, person seen in every frame."""
     flags: list[QualityFlag] = []
-    legs = [JOINT_INDEX[f"{s}_{j}"] for s in ("left", "right") for j in ("hip", "knee", "ankle")]
-    seen = (kp.conf[:, legs] >= min_conf) & np.isfinite(kp.xy[:, legs, :]).all(axis=2)
-    lost = ~seen.all(axis=1)
+
+    def seen(names: list[str]) -> NDArray[np.bool_]:
+        idx = [JOINT_INDEX[n] for n in names]
+        return np.asarray(
+            (kp.conf[:, idx] >= min_conf).all(axis=1) & np.isfinite(kp.xy[:, idx, :]).all(axis=(1, 2))
+        )
+
+    hips = seen(["left_hip", "right_hip"])
+    leg = seen([f"left_{j}" for j in ("hip", "knee", "ankle")]) | seen(
+        [f"right_{j}" for j in ("hip", "knee", "ankle")]
+    )
+    lost = ~(hips & leg)
     lost_frac = float(lost.mean()) if lost.size else 1.0
     longest = max((b - a for a, b in _runs(lost)), default=0) / kp.fps
     measures: dict[str, float | None] = {
@@ -254,7 +266,7 @@ def pose_quality(kp: KeypointSeries, *, min_conf: float = POSE_MIN_CONF) -> Qual
                 value=round(lost_frac, 4),
                 limit=LOST_WITHHOLD_FRACTION if withhold else LOST_WARN_FRACTION,
                 withhold=withhold,
-                message=f"the legs were not seen in {100 * lost_frac:.0f}% of frames "
+                message=f"the person was not seen in {100 * lost_frac:.0f}% of frames "
                 f"(longest {longest:.1f} s): keep the whole body in the frame",
             )
         )
