@@ -57,10 +57,10 @@ def write_chunk(path: Path, payload: dict[str, object]) -> None:
     part.replace(path)
 
 
-def read_chunk(path: Path) -> dict[str, object]:
+def read_motion_chunk(path: Path) -> list[list[float | None]]:
+    """The rows of a stored motion chunk (validated again: the file is outside the request)."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
+    return check_motion_rows(data.get("samples") if isinstance(data, dict) else None)
 
 
 def motion_to_csv(rows: Iterable[Sample], dest: Path) -> int:

@@ -16,7 +16,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.consumer import Consumer
@@ -44,8 +44,8 @@ class JobContext:
     attempt: int
 
 
-class Handler(Protocol):
-    def __call__(self, ctx: JobContext, **args: Any) -> dict[str, Any] | None: ...
+#: ``handler(ctx, **args) -> JSON-ready result or None``; args are the job row's JSON arguments.
+Handler = Callable[..., dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def _make_huey(settings: Settings) -> Huey:
     return SqliteHuey("retrowalk", filename=str(path), results=False, fsync=True)
 
 
-class _EmbeddedConsumer(Consumer):  # type: ignore[misc]
+class _EmbeddedConsumer(Consumer):
     """huey's consumer without its signal handlers: it runs inside the web server's process."""
 
     def _set_signal_handlers(self) -> None:

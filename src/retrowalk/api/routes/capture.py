@@ -231,7 +231,7 @@ def finish_capture(
     dest = Path(settings.data_dir) / relative
     on_rollback(request, lambda: dest.unlink(missing_ok=True))
     if cap.kind == "imu":
-        rows = [r for p in ordered for r in cap_io.read_chunk(p)["samples"]]  # type: ignore[union-attr]
+        rows = [r for p in ordered for r in cap_io.read_motion_chunk(p)]
         cap_io.motion_to_csv(rows, dest)
         try:
             from retrowalk.io import recordings as rec_io
