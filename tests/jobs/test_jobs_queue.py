@@ -176,3 +176,19 @@ def test_sigkilled_worker_loses_nothing_and_the_job_completes_once(queue: JobQue
         third.wait(timeout=30)
     assert (work / "done").read_text().splitlines() == [f"job {job_id} attempt 2"]
     assert _job(queue, job_id).attempts == 2
+
+
+def test_a_running_worker_requeues_a_dead_workers_job(queue: JobQueue, worker: EmbeddedWorker) -> None:
+    import socket
+
+    with queue.database.transaction() as db:
+        job = queue.submit(db, "test.add", a=3, b=4)
+        job_id = job.id
+    _wait(lambda: _job(queue, job_id).status == "done")
+    with queue.database.transaction() as db:  # as if a worker on this host had died holding it
+        row = db.get(Job, job_id)
+        assert row is not None
+        row.status, row.result, row.worker = "running", None, f"{socket.gethostname()}:{2**22 + 12345}"
+    assert queue.recover(push_queued=False) == 1  # what the worker's minute check does
+    _wait(lambda: _job(queue, job_id).status == "done")
+    assert _job(queue, job_id).result == {"sum": 7, "attempt": 2}

@@ -107,7 +107,7 @@ class JobQueue:
         self.huey = _make_huey(settings)
         self._run_task = self.huey.task(name="run_job")(self._run)
         if settings.jobs_backend != "immediate":
-            self.huey.periodic_task(crontab(minute="*"), name="recover_jobs")(self.recover)
+            self.huey.periodic_task(crontab(minute="*"), name="recover_jobs")(self._recover_stale)
 
     # --- submitting ---------------------------------------------------------------------------
 
@@ -190,18 +190,25 @@ class JobQueue:
             except Exception:  # a busy database: the next beat will do
                 log.exception("heartbeat for job %s failed", job_id)
 
-    def recover(self) -> int:
-        """Requeue running jobs whose worker is gone and push every queued job; returns how many."""
+    def recover(self, *, push_queued: bool = True) -> int:
+        """Requeue running jobs whose worker is gone and push them; returns how many were pushed.
+
+        ``push_queued`` (at worker start) also pushes every queued job, covering a push lost
+        between a commit and a crash; duplicates are harmless (the claim is atomic). The minute
+        check leaves queued jobs alone, so their messages and retry delays stand.
+        """
         with self.database.transaction() as db:
-            for job in job_store.stale_running(
-                db, lease_s=self.settings.jobs_lease_s, host=_proc.this_host()
-            ):
+            stale = job_store.stale_running(db, lease_s=self.settings.jobs_lease_s, host=_proc.this_host())
+            for job in stale:
                 log.warning("job %s was running on %s, which is gone: requeued", job.id, job.worker)
                 job.status = "queued"
-            ids = job_store.queued_ids(db)
+            ids = job_store.queued_ids(db) if push_queued else [job.id for job in stale]
         for job_id in ids:
             self.push(job_id)
         return len(ids)
+
+    def _recover_stale(self) -> int:
+        return self.recover(push_queued=False)
 
     def consumer(self, workers: int = 1, *, embedded: bool = False) -> Consumer:
         cls = _EmbeddedConsumer if embedded else Consumer
