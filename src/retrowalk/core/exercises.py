@@ -13,11 +13,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrowalk.core._data import load_yaml
+from retrowalk.core.vocab import (
+    Handrails,
+    HoldSeconds,
+    InclinePct,
+    Minutes,
+    Reps,
+    SessionsPerWeek,
+    Sets,
+    SpeedKmh,
+)
 from retrowalk.errors import DataFileError, InputError
 
 Stage = Literal["early", "intermediate", "advanced"]
 Group = Literal["warmup", "mobility", "stability", "strength", "balance"]
-Handrails = Literal["both", "one", "none"]
 Variable = Literal["minutes", "sets", "reps", "hold_s", "speed_kmh", "incline_pct"]
 GROUP_ORDER: dict[str, int] = {"warmup": 0, "mobility": 1, "stability": 2, "strength": 3, "balance": 4}
 NUMERIC_VARIABLES: tuple[Variable, ...] = ("minutes", "sets", "reps", "hold_s", "speed_kmh", "incline_pct")
@@ -34,16 +43,16 @@ class Dose(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sets: int | None = Field(default=None, ge=1, le=20)
-    reps: int | None = Field(default=None, ge=1, le=100)
-    hold_s: float | None = Field(default=None, gt=0, le=600)
-    minutes: float | None = Field(default=None, gt=0, le=180)
-    speed_kmh: float | None = Field(default=None, gt=0, le=20)
-    incline_pct: float | None = Field(default=None, ge=0, le=30)
+    sets: Sets | None = None
+    reps: Reps | None = None
+    hold_s: HoldSeconds | None = None
+    minutes: Minutes | None = None
+    speed_kmh: SpeedKmh | None = None
+    incline_pct: InclinePct | None = None
     handrails: Handrails | None = None
     safety_key: bool | None = None
     per_side: bool = False
-    sessions_per_week: int | None = Field(default=None, ge=1, le=14)
+    sessions_per_week: SessionsPerWeek | None = None
 
     def with_value(self, variable: str, value: float) -> Dose:
         """A validated copy with one variable changed (sets/reps stay integers)."""
