@@ -36,7 +36,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_db_upgrade_and_backup(data_dir: Path, tmp_path: Path) -> None:
     r = runner.invoke(app, ["db", "upgrade", "--format", "json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["revision"] == "0004"
+    assert json.loads(r.stdout)["revision"] == "0005"
     r = runner.invoke(app, ["db", "backup", str(tmp_path / "bk.sqlite3"), "--format", "json"])
     assert r.exit_code == 0, r.output
     con = sqlite3.connect(tmp_path / "bk.sqlite3")
