@@ -214,6 +214,14 @@ def test_devicemotion_backward_walk_is_analysed_by_the_server(live: dict[str, An
     assert m["quality"]["measures"]["achieved_rate_hz"] > 40
     assert "backward" in item.inner_text() and "steps" in item.inner_text()
     assert page.locator("#log-form input[name=recording_ids]").input_value() == str(rec_id)
+    # saving the log ties the recording to the retro-walk exercise's row of that session
+    exercise = page.get_attribute("[data-capture]", "data-exercise-id")
+    page.click("#save-session")
+    page.wait_for_load_state()
+    log_id = _recording(page, live, rec_id)["session_log_id"]
+    assert log_id is not None
+    r = page.request.get(f"{live['base']}/api/v1/clients/{live['client_id']}/session-logs/{log_id}")
+    assert r.ok and r.json()["exercise_id"] == exercise
     ctx.close()
 
 
@@ -336,4 +344,24 @@ def test_offline_log_is_queued_and_synced_exactly_once(live: dict[str, Any], bro
     assert count(SessionLog, SessionLog.notes == "saved at the gym, no signal") == rows
     assert count(IdempotencyKey, IdempotencyKey.key == saved[0]["key"]) == 1
     database.dispose()
+    ctx.close()
+
+
+def test_treadmill_data_fills_the_dose_fields(live: dict[str, Any], browser: Any) -> None:
+    """What a Treadmill Data notification does on the page (Web Bluetooth itself needs a device)."""
+    ctx = browser.new_context(viewport={"width": 400, "height": 900})
+    page = ctx.new_page()
+    _login(page, live["base"])
+    page.goto(f"{live['base']}/clients/{live['client_id']}/log")
+    prefix = page.get_attribute("[data-capture]", "data-field-prefix")
+    # speed 3.20 km/h, average speed 2.80 km/h, distance 650 m, incline 1.5 %, ramp n/a, 12 min 30 s
+    value = bytes.fromhex("0e04400118018a02000f00ff7fee02")
+    page.evaluate(
+        "(hex) => document.querySelector('[data-capture]').ftmsNotify(new DataView("
+        "Uint8Array.from(hex.match(/../g).map((x) => parseInt(x, 16))).buffer))",
+        value.hex(),
+    )
+    field = lambda name: page.locator(f"[name='{prefix}{name}']").input_value()  # noqa: E731
+    assert (field("speed_kmh"), field("incline_pct"), field("minutes")) == ("2.8", "1.5", "12.5")
+    assert "650 m" in page.locator("[data-treadmill-live]").inner_text()
     ctx.close()
