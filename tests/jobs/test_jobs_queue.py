@@ -192,3 +192,19 @@ def test_a_running_worker_requeues_a_dead_workers_job(queue: JobQueue, worker: E
     assert queue.recover(push_queued=False) == 1  # what the worker's minute check does
     _wait(lambda: _job(queue, job_id).status == "done")
     assert _job(queue, job_id).result == {"sum": 7, "attempt": 2}
+
+
+def test_a_job_whose_workers_keep_dying_is_given_up(queue: JobQueue, worker: EmbeddedWorker) -> None:
+    import socket
+
+    with queue.database.transaction() as db:
+        job = queue.submit(db, "test.add", a=1, b=1)
+        job_id = job.id
+    _wait(lambda: _job(queue, job_id).status == "done")
+    with queue.database.transaction() as db:  # three claims, three dead workers
+        row = db.get(Job, job_id)
+        assert row is not None
+        row.status, row.attempts, row.worker = "running", 3, f"{socket.gethostname()}:{2**22 + 54321}"
+    queue.recover(push_queued=False)
+    _wait(lambda: _job(queue, job_id).status == "failed")
+    assert "gave up after 3 attempts" in (_job(queue, job_id).error or "")

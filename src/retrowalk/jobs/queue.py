@@ -30,6 +30,13 @@ from retrowalk.settings import Settings
 from retrowalk.storage.db import Database
 
 log = logging.getLogger("retrowalk.jobs")
+_PENDING = "retrowalk.jobs.pending"
+_HOOKED = "retrowalk.jobs.hooked"
+
+
+def _forget_pending(db: Session) -> None:
+    """A rolled-back transaction's jobs were never stored: nothing to push."""
+    db.info.pop(_PENDING, None)
 
 
 class PermanentError(Exception):
@@ -120,16 +127,19 @@ class JobQueue:
         if name not in HANDLERS:
             raise ValueError(f"no job handler {name!r}")
         row = job_store.add_job(db, name, args, max_attempts=self.settings.jobs_max_attempts)
-        job_id = row.id
+        if not db.info.get(_HOOKED):
+            event.listen(db, "after_commit", self._after_commit)
+            event.listen(db, "after_rollback", _forget_pending)
+            db.info[_HOOKED] = True
+        db.info.setdefault(_PENDING, []).append(row.id)
+        return row
 
-        def push(_session: Session) -> None:
+    def _after_commit(self, db: Session) -> None:
+        for job_id in db.info.pop(_PENDING, []):
             try:
                 self.push(job_id)
-            except Exception:  # the row is durable; recovery pushes it later
+            except Exception:  # the row is durable; a worker start pushes it later
                 log.exception("could not push job %s; a worker start will pick it up", job_id)
-
-        event.listen(db, "after_commit", push, once=True)
-        return row
 
     def push(self, job_id: int, *, delay_s: float | None = None) -> None:
         if delay_s:
@@ -149,6 +159,13 @@ class JobQueue:
             name, args, attempt, max_attempts = job.name, dict(job.args), job.attempts, job.max_attempts
         ctx = JobContext(self.settings, self.database, job_id, attempt)
         registered = HANDLERS.get(name)
+        if attempt > max_attempts:  # its workers kept dying (e.g. out of memory): stop trying
+            error = f"gave up after {max_attempts} attempts whose workers died"
+            with self.database.transaction() as db:
+                owned = job_store.finish(db, job_id, worker, status="failed", error=error, result=None)
+            if owned and registered is not None and registered.on_failure is not None:
+                registered.on_failure(ctx, error, args)
+            return
         stop = threading.Event()
         beat = threading.Thread(target=self._beat, args=(job_id, worker, stop), daemon=True)
         beat.start()

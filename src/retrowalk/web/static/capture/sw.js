@@ -37,11 +37,16 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(caches.match(req).then((hit) => hit || fetch(req)));
     return;
   }
+  if (req.mode === "navigate" && url.pathname === "/login") {
+    // Logged out (or the login expired): the kept pages hold health data; drop them.
+    event.waitUntil(caches.delete(PAGES));
+    return;
+  }
   if (req.mode === "navigate" && OFFLINE_PAGES.test(url.pathname)) {
     event.respondWith(
       fetch(req)
         .then((res) => {
-          if (res.ok) {
+          if (res.ok && !res.redirected) { // not the login page a redirect brought
             const copy = res.clone();
             caches.open(PAGES).then((c) => c.put(url.pathname + url.search, copy));
           }
