@@ -56,6 +56,12 @@ async function showStatus(el, extra) {
 
 let syncing = null;
 
+// The login's current CSRF token (a log queued before a re-login carries the old one).
+function currentCsrf() {
+  const m = document.cookie.match(/(?:^|;\s*)retrowalk_csrf=([^;]+)/);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
 async function syncAll(el) {
   if (syncing) return syncing;
   syncing = (async () => {
@@ -63,10 +69,12 @@ async function syncAll(el) {
     for (const item of await all("logs")) {
       if (!navigator.onLine) break;
       let res;
+      const csrf = currentCsrf();
+      const fields = item.fields.map(([k, v]) => (k === "csrf_token" && csrf ? [k, csrf] : [k, v]));
       try {
         res = await fetch(item.action, {
           method: "POST",
-          body: new URLSearchParams(item.fields),
+          body: new URLSearchParams(fields),
           credentials: "same-origin",
           headers: { Accept: "text/html" },
         });
