@@ -38,7 +38,7 @@ PASSWORD = "benchmark password"
 
 def _prepare(data_dir: Path, clients: int) -> list[int]:
     sys.path.insert(0, str(ROOT / "src"))
-    from retrowalk.api import clinical
+    from retrowalk.app import clinical
     from retrowalk.storage import Database, crud
 
     db = Database(f"sqlite:///{(data_dir / 'retrowalk.sqlite3').resolve()}")

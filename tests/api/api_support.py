@@ -94,7 +94,7 @@ ROLES = ("anonymous", "client_a", "client_b", "trainer_a", "trainer_b", "admin")
 
 
 def assessment_inputs() -> dict[str, Any]:
-    from retrowalk.api.clinical import demo_assessment_inputs
+    from retrowalk.app.clinical import demo_assessment_inputs
 
     return demo_assessment_inputs()
 
@@ -124,7 +124,7 @@ def world_trial_csv(participant: str) -> bytes:
 
 
 def build_world(app: FastAPI) -> World:
-    from retrowalk.api import clinical
+    from retrowalk.app import clinical
     from retrowalk.storage import trials as trial_store
     from retrowalk.trial.definition import TrialDefinition
 

@@ -4,6 +4,7 @@ table. A route added without a rule here fails ``test_every_route_has_a_rule``."
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -136,13 +137,18 @@ def _flat_routes(app: FastAPI) -> list[Any]:
     return list(iter_route_contexts(app.routes))
 
 
-def api_routes(world: World) -> list[tuple[str, str]]:
+def app_routes(app: FastAPI, keep: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(method, path) of every route whose path ``keep`` accepts (the matrices' row set)."""
     found = []
-    for route in _flat_routes(world.app):
+    for route in _flat_routes(app):
         original = getattr(route, "original_route", route)
-        if isinstance(original, APIRoute) and route.path.startswith("/api/v1"):
+        if isinstance(original, APIRoute) and keep(route.path):
             found.extend((method, route.path) for method in sorted(set(route.methods) - {"HEAD", "OPTIONS"}))
     return sorted(found)
+
+
+def api_routes(world: World) -> list[tuple[str, str]]:
+    return app_routes(world.app, lambda path: path.startswith("/api/v1"))
 
 
 def test_every_route_has_a_rule(world: World) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from tests.api.api_support import PASSWORD, build_world, make_settings
 
 from retrowalk.api.app import create_app
-from retrowalk.api.deps import RequestGate
+from retrowalk.http.deps import RequestGate
 from retrowalk.storage import Database, crud
 from retrowalk.storage import db as db_module
 from retrowalk.storage.models import AuditEntry

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from tests.api.api_support import PASSWORD, World, make_settings
 
 from retrowalk.api.app import create_app
-from retrowalk.api.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
+from retrowalk.http.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from retrowalk.settings import Settings
 
 LOGIN = "/api/v1/auth/login"
@@ -73,7 +73,7 @@ def test_login_rate_limit_per_username_and_ip(world: World) -> None:
 
 
 def test_rate_limit_window_expires(tmp_path: Path) -> None:
-    from retrowalk.api.security import LoginRateLimiter
+    from retrowalk.http.security import LoginRateLimiter
 
     limiter = LoginRateLimiter(max_failures=2, window_s=0.2)
     limiter.failed("Ann", "1.2.3.4")

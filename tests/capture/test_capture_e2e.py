@@ -45,8 +45,8 @@ CLIENT = ("walker-e2e", "client-pass-123")
 
 def _setup_world(db_url: str) -> tuple[int, int]:
     """A client with a login and a programme; returns (client id, exercises in the programme)."""
-    from retrowalk.api import clinical
-    from retrowalk.reports import build
+    from retrowalk.app import clinical
+    from retrowalk.app import records as build
     from retrowalk.storage import crud
     from retrowalk.storage.db import Database
 

@@ -61,9 +61,10 @@ def test_knee_to_wall_reason_text() -> None:
 
 
 def test_age_band_and_sex_cutoffs() -> None:
-    # Springer 2007: 60-69 -> 32 s; 70-79 -> 21 s
-    assert evaluate(_one("single_leg_stance", 25, age=65)).findings[0].status == "stability deficit"
-    assert evaluate(_one("single_leg_stance", 25, age=75)).findings[0].status == "ok"
+    # Single-leg stance: a fall-risk value (5 s), not the Springer age-group mean (issue #13)
+    assert evaluate(_one("single_leg_stance", 43, age=25)).findings[0].status == "ok"
+    assert evaluate(_one("single_leg_stance", 25, age=65)).findings[0].status == "ok"
+    assert evaluate(_one("single_leg_stance", 4, age=65)).findings[0].status == "stability deficit"
     # Rikli & Jones: 65-69 women 11, men 12
     women = evaluate(_one("chair_stand_30s", 11, side="both", age=67, sex="female"))
     men = evaluate(_one("chair_stand_30s", 11, side="both", age=67, sex="male"))
@@ -75,7 +76,7 @@ def test_age_band_and_sex_cutoffs() -> None:
 
 def test_band_needs_age_and_no_norm_gives_a_note() -> None:
     with pytest.raises(InputError) as exc:
-        evaluate(_one("single_leg_stance", 25))
+        evaluate(_one("chair_stand_30s", 9, side="both", sex="male"))
     assert exc.value.field == "age"
     res = evaluate(_one("chair_stand_30s", 9, side="both", age=45, sex="male"))
     assert res.findings == [] and "no normative cut-off" in res.notes[0]
@@ -168,5 +169,5 @@ def test_koos_and_koos_ps_mcid() -> None:
     assert not strict["pain"][0].improved and strict["qol"][0].improved
     assert change_flags("koos_ps", 60, 62.5)[0].improved
     with pytest.raises(InputError) as exc:
-        change_flags("womac", 1, 2)
+        change_flags("hoos", 1, 2)
     assert exc.value.field == "instrument"

@@ -85,7 +85,8 @@ def test_assess_example() -> None:
 def test_assess_bad_measurement(tmp_path: Path) -> None:
     f = tmp_path / "intake.yaml"
     f.write_text(
-        "age: 60\nmeasurements:\n  - {test_id: knee_to_wall, side: left, value: 6, unit: mm}\n",
+        "age: 60\npain_at_rest_nprs: 2\n"
+        "measurements:\n  - {test_id: knee_to_wall, side: left, value: 6, unit: mm}\n",
         encoding="utf-8",
     )
     code, out, err = _run("assess", str(f), "--format", "json")

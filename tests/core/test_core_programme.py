@@ -18,7 +18,9 @@ from retrowalk.core.prescription import active_conditions, contraindicated_by, p
 from retrowalk.core.progression import (
     DecisionKind,
     ExerciseLog,
+    HandsFreeEvidence,
     SessionRecord,
+    TrainerSignOff,
     decide_next,
     load_config,
     weekly_trend,
@@ -195,6 +197,9 @@ def _session(
     )
 
 
+SIGNED_OFF = HandsFreeEvidence(sign_off=TrainerSignOff(signed_by="trainer", signed_on=dt.date(2026, 1, 1)))
+
+
 def test_retro_walking_walks_through_its_stages_then_graduates() -> None:
     programme = programme_from_items([{"exercise_id": "retro_walk_1"}, {"exercise_id": FORWARD_WALK_ID}])
     seen: list[tuple[str, str]] = []
@@ -204,7 +209,7 @@ def test_retro_walking_walks_through_its_stages_then_graduates() -> None:
         # Rename logs to the current retro item.
         current = programme.items[0].exercise_id
         sessions = [s.model_copy(update={"exercises": [ExerciseLog(exercise_id=current)]}) for s in sessions]
-        nxt = decide_next(programme, sessions)
+        nxt = decide_next(programme, sessions, hands_free_evidence=SIGNED_OFF)
         d = nxt.decisions[0]
         assert d.decision is DecisionKind.progress
         seen.append((d.next_exercise_id or "", ",".join(d.changed)))

@@ -9,6 +9,7 @@ cadence method of its own pipeline (``cadence`` callable).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from retrowalk.gait.imu.icd import IcMatch, match_initial_contacts
 from retrowalk.gait.imu.params._algo import bout_cadence
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "mobilised"
+# The project's shared/ folder sits beside the clone (``../shared``); RETROWALK_SHARED_DIR overrides.
+SHARED = Path(os.environ.get("RETROWALK_SHARED_DIR") or Path(__file__).resolve().parents[3] / "shared")
+GAITMAP = SHARED / "data" / "gaitmap-example"
 
 Cadence = Callable[[str, NDArray[np.float64], tuple[float, float]], float]
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import strategies as st
 
+from retrowalk.core.vocab import field_bounds
 from retrowalk.interop.codes import GAIT_CONCEPTS, MEASUREMENT_CONCEPTS, UCUM_UNITS
 from retrowalk.interop.koos import KOOS_ITEM_IDS
 from retrowalk.interop.record import (
@@ -67,19 +68,28 @@ def gait_metrics(draw: st.DrawFn, rid: str) -> GaitMetric:
     )
 
 
+def _int_bounds(name: str) -> tuple[int, int]:
+    b = field_bounds(name)
+    return int(b.min or 0), int(b.max or 0)
+
+
+def _max(name: str) -> float:
+    return field_bounds(name).max or 0.0
+
+
 @st.composite
 def doses(draw: st.DrawFn) -> Dose:
     def maybe(s: st.SearchStrategy[object]) -> object:
         return draw(st.none() | s)
 
     return Dose(
-        sets=maybe(st.integers(1, 50)),
-        reps=maybe(st.integers(1, 1000)),
+        sets=maybe(st.integers(*_int_bounds("sets"))),
+        reps=maybe(st.integers(*_int_bounds("reps"))),
         duration_min=maybe(_in_range(0.01, 1440)),
         distance_m=maybe(_in_range(0.01, 100000)),
         load_kg=maybe(_in_range(0, 500)),
-        speed_kmh=maybe(_in_range(0.01, 30)),
-        incline_pct=maybe(_in_range(-30, 40)),
+        speed_kmh=maybe(_in_range(0.01, _max("speed_kmh"))),
+        incline_pct=maybe(_in_range(field_bounds("incline_pct").min or 0.0, _max("incline_pct"))),
         handrails=maybe(st.sampled_from(["none", "one", "both"])),
         frequency_per_week=maybe(st.integers(1, 21)),
         notes=maybe(TEXT),

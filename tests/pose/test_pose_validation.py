@@ -64,6 +64,11 @@ def test_clean_2d_walker(name: str) -> None:
         assert summ.step_length_leg == pytest.approx(truth.step_length_leg[side], abs=0.05)
         expected = "heel_first" if spec.direction == "forward" else "toe_first"
         assert set(summ.contact_type_counts) == {expected}
+        # Zeni toe-off (foot furthest behind the pelvis) comes a little after the true one: the
+        # stance share reads 1-5 points high, the same on both sides.
+        assert summ.stance_pct == pytest.approx(100 * spec.stance_frac + 3.0, abs=3.0)
+    frame_pct = 100 / (spec.stride_time_s * spec.fps)  # one frame of a stride, in stance points
+    assert res.left.stance_pct == pytest.approx(res.right.stance_pct, abs=frame_pct + 0.5)
     k = kinematics(kp)
     for side in SIDES:
         ok = np.isfinite(k.knee_flex[side])

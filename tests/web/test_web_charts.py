@@ -116,8 +116,8 @@ def test_gait_chart_points_come_from_what_the_engines_store() -> None:
     from pathlib import Path
     from types import SimpleNamespace
 
+    from retrowalk.app.records import gait_points
     from retrowalk.io.recordings import analyse_file
-    from retrowalk.reports.build import gait_points
 
     pose = analyse_file(Path(__file__).parents[1] / "data" / "pose" / "backward_walk_generic.csv", "pose")
     imu = {"cadence_spm": 104.0, "step_time_asymmetry_pct": 6.5, "steps": 40}

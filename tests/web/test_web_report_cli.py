@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 from web_helpers import require_tool
 
-from retrowalk.api import clinical
+from retrowalk.app import clinical
 from retrowalk.cli.main import app
 from retrowalk.settings import get_settings
 from retrowalk.storage import crud

@@ -15,11 +15,12 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 import retrowalk
-from retrowalk.api.deps import RequestGate
-from retrowalk.api.security import LoginRateLimiter, load_secret_key
+from retrowalk.app import auth
+from retrowalk.app.errors import AppError
 from retrowalk.errors import InputError
+from retrowalk.http.deps import RequestGate
+from retrowalk.http.security import LoginRateLimiter, load_secret_key
 from retrowalk.settings import Settings, get_settings
-from retrowalk.storage import crud
 from retrowalk.storage.db import Database
 
 API_PREFIX = "/api/v1"
@@ -139,6 +140,15 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _app_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A use case refused (not found, forbidden, conflict, ...): the same answer for pages and API."""
+    assert isinstance(exc, AppError)
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    if exc.status_code == status.HTTP_401_UNAUTHORIZED:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
 def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     return JSONResponse(
         {"detail": "conflicts with existing data (duplicate or missing reference)"},
@@ -185,15 +195,13 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the app; applies pending migrations so a fresh data directory just works."""
     from retrowalk.api.routes import api_router
-    from retrowalk.web.offline import router as offline_router
-    from retrowalk.web.routes import router as web_router
-    from retrowalk.web.trials import router as trial_pages
+    from retrowalk.web.pages import router as web_router
 
     settings = settings or get_settings()
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
     db = database or Database(settings.resolved_database_url)
     db.upgrade()
-    crud.configure_password_hashing(
+    auth.configure_password_hashing(
         time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib,
         parallelism=settings.argon2_parallelism,
@@ -217,14 +225,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(ValidationError, _validation_error)
+    app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(OperationalError, _database_busy)
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
 
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(web_router)
-    app.include_router(trial_pages)
-    app.include_router(offline_router)  # /sw.js and /manifest.webmanifest (retrowalk.web.offline)
 
     static = resources.files("retrowalk.web") / "static"
     if static.is_dir():

@@ -1,19 +1,37 @@
-"""Request and response bodies of the REST API (pydantic v2); inputs reject unknown fields."""
+"""Response bodies of the REST API (pydantic v2). Request bodies are the use cases' own input
+models (:mod:`retrowalk.app`), re-exported here, so the API, the web forms and the CLI validate
+with one set of models and the core's vocabulary."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from retrowalk.app.assessments import AssessmentIn
+from retrowalk.app.auth import LoginIn, UserCreate, UserUpdate
+from retrowalk.app.clients import ClientAccountCreate, ClientIn, ClientUpdate, TrainerLinkIn
+from retrowalk.app.programmes import ProgrammeIn
+from retrowalk.app.questionnaires import KoosIn
+from retrowalk.app.sessions import SessionLogIn, SessionLogUpdate
+
+__all__ = [
+    "AssessmentIn",
+    "ClientAccountCreate",
+    "ClientIn",
+    "ClientUpdate",
+    "KoosIn",
+    "LoginIn",
+    "ProgrammeIn",
+    "SessionLogIn",
+    "SessionLogUpdate",
+    "TrainerLinkIn",
+    "UserCreate",
+    "UserUpdate",
+]
 
 Role = Literal["admin", "trainer", "client"]
-Handrails = Literal["none", "one", "both"]
-Pain = Field(default=None, ge=0, le=10, description="NPRS 0 (none) … 10 (worst imaginable).")
-
-
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Out(BaseModel):
@@ -21,11 +39,6 @@ class Out(BaseModel):
 
 
 # --- auth and users ----------------------------------------------------------------------------
-
-
-class LoginIn(In):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
 
 
 class UserOut(Out):
@@ -46,48 +59,7 @@ class LoginOut(BaseModel):
     user: UserOut
 
 
-USERNAME = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
-PASSWORD = Field(min_length=10, max_length=1024, description="At least 10 characters.")
-
-
-class UserCreate(In):
-    username: str = USERNAME
-    password: str = PASSWORD
-    role: Literal["admin", "trainer"]
-    display_name: str = Field(default="", max_length=200)
-
-
-class UserUpdate(In):
-    display_name: str | None = Field(default=None, max_length=200)
-    active: bool | None = None
-    password: str | None = Field(default=None, min_length=10, max_length=1024)
-
-
-class ClientAccountCreate(In):
-    username: str = USERNAME
-    password: str = PASSWORD
-
-
 # --- clients -----------------------------------------------------------------------------------
-
-
-class ClientIn(In):
-    name: str = Field(min_length=1, max_length=200)
-    date_of_birth: date | None = None
-    sex: Literal["female", "male", "other", "unknown"] | None = None
-    notes: str = Field(default="", max_length=10_000)
-
-    @field_validator("date_of_birth")
-    @classmethod
-    def _plausible_birth(cls, v: date | None) -> date | None:
-        if v is not None and not (date(1900, 1, 1) <= v <= datetime.now(UTC).date()):
-            raise ValueError("date of birth must be between 1900-01-01 and today")
-        return v
-
-
-class ClientUpdate(In):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    notes: str | None = Field(default=None, max_length=10_000)
 
 
 class ClientOut(Out):
@@ -101,15 +73,7 @@ class ClientOut(Out):
     has_account: bool = False
 
 
-class TrainerLinkIn(In):
-    username: str = Field(min_length=1, max_length=64, description="Username of the trainer to add.")
-
-
 # --- assessments and questionnaires ------------------------------------------------------------
-
-
-class AssessmentIn(In):
-    inputs: dict[str, Any] = Field(description="The core's AssessmentInput (see retrowalk.core.assessment).")
 
 
 class AssessmentOut(Out):
@@ -123,11 +87,6 @@ class AssessmentOut(Out):
     stop: bool
 
 
-class KoosIn(In):
-    answers: dict[str, int | None] = Field(description="KOOS item id → 0..4 (None = missing).")
-    missing_rule: Literal["2012", "1998"] = "2012"
-
-
 class KoosOut(Out):
     id: int
     client_id: int
@@ -138,13 +97,6 @@ class KoosOut(Out):
 
 
 # --- programmes --------------------------------------------------------------------------------
-
-
-class ProgrammeIn(In):
-    pain_nprs: float | None = Field(
-        default=None, ge=0, le=10, description="Current pain; default: the latest assessment's."
-    )
-    goals: list[str] = Field(default=[], max_length=20)
 
 
 class ProgrammeOut(Out):
@@ -160,42 +112,6 @@ class ProgrammeOut(Out):
 
 
 # --- session logs ------------------------------------------------------------------------------
-
-
-class SessionLogIn(In):
-    session_date: date
-    exercise_id: str = Field(min_length=1, max_length=100)
-    minutes: float | None = Field(default=None, gt=0, le=180)
-    speed_kmh: float | None = Field(default=None, gt=0, le=20)
-    incline_pct: float | None = Field(default=None, ge=0, le=30)
-    handrails: Handrails | None = None
-    sets: int | None = Field(default=None, ge=1, le=20)
-    reps: int | None = Field(default=None, ge=1, le=100)
-    hold_s: float | None = Field(default=None, gt=0, le=600)
-    pain_before: float | None = Field(
-        default=None, ge=0, le=10, description="Baseline pain before the session."
-    )
-    pain_during: float = Field(ge=0, le=10, description="Worst pain during (NPRS 0-10).")
-    pain_after: float = Field(ge=0, le=10, description="Pain right after (NPRS 0-10).")
-    pain_next_morning: float | None = Pain
-    completed: bool = True
-    notes: str = Field(default="", max_length=5_000)
-
-    @field_validator("session_date")
-    @classmethod
-    def _not_future(cls, v: date) -> date:
-        if v > datetime.now(UTC).date() + timedelta(days=1):
-            raise ValueError("session date is in the future")
-        if v < date(2000, 1, 1):
-            raise ValueError("session date is before 2000")
-        return v
-
-
-class SessionLogUpdate(In):
-    """Later additions to a logged session, typically the next-morning pain."""
-
-    pain_next_morning: float | None = Pain
-    notes: str | None = Field(default=None, max_length=5_000)
 
 
 class SessionLogOut(Out):

@@ -109,7 +109,14 @@ def read_structured(path: Path, field: str = "file") -> Any:
         raise InputError(field, f"{path} does not exist", hint="check the path")
     if path.is_dir():
         raise InputError(field, f"{path} is a directory", hint="pass a .json or .yaml file")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            field,
+            f"{path} is not UTF-8 text (undecodable byte at offset {exc.start})",
+            hint="save it as UTF-8",
+        ) from exc
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)

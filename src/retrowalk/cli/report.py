@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         fmt: OutputFormat = FormatOption,
     ) -> None:
         """Write a client's progress report (findings, programme, outcomes, charts) as PDF."""
-        from retrowalk.reports.build import report_data
+        from retrowalk.app.records import report_data
         from retrowalk.reports.pdf import render_html, render_pdf
         from retrowalk.storage import crud
 

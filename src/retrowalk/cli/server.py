@@ -141,8 +141,10 @@ def _read_password(password_stdin: bool) -> str:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 10:
-        fail("password", "too short", hint="use at least 10 characters")
+    from retrowalk.app.auth import PASSWORD_MIN_LENGTH
+
+    if len(password) < PASSWORD_MIN_LENGTH:
+        fail("password", "too short", hint=f"use at least {PASSWORD_MIN_LENGTH} characters")
     return password
 
 

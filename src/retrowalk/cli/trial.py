@@ -301,6 +301,20 @@ def _render_analysis(result: Any) -> None:
             f"participants): chi2 = {mm.interaction_chi2 or 0:.2f}, df {mm.interaction_df}, "
             f"p = {_p(mm.interaction_p)}" + (f"  [{'; '.join(mm.notes)}]" if mm.notes else "")
         )
+        ra = o.rm_anova
+        if ra.effects:
+            console.print(
+                f"  repeated-measures ANOVA ({ra.n_participants} complete participants, the article's view): "
+                + "; ".join(
+                    f"{e.source} F({e.df}, {e.df_error}) = {e.f or 0:.2f}, p = {_p(e.p)}" for e in ra.effects
+                )
+            )
+        for w in o.within:
+            for flag in w.mcid[:1]:
+                console.print(
+                    f"  [dim]{w.arm} {w.visit}: mean change {flag.change:+.2f} "
+                    f"{'reaches' if flag.improved else 'does not reach'} the MCID ({flag.source})[/]"
+                )
     for note in result.notes:
         console.print(f"[dim]note: {note}[/]")
 
@@ -320,7 +334,8 @@ def analyse_cmd(
     ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
-    """Analyse every outcome: within-group change, ANCOVA, mixed model, effect sizes, CONSORT flow."""
+    """Analyse every outcome: within-group change (with MCIDs), ANCOVA, mixed model, repeated-measures
+    ANOVA, effect sizes, CONSORT flow."""
     from retrowalk.io.trial import load_data, load_definition, write_results_csv
     from retrowalk.trial.analysis import analyse
 

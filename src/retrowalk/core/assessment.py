@@ -6,6 +6,7 @@ for a clinician, never a diagnosis. Every cut-off comes from the catalogue with 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Literal
@@ -13,7 +14,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from retrowalk.core._data import load_yaml
-from retrowalk.core.scores.nprs import validate_nprs
+from retrowalk.core.scores.nprs import pain_rules, validate_nprs
+from retrowalk.core.vocab import VasCm
 from retrowalk.errors import DataFileError, InputError
 
 FindingStatus = Literal["ok", "mobility deficit", "stability deficit", "asymmetry"]
@@ -29,6 +31,35 @@ class CutoffBand(BaseModel):
     age: tuple[int, int] | None = None
     sex: Sex | None = None
     value: float
+    note: str | None = None
+
+
+class SafetyNote(BaseModel):
+    """A catalogue caution shown with the finding when the value crosses it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    below: float | None = None
+    above: float | None = None
+    text: str
+    source: str
+
+    def applies(self, value: float) -> bool:
+        return (self.below is not None and value < self.below) or (
+            self.above is not None and value > self.above
+        )
+
+
+class FallRiskRule(BaseModel):
+    """Older-adult fall-risk screen: age at/above a limit and any listed test below its value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age_at_least: int
+    any_below: dict[str, float]
+    client_note: str
+    source: str
+    certainty: Literal["S", "K", "U"]
 
 
 class Cutoff(BaseModel):
@@ -70,6 +101,7 @@ class TestDefinition(BaseModel):
     certainty: Certainty
     asymmetry: Asymmetry | None = None
     note: str | None = None
+    safety_notes: list[SafetyNote] = Field(default_factory=list)
 
 
 class RedFlagDefinition(BaseModel):
@@ -88,6 +120,7 @@ class Catalogue(BaseModel):
     pain_at_rest_stop_at: float
     pain_at_rest_source: str
     refer_out: str
+    fall_risk: FallRiskRule | None = None
 
     def test(self, test_id: str, field: str = "test_id") -> TestDefinition:
         if test_id not in self.tests:
@@ -117,9 +150,10 @@ def catalogue_from_data(raw: Mapping[str, Any]) -> Catalogue:
         return Catalogue(
             tests={t.id: t for t in tests},
             red_flags={f.id: f for f in flags},
-            pain_at_rest_stop_at=float(flags_raw["pain_at_rest_stop_at"]),
-            pain_at_rest_source=str(flags_raw["pain_at_rest_source"]),
+            pain_at_rest_stop_at=pain_rules().stop_at_least,
+            pain_at_rest_source=pain_rules().stop_source,
             refer_out=str(flags_raw["refer_out"]),
+            fall_risk=FallRiskRule(**raw["fall_risk"]) if raw.get("fall_risk") else None,
         )
     except (KeyError, TypeError, ValidationError) as exc:
         raise DataFileError(f"assessment.yaml is malformed: {exc}") from exc
@@ -141,6 +175,25 @@ class Measurement(BaseModel):
     unit: str | None = None
 
 
+class Surgery(BaseModel):
+    """Knee surgery recorded at intake: what, which side, when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal[
+        "total_knee_replacement",
+        "partial_knee_replacement",
+        "acl_reconstruction",
+        "meniscectomy",
+        "meniscal_repair",
+        "high_tibial_osteotomy",
+        "arthroscopy",
+        "other",
+    ]
+    side: Literal["left", "right", "both"]
+    date: dt.date
+
+
 class AssessmentInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -149,8 +202,17 @@ class AssessmentInput(BaseModel):
     body_mass_kg: float | None = Field(default=None, gt=0, le=400)
     pain_at_rest_nprs: float = Field(default=0, description="0-10 NPRS at rest today")
     pain_activity_nprs: float | None = Field(default=None, description="0-10 NPRS on usual activity")
+    pain_vas_cm: VasCm | None = Field(
+        default=None, description="pain on a 10 cm VAS (outcome, as in the trial)"
+    )
     red_flags: list[str] = Field(default_factory=list)
     measurements: list[Measurement] = Field(default_factory=list)
+    surgery: list[Surgery] = Field(default_factory=list, description="knee surgery: type, side, date")
+
+    @field_validator("surgery", mode="before")
+    @classmethod
+    def _one_surgery(cls, value: Any) -> Any:
+        return [value] if isinstance(value, Mapping) else value
 
     @field_validator("pain_at_rest_nprs", "pain_activity_nprs", mode="before")
     @classmethod
@@ -161,8 +223,10 @@ class AssessmentInput(BaseModel):
 
 
 class Intake(AssessmentInput):
-    """An assessment plus the client's goals: what ``retrowalk assess`` reads."""
+    """An assessment plus the client's goals: what ``retrowalk assess`` (and ``next``'s ``intake:``)
+    reads. Rest pain is asked, never defaulted: it is the morning rule's fallback baseline."""
 
+    pain_at_rest_nprs: float = Field(description="0-10 NPRS at rest today (required)")
     goals: list[str] = Field(default_factory=list)
 
 
@@ -180,6 +244,8 @@ class Finding(BaseModel):
     source: str
     certainty: Certainty
     text: str
+    #: The catalogue's cautions this value crosses (e.g. hip IR < 15 deg), each with its source.
+    safety_notes: list[str] = Field(default_factory=list)
 
 
 class RedFlagHit(BaseModel):
@@ -197,8 +263,14 @@ class AssessmentResult(BaseModel):
     refer_out: str | None = None
     notes: list[str] = Field(default_factory=list)
     pain_at_rest_nprs: float = 0
+    pain_vas_cm: float | None = None
     age: int | None = None
     sex: Sex | None = None
+    surgery: list[Surgery] = Field(default_factory=list)
+    #: Older-adult fall-risk screen: treadmill retro-walking supervised-only with handrails.
+    fall_risk: bool = False
+    fall_risk_reasons: list[str] = Field(default_factory=list)
+    fall_risk_note: str | None = None
 
     @property
     def deficits(self) -> list[Finding]:
@@ -243,6 +315,8 @@ def _resolve_cutoff(test: TestDefinition, inp: AssessmentInput, notes: list[str]
             continue
         if band.sex is not None and band.sex != inp.sex:
             continue
+        if band.note:
+            notes.append(f"{test.name}: {band.note}")
         return band.value
     notes.append(
         f"{test.name}: no normative cut-off for age {inp.age} ({test.source}); value recorded, not rated."
@@ -394,17 +468,22 @@ def evaluate(inp: AssessmentInput, *, catalogue: Catalogue | None = None) -> Ass
             )
         d = cat.red_flags[flag_id]
         hits.append(RedFlagHit(id=d.id, text=d.text, advice=d.advice, source=d.source, certainty=d.certainty))
-    if inp.pain_at_rest_nprs >= cat.pain_at_rest_stop_at:
-        hits.insert(
-            0,
-            RedFlagHit(
-                id="pain_at_rest",
-                text=f"Pain at rest {_fmt(inp.pain_at_rest_nprs)}/10 ≥ {_fmt(cat.pain_at_rest_stop_at)}/10",
-                advice="Severe resting pain: medical review before exercise.",
-                source=cat.pain_at_rest_source,
-                certainty="K",
-            ),
-        )
+    # The one stop rule (nprs.yaml `rules`), the same one progression applies to every session.
+    for flag_id, label, pain in (
+        ("pain_at_rest", "Pain at rest", inp.pain_at_rest_nprs),
+        ("pain_on_activity", "Pain on usual activity", inp.pain_activity_nprs),
+    ):
+        if pain is not None and pain_rules().stops(pain):
+            hits.insert(
+                0,
+                RedFlagHit(
+                    id=flag_id,
+                    text=f"{label} {_fmt(pain)}/10 ≥ {_fmt(cat.pain_at_rest_stop_at)}/10",
+                    advice="Severe pain: medical review before exercise.",
+                    source=cat.pain_at_rest_source,
+                    certainty="K",
+                ),
+            )
     findings: list[Finding] = []
     notes: list[str] = []
     per_side: dict[str, dict[str, float]] = {}
@@ -420,6 +499,13 @@ def evaluate(inp: AssessmentInput, *, catalogue: Catalogue | None = None) -> Ass
         cutoff = _resolve_cutoff(test, inp, notes)
         finding = _rate(test, m, cutoff)
         if finding is not None:
+            if not isinstance(m.value, bool):
+                crossed = [n for n in test.safety_notes if n.applies(float(m.value))]
+                finding.safety_notes = [f"{n.text} ({n.source})" for n in crossed]
+                notes += [
+                    f"{test.label or test.name} {_fmt(float(m.value))} {test.unit}: {n}"
+                    for n in finding.safety_notes
+                ]
             findings.append(finding)
         elif test.cutoff is None:
             notes.append(
@@ -433,6 +519,14 @@ def evaluate(inp: AssessmentInput, *, catalogue: Catalogue | None = None) -> Ass
             asym = _asymmetry(cat.tests[test_id], sides["left"], sides["right"])
             if asym is not None:
                 findings.append(asym)
+    fall_reasons = _fall_risk(cat, inp)
+    if fall_reasons and cat.fall_risk is not None:
+        notes.append(f"Fall-risk screen positive ({'; '.join(fall_reasons)}): {cat.fall_risk.client_note}")
+    for op in inp.surgery:
+        notes.append(
+            f"Post-operative ({op.type.replace('_', ' ')}, {op.side}, {op.date}): follow the surgeon's "
+            "protocol; restore full knee extension before deep-flexion loading."
+        )
     stop = bool(hits)
     return AssessmentResult(
         findings=findings,
@@ -441,6 +535,25 @@ def evaluate(inp: AssessmentInput, *, catalogue: Catalogue | None = None) -> Ass
         refer_out=cat.refer_out if stop else None,
         notes=notes,
         pain_at_rest_nprs=inp.pain_at_rest_nprs,
+        pain_vas_cm=inp.pain_vas_cm,
         age=inp.age,
         sex=inp.sex,
+        surgery=list(inp.surgery),
+        fall_risk=bool(fall_reasons),
+        fall_risk_reasons=fall_reasons,
+        fall_risk_note=cat.fall_risk.client_note if fall_reasons and cat.fall_risk is not None else None,
     )
+
+
+def _fall_risk(cat: Catalogue, inp: AssessmentInput) -> list[str]:
+    """Why the fall-risk screen is positive (empty when negative or not applicable)."""
+    rule = cat.fall_risk
+    if rule is None or inp.age is None or inp.age < rule.age_at_least:
+        return []
+    reasons: list[str] = []
+    for m in inp.measurements:
+        limit = rule.any_below.get(m.test_id)
+        if limit is not None and not isinstance(m.value, bool) and float(m.value) < limit:
+            side = "" if m.side == "both" else f" {m.side}"
+            reasons.append(f"age {inp.age}, {m.test_id}{side} {_fmt(float(m.value))} < {_fmt(limit)}")
+    return reasons

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrowalk.core._data import load_yaml
 from retrowalk.core.vocab import (
+    HANDRAIL_LABELS,
     Handrails,
     HoldSeconds,
     InclinePct,
@@ -61,29 +62,35 @@ class Dose(BaseModel):
         return Dose.model_validate(data)
 
     def describe(self) -> str:
+        """Every part of the dose in words: sets, reps, hold, minutes, speed, incline, handrails,
+        safety key, per side and weekly frequency."""
         parts: list[str] = []
         if self.sets and self.reps:
             parts.append(f"{self.sets}×{self.reps}")
-        elif self.sets and self.hold_s and not self.reps:
+        elif self.sets and self.hold_s:
             parts.append(f"{self.sets}×{self.hold_s:g} s hold")
+        elif self.sets and self.minutes:
+            parts.append(f"{self.sets}×{self.minutes:g} min")
+        elif self.sets:
+            parts.append(f"{self.sets} sets")
         elif self.reps:
             parts.append(f"{self.reps} reps")
-        if self.hold_s and self.reps:
+        if (self.hold_s and self.reps) or (self.hold_s and not self.sets):
             parts.append(f"{self.hold_s:g} s hold")
-        if self.minutes:
+        if self.minutes and not (self.sets and not self.reps and not self.hold_s):
             parts.append(f"{self.minutes:g} min")
         if self.speed_kmh:
             parts.append(f"{self.speed_kmh:g} km/h")
         if self.incline_pct:
             parts.append(f"{self.incline_pct:g}% incline")
         if self.handrails:
-            parts.append(
-                {"both": "both handrails", "one": "one handrail", "none": "hands-free"}[self.handrails]
-            )
+            parts.append(HANDRAIL_LABELS[self.handrails])
         if self.safety_key:
             parts.append("safety key")
         if self.per_side:
             parts.append("per side")
+        if self.sessions_per_week:
+            parts.append(f"{self.sessions_per_week}×/week")
         return ", ".join(parts)
 
 
@@ -140,21 +147,89 @@ class Exercise(BaseModel):
 
 
 class Condition(BaseModel):
-    """A contraindication condition: current pain at/above a level, or a finding status."""
+    """A contraindication condition: current pain at/above a level or above the shared limit, or a
+    finding status."""
 
     model_config = ConfigDict(extra="forbid")
 
     description: str
     pain_at_least: float | None = None
+    pain_above_limit: bool = False
+    fall_risk: bool = False
     finding: dict[str, list[str]] | None = None
     source: str
+    certainty: Literal["S", "K", "U"]
+
+
+class SafeBand(BaseModel):
+    """The protocol's safe dose band for one family (retro-walking), each limit with its source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speed_kmh: tuple[float, float]
+    speed_source: str
+    incline_pct_max: float = Field(ge=0)
+    incline_source: str
+    safety_key_required: bool
+    safety_key_source: str
+    hands_free_from: str
+    hands_free_source: str
+    hands_free_max_step_asymmetry_pct: float = Field(gt=0)
+    hands_free_recording_max_age_days: int = Field(gt=0)
+    hands_free_evidence_source: str
     certainty: Literal["S", "K", "U"]
 
 
 class ExerciseLibrary(BaseModel):
     exercises: dict[str, Exercise]
     conditions: dict[str, Condition]
-    speed_band_kmh: dict[str, tuple[float, float]]
+    safe_bands: dict[str, SafeBand] = Field(default_factory=dict)
+
+    @property
+    def speed_band_kmh(self) -> dict[str, tuple[float, float]]:
+        return {family: band.speed_kmh for family, band in self.safe_bands.items()}
+
+    def hands_free_stages(self, family: str) -> set[str]:
+        """Exercises of ``family`` allowed without handrails: the band's first hands-free stage on."""
+        band = self.safe_bands.get(family)
+        if band is None:
+            return {e.id for e in self.family(family)}
+        out: set[str] = set()
+        nxt: str | None = band.hands_free_from
+        while nxt is not None and nxt not in out and nxt in self.exercises:
+            out.add(nxt)
+            nxt = self.exercises[nxt].progression_id
+        return out
+
+    def dose_problems(self, exercise: Exercise, dose: Dose) -> list[str]:
+        """Every rule of the family's safe band that ``dose`` breaks, in words with the source."""
+        band = self.safe_bands.get(exercise.family)
+        if band is None:
+            return []
+        problems: list[str] = []
+        lo, hi = band.speed_kmh
+        if dose.speed_kmh is None or not lo <= dose.speed_kmh <= hi:
+            problems.append(f"speed_kmh must be {lo:g}-{hi:g} km/h ({band.speed_source})")
+        if (dose.incline_pct or 0) > band.incline_pct_max:
+            problems.append(f"incline_pct must be at most {band.incline_pct_max:g} % ({band.incline_source})")
+        if band.safety_key_required and dose.safety_key is not True:
+            problems.append(f"safety_key must be true ({band.safety_key_source})")
+        if dose.handrails == "none" and exercise.id not in self.hands_free_stages(exercise.family):
+            problems.append(
+                f"handrails 'none' (hands-free) only from {band.hands_free_from} on "
+                f"({band.hands_free_source})"
+            )
+        return problems
+
+    def check_dose(self, exercise: Exercise, dose: Dose, field: str) -> None:
+        """Refuse a dose outside the family's safe band, naming the field and the rule."""
+        problems = self.dose_problems(exercise, dose)
+        if problems:
+            raise InputError(
+                field,
+                f"{exercise.id} dose outside the protocol's safe band: " + "; ".join(problems),
+                hint="use a dose inside the band (see the exercise's library dose)",
+            )
 
     def get(self, exercise_id: str, field: str = "exercise_id") -> Exercise:
         if exercise_id not in self.exercises:
@@ -191,14 +266,10 @@ def _validate(lib: ExerciseLibrary) -> None:
                     f"exercises.yaml: {e.id} progresses {p.variable} but its dose "
                     f"{p.variable}={start} is unset or above max {p.max}"
                 )
-        band = lib.speed_band_kmh.get(e.family)
-        if band is not None:
-            for dose in (e.dose, e.top_dose()):
-                if dose.speed_kmh is None or not band[0] <= dose.speed_kmh <= band[1]:
-                    raise DataFileError(
-                        f"exercises.yaml: {e.id} speed {dose.speed_kmh} km/h is outside "
-                        f"the {e.family} band {band[0]}-{band[1]} km/h"
-                    )
+        for dose in (e.dose, e.top_dose()):
+            problems = lib.dose_problems(e, dose)
+            if problems:
+                raise DataFileError(f"exercises.yaml: {e.id} dose is outside its safe band: {problems}")
         if e.progression_id is not None:
             target = ex[e.progression_id]
             raised = harder_variables(e.top_dose(), target.dose)
@@ -228,14 +299,19 @@ def library_from_data(raw: Mapping[str, Any]) -> ExerciseLibrary:
     try:
         items = [Exercise(**e) for e in raw["exercises"]]
         conditions = {k: Condition(**v) for k, v in (raw.get("conditions") or {}).items()}
-        bands = {k: (float(v[0]), float(v[1])) for k, v in (raw.get("speed_band_kmh") or {}).items()}
+        bands = {k: SafeBand(**v) for k, v in (raw.get("safe_bands") or {}).items()}
     except (KeyError, TypeError, IndexError, ValidationError) as exc:
         raise DataFileError(f"exercises.yaml is malformed: {exc}") from exc
     ids = [e.id for e in items]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise DataFileError(f"exercises.yaml: duplicate exercise ids {dupes}")
-    lib = ExerciseLibrary(exercises={e.id: e for e in items}, conditions=conditions, speed_band_kmh=bands)
+    for family, band in bands.items():
+        if band.hands_free_from not in {e.id for e in items if e.family == family}:
+            raise DataFileError(
+                f"exercises.yaml: safe_bands.{family}.hands_free_from is not a {family} stage"
+            )
+    lib = ExerciseLibrary(exercises={e.id: e for e in items}, conditions=conditions, safe_bands=bands)
     _validate(lib)
     return lib
 

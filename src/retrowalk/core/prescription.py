@@ -6,6 +6,7 @@ exercise; forward walking always kept; retro-walking never the only exercise; st
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
@@ -17,16 +18,19 @@ from retrowalk.core.assessment import AssessmentResult, Finding, Intake, evaluat
 from retrowalk.core.exercises import (
     FORWARD_WALK_ID,
     GROUP_ORDER,
+    RETRO_FAMILY,
     Dose,
     Exercise,
     ExerciseLibrary,
     load_library,
 )
-from retrowalk.core.scores.nprs import validate_nprs
+from retrowalk.core.scores.nprs import pain_rules, validate_nprs
 from retrowalk.errors import DataFileError, InputError
 
 
 class ProgrammeItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     exercise_id: str
     name: str = ""
     stage: str = ""
@@ -35,6 +39,12 @@ class ProgrammeItem(BaseModel):
     reason: str = ""
     cues: list[str] = Field(default_factory=list)
     source: str = ""
+    #: Date of the last session judged when this dose was set: sessions on or before it were done
+    #: at an earlier dose, so they never count towards progressing this one.
+    dose_since: dt.date | None = None
+    #: Shown to the client with the exercise (e.g. supervised-only after a fall-risk screen).
+    notes: list[str] = Field(default_factory=list)
+    supervised_only: bool = False
 
     @classmethod
     def from_exercise(
@@ -55,11 +65,15 @@ class ProgrammeItem(BaseModel):
 
 
 class ExcludedExercise(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     exercise_id: str
     reason: str
 
 
 class Programme(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     items: list[ProgrammeItem] = Field(default_factory=list)
     stop: bool = False
     refer_out: str | None = None
@@ -67,6 +81,9 @@ class Programme(BaseModel):
     pain_nprs: float | None = None
     goals: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    #: Date of the last session the progression engine judged; a programme fed back with no later
+    #: session comes back unchanged (no change without new evidence).
+    judged_through: dt.date | None = None
 
     def item(self, exercise_id: str) -> ProgrammeItem | None:
         return next((i for i in self.items if i.exercise_id == exercise_id), None)
@@ -117,12 +134,23 @@ def load_rules() -> Rules:
     return rules_from_data(load_yaml("prescription.yaml"), load_library())
 
 
-def active_conditions(result: AssessmentResult, pain_nprs: float, library: ExerciseLibrary) -> dict[str, str]:
-    """Condition id -> why it applies to this client (for contraindication checks)."""
+def active_conditions(
+    result: AssessmentResult, pain_nprs: float | None, library: ExerciseLibrary
+) -> dict[str, str]:
+    """Condition id -> why it applies to this client (for contraindication checks).
+
+    ``pain_nprs`` None (not known) leaves the pain conditions out; findings still apply.
+    """
     active: dict[str, str] = {}
+    limit = pain_rules()
     for cid, cond in library.conditions.items():
-        if cond.pain_at_least is not None and pain_nprs >= cond.pain_at_least:
+        if pain_nprs is not None and (
+            (cond.pain_at_least is not None and pain_nprs >= cond.pain_at_least)
+            or (cond.pain_above_limit and limit.above_limit(pain_nprs))
+        ):
             active[cid] = f"{cond.description} (pain {pain_nprs:g}/10)"
+        if cond.fall_risk and result.fall_risk:
+            active[cid] = f"{cond.description} ({'; '.join(result.fall_risk_reasons)})"
         if cond.finding is not None:
             tests = set(cond.finding.get("test_ids", []))
             statuses = set(cond.finding.get("statuses", []))
@@ -136,7 +164,7 @@ def contraindicated_by(exercise: Exercise, active: Mapping[str, str]) -> list[st
     return [c for c in exercise.contraindications if c in active]
 
 
-def _allowed_variant(
+def allowed_variant(
     exercise: Exercise, library: ExerciseLibrary, active: Mapping[str, str]
 ) -> tuple[Exercise | None, list[str]]:
     """The exercise itself or the first allowed one down its regression chain."""
@@ -151,6 +179,24 @@ def _allowed_variant(
         why.append(f"{current.id} contraindicated: " + "; ".join(active[c] for c in blocked))
         current = library.exercises.get(current.regression_id) if current.regression_id else None
     return None, why
+
+
+def supervise(
+    items: Sequence[ProgrammeItem], result: AssessmentResult, library: ExerciseLibrary
+) -> list[ProgrammeItem]:
+    """After a positive fall-risk screen, treadmill retro-walking is supervised-only with handrails:
+    each retro-walking item is marked and carries the note the client sees."""
+    if not result.fall_risk or not result.fall_risk_note:
+        return list(items)
+    out: list[ProgrammeItem] = []
+    for item in items:
+        if library.get(item.exercise_id).family == RETRO_FAMILY:
+            notes = (
+                item.notes if result.fall_risk_note in item.notes else [*item.notes, result.fall_risk_note]
+            )
+            item = item.model_copy(update={"supervised_only": True, "notes": notes})
+        out.append(item)
+    return out
 
 
 def _finding_reason(finding: Finding, target: str) -> str:
@@ -197,7 +243,7 @@ def prescribe(
     excluded: dict[str, ExcludedExercise] = {}
     for exercise_id, reason, source in wanted:
         exercise = lib.get(exercise_id)
-        variant, why = _allowed_variant(exercise, lib, active)
+        variant, why = allowed_variant(exercise, lib, active)
         if variant is None:
             excluded.setdefault(exercise_id, ExcludedExercise(exercise_id=exercise_id, reason="; ".join(why)))
             continue
@@ -209,8 +255,11 @@ def prescribe(
             continue
         chosen[variant.id] = ProgrammeItem.from_exercise(variant, reason=text, source=source)
     ordered = sorted(enumerate(chosen.values()), key=lambda pair: (GROUP_ORDER[pair[1].group], pair[0]))
-    items = [item for _, item in ordered]
+    items = supervise([item for _, item in ordered], result, lib)
     notes = [f"Contraindication active: {why}" for why in active.values()]
+    notes += [n for f in result.findings for n in f.safety_notes]
+    if result.fall_risk_note:
+        notes.append(f"Fall-risk screen positive: {result.fall_risk_note}")
     notes.append(
         "Thresholds and doses are defaults for a clinician to approve; the joint-by-joint model is "
         "a heuristic, not a diagnosis."
@@ -225,6 +274,9 @@ def prescribe(
     )
 
 
+_ENTRY_KEYS = frozenset({"exercise_id", "dose", "reason"})
+
+
 def programme_from_items(
     entries: Sequence[Mapping[str, Any]], *, library: ExerciseLibrary | None = None, field: str = "programme"
 ) -> Programme:
@@ -236,12 +288,22 @@ def programme_from_items(
     for i, entry in enumerate(entries):
         if not isinstance(entry, Mapping) or "exercise_id" not in entry:
             raise InputError(f"{field}[{i}]", "each entry needs an exercise_id")
+        unknown = sorted(str(k) for k in entry if k not in _ENTRY_KEYS)
+        if unknown:
+            raise InputError(
+                f"{field}[{i}].{unknown[0]}", "unknown key", hint=f"an entry has only {sorted(_ENTRY_KEYS)}"
+            )
         exercise = lib.get(str(entry["exercise_id"]), f"{field}[{i}].exercise_id")
         dose_raw = entry.get("dose")
+        if dose_raw is not None and not isinstance(dose_raw, Mapping):
+            raise InputError(f"{field}[{i}].dose", "expected a mapping of dose fields")
         try:
             dose = exercise.dose.model_copy() if dose_raw is None else Dose(**dose_raw)
-        except (TypeError, ValidationError) as exc:
-            raise InputError(f"{field}[{i}].dose", f"invalid dose: {exc}") from exc
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            loc = ".".join(str(p) for p in first.get("loc", ()))
+            raise InputError(f"{field}[{i}].dose.{loc}", str(first.get("msg", "invalid value"))) from exc
+        lib.check_dose(exercise, dose, f"{field}[{i}].dose")
         items.append(ProgrammeItem.from_exercise(exercise, dose=dose, reason=str(entry.get("reason", ""))))
     return Programme(items=items)
 

@@ -16,8 +16,6 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import Field, ValidationError
 from pydantic.fields import FieldInfo
 
-from retrowalk.core.scores.nprs import Nprs
-
 #: Belt or walking speed. 20 km/h covers any treadmill exercise the library doses.
 SpeedKmh = Annotated[
     float, Field(gt=0, le=20, allow_inf_nan=False, description="speed, km/h", json_schema_extra={"step": 0.1})
@@ -43,8 +41,32 @@ SessionsPerWeek = Annotated[
     int, Field(ge=1, le=14, description="sessions per week", json_schema_extra={"step": 1})
 ]
 Handrails = Literal["both", "one", "none"]
-#: A pain rating 0-10 (NPRS); strict, so a string or boolean is refused, not coerced.
-Pain = Nprs
+#: A pain rating 0-10 (NPRS): a number (not a string, boolean or NaN), checked inside
+#: pydantic-core; a Python validator per rating made validating a client's session history the
+#: slowest step of a progression decision.
+Pain = Annotated[
+    float,
+    Field(strict=True, ge=0, le=10, allow_inf_nan=False, description="pain, 0 (none) to 10 (worst)"),
+]
+#: A KOOS subscale score, 0 (extreme problems) to 100 (no problems).
+KoosScore = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, description="KOOS score, 0-100")]
+#: Pain on a 10 cm visual analogue scale, in cm (the article's primary pain outcome).
+VasCm = Annotated[
+    float,
+    Field(
+        strict=True,
+        ge=0,
+        le=10,
+        allow_inf_nan=False,
+        description="pain, 10 cm visual analogue scale (cm from 'no pain')",
+        json_schema_extra={"step": 0.1},
+    ),
+]
+
+#: A client's recorded sex (FHIR administrative gender). The assessment's sex-specific norms use
+#: only female and male (``core.assessment.Sex``).
+Sex = Literal["female", "male", "other", "unknown"]
+SEX_VALUES: tuple[str, ...] = get_args(Sex)
 
 HANDRAIL_LABELS: dict[str, str] = {"both": "both handrails", "one": "one handrail", "none": "hands-free"}
 
@@ -61,6 +83,7 @@ FIELD_TYPES: dict[str, Any] = {
     "pain_during": Pain,
     "pain_after": Pain,
     "pain_next_morning": Pain,
+    "pain_vas_cm": VasCm,
 }
 
 

@@ -13,18 +13,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from retrowalk.core.scores.koos import KOOS_ITEMS
+from retrowalk.core.scores.koos import SUBSCALE_TITLES as CORE_SUBSCALE_TITLES
 
 NEVER_ALWAYS: Final = ("Never", "Rarely", "Sometimes", "Often", "Always")
 ALWAYS_NEVER: Final = ("Always", "Often", "Sometimes", "Rarely", "Never")
 
 SUBSCALES: Final = ("symptoms", "pain", "adl", "sport_rec", "qol")
-SUBSCALE_TITLES: Final = {
-    "symptoms": "Symptoms",
-    "pain": "Pain",
-    "adl": "Function, daily living",
-    "sport_rec": "Function, sports and recreational activities",
-    "qol": "Quality of life",
-}
+#: The core's subscale titles (one set for pages, reports and FHIR).
+SUBSCALE_TITLES: Final = CORE_SUBSCALE_TITLES
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from retrowalk.core.vocab import HoldSeconds, InclinePct, KoosScore, Reps, Sets, Sex, SpeedKmh
 from retrowalk.interop.codes import GAIT_CONCEPTS, MEASUREMENT_CONCEPTS, UCUM_UNITS
 from retrowalk.interop.koos import KOOS_ITEM_IDS
 
@@ -38,7 +39,7 @@ class PatientInfo(_Model):
 
     id: RecordId
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
-    sex: Literal["female", "male", "other", "unknown"] | None = None
+    sex: Sex | None = None
     name: Text | None = None
 
 
@@ -50,11 +51,11 @@ class PractitionerInfo(_Model):
 class KoosScores(_Model):
     """Subscale scores 0–100 (100 = no problems); ``None`` when too few items were answered."""
 
-    symptoms: float | None = Field(default=None, ge=0, le=100)
-    pain: float | None = Field(default=None, ge=0, le=100)
-    adl: float | None = Field(default=None, ge=0, le=100)
-    sport_rec: float | None = Field(default=None, ge=0, le=100)
-    qol: float | None = Field(default=None, ge=0, le=100)
+    symptoms: KoosScore | None = None
+    pain: KoosScore | None = None
+    adl: KoosScore | None = None
+    sport_rec: KoosScore | None = None
+    qol: KoosScore | None = None
 
     def is_empty(self) -> bool:
         return all(getattr(self, name) is None for name in type(self).model_fields)
@@ -151,14 +152,14 @@ class GaitMetric(_Model):
 
 
 class Dose(_Model):
-    sets: int | None = Field(default=None, ge=1, le=50)
-    reps: int | None = Field(default=None, ge=1, le=1000)
-    hold_s: float | None = Field(default=None, gt=0, le=3600, allow_inf_nan=False)
+    sets: Sets | None = None
+    reps: Reps | None = None
+    hold_s: HoldSeconds | None = None
     duration_min: float | None = Field(default=None, gt=0, le=1440, allow_inf_nan=False)
     distance_m: float | None = Field(default=None, gt=0, le=100000, allow_inf_nan=False)
     load_kg: float | None = Field(default=None, ge=0, le=500, allow_inf_nan=False)
-    speed_kmh: float | None = Field(default=None, gt=0, le=30, allow_inf_nan=False)
-    incline_pct: float | None = Field(default=None, ge=-30, le=40, allow_inf_nan=False)
+    speed_kmh: SpeedKmh | None = None
+    incline_pct: InclinePct | None = None
     handrails: Literal["none", "one", "both"] | None = None
     safety_key: bool | None = None
     per_side: bool | None = None

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from retrowalk.core.exercises import Dose as CoreDose
+from retrowalk.core.vocab import SEX_VALUES
 from retrowalk.errors import InputError
 from retrowalk.interop import codes as C
 from retrowalk.interop.record import (
@@ -41,7 +42,7 @@ _CORE_DOSE = {"minutes": "duration_min", "sessions_per_week": "frequency_per_wee
 _INTEROP_DOSE = {v: k for k, v in _CORE_DOSE.items()}
 _CORE_DOSE_FIELDS = tuple(CoreDose.model_fields)
 _SESSION_PAIN = {"pain_during": "during", "pain_after": "after", "pain_next_morning": "next_day"}
-_SEXES = {"female", "male", "other", "unknown"}
+_SEXES = frozenset(SEX_VALUES)
 
 
 def _dose_from_core(raw: Any) -> Dose:

@@ -11,6 +11,7 @@ import csv
 import json
 import math
 import os
+import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -55,6 +56,37 @@ def write_chunk(path: Path, payload: dict[str, object]) -> None:
         out.flush()
         os.fsync(out.fileno())
     part.replace(path)
+
+
+def parse_motion_chunk(body: bytes) -> list[list[float | None]]:
+    """A chunk as the page sends it, ``{"samples": [[t_ms, ax, ay, az, gx, gy, gz], ...]}``."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError("samples", f"not a JSON motion chunk: {exc}") from exc
+    if not isinstance(data, dict) or set(data) != {"samples"}:
+        raise InputError("samples", 'expected {"samples": [...]} and nothing else')
+    return check_motion_rows(data["samples"])
+
+
+def write_bytes(path: Path, body: bytes) -> None:
+    """Store a raw chunk atomically (fsynced)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(path.name + ".part")
+    with part.open("wb") as out:
+        out.write(body)
+        out.flush()
+        os.fsync(out.fileno())
+    part.replace(path)
+
+
+def concatenate(parts: Sequence[Path], dest: Path) -> None:
+    """Join raw chunks in order into ``dest`` (a video MediaRecorder cut into pieces)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with dest.open("wb") as out:
+        for p in parts:
+            with p.open("rb") as src:
+                shutil.copyfileobj(src, out)
 
 
 def read_motion_chunk(path: Path) -> list[list[float | None]]:

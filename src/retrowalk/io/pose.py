@@ -6,13 +6,13 @@ y down). Formats are detected from the path and contents; see docs/pose.md for e
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from retrowalk.errors import InputError
 from retrowalk.gait.pose.keypoints import JOINTS, KeypointSeries, from_named
@@ -403,14 +403,33 @@ def _read_openpose_files(
     )
 
 
+def _csv_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Every column as float (blank or "nan" cells are gaps); any other text is an InputError
+    naming the column and the file row."""
+    out: dict[str, np.ndarray] = {}
+    for name in df.columns:
+        text = df[name].str.strip()
+        values = pd.to_numeric(text, errors="coerce")
+        bad = values.isna() & (text != "") & (text.str.lower() != "nan")
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"{name} (row {i + 2})", f"not a number: {text.iloc[i]!r}")
+        out[name] = values.to_numpy(dtype=np.float64)
+    return out
+
+
 def _read_csv(path: Path, fps: float | None, image_size: tuple[int, int] | None) -> KeypointSeries:
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames:
-            raise InputError("file", f"{path.name} has no header row", hint="see docs/pose.md (generic CSV)")
-        rows = list(reader)
-    cols = [c.strip() for c in reader.fieldnames]
-    if not rows:
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", skipinitialspace=True)
+    except pd.errors.EmptyDataError as exc:
+        hint = "see docs/pose.md (generic CSV)"
+        raise InputError("file", f"{path.name} has no header row", hint=hint) from exc
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        msg = f"{path.name} is not a readable CSV: {exc}"
+        raise InputError("file", msg, hint="see docs/pose.md") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    cols = list(df.columns)
+    if df.empty:
         raise InputError("file", f"{path.name} has no data rows")
     joints: dict[str, dict[str, str]] = {}
     for colname in cols:
@@ -431,30 +450,21 @@ def _read_csv(path: Path, fps: float | None, image_size: tuple[int, int] | None)
                     "column missing",
                     hint="generic CSV needs <joint>_x and <joint>_y columns (docs/pose.md)",
                 )
-
-    def col(name: str, i: int) -> float:
-        v = (rows[i].get(name) or "").strip()
-        if v == "" or v.lower() == "nan":
-            return float("nan")
-        try:
-            return float(v)
-        except ValueError as exc:
-            raise InputError(f"{name} (row {i + 2})", f"not a number: {v!r}") from exc
-
-    n = len(rows)
+    tcol = next((c for c in cols if c.lower() in ("time", "time_s", "t", "timestamp_s")), None)
+    used = {name for axes in joints.values() for name in axes.values()} | ({tcol} if tcol else set())
+    num = _csv_columns(df[[c for c in cols if c in used]])
     points: dict[str, np.ndarray] = {}
     confs: dict[str, np.ndarray] = {}
     for j, axes in joints.items():
         if "x" not in axes or "y" not in axes:
             continue
-        points[j] = np.array([[col(axes["x"], i), col(axes["y"], i)] for i in range(n)])
+        points[j] = np.column_stack([num[axes["x"]], num[axes["y"]]])
         if "conf" in axes:
-            confs[j] = np.array([col(axes["conf"], i) for i in range(n)])
+            confs[j] = num[axes["conf"]]
     notes: list[str] = []
     file_fps: float | None = None
-    tcol = next((c for c in cols if c.lower() in ("time", "time_s", "t", "timestamp_s")), None)
     if tcol is not None:
-        t = np.array([col(tcol, i) for i in range(n)])
+        t = num[tcol]
         t = t[np.isfinite(t)]
         if t.size > 1 and np.all(np.diff(t) > 0):
             file_fps = (t.size - 1) / float(t[-1] - t[0])

@@ -316,6 +316,23 @@ def result_rows(result: TrialAnalysis) -> list[dict[str, Any]]:
             mm.interaction_p,
             f"Wald chi2, df={mm.interaction_df}",
         )
+        ra = o.rm_anova
+        for eff in ra.effects:
+            add(
+                o.outcome,
+                f"RM ANOVA {eff.source}",
+                "",
+                "",
+                ra.n_participants,
+                eff.f,
+                None,
+                None,
+                None,
+                eff.p,
+                f"F({eff.df}, {eff.df_error}); partial eta2={eff.partial_eta_squared:.3g}"
+                if eff.partial_eta_squared is not None
+                else f"F({eff.df}, {eff.df_error})",
+            )
     return rows
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from retrowalk.errors import InputError
 from retrowalk.gait.pose import KeypointSeries
+from retrowalk.gait.pose.tracking import Detection, track_boxes, walker_track
 from retrowalk.io.pose import MEDIAPIPE_33, _from_array
 
 INSTALL_HINT = "pip install 'retrowalk[video]' (MediaPipe Pose with its bundled model, and OpenCV)"
@@ -35,6 +36,7 @@ class ExtractionStats:
     height: int
     video_fps: float
     engine: str = "mediapipe-pose-full (bundled model, offline)"
+    tracked_frames: int = 0  # frames inside the walker's track (0: no track, whole frame used)
 
 
 def _modules() -> tuple[Any, Any]:
@@ -91,20 +93,90 @@ def video_info(path: Path) -> tuple[int, float, int, int]:
         )
 
 
+DETECT_EVERY = 3  # person detection every 3rd frame (boxes are interpolated between)
+DETECT_WIDTH = 640  # frames are scaled to this width for the person detector
+CROP_HEIGHTS = 1.5  # the pose model sees a square 1.5 box heights wide around the walker
+TRACK_MARGIN_S = 0.3  # keep this long before the first and after the last detection
+
+
+def _people(path: Path, max_frames: int | None) -> tuple[list[Detection], int]:
+    """Person boxes (OpenCV's bundled HOG people detector) every DETECT_EVERY frames."""
+    cv2, _ = _modules()
+    hog = cv2.HOGDescriptor()
+    hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+    found: list[Detection] = []
+    n = 0
+    with _capture(path) as cap:
+        while max_frames is None or n < max_frames:
+            if n % DETECT_EVERY:
+                if not cap.grab():
+                    break
+                n += 1
+                continue
+            ok, frame = cap.read()
+            if not ok:
+                break
+            scale = min(1.0, DETECT_WIDTH / frame.shape[1])
+            small = cv2.resize(frame, None, fx=scale, fy=scale) if scale < 1.0 else frame
+            rects, _w = hog.detectMultiScale(small, winStride=(8, 8), padding=(8, 8), scale=1.05)
+            for r in rects:
+                x, y, w, h = (float(v) / scale for v in r)
+                found.append(Detection(n, (x, y, w, h)))
+            n += 1
+    return found, n
+
+
+def _crops(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(n, 4) integer crops x0, y0, x1, y1: squares around the smoothed walker box, in frame."""
+    ok = np.all(np.isfinite(boxes), axis=1)
+    out = np.full((boxes.shape[0], 4), -1, dtype=np.int64)
+    if not ok.any():
+        return out
+    k = 9  # smooth the box path over 9 frames so the crop does not jitter
+    sm = boxes.copy()
+    for c in range(4):
+        col = boxes[ok, c]
+        pad = np.concatenate([np.full(k // 2, col[0]), col, np.full(k // 2, col[-1])])
+        sm[ok, c] = np.convolve(pad, np.ones(k) / k, mode="valid")
+    cx = sm[:, 0] + sm[:, 2] / 2
+    cy = sm[:, 1] + sm[:, 3] / 2
+    side = np.minimum(CROP_HEIGHTS * sm[:, 3], min(width, height))
+    x0 = np.clip(cx - side / 2, 0, width - side)
+    y0 = np.clip(cy - side / 2, 0, height - side)
+    out[ok] = np.stack([x0, y0, x0 + side, y0 + side], axis=1)[ok].astype(np.int64)
+    return out
+
+
 def extract_landmarks(
     path: Path,
     *,
     max_frames: int | None = None,
     progress: Callable[[int], None] | None = None,
+    track: bool = True,
 ) -> tuple[np.ndarray, ExtractionStats]:
-    """Run MediaPipe Pose on every frame: (frames, 33, 4) normalised x, y, z, visibility."""
+    """Run MediaPipe Pose on every frame: (frames, 33, 4) normalised x, y, z, visibility.
+
+    With ``track`` (default) a person detector first finds the walker (the largest, most
+    persistent, moving person; :mod:`retrowalk.gait.pose.tracking`) and the pose model only
+    sees a crop around them; frames outside the walker's track are left empty, so someone else
+    in the clip is never analysed. When no person is detected the whole frame is used.
+    """
     cv2, mp = _modules()
+    crops: np.ndarray | None = None
+    w, h = video_info(path)[2:]
+    t0 = time.perf_counter()  # the person-detection pass counts in the extraction time
+    if track:
+        dets, n_read = _people(path, max_frames)
+        walker = walker_track(dets)
+        if walker is not None:
+            fps0 = video_info(path)[1] or 30.0
+            boxes = track_boxes(walker, n_read, extend_frames=round(TRACK_MARGIN_S * fps0))
+            crops = _crops(boxes, w, h)
     rows: list[np.ndarray] = []
-    detected = 0
+    detected = tracked = 0
+    empty = np.full((33, 4), np.nan)
     with _capture(path) as cap:
         fps = float(cap.get(cv2.CAP_PROP_FPS)) or 0.0
-        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        t0 = time.perf_counter()
         with mp.solutions.pose.Pose(
             static_image_mode=False,
             model_complexity=1,
@@ -117,17 +189,28 @@ def extract_landmarks(
                 ok, frame = cap.read()
                 if not ok:
                     break
-                res = pose.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+                f = len(rows)
+                x0, y0, x1, y1 = 0, 0, w, h
+                if crops is not None:
+                    if f >= crops.shape[0] or crops[f, 0] < 0:
+                        rows.append(empty)
+                        if progress is not None:
+                            progress(1)
+                        continue
+                    x0, y0, x1, y1 = (int(v) for v in crops[f])
+                    tracked += 1
+                res = pose.process(cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2RGB))
                 if res.pose_landmarks is None:
-                    rows.append(np.full((33, 4), np.nan))
+                    rows.append(empty)
                 else:
                     detected += 1
-                    rows.append(
-                        np.array(
-                            [[lm.x, lm.y, lm.z, lm.visibility] for lm in res.pose_landmarks.landmark],
-                            dtype=float,
-                        )
+                    lm = np.array(
+                        [[p.x, p.y, p.z, p.visibility] for p in res.pose_landmarks.landmark], dtype=float
                     )
+                    # Crop-normalised -> frame-normalised coordinates.
+                    lm[:, 0] = (x0 + lm[:, 0] * (x1 - x0)) / w
+                    lm[:, 1] = (y0 + lm[:, 1] * (y1 - y0)) / h
+                    rows.append(lm)
                 if progress is not None:
                     progress(1)
         elapsed = time.perf_counter() - t0
@@ -141,6 +224,9 @@ def extract_landmarks(
         width=w,
         height=h,
         video_fps=fps,
+        engine="mediapipe-pose-full (bundled model, offline)"
+        + (", walker tracked (OpenCV HOG people detector)" if crops is not None else ""),
+        tracked_frames=tracked,
     )
     return np.stack(rows), stats
 

@@ -250,6 +250,16 @@ def queue_for(app_state: Any) -> JobQueue:
     return q
 
 
+def analyse_later(app_state: Any, db: Session) -> Callable[[int, dict[str, Any]], None]:
+    """The ``analyse(recording_id, options)`` callback the recording flows take: queue the job
+    in ``db``'s transaction (pushed once it commits)."""
+
+    def analyse(recording_id: int, opts: dict[str, Any]) -> None:
+        queue_for(app_state).submit(db, "analyse_recording", recording_id=recording_id, **opts)
+
+    return analyse
+
+
 class EmbeddedWorker:
     """One worker thread inside the web server (``retrowalk start``): no extra process to run."""
 

@@ -26,6 +26,10 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from pydantic import BaseModel, Field
 
+from retrowalk.core.scores.koos import SUBSCALE_TITLES
+from retrowalk.core.scores.nprs import pain_rules
+from retrowalk.core.vocab import InclinePct, KoosScore, Minutes, Pain, SpeedKmh
+
 #: Okabe & Ito (2008) colour-blind safe palette; dark enough on white for lines and markers.
 PALETTE = {
     "blue": "#0072B2",
@@ -41,15 +45,12 @@ MARKERS = ("o", "s", "^", "D", "v")
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)))
 
 #: Pain-monitoring model: pain during/after activity may reach 5/10 (Silbernagel 2007).
-PAIN_LIMIT = 5.0
+PAIN_LIMIT = pain_rules().limit_above
 #: General KOOS guidance, ~8-10 points (Roos & Lohmander 2003); callers pass instrument-specific values.
 DEFAULT_KOOS_MCID = 10.0
-KOOS_SUBSCALES: tuple[tuple[str, str], ...] = (
-    ("pain", "Pain"),
-    ("symptoms", "Symptoms"),
-    ("adl", "Daily living (ADL)"),
-    ("sport_rec", "Sport/Recreation"),
-    ("qol", "Quality of life"),
+#: Panels in the KOOS chart, titled as the questionnaire titles its subscales (core koos.yaml).
+KOOS_SUBSCALES: tuple[tuple[str, str], ...] = tuple(
+    (key, SUBSCALE_TITLES[key]) for key in ("pain", "symptoms", "adl", "sport_rec", "qol")
 )
 
 _RC: Any = {  # matplotlib types rcParams keys as Literals
@@ -78,20 +79,20 @@ class PainPoint(BaseModel):
     """One session's pain ratings on the 0-10 numeric rating scale."""
 
     when: date | datetime
-    during: float | None = Field(default=None, ge=0, le=10)
-    after: float | None = Field(default=None, ge=0, le=10)
-    next_morning: float | None = Field(default=None, ge=0, le=10)
+    during: Pain | None = None
+    after: Pain | None = None
+    next_morning: Pain | None = None
 
 
 class KoosPoint(BaseModel):
     """KOOS subscale scores (0-100, 100 = no problems) at one time point."""
 
     when: date | datetime
-    pain: float | None = Field(default=None, ge=0, le=100)
-    symptoms: float | None = Field(default=None, ge=0, le=100)
-    adl: float | None = Field(default=None, ge=0, le=100)
-    sport_rec: float | None = Field(default=None, ge=0, le=100)
-    qol: float | None = Field(default=None, ge=0, le=100)
+    pain: KoosScore | None = None
+    symptoms: KoosScore | None = None
+    adl: KoosScore | None = None
+    sport_rec: KoosScore | None = None
+    qol: KoosScore | None = None
 
 
 class KneeRomPoint(BaseModel):
@@ -107,9 +108,9 @@ class RetroWalkPoint(BaseModel):
     """Dose actually walked backwards in one session."""
 
     when: date | datetime
-    minutes: float | None = Field(default=None, ge=0, le=600)
-    speed_kmh: float | None = Field(default=None, ge=0, le=20)
-    incline_pct: float | None = Field(default=None, ge=-10, le=40)
+    minutes: Minutes | None = None
+    speed_kmh: SpeedKmh | None = None
+    incline_pct: InclinePct | None = None
 
 
 class GaitPoint(BaseModel):

@@ -1,7 +1,7 @@
 """Clinical progress report: Jinja2 HTML rendered to PDF by WeasyPrint.
 
 The report is built from a plain :class:`ReportData` model so it does not care where the data came
-from (storage, a JSON file, a test); :mod:`retrowalk.reports.build` assembles it from storage.
+from (storage, a JSON file, a test); :mod:`retrowalk.app.records` assembles it from storage.
 """
 
 from __future__ import annotations
@@ -84,6 +84,9 @@ class ReportData(BaseModel):
     assessed_at: date | datetime | None = None
     findings: list[FindingRow] = Field(default_factory=list)
     red_flags: list[str] = Field(default_factory=list)
+    flagged: list[str] = Field(
+        default_factory=list, description="Stored session rows outside today's bounds (left out of charts)."
+    )
     stop: bool = False
     programme: list[ProgrammeRow] = Field(default_factory=list)
     outcomes: list[OutcomeRow] = Field(default_factory=list)
@@ -92,14 +95,19 @@ class ReportData(BaseModel):
     charts: ChartInputs = Field(default_factory=ChartInputs)
 
 
-@lru_cache(maxsize=1)
-def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("retrowalk.reports", "templates"),
+def template_environment(package: str) -> Environment:
+    """The HTML templates of ``package`` (autoescaped, tidy whitespace): the report's and the pages'."""
+    return Environment(
+        loader=PackageLoader(package, "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = template_environment("retrowalk.reports")
     env.filters["num"] = _num
     env.filters["signed"] = _signed
     return env

@@ -31,7 +31,7 @@ def _password() -> str:
 
 def seed_demo(db: Session) -> list[DemoCredentials]:
     """Create the demo accounts and records; returns the credentials, or [] if users exist."""
-    from retrowalk.api import clinical
+    from retrowalk.app import clinical
 
     if crud.count_users(db) > 0:
         return []

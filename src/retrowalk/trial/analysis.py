@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from retrowalk.core.scores.mcid import ChangeFlag, change_flags, instrument_for
 from retrowalk.errors import InputError
 from retrowalk.trial.data import Participant, TrialData
 from retrowalk.trial.definition import Outcome, TrialDefinition
@@ -20,12 +21,14 @@ from retrowalk.trial.stats import (
     EffectSize,
     MixedModelResult,
     RegressionEffect,
+    RepeatedMeasuresAnova,
     Summary,
     TTest,
     ancova,
     effect_size,
     mixed_model,
     paired_change,
+    rm_anova,
     summarise,
 )
 
@@ -42,6 +45,10 @@ class WithinChange(BaseModel):
     arm: str
     visit: str
     change: TTest = Field(description="Mean change from baseline (visit − baseline), paired t.")
+    mcid: list[ChangeFlag] = Field(
+        default_factory=list,
+        description="The mean change against the instrument's MCID (VAS, WOMAC, NPRS), with its source.",
+    )
 
 
 class AncovaResult(BaseModel):
@@ -72,6 +79,7 @@ class OutcomeAnalysis(BaseModel):
     ancova: list[AncovaResult]
     effect_sizes: list[BetweenEffectSize]
     mixed_model: MixedModelResult
+    rm_anova: RepeatedMeasuresAnova = Field(description="The article's view: time, group, time × group.")
 
 
 class ArmFlow(BaseModel):
@@ -117,6 +125,15 @@ def per_protocol_exclusions(definition: TrialDefinition, p: Participant) -> list
     if adherence is not None and adherence < rule.min_adherence:
         reasons.append(f"adherence {adherence:.0%} < {rule.min_adherence:.0%}")
     return reasons
+
+
+def _mcid(outcome: Outcome, pairs: list[tuple[float, float]], change: TTest) -> list[ChangeFlag]:
+    """The arm's mean change from the mean baseline, judged by the instrument's MCID (if it has one)."""
+    instrument = instrument_for(outcome.instrument)
+    if instrument is None or not pairs or change.estimate is None:
+        return []
+    before = sum(b for b, _ in pairs) / len(pairs)
+    return change_flags(instrument, before, before + change.estimate)
 
 
 def _favours(definition: TrialDefinition, outcome: Outcome, arm: str, estimate: float | None) -> str | None:
@@ -181,13 +198,8 @@ def analyse(definition: TrialDefinition, data: TrialData, *, population: Populat
                     for pid, vals in by_part.items()
                     if part_arm[pid] == a and base in vals and v in vals
                 ]
-                within.append(
-                    WithinChange(
-                        arm=a,
-                        visit=v,
-                        change=paired_change([b for b, _ in pairs], [f for _, f in pairs], alpha),
-                    )
-                )
+                paired = paired_change([b for b, _ in pairs], [f for _, f in pairs], alpha)
+                within.append(WithinChange(arm=a, visit=v, change=paired, mcid=_mcid(outcome, pairs, paired)))
 
         anc: list[AncovaResult] = []
         sizes: list[BetweenEffectSize] = []
@@ -233,6 +245,14 @@ def analyse(definition: TrialDefinition, data: TrialData, *, population: Populat
             arms=arms,
             alpha=alpha,
         )
+        anova = rm_anova(
+            [o[2] for o in obs],
+            [o[0] for o in obs],
+            [visits.index(o[1]) for o in obs],
+            [arms.index(part_arm[o[0]]) for o in obs],
+            visits=visits,
+            arms=arms,
+        )
         results.append(
             OutcomeAnalysis(
                 outcome=outcome.id,
@@ -245,6 +265,7 @@ def analyse(definition: TrialDefinition, data: TrialData, *, population: Populat
                 ancova=anc,
                 effect_sizes=sizes,
                 mixed_model=mixed,
+                rm_anova=anova,
             )
         )
 

@@ -1,7 +1,7 @@
 """Sample size and power for a two-arm comparison of means (two-sided, independent groups).
 
-Power uses the exact noncentral t distribution, so small trials (like 15 per arm) are not
-flattered the way the plain normal approximation would flatter them.
+Power uses the exact noncentral t distribution (statsmodels ``TTestIndPower``), so small trials
+(like 15 per arm) are not flattered the way the plain normal approximation would flatter them.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from pydantic import BaseModel, Field
-from scipy import optimize, stats
+from scipy import stats
 
 from retrowalk.errors import InputError
 
@@ -52,14 +52,18 @@ def _check(alpha: float, sd: float, power: float | None = None, ratio: float = 1
 
 
 def power_two_sample(d: float, n1: float, n2: float, alpha: float = 0.05) -> float:
-    """Two-sided power for standardised difference ``d`` with ``n1``/``n2`` per arm."""
-    df = n1 + n2 - 2
-    if df <= 0:
+    """Two-sided power for standardised difference ``d`` with ``n1``/``n2`` per arm.
+
+    statsmodels' ``TTestIndPower`` (noncentral t, both tails) does the work; the guard keeps the
+    far tail at 1 where the noncentral t loses precision.
+    """
+    from statsmodels.stats.power import TTestIndPower
+
+    if n1 + n2 - 2 <= 0:
         return float("nan")
-    ncp = abs(d) * math.sqrt(n1 * n2 / (n1 + n2))
-    crit = stats.t.ppf(1 - alpha / 2, df)
-    power = float(stats.nct.sf(crit, df, ncp) + stats.nct.cdf(-crit, df, ncp))
-    if math.isnan(power) and ncp > crit:  # nct loses precision far in the tail: power is ~1 there
+    power = float(TTestIndPower().power(abs(d), n1, alpha, ratio=n2 / n1, alternative="two-sided"))
+    crit = stats.t.ppf(1 - alpha / 2, n1 + n2 - 2)
+    if math.isnan(power) and abs(d) * math.sqrt(n1 * n2 / (n1 + n2)) > crit:
         return 1.0
     return power
 
@@ -114,12 +118,18 @@ def detectable_difference(
     difference: float | None = None,
 ) -> DetectableResult:
     """What ``n_per_arm`` can detect, and (optionally) the power for a given ``difference``."""
+    from statsmodels.stats.power import TTestIndPower
+
     _check(alpha, sd, power, ratio)
     if n_per_arm < 2:
         raise InputError("n_per_arm", "must be at least 2")
     n1 = n_per_arm
     n2 = max(2, math.ceil(ratio * n1))
-    d = optimize.brentq(lambda x: power_two_sample(x, n1, n2, alpha) - power, 1e-6, 20.0, xtol=1e-10)
+    d = float(
+        TTestIndPower().solve_power(
+            effect_size=None, nobs1=n1, alpha=alpha, power=power, ratio=n2 / n1, alternative="two-sided"
+        )
+    )
     return DetectableResult(
         alpha=alpha,
         power=power,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -17,6 +18,17 @@ from pydantic import BaseModel, Field
 from scipy import stats
 
 FloatArray = NDArray[np.float64]
+
+
+@contextmanager
+def _dict_formula_data() -> Iterator[None]:
+    """Formula data as a dict of arrays: the pure trial package may not import pandas (no I/O
+    library in the core), and statsmodels < 0.16 still accepts dicts, with a deprecation warning."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Using dict data structures with formula", category=DeprecationWarning
+        )
+        yield
 
 
 def finite_or_none(x: float | np.floating[Any] | None) -> float | None:
@@ -81,8 +93,10 @@ def summarise(values: ArrayLike, alpha: float = 0.05) -> Summary:
 
 
 def paired_change(before: ArrayLike, after: ArrayLike, alpha: float = 0.05) -> TTest:
-    """Within-group change (after − before): paired t."""
-    diff = np.asarray(after, dtype=float) - np.asarray(before, dtype=float)
+    """Within-group change (after − before): paired t (``scipy.stats.ttest_rel``)."""
+    a = np.asarray(after, dtype=float)
+    b = np.asarray(before, dtype=float)
+    diff = a - b
     n = int(diff.size)
     if n < 2:
         return TTest(
@@ -99,20 +113,20 @@ def paired_change(before: ArrayLike, after: ArrayLike, alpha: float = 0.05) -> T
     mean = float(diff.mean())
     sd = float(diff.std(ddof=1))
     se = sd / math.sqrt(n)
-    df = n - 1
-    q = float(stats.t.ppf(1 - alpha / 2, df))
-    t = mean / se if se > 0 else math.nan
-    p = 2 * float(stats.t.sf(abs(t), df)) if se > 0 else math.nan
+    if se == 0:  # no spread: the test is undefined, the interval collapses to the mean
+        return TTest(n=n, estimate=mean, sd=sd, se=se, ci_low=mean, ci_high=mean, t=None, df=n - 1, p=None)
+    res = stats.ttest_rel(a, b)
+    ci = res.confidence_interval(confidence_level=1 - alpha)
     return TTest(
         n=n,
         estimate=mean,
         sd=sd,
         se=se,
-        ci_low=mean - q * se,
-        ci_high=mean + q * se,
-        t=finite_or_none(t),
-        df=df,
-        p=finite_or_none(p),
+        ci_low=finite_or_none(ci.low),
+        ci_high=finite_or_none(ci.high),
+        t=finite_or_none(res.statistic),
+        df=float(res.df),
+        p=finite_or_none(res.pvalue),
     )
 
 
@@ -123,43 +137,50 @@ def ancova(
     covariates: ArrayLike | None = None,
     alpha: float = 0.05,
 ) -> tuple[list[RegressionEffect], RegressionEffect, int]:
-    """OLS of follow-up on baseline + group dummies (+ covariates).
+    """OLS of follow-up on baseline + group dummies (+ covariates), as a statsmodels formula.
 
     ``groups`` is an (n, k) 0/1 matrix of treatment-arm indicators (control = all zero). Returns
     one effect per treatment column (adjusted difference vs control), the baseline slope, and n.
     """
-    from statsmodels.regression.linear_model import OLS
+    import statsmodels.formula.api as smf
 
     yv = np.asarray(y, dtype=float)
     g = np.asarray(groups, dtype=float)
     if g.ndim == 1:
         g = g.reshape(-1, 1)
-    cols = [np.ones_like(yv), np.asarray(baseline, dtype=float), g]
+    frame: dict[str, FloatArray] = {"y": yv, "baseline": np.asarray(baseline, dtype=float)}
+    arms = [f"arm{j}" for j in range(g.shape[1])]
+    for j, name in enumerate(arms):
+        frame[name] = g[:, j]
+    covs: list[str] = []
     if covariates is not None:
         cov = np.asarray(covariates, dtype=float)
         if cov.ndim == 1:
             cov = cov.reshape(-1, 1)
-        if cov.size:
-            cols.append(cov)
-    x = np.column_stack(cols)
+        for j in range(cov.shape[1] if cov.size else 0):
+            covs.append(f"cov{j}")
+            frame[covs[-1]] = cov[:, j]
+    terms = ["baseline", *arms, *covs]
     n = int(yv.size)
+    x = np.column_stack([np.ones(n), *(frame[t] for t in terms)])
     if n <= x.shape[1] or np.linalg.matrix_rank(x) < x.shape[1]:
         empty = RegressionEffect(estimate=None, se=None, ci_low=None, ci_high=None, p=None)
         return [empty] * g.shape[1], empty, n
-    fit = OLS(yv, x).fit()
+    with _dict_formula_data():
+        fit = smf.ols("y ~ " + " + ".join(terms), data=frame).fit()
     ci = fit.conf_int(alpha=alpha)
 
-    def eff(i: int) -> RegressionEffect:
+    def eff(term: str) -> RegressionEffect:
         return RegressionEffect(
-            estimate=finite_or_none(fit.params[i]),
-            se=finite_or_none(fit.bse[i]),
-            ci_low=finite_or_none(ci[i, 0]),
-            ci_high=finite_or_none(ci[i, 1]),
-            p=finite_or_none(fit.pvalues[i]),
+            estimate=finite_or_none(fit.params[term]),
+            se=finite_or_none(fit.bse[term]),
+            ci_low=finite_or_none(ci.loc[term, 0]),
+            ci_high=finite_or_none(ci.loc[term, 1]),
+            p=finite_or_none(fit.pvalues[term]),
             df=float(fit.df_resid),
         )
 
-    return [eff(2 + j) for j in range(g.shape[1])], eff(1), n
+    return [eff(a) for a in arms], eff("baseline"), n
 
 
 def effect_size(treatment: ArrayLike, control: ArrayLike, alpha: float = 0.05) -> EffectSize:
@@ -219,30 +240,22 @@ def mixed_model(
     arms: Sequence[str],
     alpha: float = 0.05,
 ) -> MixedModelResult:
-    """Random-intercept model with visit × arm fixed effects on every available observation.
+    """Random-intercept model ``value ~ C(visit) * C(arm) + (1 | participant)`` (statsmodels formula)
+    on every available observation.
 
     ``arms[0]`` is the control and ``visits[0]`` the baseline (reference levels). Participants
     with missing visits still contribute what they have (valid if missingness is at random).
     """
-    from statsmodels.regression.mixed_linear_model import MixedLM
+    import statsmodels.formula.api as smf
 
     yv = np.asarray(y, dtype=float)
     vi = np.asarray(visit_index, dtype=int)
     ai = np.asarray(arm_index, dtype=int)
     kv, ka = len(visits), len(arms)
-    cols = [np.ones_like(yv)]
-    cols += [(vi == v).astype(float) for v in range(1, kv)]
-    cols += [(ai == a).astype(float) for a in range(1, ka)]
-    inter: dict[tuple[int, int], int] = {}
-    for a in range(1, ka):
-        for v in range(1, kv):
-            inter[(a, v)] = len(cols)
-            cols.append(((ai == a) & (vi == v)).astype(float))
-    x = np.column_stack(cols)
-    arm_col = {a: kv + a - 1 for a in range(1, ka)}
     groups = np.asarray(participant)
     n_part = len(set(groups.tolist()))
     notes: list[str] = []
+    n_inter = (kv - 1) * (ka - 1)
     empty = MixedModelResult(
         n_observations=int(yv.size),
         n_participants=n_part,
@@ -250,18 +263,25 @@ def mixed_model(
         random_intercept_variance=None,
         residual_variance=None,
         interaction_chi2=None,
-        interaction_df=len(inter),
+        interaction_df=n_inter,
         interaction_p=None,
         contrasts=[],
         notes=notes,
     )
+    # Every level is kept (an empty visit × arm cell then shows as a rank-deficient design).
+    visit_factor = f"C(visit, levels={list(range(kv))})"
+    arm_factor = f"C(arm, levels={list(range(ka))})"
+    frame = {"value": yv, "visit": vi, "arm": ai}
+    with _dict_formula_data():
+        model = smf.mixedlm(f"value ~ {visit_factor} * {arm_factor}", frame, groups=groups)
+    x = np.asarray(model.exog, dtype=float)
     if np.linalg.matrix_rank(x) < x.shape[1] or yv.size <= x.shape[1] + 1 or n_part < 3:
         notes.append("not enough data for the mixed model (some visit × arm cell is empty or n too small)")
         return empty
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            fit = MixedLM(yv, x, groups=groups).fit(reml=True, method=["lbfgs", "powell"])
+            fit = model.fit(reml=True, method=["lbfgs", "powell"])
         except (np.linalg.LinAlgError, ValueError) as exc:
             notes.append(f"mixed model failed: {exc}")
             return empty
@@ -269,9 +289,19 @@ def mixed_model(
         msg = str(w.message).splitlines()[0]
         if msg not in notes:
             notes.append(msg)
+    names = list(model.exog_names)
     params = np.asarray(fit.fe_params, dtype=float)
-    cov = np.asarray(fit.cov_params(), dtype=float)[: x.shape[1], : x.shape[1]]
+    cov = np.asarray(fit.cov_params(), dtype=float)[: len(names), : len(names)]
     z = float(stats.norm.ppf(1 - alpha / 2))
+
+    def col(term: str) -> int:
+        return names.index(term)
+
+    def arm_term(a: int) -> str:
+        return f"{arm_factor}[T.{a}]"
+
+    def inter_term(a: int, v: int) -> str:
+        return f"{visit_factor}[T.{v}]:{arm_factor}[T.{a}]"
 
     def lin(weights: FloatArray) -> RegressionEffect:
         est = float(weights @ params)
@@ -290,11 +320,11 @@ def mixed_model(
     contrasts: list[MixedContrast] = []
     for a in range(1, ka):
         for v in range(1, kv):
-            w_mean = np.zeros(x.shape[1])
-            w_mean[arm_col[a]] = 1.0
-            w_mean[inter[(a, v)]] = 1.0
-            w_change = np.zeros(x.shape[1])
-            w_change[inter[(a, v)]] = 1.0
+            w_mean = np.zeros(len(names))
+            w_mean[col(arm_term(a))] = 1.0
+            w_mean[col(inter_term(a, v))] = 1.0
+            w_change = np.zeros(len(names))
+            w_change[col(inter_term(a, v))] = 1.0
             contrasts.append(
                 MixedContrast(
                     arm=arms[a],
@@ -303,7 +333,7 @@ def mixed_model(
                     difference_in_change=lin(w_change),
                 )
             )
-    idx = list(inter.values())
+    idx = [col(inter_term(a, v)) for a in range(1, ka) for v in range(1, kv)]
     chi2: float | None = None
     p_int: float | None = None
     if idx:
@@ -324,5 +354,104 @@ def mixed_model(
         interaction_df=len(idx),
         interaction_p=finite_or_none(p_int),
         contrasts=contrasts,
+        notes=notes,
+    )
+
+
+class AnovaEffect(BaseModel):
+    source: Literal["group", "time", "time × group"]
+    ss: float
+    df: int
+    ms: float
+    f: float | None
+    p: float | None
+    df_error: int
+    partial_eta_squared: float | None
+
+
+class RepeatedMeasuresAnova(BaseModel):
+    method: str = (
+        "two-factor repeated-measures ANOVA (group between, time within, time × group), sphericity "
+        "assumed, on participants with every visit: the article's own analysis (Gondhalekar 2013)"
+    )
+    n_participants: int
+    n_incomplete_left_out: int
+    effects: list[AnovaEffect]
+    notes: list[str] = Field(default_factory=list)
+
+
+def rm_anova(
+    y: ArrayLike,
+    participant: Sequence[str],
+    visit_index: ArrayLike,
+    arm_index: ArrayLike,
+    *,
+    visits: Sequence[str],
+    arms: Sequence[str],
+) -> RepeatedMeasuresAnova:
+    """Split-plot (mixed) ANOVA by sums of squares: group tested against subjects-within-groups,
+    time and time × group against the within-subject residual. Participants missing any visit are
+    left out (the classical design needs complete cases; the mixed model uses everything)."""
+    yv = np.asarray(y, dtype=float)
+    vi = np.asarray(visit_index, dtype=int)
+    ai = np.asarray(arm_index, dtype=int)
+    kv, ka = len(visits), len(arms)
+    cells: dict[str, dict[int, float]] = {}
+    arm_of: dict[str, int] = {}
+    for value, pid, v, a in zip(yv, participant, vi, ai, strict=True):
+        cells.setdefault(str(pid), {})[int(v)] = float(value)
+        arm_of[str(pid)] = int(a)
+    complete = [p for p, by in cells.items() if len(by) == kv]
+    notes: list[str] = []
+    n = len(complete)
+    per_arm = [sum(1 for p in complete if arm_of[p] == a) for a in range(ka)]
+    if kv < 2 or ka < 2 or min(per_arm) < 2:
+        notes.append("not enough complete participants per arm for the repeated-measures ANOVA")
+        return RepeatedMeasuresAnova(
+            n_participants=n, n_incomplete_left_out=len(cells) - n, effects=[], notes=notes
+        )
+    data = np.array([[cells[p][v] for v in range(kv)] for p in complete])  # subjects × visits
+    group = np.array([arm_of[p] for p in complete])
+    grand = data.mean()
+    ss_total = float(((data - grand) ** 2).sum())
+    ss_subjects = kv * float(((data.mean(axis=1) - grand) ** 2).sum())
+    ss_group = kv * sum(
+        int((group == a).sum()) * float((data[group == a].mean() - grand) ** 2) for a in range(ka)
+    )
+    ss_time = n * float(((data.mean(axis=0) - grand) ** 2).sum())
+    ss_cells = sum(
+        int((group == a).sum()) * float(((data[group == a].mean(axis=0) - grand) ** 2).sum())
+        for a in range(ka)
+    )
+    ss_inter = ss_cells - ss_group - ss_time
+    ss_subj_within = ss_subjects - ss_group
+    ss_error = ss_total - ss_subjects - ss_time - ss_inter
+    df_group, df_time, df_inter = ka - 1, kv - 1, (ka - 1) * (kv - 1)
+    df_subj, df_error = n - ka, (n - ka) * (kv - 1)
+
+    def effect(source: Any, ss: float, df: int, ss_err: float, df_err: int) -> AnovaEffect:
+        ms, ms_err = ss / df, ss_err / df_err
+        f = ms / ms_err if ms_err > 0 else math.nan
+        return AnovaEffect(
+            source=source,
+            ss=ss,
+            df=df,
+            ms=ms,
+            f=finite_or_none(f),
+            p=finite_or_none(float(stats.f.sf(f, df, df_err))) if math.isfinite(f) else None,
+            df_error=df_err,
+            partial_eta_squared=finite_or_none(ss / (ss + ss_err)) if ss + ss_err > 0 else None,
+        )
+
+    if len(cells) > n:
+        notes.append(f"{len(cells) - n} participant(s) with a missing visit left out of this analysis")
+    return RepeatedMeasuresAnova(
+        n_participants=n,
+        n_incomplete_left_out=len(cells) - n,
+        effects=[
+            effect("group", ss_group, df_group, ss_subj_within, df_subj),
+            effect("time", ss_time, df_time, ss_error, df_error),
+            effect("time × group", ss_inter, df_inter, ss_error, df_error),
+        ],
         notes=notes,
     )

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import CurrentUser, DbSession, TrainerOnly, require_role
 from retrowalk.api.schemas import AuditOut
-from retrowalk.storage import crud
-from retrowalk.storage.models import AuditEntry, Client, User
+from retrowalk.app import auth
+from retrowalk.app.access import AuditEntry, Client, User
+from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly, require_role
 
 router = APIRouter(tags=["audit"])
 
@@ -21,9 +21,7 @@ def read_audit(
     admin: User = Depends(require_role("admin")),
     db: Session = DbSession,
 ) -> Sequence[AuditEntry]:
-    rows = crud.list_audit(db, limit=limit)
-    crud.audit(db, admin, "read", "audit")
-    return rows
+    return auth.read_audit(db, admin, limit=limit)
 
 
 @router.get("/clients/{client_id}/audit", response_model=list[AuditOut])
@@ -33,6 +31,4 @@ def read_client_audit(
     user: User = CurrentUser,
     db: Session = DbSession,
 ) -> Sequence[AuditEntry]:
-    rows = crud.list_audit(db, client_id=client.id, limit=limit)
-    crud.audit(db, user, "read", "audit", client_id=client.id)
-    return rows
+    return auth.read_audit(db, user, client_id=client.id, limit=limit)

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import CurrentUser, DbSession
-from retrowalk.api.login import check_credentials, start_login
 from retrowalk.api.schemas import LoginIn, LoginOut, UserOut
-from retrowalk.api.security import (
-    LoginRateLimiter,
-    clear_session_cookies,
-    client_ip,
-    csrf_token_for,
-    set_session_cookies,
-)
+from retrowalk.app import auth
+from retrowalk.app.access import User
+from retrowalk.http.deps import CurrentUser, DbSession
+from retrowalk.http.security import clear_session_cookies, client_ip, csrf_token_for, set_session_cookies
 from retrowalk.settings import Settings
-from retrowalk.storage import crud
-from retrowalk.storage.models import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -31,35 +24,22 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 )
 async def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
     settings: Settings = request.app.state.settings
-    limiter: LoginRateLimiter = request.app.state.login_limiter
-    ip = client_ip(request)
-    wait = limiter.retry_after(body.username, ip)
-    if wait > 0:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "too many failed logins; try again later",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
     ttl = timedelta(hours=settings.session_ttl_hours)
-    checked = await check_credentials(request, body.username, body.password)
-    started = await start_login(request, checked, ttl=ttl) if checked is not None else None
-    if started is None:
-        limiter.failed(body.username, ip)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
-    limiter.succeeded(body.username, ip)
-    token, user = started
-    csrf = csrf_token_for(request.app.state.secret_key, token)
+    state = request.app.state
+    done = await auth.login(
+        state.db, state.db_gate, state.login_limiter, body, ip=client_ip(request), ttl=ttl
+    )
+    csrf = csrf_token_for(state.secret_key, done.token)
     max_age = int(ttl.total_seconds())
-    set_session_cookies(response, token, csrf, max_age=max_age, secure=settings.secure_cookies)
+    set_session_cookies(response, done.token, csrf, max_age=max_age, secure=settings.secure_cookies)
     return LoginOut(
-        token=token, csrf_token=csrf, expires_at=datetime.now(UTC) + ttl, user=UserOut.model_validate(user)
+        token=done.token, csrf_token=csrf, expires_at=done.expires_at, user=UserOut.model_validate(done.user)
     )
 
 
-@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/logout", status_code=204)
 def logout(request: Request, response: Response, user: User = CurrentUser, db: Session = DbSession) -> None:
-    crud.delete_auth_session(db, request.state.session_token)
-    crud.audit(db, user, "logout", "session", resource_id=user.id)
+    auth.logout(db, user, request.state.session_token)
     settings: Settings = request.app.state.settings
     clear_session_cookies(response, secure=settings.secure_cookies)
 

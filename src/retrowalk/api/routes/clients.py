@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, status
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import CurrentUser, DbSession, TrainerOnly, TrainerOrSelf, require_role
 from retrowalk.api.schemas import (
     ClientAccountCreate,
     ClientIn,
@@ -14,15 +13,17 @@ from retrowalk.api.schemas import (
     TrainerLinkIn,
     UserOut,
 )
-from retrowalk.storage import crud
-from retrowalk.storage.models import Client, User
+from retrowalk.app import clients
+from retrowalk.app.access import Client, User
+from retrowalk.app.clients import NewClient
+from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly, TrainerOrSelf, require_role
 
 router = APIRouter(prefix="/clients", tags=["clients"])
 
 
 def client_out(client: Client) -> ClientOut:
     out = ClientOut.model_validate(client)
-    out.trainer_ids = sorted(t.id for t in client.trainers)
+    out.trainer_ids = clients.trainer_ids(client)
     out.has_account = client.account is not None
     return out
 
@@ -31,49 +32,28 @@ def client_out(client: Client) -> ClientOut:
 def list_clients(
     user: User = Depends(require_role("trainer", "client")), db: Session = DbSession
 ) -> list[ClientOut]:
-    clients = crud.list_clients_for(db, user)
-    for c in clients:
-        crud.audit(db, user, "read", "client", resource_id=c.id, client_id=c.id, detail="list")
-    return [client_out(c) for c in clients]
+    return [client_out(c) for c in clients.list_clients(db, user)]
 
 
 @router.post("", response_model=ClientOut, status_code=status.HTTP_201_CREATED)
 def create_client(
     body: ClientIn, user: User = Depends(require_role("trainer")), db: Session = DbSession
 ) -> ClientOut:
-    client = crud.create_client(
-        db, body.name, trainer=user, date_of_birth=body.date_of_birth, sex=body.sex, notes=body.notes
-    )
-    crud.audit(db, user, "create", "client", resource_id=client.id, client_id=client.id)
-    return client_out(client)
+    return client_out(clients.create_client(db, user, NewClient.model_validate(body.model_dump())))
 
 
 @router.get("/{client_id}", response_model=ClientOut)
 def get_client(
     client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession
 ) -> ClientOut:
-    crud.audit(db, user, "read", "client", resource_id=client.id, client_id=client.id)
-    return client_out(client)
+    return client_out(clients.read_client(db, user, client))
 
 
 @router.patch("/{client_id}", response_model=ClientOut)
 def update_client(
     body: ClientUpdate, client: Client = TrainerOnly, user: User = CurrentUser, db: Session = DbSession
 ) -> ClientOut:
-    changes = body.model_dump(exclude_none=True)
-    for key, value in changes.items():
-        setattr(client, key, value)
-    db.flush()
-    crud.audit(
-        db,
-        user,
-        "update",
-        "client",
-        resource_id=client.id,
-        client_id=client.id,
-        detail=",".join(sorted(changes)),
-    )
-    return client_out(client)
+    return client_out(clients.update_client(db, user, client, body))
 
 
 @router.post(
@@ -85,20 +65,7 @@ def add_trainer(
     body: TrainerLinkIn, client: Client = TrainerOnly, user: User = CurrentUser, db: Session = DbSession
 ) -> ClientOut:
     """Share the client with another trainer (e.g. a colleague covering sessions)."""
-    trainer = crud.get_user_by_username(db, body.username)
-    if trainer is None or trainer.role != "trainer" or not trainer.active:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no active trainer with that username")
-    crud.link_trainer(db, client, trainer)
-    crud.audit(
-        db,
-        user,
-        "update",
-        "client",
-        resource_id=client.id,
-        client_id=client.id,
-        detail=f"linked trainer {trainer.id}",
-    )
-    return client_out(client)
+    return client_out(clients.add_trainer(db, user, client, body))
 
 
 @router.post(
@@ -111,14 +78,4 @@ def create_account(
     body: ClientAccountCreate, client: Client = TrainerOnly, user: User = CurrentUser, db: Session = DbSession
 ) -> User:
     """Give the client their own login (they then see their programme and log sessions)."""
-    if client.account is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "this client already has an account")
-    if crud.get_user_by_username(db, body.username) is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "username already taken")
-    account = crud.create_user(
-        db, body.username, body.password, "client", display_name=client.name, client_id=client.id
-    )
-    crud.audit(
-        db, user, "create", "user", resource_id=account.id, client_id=client.id, detail="client account"
-    )
-    return account
+    return clients.create_account(db, user, client, body)

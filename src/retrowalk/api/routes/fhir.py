@@ -6,17 +6,13 @@ themself); every read is written to the audit log.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import CurrentUser, DbSession, TrainerOrSelf
-from retrowalk.interop.fhir_export import export_bundle
-from retrowalk.interop.storage_adapter import record_from_db
-from retrowalk.storage import crud
-from retrowalk.storage.models import Client, User
+from retrowalk.app import records
+from retrowalk.app.access import Client, User
+from retrowalk.http.deps import CurrentUser, DbSession, TrainerOrSelf
 
 router = APIRouter(prefix="/clients/{client_id}/fhir", tags=["interop"])
 
@@ -26,15 +22,5 @@ def client_fhir_bundle(
     identify: bool = False, client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession
 ) -> JSONResponse:
     """Pseudonymous by default; ``?identify=true`` adds the client's name to Patient."""
-    record = record_from_db(db, client.id)
-    bundle: dict[str, Any] = export_bundle(record, identify=identify)
-    crud.audit(
-        db,
-        user,
-        "read",
-        "fhir",
-        resource_id=client.id,
-        client_id=client.id,
-        detail="identified" if identify else "pseudonymous",
-    )
+    bundle = records.fhir_bundle(db, user, client, identify=identify)
     return JSONResponse(bundle, media_type="application/fhir+json")

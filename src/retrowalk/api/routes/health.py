@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import DbSession
+from retrowalk.http.deps import DbSession
 
 router = APIRouter(tags=["health"])
 

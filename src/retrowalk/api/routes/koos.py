@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
-from retrowalk.api import clinical
-from retrowalk.api.deps import CurrentUser, DbSession, TrainerOrSelf
 from retrowalk.api.schemas import KoosIn, KoosOut
-from retrowalk.storage import crud
-from retrowalk.storage.models import Client, QuestionnaireResponse, User
+from retrowalk.app import questionnaires
+from retrowalk.app.access import Client, QuestionnaireResponse, User
+from retrowalk.http.deps import CurrentUser, DbSession, TrainerOrSelf
 
 router = APIRouter(prefix="/clients/{client_id}/koos", tags=["questionnaires"])
 
@@ -25,17 +24,11 @@ router = APIRouter(prefix="/clients/{client_id}/koos", tags=["questionnaires"])
 def submit_koos(
     body: KoosIn, client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession
 ) -> QuestionnaireResponse:
-    scores = clinical.score_koos(body.answers, body.missing_rule)
-    row = crud.add_questionnaire(
-        db, client.id, answers=dict(body.answers), scores=scores, instrument="koos", by=user
-    )
-    crud.audit(db, user, "create", "questionnaire", resource_id=row.id, client_id=client.id)
-    return row
+    return questionnaires.submit_koos(db, user, client, body)
 
 
 @router.get("", response_model=list[KoosOut])
 def list_koos(
     client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession
 ) -> Sequence[QuestionnaireResponse]:
-    crud.audit(db, user, "read", "questionnaire", client_id=client.id, detail="list")
-    return crud.list_questionnaires(db, client.id, "koos")
+    return questionnaires.list_koos(db, user, client)

@@ -2,127 +2,20 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date, datetime
-from typing import Any
-
 from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
-from retrowalk.api import clinical
-from retrowalk.api.deps import CurrentUser, DbSession, TrainerOrSelf
 from retrowalk.api.schemas import OutcomesOut
-from retrowalk.storage import crud
-from retrowalk.storage.models import Client, User
+from retrowalk.app import outcomes as app_outcomes
+from retrowalk.app.access import Client, User
+from retrowalk.http.deps import CurrentUser, DbSession, TrainerOrSelf
 
 router = APIRouter(prefix="/clients/{client_id}/outcomes", tags=["outcomes"])
-
-KOOS_SUBSCALES = ("pain", "symptoms", "adl", "sport_rec", "qol")
-PAIN_FIELDS = ("pain_during", "pain_after", "pain_next_morning")
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def _iso(at: datetime | date) -> str:
-    if isinstance(at, datetime):
-        return at.isoformat().replace("+00:00", "Z")
-    return at.isoformat()
-
-
-#: Session-log columns charted, read from each row in one call.
-_LOG_COLUMNS = ("id", "session_date", "exercise_id", "completed", "minutes", "speed_kmh", *PAIN_FIELDS)
-
-
-def outcomes_data(db: Session, client_id: int) -> dict[str, Any]:
-    """The outcomes as JSON-ready data (the shape of :class:`OutcomesOut`); pure read.
-
-    Built from plain dicts and column rows: a client with hundreds of sessions stays fast to chart.
-    Series appear in the order their first point is met.
-    """
-    series: dict[str, dict[str, Any]] = {}
-
-    def points(name: str, unit: str, better: bool | None) -> list[dict[str, Any]]:
-        s = series.get(name)
-        if s is None:
-            s = series[name] = {"name": name, "unit": unit, "higher_is_better": better, "points": []}
-        found: list[dict[str, Any]] = s["points"]
-        return found
-
-    for q in crud.list_questionnaires(db, client_id, "koos"):
-        at = _iso(q.created_at)
-        for sub in KOOS_SUBSCALES:
-            value = _number(q.scores.get(sub))
-            if value is not None:
-                points(f"koos_{sub}", "0-100", True).append(
-                    {"at": at, "value": value, "source": "koos", "source_id": q.id}
-                )
-    for a in crud.assessment_pain_series(db, client_id):
-        if a.pain_nprs is not None:
-            points("assessment_pain_nprs", "0-10", False).append(
-                {
-                    "at": _iso(a.created_at),
-                    "value": float(a.pain_nprs),
-                    "source": "assessment",
-                    "source_id": a.id,
-                }
-            )
-    minutes_by_day: dict[date, float] = defaultdict(float)
-    first_log_of_day: dict[date, int] = {}
-    logs = crud.session_log_rows(db, client_id)
-    rows = map(clinical.row_getter(logs[0], _LOG_COLUMNS), logs) if logs else iter(())
-    iso_day: dict[date, str] = {}
-    for log_id, day, exercise_id, completed, minutes, speed, *pains in rows:
-        day_at = iso_day.get(day)
-        if day_at is None:
-            day_at = iso_day[day] = day.isoformat()
-        for field, value in zip(PAIN_FIELDS, pains, strict=True):
-            if value is not None:
-                points(f"session_{field}", "0-10", False).append(
-                    {"at": day_at, "value": float(value), "source": "session_log", "source_id": log_id}
-                )
-        if speed is not None:
-            points(f"speed_kmh.{exercise_id}", "km/h", True).append(
-                {"at": day_at, "value": float(speed), "source": "session_log", "source_id": log_id}
-            )
-        if completed and minutes is not None:
-            minutes_by_day[day] += minutes
-            first_log_of_day.setdefault(day, log_id)
-    for day in sorted(minutes_by_day):
-        points("training_minutes", "min/day", True).append(
-            {
-                "at": day.isoformat(),
-                "value": float(minutes_by_day[day]),
-                "source": "session_log",
-                "source_id": first_log_of_day[day],
-            }
-        )
-    for r in crud.list_recordings(db, client_id):
-        at = _iso(r.created_at)
-        for key, raw in (r.metrics or {}).items():
-            value = _number(raw)
-            if value is not None:
-                points(f"gait_{r.kind}.{key}", "", None).append(
-                    {"at": at, "value": value, "source": "recording", "source_id": r.id}
-                )
-
-    changes: list[dict[str, Any]] = []
-    for s in series.values():
-        pts = s["points"]
-        if len(pts) >= 2 and (s["name"].startswith("koos_") or s["name"] == "assessment_pain_nprs"):
-            measure = "nprs" if s["name"] == "assessment_pain_nprs" else s["name"]
-            for flag in clinical.change_flags(measure, pts[0]["value"], pts[-1]["value"]):
-                changes.append({"series": s["name"], **flag})
-    return {"client_id": client_id, "series": list(series.values()), "changes": changes}
 
 
 @router.get("", response_model=OutcomesOut)
 def outcomes(client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession) -> Response:
-    crud.audit(db, user, "read", "outcomes", client_id=client.id)
     # Serialised in Rust by pydantic-core: several times faster than json.dumps for long series.
-    return Response(to_json(outcomes_data(db, client.id)), media_type="application/json")
+    return Response(to_json(app_outcomes.read_outcomes(db, user, client)), media_type="application/json")

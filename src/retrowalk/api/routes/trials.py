@@ -18,13 +18,12 @@ from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Reques
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import DbSession, require_role
+from retrowalk.app.access import Trial, User, audit
 from retrowalk.errors import InputError
+from retrowalk.http.deps import DbSession, require_role
 from retrowalk.io.trial import read_rows_bytes
 from retrowalk.settings import Settings
-from retrowalk.storage import crud
 from retrowalk.storage import trials as store
-from retrowalk.storage.models import Trial, User
 from retrowalk.trial.analysis import TrialAnalysis
 from retrowalk.trial.definition import TrialDefinition, stratum_key
 from retrowalk.trial.randomisation import Allocation, PublicView
@@ -160,7 +159,7 @@ def create_trial(body: TrialCreate, user: User = TrialManager, db: Session = DbS
     if any(t.key == definition.id for t in store.list_trials_for(db, user)):
         raise HTTPException(status.HTTP_409_CONFLICT, f"you already have a trial {definition.id!r}")
     trial = store.create_trial(db, user, definition, source_text=text)
-    crud.audit(db, user, "create", "trial", resource_id=trial.id, detail=definition.id)
+    audit(db, user, "create", "trial", resource_id=trial.id, detail=definition.id)
     return store.summary(db, trial)
 
 
@@ -185,7 +184,7 @@ def randomise(
         view = store.randomise(db, trial, user, seed=seed, capacity_per_stratum=body.n)
     except store.AlreadyRandomised:
         raise HTTPException(status.HTTP_409_CONFLICT, "this trial already has a sealed list") from None
-    crud.audit(db, user, "create", "trial_allocation_list", resource_id=trial.id, detail=view.digest)
+    audit(db, user, "create", "trial_allocation_list", resource_id=trial.id, detail=view.digest)
     return view
 
 
@@ -214,7 +213,7 @@ def reveal_allocation(
         raise HTTPException(status.HTTP_409_CONFLICT, "randomise the trial first") from None
     except store.AllocationConflict:
         raise HTTPException(status.HTTP_409_CONFLICT, "another reveal took this slot; retry") from None
-    crud.audit(
+    audit(
         db,
         user,
         "read" if alloc.already_allocated else "create",
@@ -276,7 +275,7 @@ def upload_observations(
                 }
             ],
         ) from None
-    crud.audit(db, user, "create", "trial_observations", resource_id=trial.id, detail=f"{len(rows)} rows")
+    audit(db, user, "create", "trial_observations", resource_id=trial.id, detail=f"{len(rows)} rows")
     return UploadOut(
         rows=len(rows),
         participants=len(dataset.participants),
@@ -301,5 +300,5 @@ def analyse_trial(
     result = store.analyse_trial(db, trial, population="per-protocol" if per_protocol else "itt")
     if result is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "no observations uploaded yet")
-    crud.audit(db, user, "read", "trial_analysis", resource_id=trial.id, detail=result.population)
+    audit(db, user, "read", "trial_analysis", resource_id=trial.id, detail=result.population)
     return result

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, Depends, Path, status
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import DbSession, require_role
 from retrowalk.api.schemas import UserCreate, UserOut, UserUpdate
-from retrowalk.storage import crud
-from retrowalk.storage.models import User
+from retrowalk.app import auth
+from retrowalk.app.access import User
+from retrowalk.http.deps import DbSession, require_role
 
 router = APIRouter(prefix="/users", tags=["users"])
 AdminOnly = Depends(require_role("admin"))
@@ -19,8 +19,7 @@ UserId = Path(ge=1, le=2**31 - 1)
 
 @router.get("", response_model=list[UserOut])
 def list_users(admin: User = AdminOnly, db: Session = DbSession) -> Sequence[User]:
-    crud.audit(db, admin, "read", "users")
-    return crud.list_users(db)
+    return auth.list_users(db, admin)
 
 
 @router.post(
@@ -30,42 +29,16 @@ def list_users(admin: User = AdminOnly, db: Session = DbSession) -> Sequence[Use
     responses={409: {"description": "username taken"}},
 )
 def create_user(body: UserCreate, admin: User = AdminOnly, db: Session = DbSession) -> User:
-    if crud.get_user_by_username(db, body.username) is not None:
-        raise HTTPException(status.HTTP_409_CONFLICT, "username already taken")
-    user = crud.create_user(db, body.username, body.password, body.role, display_name=body.display_name)
-    crud.audit(db, admin, "create", "user", resource_id=user.id, detail=f"role={user.role}")
-    return user
-
-
-def _user_or_404(db: Session, user_id: int) -> User:
-    user = crud.get_user(db, user_id)
-    if user is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
-    return user
+    return auth.create_user(db, admin, body)
 
 
 @router.get("/{user_id}", response_model=UserOut)
 def get_user(user_id: int = UserId, admin: User = AdminOnly, db: Session = DbSession) -> User:
-    user = _user_or_404(db, user_id)
-    crud.audit(db, admin, "read", "user", resource_id=user.id)
-    return user
+    return auth.get_user(db, admin, user_id)
 
 
 @router.patch("/{user_id}", response_model=UserOut)
 def update_user(
     body: UserUpdate, user_id: int = UserId, admin: User = AdminOnly, db: Session = DbSession
 ) -> User:
-    user = _user_or_404(db, user_id)
-    if body.active is False and user.id == admin.id:
-        raise HTTPException(status.HTTP_409_CONFLICT, "an administrator cannot deactivate themselves")
-    if body.display_name is not None:
-        user.display_name = body.display_name
-    if body.active is not None:
-        user.active = body.active
-    if body.password is not None:
-        crud.set_password(db, user, body.password)
-    changed = sorted(k for k, v in body.model_dump(exclude_none=True).items() if k != "password")
-    if body.password is not None:
-        changed.append("password")
-    crud.audit(db, admin, "update", "user", resource_id=user.id, detail=",".join(changed))
-    return user
+    return auth.update_user(db, admin, user_id, body)

@@ -7,7 +7,7 @@ translations number items differently, so callers must map by meaning first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -96,6 +96,12 @@ def _build_items() -> tuple[KoosItem, ...]:
     return tuple(items)
 
 
+#: Subscale titles as the questionnaire prints them (koos.yaml ``subscales.*.label``): the one set
+#: every page, chart and report shows.
+SUBSCALE_TITLES: dict[str, str] = {
+    key: str(require(_data()["subscales"], key, "koos.yaml subscales")["label"]) for key in SUBSCALES
+}
+
 #: Ordered item metadata (questionnaire order: Symptoms, Pain, ADL, Sport/Rec, QOL).
 KOOS_ITEMS: tuple[KoosItem, ...] = _build_items()
 _BY_ID: dict[str, KoosItem] = {item.id: item for item in KOOS_ITEMS}
@@ -135,6 +141,22 @@ def validate_answers(answers: Mapping[str, Any], *, allowed: set[str] | None = N
             )
         clean[key] = value
     return clean
+
+
+def answers_from_pairs(pairs: Iterable[tuple[Any, Any]]) -> dict[str, int | None]:
+    """Answers given as (item id, value) pairs; an item answered twice keeps the more severe one.
+
+    KOOS Scoring 2012: "if two boxes are marked, take the more severe one" (rule and source in
+    koos.yaml ``duplicates``). A blank never overrides an answer.
+    """
+    merged: dict[str, int | None] = {}
+    for key, value in pairs:
+        clean = validate_answers({key: value})
+        item, answer = next(iter(clean.items()))
+        previous = merged.get(item)
+        if previous is None or (answer is not None and answer > previous) or item not in merged:
+            merged[item] = answer
+    return merged
 
 
 def _min_answered(subscale: Subscale, rule: str) -> int:

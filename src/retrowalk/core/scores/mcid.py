@@ -64,7 +64,8 @@ def _pick_set(instrument: str, info: dict[str, Any], value_set: str | None) -> t
 def _check(value: Any, field: str, instrument: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InputError(field, f"expected a number, got {type(value).__name__}")
-    low, high = _RANGES.get(instrument, (0.0, 100.0))
+    rng = _instrument(instrument).get("range")
+    low, high = (float(rng[0]), float(rng[1])) if rng else _RANGES.get(instrument, (0.0, 100.0))
     if not low <= float(value) <= high:
         raise InputError(field, f"{value} is outside {low:g}-{high:g} for {instrument}")
     return float(value)
@@ -128,3 +129,13 @@ def koos_change_flags(
         sets = _instrument(inst)["sets"]
         out[sub] = change_flags(inst, b, a, value_set=value_set if value_set in sets else None)
     return out
+
+
+def instrument_for(trial_instrument: str | None) -> str | None:
+    """The MCID instrument a trial outcome's ``instrument`` names (``vas_10cm`` -> ``vas``), if any."""
+    if trial_instrument is None:
+        return None
+    table = load_yaml("mcid.yaml")["instruments"]
+    if trial_instrument in table:
+        return trial_instrument
+    return next((k for k, v in table.items() if trial_instrument in v.get("trial_instruments", [])), None)

@@ -4,20 +4,50 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Annotated, Any
+from functools import cache
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrowalk.core._data import load_yaml
+from retrowalk.core.vocab import Pain, bounds
 from retrowalk.errors import DataFileError, InputError
 
-#: A pain rating as a model field: a number 0-10 (not a string, boolean or NaN), the same rule as
-#: :func:`validate_nprs`, but checked inside pydantic-core; a Python validator per rating made
-#: validating a client's session history the slowest step of a progression decision.
-Nprs = Annotated[
-    float,
-    Field(strict=True, ge=0, le=10, allow_inf_nan=False, description="pain, 0 (none) to 10 (worst)"),
-]
+#: A pain rating as a model field (declared once, in the vocabulary).
+Nprs = Pain
+_PAIN_BOUNDS = bounds(Pain)
+
+
+class PainRules(BaseModel):
+    """The pain limit ("above 5") and the stop threshold, with their sources (data/nprs.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    limit_above: float = Field(ge=0, le=10)
+    limit_source: str
+    limit_certainty: str
+    stop_at_least: float = Field(ge=0, le=10)
+    stop_source: str
+    stop_certainty: str
+
+    def above_limit(self, pain: float) -> bool:
+        """The one definition of "above 5": strictly above the limit."""
+        return pain > self.limit_above
+
+    def stops(self, pain: float) -> bool:
+        """The one stop rule: pain at or above the stop threshold."""
+        return pain >= self.stop_at_least
+
+
+@cache
+def pain_rules() -> PainRules:
+    try:
+        rules = PainRules(**load_yaml("nprs.yaml")["rules"])
+    except (KeyError, TypeError, ValidationError) as exc:
+        raise DataFileError(f"nprs.yaml rules are malformed: {exc}") from exc
+    if rules.stop_at_least <= rules.limit_above:
+        raise DataFileError("nprs.yaml: stop_at_least must be above limit_above")
+    return rules
 
 
 class NprsBand(BaseModel):
@@ -43,7 +73,8 @@ def validate_nprs(value: Any, field: str = "pain_nprs") -> float:
             hint="pain is rated 0 (no pain) to 10 (worst imaginable)",
         )
     number = float(value)
-    if math.isnan(number) or not 0.0 <= number <= 10.0:
+    lo, hi = _PAIN_BOUNDS.min, _PAIN_BOUNDS.max
+    if math.isnan(number) or lo is None or hi is None or not lo <= number <= hi:
         raise InputError(field, f"value {value} is outside 0-10", hint="pain is rated 0 to 10")
     return number
 

@@ -14,7 +14,7 @@ from retrowalk.gait.imu._models import (
     Placement,
     check_placement,
 )
-from retrowalk.gait.imu.pipeline import analyse
+from retrowalk.gait.imu.pipeline import analyse, analyse_legs
 
 __all__ = [
     "PLACEMENTS",
@@ -24,5 +24,6 @@ __all__ = [
     "ImuRecording",
     "Placement",
     "analyse",
+    "analyse_legs",
     "check_placement",
 ]

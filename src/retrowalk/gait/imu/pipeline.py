@@ -1,10 +1,15 @@
 """The full IMU pipeline: chunked contact detection, bouts, parameters, direction.
 
+Trunk and thigh sensors see one impact per step (:class:`IcdNormPeak`). Foot and shank sensors
+see their own leg's swing, so they give one contact per stride of that leg
+(:class:`IcdSwingImpact`); :func:`analyse_legs` merges the two legs' sensors into every step.
 Long recordings (24 h at 100 Hz is 8.6 M samples) are filtered chunk by chunk with overlap, so
 peak memory depends on the chunk length, not on the recording length.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,18 +25,38 @@ from retrowalk.gait.imu._models import (
 )
 from retrowalk.gait.imu.direction import DirectionSegmentAngle
 from retrowalk.gait.imu.gsd import GsdStepRuns
-from retrowalk.gait.imu.icd import IcdNormPeak
+from retrowalk.gait.imu.icd import IcdNormPeak, IcdSwingImpact
 from retrowalk.gait.imu.params import step_time_stats
 from retrowalk.gait.imu.params._algo import bout_cadence
 from retrowalk.gait.imu.preprocessing import still_windows
 
+PER_LEG: tuple[str, ...] = ("foot", "shank")
+# One contact per stride: the bout rules of GsdStepRuns in stride units (twice the step times).
+STRIDE_BOUTS = GsdStepRuns(
+    min_contacts=3, min_core_steps=2, min_step_s=0.5, max_step_s=3.0, extend_step_s=4.0
+)
 CHUNK_S = 600.0
 OVERLAP_S = 15.0
 NEUTRAL_SEARCH_S = 120.0
 
+Detector = Callable[[int, int], NDArray[np.int64]]
+
+
+def _detector(rec: ImuRecording, placement: str) -> Detector:
+    """Contacts (indices into the slice) of ``rec[lo:hi]`` for the placement's detector."""
+    fs = rec.sampling_rate_hz
+    if placement in PER_LEG:
+        swing = IcdSwingImpact()
+        gyr = rec.gyr
+        return lambda lo, hi: swing.detect(
+            rec.acc[lo:hi], gyr=None if gyr is None else gyr[lo:hi], sampling_rate_hz=fs
+        )
+    norm = IcdNormPeak()
+    return lambda lo, hi: norm.detect(rec.acc[lo:hi], sampling_rate_hz=fs)
+
 
 def _detect_chunked(
-    rec: ImuRecording, icd: IcdNormPeak, *, with_still: bool
+    rec: ImuRecording, detect: Detector, *, with_still: bool
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     fs = rec.sampling_rate_hz
     n = rec.n_samples
@@ -41,7 +66,7 @@ def _detect_chunked(
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
         lo, hi = max(start - pad, 0), min(stop + pad, n)
-        found = icd.detect(rec.acc[lo:hi], sampling_rate_hz=fs) + lo
+        found = detect(lo, hi) + lo
         ics.append(found[(found >= start) & (found < stop)])
         if with_still:  # only the direction step needs quiet-standing anchors
             still.append(still_windows(rec.acc[start:stop], fs) + start)
@@ -65,11 +90,7 @@ def _neutral(
     return np.asarray(rec.acc[s : s + w].mean(axis=0), dtype=np.float64)
 
 
-def analyse(rec: ImuRecording, *, placement: Placement | str = "unknown") -> ImuGaitResult:
-    """Steps, cadence, variability, bouts and walking direction for one recording."""
-    check_placement(placement)
-    fs = rec.sampling_rate_hz
-    warnings = list(rec.warnings)
+def _check(rec: ImuRecording) -> None:
     if rec.duration_s < 5.0:
         raise InputError(
             "recording", f"only {rec.duration_s:.1f} s long", hint="record at least 10 s of walking"
@@ -81,53 +102,146 @@ def analyse(rec: ImuRecording, *, placement: Placement | str = "unknown") -> Imu
             "accelerometer signal is flat (no movement recorded)",
             hint="check that the sensor was recording while walking",
         )
-    icd, gsd, dire = IcdNormPeak(), GsdStepRuns(), DirectionSegmentAngle()
+
+
+class _Direction:
+    """Direction of one bout from one thigh/shank recording (reasons collected for warnings)."""
+
+    def __init__(self, rec: ImuRecording, placement: str, ics: NDArray[np.int64], still: NDArray[np.int64]):
+        self.rec, self.placement, self.ics, self.still = rec, placement, ics, still
+        self.reasons: set[str] = set()
+        self.active = rec.gyr is not None and placement in ("thigh", "shank")
+        if rec.gyr is None and placement in ("thigh", "shank"):
+            self.reasons.add("no gyroscope data; direction needs angular velocity")
+        elif rec.gyr is not None and not self.active:
+            self.reasons.add(f"direction needs a thigh or shank sensor (placement={placement})")
+
+    def __call__(self, t0_s: float, t1_s: float) -> tuple[Direction, float]:
+        if not self.active or self.rec.gyr is None:
+            return "unknown", 0.0
+        fs = self.rec.sampling_rate_hz
+        lo = max(round((t0_s - self.rec.start_s) * fs), 0)
+        hi = min(round((t1_s - self.rec.start_s) * fs) + 1, self.rec.n_samples)
+        idx = self.ics[(self.ics >= lo) & (self.ics < hi)]
+        est = DirectionSegmentAngle().estimate(
+            (self.rec.acc[lo:hi], self.rec.gyr[lo:hi]),
+            sampling_rate_hz=fs,
+            initial_contacts=idx - lo,
+            neutral_gravity=_neutral(self.rec, self.still, lo, hi),
+            placement=self.placement,
+        )
+        if est.reason:
+            self.reasons.add(est.reason)
+        return est.direction, est.confidence
+
+
+def analyse(rec: ImuRecording, *, placement: Placement | str = "unknown") -> ImuGaitResult:
+    """Steps, cadence, variability, bouts and walking direction for one recording.
+
+    A foot or shank sensor gives its own leg's contacts (one per stride); steps and cadence
+    still count both legs (two steps per stride). Use :func:`analyse_legs` for one sensor per leg.
+    """
+    check_placement(placement)
+    _check(rec)
+    fs = rec.sampling_rate_hz
     needs_direction = rec.gyr is not None and placement in ("thigh", "shank")
-    cand, still = _detect_chunked(rec, icd, with_still=needs_direction)
-    runs = gsd.detect(cand, sampling_rate_hz=fs)
+    cand, still = _detect_chunked(rec, _detector(rec, placement), with_still=needs_direction)
+    warnings = list(rec.warnings)
+    per_leg = placement in PER_LEG
+    if per_leg:
+        warnings.append(
+            f"one {placement} sensor: contacts are that leg's (one per stride); steps and cadence "
+            "count both legs; left/right asymmetry needs a sensor on each leg"
+        )
+        if rec.gyr is None:
+            warnings.append(f"no gyroscope: {placement} strides found from acceleration only (less reliable)")
+    return _assemble(
+        rec.start_s + cand / fs,
+        placement=placement,
+        fs=fs,
+        duration_s=rec.duration_s,
+        per_leg=per_leg,
+        direction=_Direction(rec, placement, cand, still),
+        warnings=warnings,
+    )
+
+
+def analyse_legs(
+    left: ImuRecording, right: ImuRecording, *, placement: Placement | str = "foot"
+) -> ImuGaitResult:
+    """One foot or shank sensor per leg, on one clock (``start_s``): both legs' contacts merged,
+    so every step is found and left/right asymmetry is real."""
+    check_placement(placement)
+    if placement not in PER_LEG:
+        raise InputError("placement", f"{placement!r} is not a leg placement", hint="use foot or shank")
+    for rec in (left, right):
+        _check(rec)
+    needs_direction = placement == "shank" and left.gyr is not None
+    found = [
+        _detect_chunked(rec, _detector(rec, placement), with_still=needs_direction and rec is left)
+        for rec in (left, right)
+    ]
+    times = np.sort(
+        np.concatenate(
+            [
+                rec.start_s + ics / rec.sampling_rate_hz
+                for rec, (ics, _) in zip((left, right), found, strict=True)
+            ]
+        )
+    )
+    start = min(left.start_s, right.start_s)
+    end = max(left.start_s + left.duration_s, right.start_s + right.duration_s)
+    return _assemble(
+        times,
+        placement=placement,
+        fs=left.sampling_rate_hz,
+        duration_s=end - start,
+        per_leg=False,
+        direction=_Direction(left, placement, found[0][0], found[0][1]),
+        warnings=[*left.warnings, *(w for w in right.warnings if w not in left.warnings)],
+    )
+
+
+def _assemble(
+    ic_s: NDArray[np.float64],
+    *,
+    placement: str,
+    fs: float,
+    duration_s: float,
+    per_leg: bool,
+    direction: _Direction,
+    warnings: list[str],
+) -> ImuGaitResult:
+    """Bouts, parameters and direction from sorted contact times (s, recording clock)."""
+    gsd = STRIDE_BOUTS if per_leg else GsdStepRuns()
+    # The bout rules work on sample indices; contacts from two legs share one grid of rate fs.
+    runs = gsd.detect(np.round(ic_s * fs).astype(np.int64), sampling_rate_hz=fs)
+    per_stride = 1 if per_leg else 2
     bouts: list[BoutResult] = []
     bout_ics: list[NDArray[np.float64]] = []
     cadences: list[float] = []
-    dir_reasons: set[str] = set()
     for a, b in runs:
-        idx = cand[a : b + 1]
-        t = idx / fs
-        est_dir: Direction = "unknown"
-        conf = 0.0
-        if rec.gyr is not None and needs_direction:
-            lo, hi = int(idx[0]), int(idx[-1]) + 1
-            est = dire.estimate(
-                (rec.acc[lo:hi], rec.gyr[lo:hi]),
-                sampling_rate_hz=fs,
-                initial_contacts=idx - lo,
-                neutral_gravity=_neutral(rec, still, lo, hi),
-                placement=placement,
-            )
-            est_dir, conf = est.direction, est.confidence
-            if est.reason:
-                dir_reasons.add(est.reason)
-        elif rec.gyr is None and placement in ("thigh", "shank"):
-            dir_reasons.add("no gyroscope data; direction needs angular velocity")
-        elif rec.gyr is not None:
-            dir_reasons.add(f"direction needs a thigh or shank sensor (placement={placement})")
-        cad = bout_cadence(t)
+        t = ic_s[a : b + 1]
+        est_dir, conf = direction(float(t[0]), float(t[-1]))
+        cad = bout_cadence(t, contacts_per_stride=per_stride)
         cadences.append(cad)
         # Values are built here (types and ranges known): skip per-bout validation cost.
         bouts.append(
             BoutResult.model_construct(
-                start_s=round(rec.start_s + float(t[0]), 3),
-                end_s=round(rec.start_s + float(t[-1]), 3),
-                steps=int(idx.size),
+                start_s=round(float(t[0]), 3),
+                end_s=round(float(t[-1]), 3),
+                steps=int(t.size) * (2 // per_stride),
                 cadence_spm=round(cad, 2),
                 direction=est_dir,
                 direction_confidence=conf,
             )
         )
         bout_ics.append(t)
-    stats = step_time_stats(bout_ics, cadences=cadences)
+    stats = step_time_stats(bout_ics, cadences=cadences, contacts_per_stride=per_stride)
     if not bouts:
-        warnings.append("no walking bout found (need at least 5 regular steps)")
-    warnings.extend(f"direction unknown: {r}" for r in sorted(dir_reasons))
+        need = "3 regular strides" if per_leg else "5 regular steps"
+        warnings.append(f"no walking bout found (need at least {need})")
+    warnings.extend(f"direction unknown: {r}" for r in sorted(direction.reasons))
     if placement == "foot":
         warnings.append("direction from foot sensors is not implemented yet; reported unknown")
     all_ics = np.concatenate(bout_ics) if bout_ics else np.zeros(0)
@@ -139,8 +253,8 @@ def analyse(rec: ImuRecording, *, placement: Placement | str = "unknown") -> Imu
     return ImuGaitResult(
         placement=placement,
         sampling_rate_hz=fs,
-        duration_s=round(rec.duration_s, 3),
-        initial_contacts_s=np.round(rec.start_s + all_ics, 3).tolist(),
+        duration_s=round(duration_s, 3),
+        initial_contacts_s=np.round(all_ics, 3).tolist(),
         steps=stats.steps,
         cadence_spm=r(stats.cadence_spm),
         step_time_mean_s=r(stats.step_time_mean_s, 4),

@@ -27,6 +27,7 @@ from retrowalk.gait.pose.models import (
     Direction,
     Flag,
     PoseGaitResult,
+    Setting,
     Side,
     SideSummary,
     StrideMetrics,
@@ -36,6 +37,16 @@ from retrowalk.gait.pose.signal import fill_short_gaps, lowpass, mask_low_confid
 SIDES = ("left", "right")
 LEG_JOINTS = tuple(f"{s}_{j}" for s in SIDES for j in ("hip", "knee", "ankle"))
 FLAT_FOOT_DEG = 5.0
+# A person cannot move their pelvis half a leg length between two frames (fast walking moves it
+# about 0.05 leg lengths per frame at 30 fps) nor change size by 30 % from one frame to the next:
+# such a jump is a different person (a phantom detection or someone re-entering), so the
+# analysis is cut there. Segments of another size than the walker's main one are dropped.
+MAX_JUMP_LEG = 0.5
+MAX_SCALE_STEP = 1.3
+MAX_SCALE_DIFF = 1.3
+# Overground the pelvis travels with the walker (about 1.4 leg lengths/s at 1.2 m/s); on a
+# treadmill it stays put. Net pelvis travel below this speed means treadmill.
+TREADMILL_MAX_LEG_S = 0.15
 
 
 @dataclass(frozen=True)
@@ -183,7 +194,8 @@ def _kinematics(kp: KeypointSeries, opts: Options | None) -> Kinematics:
     valid = np.all(np.isfinite(xy[:, leg_idx, :]), axis=(1, 2))
     sh = xy[:, [JOINT_INDEX["left_shoulder"], JOINT_INDEX["right_shoulder"]], :]
     valid &= np.any(np.all(np.isfinite(sh), axis=2), axis=1)
-    segments = valid_segments(valid, max(2, round(opts.min_segment_s * fps)))
+    valid &= ~_identity_jumps(xy)
+    segments = _same_person(xy, valid_segments(valid, max(2, round(opts.min_segment_s * fps))), warnings)
     if not segments:
         raise InputError(
             "keypoints",
@@ -251,6 +263,55 @@ def _kinematics(kp: KeypointSeries, opts: Options | None) -> Kinematics:
         ground_y=ground,
         warnings=warnings,
     )
+
+
+def _hip_and_leg(xy: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per-frame pelvis centre (T, 2) and leg length (hip-knee-ankle path, mean of both sides)."""
+    hip = np.nanmean(np.stack([_j(xy, "left_hip"), _j(xy, "right_hip")]), axis=0)
+    leg = np.nanmean(
+        np.stack(
+            [
+                np.linalg.norm(_j(xy, f"{s}_knee") - _j(xy, f"{s}_hip"), axis=1)
+                + np.linalg.norm(_j(xy, f"{s}_ankle") - _j(xy, f"{s}_knee"), axis=1)
+                for s in SIDES
+            ]
+        ),
+        axis=0,
+    )
+    return hip, leg
+
+
+def _identity_jumps(xy: FloatArray) -> np.ndarray:
+    """Frames where the pelvis jumps or the body changes size too fast to be the same person."""
+    hip, leg = _hip_and_leg(xy)
+    jump = np.zeros(xy.shape[0], dtype=bool)
+    if xy.shape[0] < 2:
+        return jump
+    step = np.linalg.norm(np.diff(hip, axis=0), axis=1)
+    ref = np.fmin(leg[1:], leg[:-1])
+    ratio = np.fmax(leg[1:], leg[:-1]) / ref
+    with np.errstate(invalid="ignore"):
+        jump[1:] = (step > MAX_JUMP_LEG * ref) | (ratio > MAX_SCALE_STEP)
+    return jump
+
+
+def _same_person(
+    xy: FloatArray, segments: list[tuple[int, int]], warnings: list[str]
+) -> list[tuple[int, int]]:
+    """Keep the segments whose body size matches the longest one (the walker)."""
+    if len(segments) < 2:
+        return segments
+    _, leg = _hip_and_leg(xy)
+    size = [_nanmedian(leg[a:b]) for a, b in segments]
+    main = size[int(np.argmax([b - a for a, b in segments]))]
+    kept = [
+        seg for seg, sz in zip(segments, size, strict=True) if max(sz, main) / min(sz, main) <= MAX_SCALE_DIFF
+    ]
+    if len(kept) < len(segments):
+        warnings.append(
+            f"{len(segments) - len(kept)} segment(s) of a differently sized person left out (not the walker)"
+        )
+    return kept
 
 
 def _travel_sign(
@@ -452,6 +513,24 @@ def _flags(res: PoseGaitResult) -> list[Flag]:
     return flags
 
 
+def _setting(k: Kinematics) -> Setting:
+    """Treadmill or overground from the pelvis's net horizontal travel (least-squares speed per
+    segment in leg lengths/s, weighted by segment length)."""
+    hip_x = np.nanmean(np.stack([_j(k.body, "left_hip")[:, 0], _j(k.body, "right_hip")[:, 0]]), axis=0)
+    speed, weight = 0.0, 0
+    for a, b in k.segments:
+        x = hip_x[a:b]
+        ok = np.isfinite(x)
+        if ok.sum() < 2:
+            continue
+        t = np.arange(b - a)[ok] / k.fps
+        speed += abs(float(np.polyfit(t, x[ok], 1)[0])) / k.leg_length * int(ok.sum())
+        weight += int(ok.sum())
+    if not weight or not np.isfinite(speed):
+        return "unknown"
+    return "treadmill" if speed / weight < TREADMILL_MAX_LEG_S else "overground"
+
+
 def analyse(kp: KeypointSeries, *, opts: Options | None = None) -> PoseGaitResult:
     """Full keypoints -> gait result: per-side knee/hip summaries, contacts, symmetry, flags."""
     return analyse_with_kinematics(kp, opts=opts)[0]
@@ -486,12 +565,7 @@ def _analyse(kp: KeypointSeries, opts: Options | None) -> tuple[PoseGaitResult, 
         )
     stride_times = [s.end_s - s.start_s for s in strides]
     cadence = 120.0 / float(np.median(stride_times)) if stride_times else None
-    hip_mid_x = np.nanmean(np.stack([_j(k.body, "left_hip")[:, 0], _j(k.body, "right_hip")[:, 0]]), axis=0)
-    speeds = []
-    for a, b in k.segments:
-        if b - a > 1:
-            speeds.append(abs(hip_mid_x[b - 1] - hip_mid_x[a]) / ((b - a) / k.fps) / k.leg_length)
-    setting = "unknown" if not speeds else ("treadmill" if max(speeds) < 0.15 else "overground")
+    setting = _setting(k)
     counts: dict[str, int] = {}
     for s in strides:
         counts[s.contact_type] = counts.get(s.contact_type, 0) + 1

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 Side = Literal["left", "right"]
 ContactType = Literal["toe_first", "heel_first", "flat", "unknown"]
 Direction = Literal["forward", "backward", "unknown"]
+Setting = Literal["treadmill", "overground", "unknown"]
 
 
 class Flag(BaseModel):
@@ -65,7 +66,7 @@ class PoseGaitResult(BaseModel):
     segments_s: list[tuple[float, float]]
     facing: Literal["image_left", "image_right", "unknown"]
     direction: Direction
-    setting: Literal["treadmill", "overground", "unknown"]
+    setting: Setting
     camera_tilt_deg: float
     leg_length_px: float | None
     trunk_lean_deg: float | None = Field(None, description="median forward trunk lean from vertical")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
+from retrowalk.gait import filters
 from retrowalk.gait.pose.keypoints import FloatArray
 
 
@@ -53,13 +53,9 @@ def valid_segments(valid: np.ndarray, min_len: int) -> list[tuple[int, int]]:
 
 
 def lowpass(data: FloatArray, fps: float, cutoff_hz: float, order: int = 4) -> FloatArray:
-    """Zero-lag Butterworth low-pass along axis 0 (forward-backward, so no phase shift).
+    """Zero-lag Butterworth low-pass along axis 0 of effective ``order`` (forward-backward
+    doubles the design order, so a 4th-order response is a 2nd-order design run twice).
 
-    The cutoff is clipped below Nyquist; very short inputs are returned unfiltered.
+    Uses the filter module shared with the IMU engine; very short inputs come back unfiltered.
     """
-    cutoff = min(cutoff_hz, 0.45 * fps)
-    sos = butter(order // 2 if order > 2 else 1, cutoff, btype="low", fs=fps, output="sos")
-    padlen = 3 * (2 * sos.shape[0] + 1)
-    if data.shape[0] <= padlen:
-        return data.copy()
-    return np.asarray(sosfiltfilt(sos, data, axis=0), dtype=np.float64)
+    return filters.lowpass(data, fps, cutoff_hz, order=order // 2 if order > 2 else 1)

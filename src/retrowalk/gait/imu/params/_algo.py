@@ -36,45 +36,54 @@ def _plausible(step_times: NDArray[np.float64]) -> NDArray[np.float64]:
     return step_times[(step_times >= MIN_STEP_S) & (step_times <= MAX_STEP_S)]
 
 
-def bout_cadence(ic_s: NDArray[np.float64]) -> float:
-    """Robust cadence (steps/min) of one bout from its contact times (0.0 if undefined)."""
+def bout_cadence(ic_s: NDArray[np.float64], *, contacts_per_stride: int = 2) -> float:
+    """Robust cadence (steps/min) of one bout from its contact times (0.0 if undefined).
+
+    ``contacts_per_stride`` is 2 for every step's contact, 1 for one leg's contacts only.
+    """
     t = np.asarray(ic_s, dtype=np.float64)
     if t.size < 2:
         return 0.0
-    stride = t[2:] - t[:-2]
+    k = contacts_per_stride
+    stride = t[k:] - t[:-k]
     stride = stride[(stride >= 2 * MIN_STEP_S) & (stride <= 2 * MAX_STEP_S)]
     if stride.size >= 2:
         med = float(np.median(stride))
         kept = stride[np.abs(stride - med) <= STRIDE_OUTLIER * med]
         return 120.0 / (float(kept.mean()) if kept.size else med)
-    st = _plausible(np.diff(t))
+    st = _plausible(np.diff(t) * 2 / k)
     return 60.0 / float(np.median(st)) if st.size else 0.0
 
 
 def step_time_stats(
-    bouts_ic_s: Sequence[NDArray[np.float64]], *, cadences: Sequence[float] | None = None
+    bouts_ic_s: Sequence[NDArray[np.float64]],
+    *,
+    cadences: Sequence[float] | None = None,
+    contacts_per_stride: int = 2,
 ) -> StepTimeStats:
     """Pool step times over bouts (never across the pause between two bouts).
 
     Overall cadence is the contact-weighted mean of the bout cadences (``cadences`` if the
-    caller already has them).
+    caller already has them). With one leg's contacts (``contacts_per_stride=1``) a step time is
+    half a stride, steps are two per contact, and asymmetry is unknown (``None``).
     """
-    step_times = [_plausible(np.diff(b)) for b in bouts_ic_s if b.size >= 2]
+    k = contacts_per_stride
+    step_times = [_plausible(np.diff(b) * k / 2) for b in bouts_ic_s if b.size >= 2]
     step_times = [st for st in step_times if st.size]
-    steps = int(sum(b.size for b in bouts_ic_s))
+    steps = int(sum(b.size for b in bouts_ic_s)) * (2 // k)
     if not step_times:
         return StepTimeStats(steps, None, None, None, None)
     allt = np.concatenate(step_times)
     mean = float(allt.mean())
     if cadences is None:
-        cadences = [bout_cadence(b) for b in bouts_ic_s]
+        cadences = [bout_cadence(b, contacts_per_stride=k) for b in bouts_ic_s]
     cads = [(c, b.size) for c, b in zip(cadences, bouts_ic_s, strict=True) if b.size >= 2]
     w = sum(n for c, n in cads if c > 0)
     cadence = sum(c * n for c, n in cads if c > 0) / w if w else 60.0 / mean
     cv = float(100.0 * allt.std(ddof=1) / mean) if allt.size >= 3 else None
     asym_num = 0.0
     asym_w = 0
-    for st in step_times:
+    for st in step_times if k == 2 else []:
         if st.size >= 4:
             a, b = st[0::2], st[1::2]
             asym_num += float(abs(a.mean() - b.mean()) / st.mean() * 100.0) * st.size

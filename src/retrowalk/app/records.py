@@ -1,19 +1,27 @@
-"""Assemble chart inputs and the progress report from storage rows.
+"""The client's record as the pages and the PDF show it: chart inputs, report data, table rows.
 
 Stored JSON is whatever the core's pydantic models dumped (AssessmentResult, Programme, KoosScores,
 gait results); these readers only pick the fields they need and tolerate missing ones, so an old
-record never breaks a report.
+record never breaks a report. A stored session row outside today's vocabulary (an older release
+accepted it) is left out of charts and listed as flagged, never a 422.
+`retrowalk.reports` only renders what this module assembles.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from retrowalk.app.sessions import stored_problems
+from retrowalk.core.exercises import Dose
+from retrowalk.core.progression import NextSession
+from retrowalk.core.scores.koos import SUBSCALE_TITLES
+from retrowalk.core.scores.nprs import pain_rules
 from retrowalk.reports.charts import (
     ChartInputs,
     GaitPoint,
@@ -24,15 +32,9 @@ from retrowalk.reports.charts import (
 )
 from retrowalk.reports.pdf import FindingRow, OutcomeRow, ProgrammeRow, ReportClient, ReportData
 from retrowalk.storage import crud
-from retrowalk.storage.models import Assessment, Client, Programme, Recording, SessionLog
+from retrowalk.storage.models import Assessment, Client, Programme, Recording, SessionLog, User
 
-KOOS_LABELS = {
-    "pain": "KOOS Pain",
-    "symptoms": "KOOS Symptoms",
-    "adl": "KOOS ADL",
-    "sport_rec": "KOOS Sport/Rec",
-    "qol": "KOOS QOL",
-}
+KOOS_LABELS = {key: f"KOOS {title}" for key, title in SUBSCALE_TITLES.items()}
 
 
 def _fmt(value: Any) -> str:
@@ -61,48 +63,11 @@ def exercise_label(exercise_id: str) -> str:
 
 
 def dose_text(dose: Any) -> str:
-    """A dose dict (minutes, speed_kmh, sets, reps, ...) as one readable line."""
-    if dose is None:
-        return ""
-    if isinstance(dose, str):
-        return dose
+    """A stored dose as one readable line: the core's own wording (:meth:`Dose.describe`), also for
+    a dose an older release stored outside today's bounds."""
     if not isinstance(dose, Mapping):
-        return _fmt(dose)
-    if isinstance(dose.get("text"), str):
-        return str(dose["text"])
-    try:  # the core's own wording when the dose is one of its Dose models
-        from retrowalk.core.exercises import Dose
-
-        described = Dose.model_validate(dict(dose)).describe()
-        if described:
-            return str(described)
-    except Exception:
-        pass
-    units = {
-        "minutes": "min",
-        "speed_kmh": "km/h",
-        "incline_pct": "% incline",
-        "sets": "sets",
-        "reps": "reps",
-        "hold_s": "s hold",
-        "seconds": "s",
-        "load_kg": "kg",
-        "depth_deg": "° depth",
-        "sessions_per_week": "x/week",
-    }
-    parts: list[str] = []
-    for key, value in dose.items():
-        if value is None or value == "" or value is False or isinstance(value, Mapping | list):
-            continue
-        if value is True:
-            parts.append(key.replace("_", " "))
-        elif key == "handrails":
-            parts.append(f"handrails: {value}")
-        elif key in units:
-            parts.append(f"{_fmt(value)} {units[key]}")
-        else:
-            parts.append(f"{key.replace('_', ' ')}: {_fmt(value)}")
-    return ", ".join(parts)
+        return "" if dose is None else str(dose)
+    return Dose.model_construct(**{k: v for k, v in dose.items() if k in Dose.model_fields}).describe()
 
 
 def programme_items(content: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -266,6 +231,7 @@ def chart_inputs(db: Session, client_id: int, logs: Sequence[SessionLog] | None 
     """The chart series for one client; ``logs`` are its session logs if already fetched."""
     if logs is None:
         logs = crud.list_session_logs(db, client_id)
+    logs = [log for log in logs if not stored_problems(log)]
     koos = [q for q in crud.list_questionnaires(db, client_id, "koos")]
     return ChartInputs(
         pain=pain_by_day(logs),
@@ -334,34 +300,26 @@ def outcome_rows(inputs: ChartInputs) -> list[OutcomeRow]:
                     source=nprs_src,
                 )
             )
+    rom = (
+        ("extension_deficit_deg", "Knee extension deficit", "lower"),
+        ("flexion_deg", "Knee flexion", "higher"),
+    )
     for side in ("left", "right"):
         pts = [p for p in inputs.knee_rom if p.side == side]
-        ext = [p.extension_deficit_deg for p in pts if p.extension_deficit_deg is not None]
-        flex = [p.flexion_deg for p in pts if p.flexion_deg is not None]
-        if ext:
-            rows.append(
-                OutcomeRow(
-                    measure=f"Knee extension deficit ({side})",
-                    unit="°",
-                    baseline=ext[0],
-                    latest=ext[-1],
-                    mcid=10.0,
-                    better="lower",
-                    source="goniometer minimum significant difference 10°",
+        for attr, label, better in rom:
+            values = [getattr(p, attr) for p in pts if getattr(p, attr) is not None]
+            if values:
+                rows.append(
+                    OutcomeRow(
+                        measure=f"{label} ({side})",
+                        unit="°",
+                        baseline=values[0],
+                        latest=values[-1],
+                        mcid=10.0,
+                        better=better,
+                        source="goniometer minimum significant difference 10°",
+                    )
                 )
-            )
-        if flex:
-            rows.append(
-                OutcomeRow(
-                    measure=f"Knee flexion ({side})",
-                    unit="°",
-                    baseline=flex[0],
-                    latest=flex[-1],
-                    mcid=10.0,
-                    better="higher",
-                    source="goniometer minimum significant difference 10°",
-                )
-            )
     walks = [p.minutes for p in inputs.retro_walk if p.minutes is not None]
     if walks:
         rows.append(
@@ -408,6 +366,22 @@ def adherence_pct(
     return min(100.0, 100.0 * len(done) / planned)
 
 
+@dataclass(frozen=True)
+class FlaggedLog:
+    """A stored session row that no longer passes today's vocabulary, and why."""
+
+    log: SessionLog
+    problems: dict[str, str]
+
+    @property
+    def text(self) -> str:
+        return "; ".join(f"{k}: {v}" for k, v in self.problems.items())
+
+
+def flagged_logs(logs: Sequence[SessionLog]) -> list[FlaggedLog]:
+    return [FlaggedLog(log, p) for log in logs if (p := stored_problems(log))]
+
+
 def report_data(db: Session, client: Client) -> ReportData:
     logs = crud.list_session_logs(db, client.id)
     inputs = chart_inputs(db, client.id, logs)
@@ -418,7 +392,9 @@ def report_data(db: Session, client: Client) -> ReportData:
         str(f.get("text", "")) + (f" – {f.get('advice')}" if f.get("advice") else "")
         for f in ((latest.findings or {}).get("red_flags") or [] if latest else [])
     ]
+    flagged = flagged_logs(logs)
     return ReportData(
+        flagged=[f"{f.log.session_date} {exercise_label(f.log.exercise_id)}: {f.text}" for f in flagged],
         client=ReportClient(
             id=str(client.id),
             name=client.name,
@@ -454,3 +430,110 @@ def report_data(db: Session, client: Client) -> ReportData:
         adherence_pct=adherence_pct(logs, programme),
         charts=inputs,
     )
+
+
+# --- the client page's view ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionItem:
+    """One exercise's decision for the next session, worded for a page."""
+
+    exercise_id: str
+    name: str
+    decision: str
+    css: str
+    dose_text: str
+    reason: str
+
+
+def decision_items(decision: NextSession | None) -> list[DecisionItem]:
+    """Per-exercise decisions from the progression engine's :class:`NextSession`."""
+    if decision is None:
+        return []
+    return [
+        DecisionItem(
+            exercise_id=d.exercise_id,
+            name=exercise_label(d.exercise_id) if d.exercise_id else "",
+            decision=d.decision.value,
+            css=d.decision.value.lower().replace(" ", "-"),
+            dose_text=d.next_dose.describe() if d.next_dose is not None else "",
+            reason=d.reason,
+        )
+        for d in decision.decisions
+    ]
+
+
+@dataclass(frozen=True)
+class ClientView:
+    """Everything the client page shows, loaded and judged once."""
+
+    client: Client
+    assessment: Assessment | None
+    findings: list[dict[str, Any]]
+    red_flags: list[Any]
+    notes: list[Any]
+    programme: Programme | None
+    items: list[dict[str, Any]]
+    sessions: list[SessionLog]
+    flagged: dict[int, str]
+    decisions: list[DecisionItem]
+    outcomes: list[OutcomeRow]
+    charts: ChartInputs
+    recordings: list[Recording]
+    logs: list[SessionLog]
+    pain_limit: float
+
+
+def client_view(db: Session, user: User, client: Client, *, detail: str = "") -> ClientView:
+    """The client page: record, programme, decisions, sessions (flagged when out of bounds), charts."""
+    from retrowalk.app.sessions import next_session
+
+    latest = crud.latest_assessment(db, client.id)
+    programme = crud.current_programme(db, client.id)
+    logs = list(crud.list_session_logs(db, client.id))
+    inputs = chart_inputs(db, client.id, logs)
+    findings = (latest.findings or {}) if latest else {}
+    crud.audit(db, user, "read", "client", resource_id=client.id, client_id=client.id, detail=detail)
+    return ClientView(
+        client=client,
+        assessment=latest,
+        findings=finding_rows(findings),
+        red_flags=list(findings.get("red_flags", [])),
+        notes=list(findings.get("notes", [])),
+        programme=programme,
+        items=programme_items(programme.content if programme else None),
+        sessions=list(reversed(logs))[:60],
+        flagged={f.log.id: f.text for f in flagged_logs(logs)},
+        decisions=decision_items(next_session(db, client.id, programme)),
+        outcomes=outcome_rows(inputs),
+        charts=inputs,
+        recordings=list(crud.list_recordings(db, client.id)),
+        logs=logs,
+        pain_limit=pain_rules().limit_above,
+    )
+
+
+def progress_report(db: Session, user: User, client: Client) -> ReportData:
+    """The PDF report's data, audited as a read."""
+    data = report_data(db, client)
+    crud.audit(db, user, "read", "report", resource_id=client.id, client_id=client.id)
+    return data
+
+
+def fhir_bundle(db: Session, user: User, client: Client, *, identify: bool) -> dict[str, Any]:
+    """The client's record as a FHIR R4 Bundle (pseudonymous unless ``identify``), audited."""
+    from retrowalk.interop.fhir_export import export_bundle
+    from retrowalk.interop.storage_adapter import record_from_db
+
+    bundle: dict[str, Any] = export_bundle(record_from_db(db, client.id), identify=identify)
+    crud.audit(
+        db,
+        user,
+        "read",
+        "fhir",
+        resource_id=client.id,
+        client_id=client.id,
+        detail="identified" if identify else "pseudonymous",
+    )
+    return bundle

@@ -1,22 +1,18 @@
-"""The API's single doorway into the clinical core (retrowalk.core), converting to/from JSON.
+"""The use cases' doorway into the clinical core (retrowalk.core), converting to/from stored JSON.
 
 Stored JSON is what the core's pydantic models dump, so it can be validated back into them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date
-from functools import cache
-from operator import attrgetter, itemgetter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from retrowalk.core import assessment as core_assessment
 from retrowalk.core import exercises as core_exercises
 from retrowalk.core import prescription as core_prescription
-from retrowalk.core import progression as core_progression
 from retrowalk.core.scores import koos as core_koos
 from retrowalk.core.scores import mcid as core_mcid
 from retrowalk.errors import InputError
@@ -78,98 +74,6 @@ def prescribe(findings: Mapping[str, Any], *, pain_nprs: float, goals: Sequence[
 def check_exercise(exercise_id: str) -> None:
     """Reject an exercise id the library does not know (InputError on ``exercise_id``)."""
     core_exercises.load_library().get(exercise_id, "exercise_id")
-
-
-#: History the pain-monitoring model needs: the latest sessions, a streak of a few broken ones and
-#: the week-to-week trend. Eight weeks covers all three and keeps each decision's cost bounded.
-DECISION_WINDOW_DAYS = 56
-
-DOSE_FIELDS = ("minutes", "speed_kmh", "incline_pct", "handrails", "sets", "reps", "hold_s")
-
-
-#: Session-log columns the engine reads.
-_LOG_FIELDS = (
-    "session_date",
-    "exercise_id",
-    "completed",
-    "pain_before",
-    "pain_during",
-    "pain_after",
-    "pain_next_morning",
-    *DOSE_FIELDS,
-)
-
-
-def row_getter(sample: Any, names: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
-    """Fetch several columns of a row in one C-level call: by position for SQLAlchemy rows (about
-    twenty times cheaper than their attribute access), else by attribute (ORM objects)."""
-    fields = getattr(sample, "_fields", None)
-    if fields is not None:
-        return itemgetter(*(fields.index(f) for f in names))
-    return attrgetter(*names)
-
-
-def _worst(a: float | None, b: float | None) -> float | None:
-    return b if a is None else a if b is None else max(a, b)
-
-
-def session_records(logs: Sequence[Any]) -> list[dict[str, Any]]:
-    """Stored per-exercise logs grouped into the progression engine's per-day SessionRecords.
-
-    The day's pain is the worst reported that day. A day with no pain during/after recorded
-    cannot be judged by the pain-monitoring model and is left out.
-    """
-    by_day: dict[date, dict[str, Any]] = {}
-    if not logs:
-        return []
-    read = row_getter(logs[0], _LOG_FIELDS)
-    for log in logs:
-        when, exercise_id, completed, before, during, after, morning, *dose_values = read(log)
-        day = by_day.get(when)
-        if day is None:
-            day = by_day[when] = {
-                "pain_before": None,
-                "pain_during": None,
-                "pain_after": None,
-                "pain_next_morning": None,
-                "exercises": [],
-            }
-        for key, value in (
-            ("pain_before", before),
-            ("pain_during", during),
-            ("pain_after", after),
-            ("pain_next_morning", morning),
-        ):
-            day[key] = _worst(day[key], value)
-        dose = {f: v for f, v in zip(DOSE_FIELDS, dose_values, strict=True) if v is not None}
-        day["exercises"].append(
-            {"exercise_id": exercise_id, "completed": completed, "dose": dose or None, "pain_during": during}
-        )
-    records: list[dict[str, Any]] = []
-    for when in sorted(by_day):
-        day = by_day[when]
-        if day["pain_during"] is None or day["pain_after"] is None:
-            continue
-        day["date"] = when
-        day["pain_before"] = day["pain_before"] or 0.0
-        records.append(day)
-    return records
-
-
-@cache
-def _session_records_adapter() -> TypeAdapter[list[Any]]:
-    # One validation call for the whole history: far cheaper than a model_validate per session.
-    return TypeAdapter(list[core_progression.SessionRecord])
-
-
-def next_session(programme: Mapping[str, Any], logs: Sequence[Any]) -> dict[str, Any] | None:
-    """The progression engine's decision; None when no logged day can be judged yet."""
-    records = session_records(logs)
-    if not records:
-        return None
-    prog = core_prescription.Programme.model_validate(dict(programme))
-    sessions = _session_records_adapter().validate_python(records)
-    return dict(core_progression.decide_next(prog, sessions).model_dump(mode="json"))
 
 
 def change_flags(measure: str, baseline: float, follow_up: float) -> list[dict[str, Any]]:

@@ -1,9 +1,7 @@
-"""Page authentication: the API's cookie session and access rules, with browser-friendly failures.
-
-Pages reuse the API's session cookie, token lookup, CSRF token and client-access rule
-(:func:`retrowalk.api.deps.client_access`, built on ``crud.visible_client``); the only
-differences are that an anonymous visitor is redirected to the login page instead of getting 401,
-and HTML forms send the CSRF token as a hidden ``csrf_token`` field instead of a header.
+"""Page authentication: the same cookie session, token lookup, CSRF token and client-access rule
+as the REST API (:mod:`retrowalk.http`, :mod:`retrowalk.app.access`), with browser-friendly
+failures: an anonymous visitor is redirected to the login page instead of getting 401, and HTML
+forms send the CSRF token as a hidden ``csrf_token`` field instead of a header.
 """
 
 from __future__ import annotations
@@ -14,10 +12,10 @@ from fastapi import HTTPException, Request, status
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from retrowalk.api.deps import read_credentials
-from retrowalk.api.security import csrf_ok, csrf_token_for
-from retrowalk.storage import crud
-from retrowalk.storage.models import User
+from retrowalk.app import auth
+from retrowalk.app.access import User
+from retrowalk.http.deps import read_credentials
+from retrowalk.http.security import csrf_ok, csrf_token_for
 
 
 class LoginRedirect(HTTPException):
@@ -35,7 +33,7 @@ def optional_user(request: Request, db: Session) -> User | None:
     creds = read_credentials(request)
     if creds is None:
         return None
-    user = crud.user_for_token(db, creds.token)
+    user = auth.user_for_token(db, creds.token)
     if user is not None:
         request.state.user = user
         request.state.session_token = creds.token

@@ -1,10 +1,6 @@
-"""Request dependencies: the per-request transaction, the caller, and access rules.
-
-Access rules (health data, least privilege):
-- anonymous → 401 everywhere except login and health;
-- admins manage users and read the audit log, and see no clinical data;
-- a trainer sees only clients linked to them; a client account sees only its own record;
-- a client id the caller may not know exists → 404; a known object but a forbidden action → 403.
+"""Request dependencies shared by the REST routes and the web pages: the per-request
+transaction, the caller (anonymous → 401 everywhere except login and health), and the client
+named in the path, checked by the one access rule in :mod:`retrowalk.app.access`.
 """
 
 from __future__ import annotations
@@ -20,10 +16,10 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from retrowalk.api.security import CSRF_HEADER, SESSION_COOKIE, csrf_ok
-from retrowalk.storage import crud
+from retrowalk.app import access, auth
+from retrowalk.app.access import Client, User
+from retrowalk.http.security import CSRF_HEADER, SESSION_COOKIE, csrf_ok
 from retrowalk.storage.db import BUSY_TIMEOUT_S, Database
-from retrowalk.storage.models import Client, User
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -143,7 +139,7 @@ def authenticate_request(request: Request, db: Session) -> User:
     creds = read_credentials(request)
     if creds is None:
         raise _unauthorised()
-    user = crud.user_for_token(db, creds.token)
+    user = auth.user_for_token(db, creds.token)
     if user is None:
         raise _unauthorised("session expired or invalid; log in again")
     if creds.via_cookie and request.method not in SAFE_METHODS:
@@ -178,23 +174,9 @@ def on_rollback(request: Request, undo: Callable[[], None]) -> None:
 
 def require_role(*roles: str) -> Callable[..., Awaitable[User]]:
     async def dependency(user: User = CurrentUser) -> User:
-        if user.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs role: {' or '.join(roles)}")
-        return user
+        return access.require_role(user, *roles)
 
     return dependency
-
-
-def client_access(db: Session, user: User, client_id: int, *roles: str) -> Client:
-    """The one client-access rule (API and pages): unknown or foreign → 404, wrong role → 403."""
-    if user.role == "admin":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "administrators do not access clinical data")
-    client = crud.visible_client(db, user, client_id)
-    if client is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "client not found")
-    if user.role not in roles:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs role: {' or '.join(roles)}")
-    return client
 
 
 def require_client_access(*roles: str) -> Callable[..., Client]:
@@ -210,7 +192,7 @@ def require_client_access(*roles: str) -> Callable[..., Client]:
         db: Session = DbSession,
     ) -> Client:
         # Authentication and the access check share one worker-thread step.
-        return client_access(db, authenticate_request(request, db), client_id, *roles)
+        return access.client_access(db, authenticate_request(request, db), client_id, *roles)
 
     return dependency
 

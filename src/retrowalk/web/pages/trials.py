@@ -1,6 +1,7 @@
 """Trial pages: a trainer's (or admin's) trials, each with its CONSORT flow and analysis table.
 
-Read-only views over :mod:`retrowalk.storage.trials`; the numbers are the same as the API's
+Read-only views over :mod:`retrowalk.storage.trials` (the trial flows' rules); the numbers are the same
+as the API's
 ``/api/v1/trials/{id}/analysis`` and ``retrowalk trial analyse``. Creating, randomising and
 uploading go through the API or the CLI.
 """
@@ -9,27 +10,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from retrowalk.api.deps import DbSession
+from retrowalk.app.access import User, audit, require_role
+from retrowalk.app.errors import NotFound
 from retrowalk.errors import InputError
-from retrowalk.storage import crud
+from retrowalk.http.deps import DbSession
 from retrowalk.storage import trials as store
-from retrowalk.storage.models import User
 from retrowalk.trial.analysis import Population, TrialAnalysis
-from retrowalk.web.auth import page_user, receive_form_first
-from retrowalk.web.routes import _render
+from retrowalk.web.pages._auth import page_user
+from retrowalk.web.pages._common import render
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
+router = APIRouter()
 
 
 def _manager(request: Request, db: Session) -> User:
-    user = page_user(request, db)
-    if user.role not in ("trainer", "admin"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "trials are for trainers and administrators")
-    return user
+    return require_role(page_user(request, db), "trainer", "admin")
 
 
 def _ci(est: float | None, lo: float | None, hi: float | None) -> str:
@@ -124,7 +122,7 @@ def _outcome_tables(result: TrialAnalysis) -> list[dict[str, Any]]:
 def trials_page(request: Request, db: Session = DbSession) -> Response:
     user = _manager(request, db)
     rows = [store.summary(db, t) for t in store.list_trials_for(db, user)]
-    return _render(request, "trials.html", {"trials": rows})
+    return render(request, "trials.html", {"trials": rows})
 
 
 @router.get("/trials/{trial_id}", response_class=HTMLResponse)
@@ -132,7 +130,7 @@ def trial_page(request: Request, trial_id: int, db: Session = DbSession, populat
     user = _manager(request, db)
     trial = store.get_trial_for(db, user, trial_id) if 1 <= trial_id <= 2**31 - 1 else None
     if trial is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "trial not found")
+        raise NotFound("trial not found")
     pop: Population = "per-protocol" if population == "per-protocol" else "itt"
     definition = store.definition_of(trial)
     error = None
@@ -142,8 +140,8 @@ def trial_page(request: Request, trial_id: int, db: Session = DbSession, populat
     except InputError as exc:  # stored rows no longer pass (should not happen): say so, don't crash
         error = f"{exc.field}: {exc.message}"
     view = store.allocations_view(db, trial) if trial.digest is not None else None
-    crud.audit(db, user, "read", "trial_analysis", resource_id=trial.id, detail=f"web page {pop}")
-    return _render(
+    audit(db, user, "read", "trial_analysis", resource_id=trial.id, detail=f"web page {pop}")
+    return render(
         request,
         "trial.html",
         {

@@ -1,0 +1,88 @@
+"""Who may act on what (health data, least privilege), for every edge.
+
+- admins manage users and read the audit log, and see no clinical data;
+- a trainer sees only clients linked to them; a client account sees only its own record;
+- a client id the caller may not know exists → 404; a known object but a forbidden action → 403.
+
+The storage types the edges name (``User``, ``Client``, ...) are re-exported here so that edges
+reach storage only through :mod:`retrowalk.app`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session
+
+from retrowalk.app.errors import Forbidden, NotFound
+from retrowalk.storage import crud
+from retrowalk.storage.models import (
+    ROLES,
+    Assessment,
+    AuditEntry,
+    Client,
+    Programme,
+    QuestionnaireResponse,
+    Recording,
+    SessionLog,
+    Trial,
+    User,
+)
+
+__all__ = [
+    "ROLES",
+    "Assessment",
+    "AuditEntry",
+    "Client",
+    "Programme",
+    "QuestionnaireResponse",
+    "Recording",
+    "SessionLog",
+    "Trial",
+    "User",
+    "client_access",
+    "require_role",
+]
+
+
+Row = TypeVar("Row", bound=Any)
+
+
+def read_one(db: Session, user: User, client: Client, row: Row | None, resource: str) -> Row:
+    """A client's stored object for a read: 404 when absent (or another client's), else audited."""
+    if row is None:
+        raise NotFound(f"{resource.replace('_', ' ')} not found")
+    crud.audit(db, user, "read", resource, resource_id=row.id, client_id=client.id)
+    return row
+
+
+def require_role(user: User, *roles: str) -> User:
+    """The user, if their role is one of ``roles`` (403 otherwise)."""
+    if user.role not in roles:
+        raise Forbidden(f"needs role: {' or '.join(roles)}")
+    return user
+
+
+def client_access(db: Session, user: User, client_id: int, *roles: str) -> Client:
+    """The one client-access rule (API and pages): unknown or foreign → 404, wrong role → 403."""
+    if user.role == "admin":
+        raise Forbidden("administrators do not access clinical data")
+    client = crud.visible_client(db, user, client_id) if 1 <= client_id <= 2**31 - 1 else None
+    if client is None:
+        raise NotFound("client not found")
+    require_role(user, *roles)
+    return client
+
+
+def audit(
+    db: Session,
+    user: User | None,
+    action: str,
+    resource: str,
+    *,
+    resource_id: int | str | None = None,
+    client_id: int | None = None,
+    detail: str = "",
+) -> None:
+    """Write one audit row (for the trial flows, which keep their rules in ``storage.trials``)."""
+    crud.audit(db, user, action, resource, resource_id=resource_id, client_id=client_id, detail=detail)

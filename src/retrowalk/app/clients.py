@@ -1,0 +1,143 @@
+"""Client records, the trainers they are shared with, and their own login."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.orm import Session
+
+from retrowalk.app.access import require_role
+from retrowalk.app.auth import Password, Username
+from retrowalk.app.errors import Conflict, NotFound
+from retrowalk.app.sessions import today
+from retrowalk.core.vocab import Sex
+from retrowalk.storage import crud
+from retrowalk.storage.models import Client, User
+
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+class ClientAccountCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: Username
+    password: Password
+
+
+class ClientIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    date_of_birth: date | None = None
+    sex: Sex | None = None
+    notes: str = Field(default="", max_length=10_000)
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("enter the client's name")
+        return v.strip()
+
+    @field_validator("date_of_birth")
+    @classmethod
+    def _plausible_birth(cls, v: date | None) -> date | None:
+        if v is not None and not (EARLIEST_BIRTH <= v <= today()):
+            raise ValueError("date of birth must be between 1900-01-01 and today")
+        return v
+
+
+class NewClient(ClientIn):
+    """A new client record, optionally with their own login (the web form does both at once)."""
+
+    account: ClientAccountCreate | None = None
+
+
+class ClientUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    notes: str | None = Field(default=None, max_length=10_000)
+
+
+class TrainerLinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64, description="Username of the trainer to add.")
+
+
+def list_clients(db: Session, user: User) -> Sequence[Client]:
+    require_role(user, "trainer", "client")
+    clients = crud.list_clients_for(db, user)
+    for c in clients:
+        crud.audit(db, user, "read", "client", resource_id=c.id, client_id=c.id, detail="list")
+    return clients
+
+
+def create_client(db: Session, user: User, body: NewClient, *, detail: str = "") -> Client:
+    """A new record linked to the trainer creating it (and its login when asked)."""
+    require_role(user, "trainer")
+    if body.account is not None and crud.get_user_by_username(db, body.account.username) is not None:
+        raise Conflict("username already taken")
+    client = crud.create_client(
+        db, body.name, trainer=user, date_of_birth=body.date_of_birth, sex=body.sex, notes=body.notes
+    )
+    if body.account is not None:
+        crud.create_user(
+            db,
+            body.account.username,
+            body.account.password,
+            "client",
+            display_name=body.name,
+            client_id=client.id,
+        )
+    crud.audit(db, user, "create", "client", resource_id=client.id, client_id=client.id, detail=detail)
+    return client
+
+
+def read_client(db: Session, user: User, client: Client, *, detail: str = "") -> Client:
+    crud.audit(db, user, "read", "client", resource_id=client.id, client_id=client.id, detail=detail)
+    return client
+
+
+def update_client(db: Session, user: User, client: Client, body: ClientUpdate) -> Client:
+    changes = body.model_dump(exclude_none=True)
+    for key, value in changes.items():
+        setattr(client, key, value)
+    db.flush()
+    return _updated(db, user, client, ",".join(sorted(changes)))
+
+
+def _updated(db: Session, user: User, client: Client, detail: str) -> Client:
+    crud.audit(db, user, "update", "client", resource_id=client.id, client_id=client.id, detail=detail)
+    return client
+
+
+def add_trainer(db: Session, user: User, client: Client, body: TrainerLinkIn) -> Client:
+    """Share the client with another trainer (e.g. a colleague covering sessions)."""
+    trainer = crud.get_user_by_username(db, body.username)
+    if trainer is None or trainer.role != "trainer" or not trainer.active:
+        raise NotFound("no active trainer with that username")
+    crud.link_trainer(db, client, trainer)
+    return _updated(db, user, client, f"linked trainer {trainer.id}")
+
+
+def create_account(db: Session, user: User, client: Client, body: ClientAccountCreate) -> User:
+    """Give the client their own login (they then see their programme and log sessions)."""
+    if client.account is not None:
+        raise Conflict("this client already has an account")
+    if crud.get_user_by_username(db, body.username) is not None:
+        raise Conflict("username already taken")
+    account = crud.create_user(
+        db, body.username, body.password, "client", display_name=client.name, client_id=client.id
+    )
+    crud.audit(
+        db, user, "create", "user", resource_id=account.id, client_id=client.id, detail="client account"
+    )
+    return account
+
+
+def trainer_ids(client: Client) -> list[int]:
+    return sorted(t.id for t in client.trainers)

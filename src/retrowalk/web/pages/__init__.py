@@ -1,0 +1,21 @@
+"""Server-rendered pages, one module per area; each handler parses the form, calls
+:mod:`retrowalk.app` and renders a template."""
+
+from fastapi import APIRouter, Depends
+
+from retrowalk.web.pages import (
+    assessments,
+    clients,
+    dashboard,
+    koos,
+    login,
+    offline,
+    recordings,
+    sessions,
+    trials,
+)
+from retrowalk.web.pages._auth import receive_form_first
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
+for _module in (login, dashboard, clients, assessments, koos, sessions, recordings, trials, offline):
+    router.include_router(_module.router)

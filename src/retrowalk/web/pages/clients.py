@@ -1,0 +1,98 @@
+"""Client pages: a new client (with their login), the client's record, the PDF progress report."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from retrowalk.app import clients, dashboard, records
+from retrowalk.app.access import client_access, require_role
+from retrowalk.app.auth import PASSWORD_MIN_LENGTH
+from retrowalk.app.clients import NewClient
+from retrowalk.app.errors import Conflict
+from retrowalk.app.sessions import today
+from retrowalk.core.vocab import SEX_VALUES
+from retrowalk.http.deps import DbSession
+from retrowalk.reports.charts import all_charts
+from retrowalk.web.pages._auth import checked_form, page_user
+from retrowalk.web.pages._common import form_errors, redirect, render, text
+
+router = APIRouter()
+
+
+def _new_client_page(
+    request: Request, values: dict[str, str], errors: dict[str, str], code: int = 200
+) -> Response:
+    ctx = {"values": values, "errors": errors, "sex_values": SEX_VALUES, "password_min": PASSWORD_MIN_LENGTH}
+    return render(request, "client_new.html", ctx, code=code)
+
+
+@router.get("/clients/new", response_class=HTMLResponse)
+def new_client_page(request: Request, db: Session = DbSession) -> Response:
+    require_role(page_user(request, db), "trainer")
+    return _new_client_page(request, {}, {})
+
+
+@router.post("/clients/new", response_class=HTMLResponse)
+async def new_client_submit(request: Request, db: Session = DbSession) -> Response:
+    user = require_role(page_user(request, db), "trainer")
+    form = await checked_form(request)
+    values = {k: text(form, k) for k in ("name", "date_of_birth", "sex", "notes", "username")}
+    raw: dict[str, Any] = {k: values[k] or None for k in ("name", "date_of_birth", "sex")}
+    raw["name"] = values["name"]
+    raw["notes"] = values["notes"]
+    if values["username"]:
+        raw["account"] = {"username": values["username"], "password": str(form.get("password") or "")}
+    try:
+        body = NewClient.model_validate(raw)
+    except ValidationError as exc:
+        errors = {k.removeprefix("account."): v for k, v in form_errors(exc).items()}
+        return _new_client_page(request, values, errors, code=422)
+    try:
+        client = clients.create_client(db, user, body, detail="web")
+    except Conflict as exc:
+        return _new_client_page(request, values, {"username": exc.detail}, code=422)
+    return redirect(f"/clients/{client.id}?created=1")
+
+
+@router.get("/clients/{client_id}", response_class=HTMLResponse)
+def client_page(request: Request, client_id: int, db: Session = DbSession) -> Response:
+    user = page_user(request, db)
+    client = client_access(db, user, client_id, "trainer", "client")
+    view = records.client_view(db, user, client, detail="web page")
+    summary = dashboard.summary_row(
+        client,
+        today(),
+        logs=view.logs,
+        programme=view.programme,
+        latest=view.assessment,
+        decisions=view.decisions,
+    )
+    charts = [{"title": c.title, "svg": Markup(c.svg)} for c in all_charts(view.charts)]
+    ctx = {**vars(view), "charts": charts, "summary": summary}
+    ctx["flash"] = "Client created." if request.query_params.get("created") else None
+    return render(request, "client.html", ctx)
+
+
+@router.get("/clients/{client_id}/report.pdf")
+def client_report(request: Request, client_id: int, db: Session = DbSession) -> Response:
+    from retrowalk.reports.pdf import render_pdf
+
+    user = page_user(request, db)
+    client = client_access(db, user, client_id, "trainer", "client")
+    pdf = render_pdf(records.progress_report(db, user, client))
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", client.name).strip("-") or "client"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="retrowalk-{safe}-{client.id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )

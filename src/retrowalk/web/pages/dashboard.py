@@ -1,0 +1,26 @@
+"""Home: a client goes to their log, an admin to the admin page, a trainer to the dashboard."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+
+from retrowalk.app import dashboard
+from retrowalk.app.sessions import today
+from retrowalk.http.deps import DbSession
+from retrowalk.web.pages._auth import page_user
+from retrowalk.web.pages._common import redirect, render
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, db: Session = DbSession) -> Response:
+    user = page_user(request, db)
+    if user.role == "client" and user.client_id is not None:
+        return redirect(f"/clients/{user.client_id}/log")
+    if user.role != "trainer":
+        return render(request, "admin.html", {})
+    on = today()
+    return render(request, "dashboard.html", {"rows": dashboard.dashboard(db, user, on), "today": on})

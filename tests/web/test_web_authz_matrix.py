@@ -1,0 +1,158 @@
+"""Authorisation matrix for the web pages: every page route × the API matrix's callers, generated
+from the app's route table, so a page added without a rule fails ``test_every_page_has_a_rule``.
+
+Callers log in through the login form (session cookie + CSRF token), as a browser does. An
+anonymous visitor is sent to the login page instead of getting 401.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.api.api_support import PASSWORD, ROLES, World, build_world, make_settings, unique
+from tests.api.test_api_authz_matrix import (
+    A_OR_TRAINER,
+    OK,
+    OWNER_OF_TRIAL_A,
+    TRAINER_OF_A,
+    TRAINERS,
+    TRIAL_MANAGERS,
+    app_routes,
+)
+
+from retrowalk.api.app import create_app
+from retrowalk.http.security import CSRF_COOKIE
+
+#: An anonymous visitor is redirected to the login page (the web's 401).
+LOGIN = "login"
+ANON = {"anonymous": LOGIN}
+PUBLIC = dict.fromkeys(ROLES, OK)
+ANY_USER = {**dict.fromkeys(ROLES, OK), **ANON}
+
+
+def _web(rule: dict[str, Any]) -> dict[str, Any]:
+    """The API rule family with the web's answer to anonymous visitors."""
+    return {**rule, **ANON}
+
+
+C = "/clients/{client_id}"
+RULES: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): ANY_USER,
+    ("GET", "/"): ANY_USER,
+    ("GET", "/clients/new"): _web(TRAINERS),
+    ("POST", "/clients/new"): _web(TRAINERS),
+    ("GET", C): _web(A_OR_TRAINER),
+    ("GET", f"{C}/report.pdf"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/assessment"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/assessment"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/programme"): _web(TRAINER_OF_A),
+    ("GET", f"{C}/koos"): _web(A_OR_TRAINER),
+    ("POST", f"{C}/koos"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/log"): _web(A_OR_TRAINER),
+    ("POST", f"{C}/log"): _web(A_OR_TRAINER),
+    ("POST", f"{C}/log/morning"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/recordings"): _web(A_OR_TRAINER),
+    ("POST", f"{C}/recordings"): _web(A_OR_TRAINER),
+    ("GET", "/trials"): _web(TRIAL_MANAGERS),
+    ("GET", "/trials/{trial_id}"): _web(OWNER_OF_TRIAL_A),
+}
+
+#: What "passes authorisation" answers when the request is otherwise as sent.
+OK_STATUS: dict[tuple[str, str], set[int]] = {
+    ("GET", "/login"): {200, 303},  # a logged-in visitor is sent on
+    ("POST", "/login"): {303},
+    ("POST", "/logout"): {303},
+    ("GET", "/"): {200, 303},  # a client account is sent to its own log page
+    ("POST", "/clients/new"): {303},
+    ("POST", f"{C}/assessment"): {303},
+    ("POST", f"{C}/programme"): {303},
+    ("POST", f"{C}/log/morning"): {303},
+    ("POST", f"{C}/recordings"): {422},  # authorised, then refused: no file chosen
+}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    tmp = tmp_path_factory.mktemp("web-matrix")
+    app = create_app(make_settings(tmp / "data", f"sqlite:///{tmp / 'web.sqlite3'}"))
+    try:
+        yield build_world(app)
+    finally:
+        app.state.db.dispose()
+
+
+def page_routes(world: World) -> list[tuple[str, str]]:
+    return app_routes(world.app, lambda path: not path.startswith("/api/"))
+
+
+def test_every_page_has_a_rule(world: World) -> None:
+    routes = set(page_routes(world))
+    assert routes - set(RULES) == set(), "new page(s) without an authorisation rule"
+    assert set(RULES) - routes == set(), "rule(s) for pages that no longer exist"
+
+
+def browser(world: World, role: str) -> TestClient:
+    """A cookie session for ``role`` (logged in through the form), or an anonymous one."""
+    http = TestClient(world.app, follow_redirects=False)
+    if role != "anonymous":
+        r = http.post("/login", data={"username": world.usernames[role], "password": PASSWORD})
+        assert r.status_code == 303, r.text
+    return http
+
+
+def _form(world: World, method: str, path: str) -> dict[str, Any]:
+    if method != "POST":
+        return {}
+    if path == "/login":
+        return {"username": world.usernames["trainer_a"], "password": PASSWORD}
+    if path == "/clients/new":
+        return {"name": "New client"}
+    if path.endswith("/assessment"):
+        return {"age": "58", "pain_at_rest_nprs": "2", "pain_activity_nprs": "3", "m.knee_to_wall.left": "9"}
+    if path.endswith("/koos"):
+        return {"P1": "1", "P2": "2"}
+    if path.endswith("/log"):
+        return {"session_date": "2025-03-03", "pain_during": "2", "pain_after": "1", "ex0.completed": "yes"}
+    if path.endswith("/log/morning"):
+        return {"session_date": "2025-03-01", "pain_next_morning": "1"}
+    return {}
+
+
+def _url(world: World, path: str) -> str:
+    return path.format(client_id=world.ids["client_a"], trial_id=world.ids["trial_a"])
+
+
+def test_page_authorisation_matrix(world: World) -> None:
+    failures = []
+    sessions = {role: browser(world, role) for role in ROLES}
+    for (method, path), role in itertools.product(page_routes(world), ROLES):
+        expected = RULES[(method, path)][role]
+        http = browser(world, role) if path == "/logout" else sessions[role]
+        data = _form(world, method, path)
+        csrf = http.cookies.get(CSRF_COOKIE)
+        if method == "POST" and csrf:
+            data["csrf_token"] = csrf
+        r = http.request(method, _url(world, path), data=data or None)
+        got = r.status_code
+        if got == 303 and r.headers["location"].startswith("/login?next="):
+            got_kind: Any = LOGIN
+        else:
+            got_kind = got
+        if expected == OK:
+            allowed = OK_STATUS.get((method, path), {200})
+            if got_kind == LOGIN or got not in allowed:
+                failures.append(f"{role:9} {method:5} {path}: {got} not in {allowed}: {r.text[:200]}")
+        elif got_kind != expected:
+            failures.append(f"{role:9} {method:5} {path}: {got_kind} != {expected}: {r.text[:200]}")
+    assert failures == []
+
+
+def test_pages_need_the_csrf_token(world: World) -> None:
+    http = browser(world, "trainer_a")
+    r = http.post("/clients/new", data={"name": unique("c")})
+    assert r.status_code == 403
