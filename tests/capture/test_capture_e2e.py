@@ -129,22 +129,23 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         log.close()
 
 
-def _launch(extra: list[str] | None = None) -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def pw() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         require_tool("chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS + (extra or []))
-        try:
-            yield b
-        finally:
-            b.close()
+        yield p
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    yield from _launch()
+def browser(pw: Any) -> Iterator[Any]:
+    b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
+    try:
+        yield b
+    finally:
+        b.close()
 
 
 def _login(page: Any, base: str) -> None:
@@ -248,20 +249,20 @@ def _y4m(path: Path, size: tuple[int, int], fps: float) -> float:
     return float(truth.cadence_spm)
 
 
-def test_fake_camera_clip_gives_keypoints_and_metrics(live: dict[str, Any], tmp_path: Path) -> None:
+def test_fake_camera_clip_gives_keypoints_and_metrics(live: dict[str, Any], pw: Any, tmp_path: Path) -> None:
     from retrowalk.io import video as video_io
 
     if not video_io.available():
         pytest.skip("MediaPipe is not installed (pip install 'retrowalk[video]')")
     clip = tmp_path / "walker.y4m"
     cadence = _y4m(clip, (640, 360), 30.0)
-    for browser in _launch(
-        [
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={clip}",
-        ]
-    ):
+    fake = [
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={clip}",
+    ]
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS + fake)
+    try:
         ctx = browser.new_context(viewport={"width": 800, "height": 1000}, permissions=["camera"])
         page = ctx.new_page()
         _login(page, live["base"])
@@ -284,6 +285,8 @@ def test_fake_camera_clip_gives_keypoints_and_metrics(live: dict[str, Any], tmp_
         assert not [p for p in uploads if p.suffix in (".webm", ".mp4")]  # the clip was not kept
         assert [p for p in uploads if p.name.endswith(".keypoints.json")]
         ctx.close()
+    finally:
+        browser.close()
 
 
 def test_offline_log_is_queued_and_synced_exactly_once(live: dict[str, Any], browser: Any) -> None:
