@@ -11,9 +11,9 @@ Sets and what they were used for (never tune on a set reported as held out):
 - **gaitmap example** (two foot IMUs, motion-capture reference, MIT, from gaitmap): the
   *development* set of the foot/shank detector (IcdSwingImpact; the only real foot set found).
   Not held out.
-- No held-out real set is available yet: the packages searched (mobgap wheel, gaitmap-datasets,
-  eargait, kielmat) ship no further recordings with reference events; docs/imu.md says how
-  clinics can contribute some.
+- No held-out real set is available yet: the packages searched (mobgap, gaitmap-datasets,
+  eargait, kielmat, gaitpy, gait-metrics, gaitkit) ship no further IMU recordings with reference
+  events; docs/imu.md says how clinics can contribute some.
 
 Accuracy: F1 (±0.1 s and ±0.2 s) of contacts inside each reference walking bout; timing bias =
 median (detected − reference) of the pairs matched within ±0.1 s (negative = early); cadence
@@ -179,7 +179,7 @@ def _mobgap_entries(ds: DataSet) -> list[Entry]:
         from mobgap.initial_contacts import IcdHKLeeImproved, IcdIonescu, IcdShinImproved
         from mobgap.utils.conversions import to_body_frame
     except ImportError:
-        print("mobgap not installed (pip install -e '.[bench]'); peer rows skipped")
+        print("mobgap not installed (pip install --group bench); peer rows skipped")
         return []
 
     def frame(rec: ImuRecording) -> pd.DataFrame:

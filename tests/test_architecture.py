@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "retrowalk"
-PURE_PACKAGES = ("core", "gait", "trial")
+PURE_PACKAGES = ("core", "gait", "trial", "illustrations")
 FORBIDDEN_MODULES = {
     "os",
     "pathlib",

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 from tests.api.live_server import free_port as free_port  # re-exported for the tests
 
 from retrowalk.settings import Settings
@@ -123,6 +124,22 @@ def world_trial_csv(participant: str) -> bytes:
     ).encode()
 
 
+def assess_and_prescribe(db: Session, client: Any, trainer: Any) -> tuple[Any, Any]:
+    """The demo assessment (pain 3/10) and the programme the core prescribes from it."""
+    from retrowalk.app import clinical
+
+    inputs, findings = clinical.evaluate_assessment(assessment_inputs())
+    stop = bool(findings.get("stop", False))
+    a = crud.add_assessment(
+        db, client.id, inputs=inputs, findings=findings, pain_nprs=3.0, stop=stop, by=trainer
+    )
+    content = clinical.prescribe(findings, pain_nprs=3.0, goals=[])
+    prog = crud.add_programme(
+        db, client.id, content=content, assessment_id=a.id, pain_nprs=3.0, goals=[], by=trainer
+    )
+    return a, prog
+
+
 def build_world(app: FastAPI) -> World:
     from retrowalk.app import clinical
     from retrowalk.storage import trials as trial_store
@@ -140,20 +157,7 @@ def build_world(app: FastAPI) -> World:
         ua = crud.create_user(db, unique("client_a"), PASSWORD, "client", client_id=ca.id)
         ub = crud.create_user(db, unique("client_b"), PASSWORD, "client", client_id=cb.id)
         for key, client, trainer in (("a", ca, ta), ("b", cb, tb)):
-            inputs, findings = clinical.evaluate_assessment(assessment_inputs())
-            a = crud.add_assessment(
-                db,
-                client.id,
-                inputs=inputs,
-                findings=findings,
-                pain_nprs=3.0,
-                stop=bool(findings.get("stop", False)),
-                by=trainer,
-            )
-            content = clinical.prescribe(findings, pain_nprs=3.0, goals=[])
-            prog = crud.add_programme(
-                db, client.id, content=content, assessment_id=a.id, pain_nprs=3.0, goals=[], by=trainer
-            )
+            a, prog = assess_and_prescribe(db, client, trainer)
             log = crud.add_session_log(
                 db,
                 client.id,

@@ -39,7 +39,7 @@ def test_upload_is_stored_with_checksum(world: World) -> None:
         f"/api/v1/clients/{world.ids['client_a']}/recordings/{body['id']}", headers=world.headers["client_a"]
     ).json()
     assert body["status"] == "analysed" and body["error"] is None
-    assert body["metrics"]["quality"]["ok"] is True
+    assert body["quality"]["ok"] is True
     assert body["metrics"]["steps"] > 5 and 60 < body["metrics"]["cadence_spm"] < 140
     files = _stored_files(world)
     assert len(files) == 1 and files[0].read_bytes() == CSV

@@ -56,7 +56,9 @@ def test_motion_capture_becomes_an_analysed_recording(world: World) -> None:
     rec = world.http.get(f"/api/v1/clients/{world.ids['client_a']}/recordings/{rec_id}", headers=h).json()
     assert rec["status"] == "analysed", rec["error"]
     m = rec["metrics"]
-    assert m["quality"]["ok"] and m["quality"]["measures"]["achieved_rate_hz"] == pytest.approx(100, rel=0.01)
+    q = rec["quality"]
+    assert q["ok"] and q["measures"]["achieved_rate_hz"] == pytest.approx(100, rel=0.01)
+    assert rec["gait"]["direction"] == "backward"
     assert m["bouts"] and {b["direction"] for b in m["bouts"]} == {"backward"}
     assert abs(m["steps"] - (len(walk.initial_contacts_s))) <= 3
     assert world.http.put(f"{url}/chunks/0", json={"samples": chunks[0]}, headers=h).status_code == 409

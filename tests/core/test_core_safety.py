@@ -133,13 +133,14 @@ def clients(draw: st.DrawFn) -> Intake:
 
 
 pain = st.sampled_from([0, 1, 2, 3, 4, 5, 6])
+any_pain = st.sampled_from([0, 2, 4, 5, 6, 8, 9])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     client=clients(),
     start=st.lists(st.sampled_from(sorted(LIB.exercises)), min_size=1, max_size=5, unique=True),
-    path=st.lists(st.tuples(pain, pain, st.one_of(st.none(), pain)), min_size=1, max_size=14),
+    path=st.lists(st.tuples(any_pain, pain, st.one_of(st.none(), pain)), min_size=1, max_size=14),
     signed=st.booleans(),
 )
 def test_no_path_of_sessions_reaches_adds_or_keeps_a_contraindicated_exercise(
@@ -317,7 +318,7 @@ def test_intake_rest_pain_is_required() -> None:
 @settings(max_examples=40, deadline=None)
 @given(
     start=st.lists(st.sampled_from(sorted(LIB.exercises)), min_size=1, max_size=4, unique=True),
-    path=st.lists(st.tuples(pain, pain, st.one_of(st.none(), pain)), min_size=1, max_size=6),
+    path=st.lists(st.tuples(any_pain, pain, st.one_of(st.none(), pain)), min_size=1, max_size=6),
 )
 def test_feeding_the_programme_back_with_no_new_session_changes_nothing(
     start: list[str], path: list[tuple[int, int, int | None]]

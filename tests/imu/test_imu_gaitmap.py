@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from _imu_realdata import GAITMAP
 
-from retrowalk.gait.imu import analyse, analyse_legs
+from retrowalk.gait.imu import ImuRecording, analyse, analyse_legs
 from retrowalk.gait.imu.icd import match_initial_contacts
 from retrowalk.io.imu import read_imu
 
@@ -75,3 +75,13 @@ def test_both_feet_merged_find_every_step() -> None:
     assert len(res.bouts) == 1  # the turn between the two 20 m lengths does not split the walk
     assert res.cadence_spm is not None and abs(res.cadence_spm - ref["reference_cadence_spm"]) < 3
     assert res.steps == pytest.approx(len(truth), abs=6)
+
+
+def test_foot_sensor_without_gyroscope_still_finds_its_strides() -> None:
+    ref = next(r for r in _ref() if r["side"] == "left")
+    rec = read_imu(DATA / ref["file"], acc_unit=ref["acc_unit"], gyr_unit=ref["gyr_unit"])
+    res = analyse(ImuRecording(acc=rec.acc, sampling_rate_hz=rec.sampling_rate_hz), placement="foot")
+    det = _scored(res.initial_contacts_s, ref["score_window_s"])
+    m = match_initial_contacts(det, ref["initial_contacts_left_s"], tolerance_s=0.1)
+    assert m.f1 >= 0.9
+    assert any("no gyroscope" in w for w in res.warnings)

@@ -109,3 +109,26 @@ def test_chunked_processing_matches_truth_across_chunk_borders() -> None:
         pipeline.CHUNK_S = old
     m = match_initial_contacts(res.initial_contacts_s, w.initial_contacts_s, tolerance_s=0.1)
     assert m.f1 >= 0.99
+
+
+def test_one_sensor_per_leg_merges_both_legs_contacts() -> None:
+    """The right leg's shank sensor is the left one's walk half a stride later (same clock)."""
+    from dataclasses import replace
+
+    from retrowalk.gait.imu import analyse_legs
+
+    w = make_walk(cadence_spm=100, placement="shank", walk_s=30, seed=4)
+    half = 60.0 / w.cadence_spm  # one step: half a stride
+    right = replace(w.recording, start_s=half)
+    res = analyse_legs(w.recording, right, placement="shank")
+    own = w.initial_contacts_s[2::2]
+    truth = np.sort(np.concatenate([own, own + half]))
+    m = match_initial_contacts(res.initial_contacts_s, truth, tolerance_s=0.1)
+    assert m.f1 >= 0.98
+    assert res.cadence_spm is not None and abs(res.cadence_spm - w.cadence_spm) < 1.0
+    assert res.steps == len(res.initial_contacts_s)  # every contact is a step now
+    one = analyse(w.recording, placement="shank")
+    assert one.steps == 2 * len(one.initial_contacts_s) and one.step_time_asymmetry_pct is None
+    assert one.cadence_spm is not None and abs(one.cadence_spm - w.cadence_spm) < 1.0
+    with pytest.raises(InputError, match="leg placement"):
+        analyse_legs(w.recording, right, placement="waist")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,4 +80,36 @@ def test_re_entry_of_the_same_walker_is_kept_and_a_different_size_person_is_not(
     res = analyse(KeypointSeries(xy=other, conf=conf, fps=kp.fps, image_size=kp.image_size))
     assert len(res.segments_s) == 1 and res.segments_s[0][1] <= 220 / 30 + 1e-9
     assert any("differently sized person" in w for w in res.warnings)
+    assert res.cadence_spm == pytest.approx(truth.cadence_spm, rel=0.05)
+
+
+def test_keypoint_file_with_two_people_follows_the_walker(tmp_path: Path) -> None:
+    """An MMPose file with a bystander in every frame, scored more confidently than the walker:
+    the reader follows the walker's track, not the most confident person of each frame."""
+    import json
+
+    import pose_formats as pf
+
+    from retrowalk.io.pose import COCO_17, read_keypoints
+
+    spec = WalkerSpec(direction="backward", overground=True, fps=30.0, duration_s=8.0)
+    kp, truth = walk(spec)
+    arr = pf._skeleton_array(kp, COCO_17)
+    still = arr[0].copy()
+    still[:, 0] += 300.0  # a bystander standing beside the start of the walk
+    still[:, 2] = np.where(still[:, 2] > 0, 1.0, 0.0)
+    info = [
+        {
+            "frame_id": i + 1,
+            "instances": [
+                {"keypoints": still[:, :2].tolist(), "keypoint_scores": still[:, 2].tolist()},
+                {"keypoints": fr[:, :2].tolist(), "keypoint_scores": (0.8 * fr[:, 2]).tolist()},
+            ][:: 1 if i % 2 else -1],  # order of the people changes from frame to frame
+        }
+        for i, fr in enumerate(arr)
+    ]
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps({"fps": 30.0, "meta_info": {"dataset_name": "coco"}, "instance_info": info}))
+    res = analyse(read_keypoints(path))
+    assert res.direction == "backward" and res.setting == "overground"
     assert res.cadence_spm == pytest.approx(truth.cadence_spm, rel=0.05)

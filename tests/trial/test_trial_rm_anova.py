@@ -100,3 +100,15 @@ def test_article_analysis_reports_the_articles_view_and_mcids() -> None:
     assert by_id["knee_flexion_rom"].within[0].mcid == []
     rows = [r for r in result_rows(result) if r["analysis"].startswith("RM ANOVA")]
     assert len(rows) == 3 * len(result.outcomes)
+
+
+def test_a_vas_outcome_is_held_to_its_10_cm_scale() -> None:
+    from pydantic import ValidationError
+
+    from retrowalk.trial.definition import Outcome
+
+    assert Outcome(id="vas", better="lower", min=0, max=10, instrument="vas_10cm").max == 10
+    with pytest.raises(ValidationError, match="vas_10cm is scored 0-10"):
+        Outcome(id="vas", better="lower", min=0, max=100, instrument="vas_10cm")
+    with pytest.raises(ValidationError, match="scored 0-96"):
+        Outcome(id="womac", better="lower", min=0, max=100, instrument="womac_likert_3.1")

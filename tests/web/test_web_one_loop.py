@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.api.api_support import PASSWORD, World, build_world, make_settings
+from tests.api.api_support import PASSWORD, World, assess_and_prescribe, build_world, make_settings
 
 from retrowalk.api.app import create_app
 from retrowalk.app import clinical
@@ -101,14 +101,7 @@ def new_client(world: World) -> int:
         trainer = crud.get_user(db, world.ids["user_trainer_a"])
         assert trainer is not None
         client = crud.create_client(db, "Parity client", trainer=trainer)
-        inputs, findings = clinical.evaluate_assessment(clinical.demo_assessment_inputs())
-        a = crud.add_assessment(
-            db, client.id, inputs=inputs, findings=findings, pain_nprs=3.0, stop=False, by=trainer
-        )
-        content = clinical.prescribe(findings, pain_nprs=3.0, goals=[])
-        crud.add_programme(
-            db, client.id, content=content, assessment_id=a.id, pain_nprs=3.0, goals=[], by=trainer
-        )
+        assess_and_prescribe(db, client, trainer)
         return client.id
 
 

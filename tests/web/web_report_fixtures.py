@@ -63,6 +63,7 @@ def sample_report(name: str = "Margaret Okonkwo-Test") -> ReportData:
         programme=[
             ProgrammeRow(
                 exercise="Treadmill retro-walking",
+                exercise_id="retro_walk_1",
                 stage="1",
                 dose="8 min at 2.5 km/h, hands on rails",
                 reason="Knee extension deficit; low compressive load on a painful knee",
@@ -70,6 +71,7 @@ def sample_report(name: str = "Margaret Okonkwo-Test") -> ReportData:
             ),
             ProgrammeRow(
                 exercise="Knee-to-wall ankle mobilisation",
+                exercise_id="ankle_df_mobilisation",
                 stage="1",
                 dose="2 x 10 each side",
                 reason="Left ankle dorsiflexion below cut-off",

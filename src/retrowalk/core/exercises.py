@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrowalk.core._data import load_yaml
+from retrowalk.core.illustration import check_library_illustrated
 from retrowalk.core.vocab import (
     HANDRAIL_LABELS,
     Handrails,
@@ -166,9 +167,9 @@ class SafeBand(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    speed_kmh: tuple[float, float]
+    speed_kmh: tuple[SpeedKmh, SpeedKmh]
     speed_source: str
-    incline_pct_max: float = Field(ge=0)
+    incline_pct_max: InclinePct
     incline_source: str
     safety_key_required: bool
     safety_key_source: str
@@ -318,4 +319,6 @@ def library_from_data(raw: Mapping[str, Any]) -> ExerciseLibrary:
 
 @lru_cache(maxsize=1)
 def load_library() -> ExerciseLibrary:
-    return library_from_data(load_yaml("exercises.yaml"))
+    lib = library_from_data(load_yaml("exercises.yaml"))
+    check_library_illustrated({e.id: e.cues for e in lib.exercises.values()})  # every exercise drawn
+    return lib

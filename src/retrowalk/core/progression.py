@@ -590,13 +590,25 @@ def decide_next(
             )
             for i in programme.items
         ]
-        # The items are kept (not progressed) so the programme resumes where it was once cleared.
+        # The items are kept (not progressed) so the programme resumes where it was once cleared;
+        # a contraindicated one is still swapped for its allowed variant (or left out).
+        kept: dict[str, ProgrammeItem] = {}
+        for item in programme.items:
+            variant, _why = allowed_variant(lib.get(item.exercise_id), lib, active)
+            if variant is not None and variant.id not in kept:
+                dose = item.dose if variant.id == item.exercise_id else variant.dose.model_copy()
+                kept[variant.id] = _item_for(item, variant, dose, judged)
         return NextSession(
             decisions=stopped,
             stop=True,
             refer_out=refer,
             programme=programme.model_copy(
-                update={"stop": True, "refer_out": refer, "judged_through": judged}
+                update={
+                    "items": list(kept.values()),
+                    "stop": True,
+                    "refer_out": refer,
+                    "judged_through": judged,
+                }
             ),
             weekly_trend=trend,
             judged_through=judged,

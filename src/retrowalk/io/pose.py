@@ -16,6 +16,7 @@ import pandas as pd
 
 from retrowalk.errors import InputError
 from retrowalk.gait.pose.keypoints import JOINTS, KeypointSeries, from_named
+from retrowalk.gait.pose.tracking import walker_choice
 
 #: MediaPipe Pose landmark order (33 points) -> canonical joints.
 MEDIAPIPE_33 = (
@@ -326,15 +327,11 @@ def _read_json(path: Path, fps: float | None, image_size: tuple[int, int] | None
 
 
 def _mmpose_frames(frames: list[dict[str, Any]]) -> np.ndarray:
-    rows: list[np.ndarray | None] = []
+    people: list[list[np.ndarray]] = []
     k = None
     for i, fr in enumerate(frames):
-        inst = fr.get("instances") or []
-        if not inst:
-            rows.append(None)
-            continue
-        best = None
-        for person in inst:
+        persons: list[np.ndarray] = []
+        for person in fr.get("instances") or []:
             try:
                 kp = np.asarray(person["keypoints"], dtype=float)
                 sc = np.asarray(person.get("keypoint_scores", np.ones(len(kp))), dtype=float)
@@ -342,14 +339,21 @@ def _mmpose_frames(frames: list[dict[str, Any]]) -> np.ndarray:
                 raise InputError(f"instances[{i}].keypoints", "missing or not numeric") from exc
             if kp.ndim != 2 or kp.shape[1] < 2 or sc.shape != (kp.shape[0],):
                 raise InputError(f"instances[{i}].keypoints", f"bad shape {kp.shape}")
-            if best is None or sc.mean() > best[1].mean():
-                best = (kp[:, :2], sc)
-        assert best is not None
-        k = best[0].shape[0]
-        rows.append(np.concatenate([best[0], best[1][:, None]], axis=1))
+            persons.append(np.concatenate([kp[:, :2], sc[:, None]], axis=1))
+            k = kp.shape[0] if k is None else k
+        people.append(persons)
     if k is None:
         raise InputError("instances", "no person detected in any frame")
+    rows = _walker_rows(people)
     return np.stack([r if r is not None and r.shape[0] == k else np.full((k, 3), np.nan) for r in rows])
+
+
+def _walker_rows(people: list[list[np.ndarray]]) -> list[np.ndarray | None]:
+    """One (k, 3) row per frame: the walker (``tracking.walker_choice``) among the frame's people,
+    so a file with several people per frame follows one person instead of the most confident."""
+    seen = [[np.where(p[:, 2:3] > 0, p[:, :2], np.nan) for p in persons] for persons in people]
+    choice = walker_choice(seen)
+    return [persons[c] if c is not None else None for persons, c in zip(people, choice, strict=True)]
 
 
 def _describe(raw: Any) -> str:
@@ -365,7 +369,8 @@ def _read_openpose_files(
 ) -> KeypointSeries:
     """One BODY_25 frame per file; ``parsed`` holds documents already read (not read again)."""
     frames = np.full((len(files), 25, 3), np.nan)
-    for i, f in enumerate(files):
+    candidates: list[list[np.ndarray]] = []
+    for f in files:
         if parsed is not None and f in parsed:
             data = parsed[f]
         else:
@@ -376,7 +381,7 @@ def _read_openpose_files(
         people = data.get("people") if isinstance(data, dict) else None
         if people is None:
             raise InputError(f"{f.name}: people", "missing", hint="expected OpenPose --write_json output")
-        best = None
+        persons: list[np.ndarray] = []
         for p in people:
             raw = p.get("pose_keypoints_2d")
             if not isinstance(raw, list) or len(raw) != 75:
@@ -386,11 +391,12 @@ def _read_openpose_files(
                     hint="run OpenPose with --model_pose BODY_25",
                 )
             arr = np.asarray(raw, dtype=float).reshape(25, 3)
-            if best is None or arr[:, 2].sum() > best[:, 2].sum():
-                best = arr
-        if best is not None:
-            best[best[:, 2] <= 0, :2] = np.nan  # OpenPose writes 0, 0, 0 for undetected points
-            frames[i] = best
+            arr[arr[:, 2] <= 0, :2] = np.nan  # OpenPose writes 0, 0, 0 for undetected points
+            persons.append(arr)
+        candidates.append(persons)
+    for i, row in enumerate(_walker_rows(candidates)):
+        if row is not None:
+            frames[i] = row
     notes: list[str] = []
     return _from_array(
         frames,

@@ -106,10 +106,13 @@ def check_readable(path: Path | str, kind: str, **opts: Any) -> None:
         raise InputError("kind", f"unknown recording kind {kind!r}", hint="use imu or pose")
 
 
-def analyse_with_quality(path: Path | str, kind: str, **opts: Any) -> tuple[str, dict[str, Any]]:
-    """Quality flags first, then the engine: ("analysed", metrics + quality) or ("withheld", quality).
+def analyse_with_quality(
+    path: Path | str, kind: str, **opts: Any
+) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+    """Quality flags first, then the engine: (status, engine result JSON or None, quality JSON).
 
-    Weak data (a flag that withholds) gets no numbers: the result says why instead.
+    Weak data (a flag that withholds) gets no numbers: status "withheld", no engine result, and
+    the quality says why.
     """
     from retrowalk.gait.quality import imu_quality, pose_quality
     from retrowalk.io.capture import raw_imu_timestamps
@@ -130,5 +133,5 @@ def analyse_with_quality(path: Path | str, kind: str, **opts: Any) -> tuple[str,
         raise InputError("kind", f"unknown recording kind {kind!r}", hint="use imu or pose")
     quality = {**report.model_dump(mode="json"), "ok": report.ok, "reason": report.reason}
     if not report.ok:
-        return "withheld", {"quality": quality}
-    return "analysed", {**dict(run()), "quality": quality}
+        return "withheld", None, quality
+    return "analysed", dict(run()), quality

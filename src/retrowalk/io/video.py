@@ -97,6 +97,7 @@ DETECT_EVERY = 3  # person detection every 3rd frame (boxes are interpolated bet
 DETECT_WIDTH = 640  # frames are scaled to this width for the person detector
 CROP_HEIGHTS = 1.5  # the pose model sees a square 1.5 box heights wide around the walker
 TRACK_MARGIN_S = 0.3  # keep this long before the first and after the last detection
+MIN_POSE_IN_TRACK = 0.5  # below this share of tracked frames with a pose, use the whole frame
 
 
 def _people(path: Path, max_frames: int | None) -> tuple[list[Detection], int]:
@@ -216,6 +217,10 @@ def extract_landmarks(
         elapsed = time.perf_counter() - t0
     if not rows:
         raise InputError("file", f"{path.name}: no frames could be decoded", hint="check the video file")
+    if crops is not None and detected < MIN_POSE_IN_TRACK * tracked:
+        # The tracked box held no body the pose model recognises (a false detection, e.g. a
+        # tree or a poster): fall back to the whole frame rather than analyse nothing.
+        return extract_landmarks(path, max_frames=max_frames, progress=progress, track=False)
     stats = ExtractionStats(
         frames=len(rows),
         detected_frames=detected,

@@ -6,13 +6,15 @@ short transaction; a rerun (after a killed worker or a retry) overwrites with th
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 from retrowalk.errors import InputError
+from retrowalk.gait.summary import GaitSummary
 from retrowalk.jobs.queue import JobContext, PermanentError, handler
+from retrowalk.storage import crud
+from retrowalk.storage.documents import RecordingMetrics
 from retrowalk.storage.models import Recording
 
 VIDEO_SUFFIXES = frozenset({".webm", ".mp4", ".mov", ".mkv", ".avi"})
@@ -82,8 +84,19 @@ def analyse_recording(
     if kind == "pose" and fps is not None and path.suffix.lower() != ".json":
         opts["fps"] = fps
     try:
-        status, metrics = rec_io.analyse_with_quality(path, kind, **opts)
+        status, result, quality = rec_io.analyse_with_quality(path, kind, **opts)
     except InputError as exc:
         raise PermanentError(f"{exc.field}: {exc.message}") from exc
-    _set(ctx, recording_id, status=status, metrics=json.loads(json.dumps(metrics)), error=None)
+    if result is not None:
+        metrics = RecordingMetrics.from_engine(kind, result).model_copy(update={"quality": quality})
+    else:  # withheld: no numbers, the reason instead
+        metrics = RecordingMetrics(
+            summary=GaitSummary(warnings=[str(quality.get("reason") or "")]),
+            engine="imu" if kind == "imu" else "pose",
+            quality=quality,
+        )
+    with ctx.database.transaction() as db:
+        rec = db.get(Recording, recording_id)
+        if rec is not None:
+            crud.set_recording_result(db, rec, status=status, metrics=metrics, error=None)
     return {"recording_id": recording_id, "status": status}

@@ -45,6 +45,7 @@ class FindingRow(BaseModel):
 
 class ProgrammeRow(BaseModel):
     exercise: str
+    exercise_id: str | None = Field(default=None, description="library id: the row shows its key poses")
     stage: str = ""
     dose: str = ""
     reason: str = ""
@@ -132,13 +133,28 @@ def render_html(data: ReportData) -> str:
         {"title": c.title, "description": c.description, "svg": Markup(c.svg)}
         for c in all_charts(data.charts)
     ]
-    return _env().get_template("report.html").render(data=data, charts=charts)
+    return _env().get_template("report.html").render(data=data, charts=charts, figures=_figures(data))
+
+
+def _figures(data: ReportData) -> dict[str, Markup]:
+    """Key-pose strips (no cue text: the row lists the cues) for rows of library exercises."""
+    from retrowalk.core.exercises import load_library
+    from retrowalk.illustrations.svg import strip_svg
+
+    exercises = load_library().exercises
+    out: dict[str, Markup] = {}
+    for row in data.programme:
+        ex = exercises.get(row.exercise_id or "")
+        if ex is not None and ex.id not in out:
+            out[ex.id] = Markup(strip_svg(ex.id, ex.name, ex.cues, with_cues=False))
+    return out
 
 
 def render_pdf(data: ReportData) -> bytes:
     """The report as PDF bytes (A4)."""
-    from weasyprint import HTML
+    from retrowalk.extras import require
 
-    pdf = HTML(string=render_html(data), base_url=".").write_pdf()
+    weasyprint = require("pdf", "PDF report")
+    pdf = weasyprint.HTML(string=render_html(data), base_url=".").write_pdf()
     assert isinstance(pdf, bytes)
     return pdf

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from retrowalk.core.scores.mcid import instrument_for, instrument_range
+
 _ID = r"^[A-Za-z0-9_.-]+$"
 
 
@@ -42,6 +44,15 @@ class Outcome(_Strict):
     def _range(self) -> Outcome:
         if self.min is not None and self.max is not None and self.min >= self.max:
             raise ValueError(f"outcome {self.id}: min ({self.min}) must be below max ({self.max})")
+        # A named instrument (VAS 0-10 cm, WOMAC 0-96) fixes the scale: data outside it are wrong.
+        scale = instrument_range(name) if (name := instrument_for(self.instrument)) else None
+        if scale is not None:
+            for bound in (self.min, self.max):
+                if bound is not None and not scale[0] <= bound <= scale[1]:
+                    raise ValueError(
+                        f"outcome {self.id}: {self.instrument} is scored {scale[0]:g}-{scale[1]:g}, "
+                        f"so min/max {bound:g} is outside its scale"
+                    )
         return self
 
 

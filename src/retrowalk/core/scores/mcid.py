@@ -139,3 +139,12 @@ def instrument_for(trial_instrument: str | None) -> str | None:
     if trial_instrument in table:
         return trial_instrument
     return next((k for k, v in table.items() if trial_instrument in v.get("trial_instruments", [])), None)
+
+
+def instrument_range(instrument: str) -> tuple[float, float] | None:
+    """The scale range of an MCID instrument (VAS 0-10 cm, WOMAC 0-96, NPRS 0-10), if it has one."""
+    info = load_yaml("mcid.yaml")["instruments"].get(instrument, {})
+    rng = info.get("range")
+    if rng:
+        return float(rng[0]), float(rng[1])
+    return _RANGES.get(instrument)

@@ -7,7 +7,7 @@ import math
 from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from retrowalk.core._data import load_yaml
 from retrowalk.core.vocab import Pain, bounds
@@ -23,10 +23,10 @@ class PainRules(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    limit_above: float = Field(ge=0, le=10)
+    limit_above: Nprs
     limit_source: str
     limit_certainty: str
-    stop_at_least: float = Field(ge=0, le=10)
+    stop_at_least: Nprs
     stop_source: str
     stop_certainty: str
 

@@ -113,7 +113,7 @@ class _Direction:
         self.active = rec.gyr is not None and placement in ("thigh", "shank")
         if rec.gyr is None and placement in ("thigh", "shank"):
             self.reasons.add("no gyroscope data; direction needs angular velocity")
-        elif rec.gyr is not None and not self.active:
+        elif rec.gyr is not None and not self.active and placement != "foot":  # foot: own warning
             self.reasons.add(f"direction needs a thigh or shank sensor (placement={placement})")
 
     def __call__(self, t0_s: float, t1_s: float) -> tuple[Direction, float]:

@@ -22,6 +22,7 @@ FloatArray = NDArray[np.float64]
 class Detection:
     frame: int
     box: tuple[float, float, float, float]  # x, y, width, height in pixels (image, y down)
+    index: int = 0  # which of the frame's people (for keypoint files with several per frame)
 
     @property
     def centre(self) -> tuple[float, float]:
@@ -67,12 +68,14 @@ class Linker:
 
     def link(self, detections: list[Detection]) -> list[Track]:
         tracks: list[Track] = []
+        active: list[Track] = []  # tracks that can still be continued (seen within the gap)
         for det in sorted(detections, key=lambda d: d.frame):
+            active = [t for t in active if det.frame - t.last <= self.max_gap_frames]
             best, best_d = None, np.inf
-            for tr in tracks:
+            for tr in active:
                 last = tr.detections[-1]
                 gap = det.frame - last.frame
-                if gap <= 0 or gap > self.max_gap_frames:
+                if gap <= 0:
                     continue
                 h = last.box[3]
                 ratio = max(det.box[3], h) / max(min(det.box[3], h), 1e-9)
@@ -81,7 +84,9 @@ class Linker:
                 if ratio <= self.max_size_ratio and dist <= reach and dist < best_d:
                     best, best_d = tr, dist
             if best is None:
-                tracks.append(Track([det]))
+                best = Track([det])
+                tracks.append(best)
+                active.append(best)
             else:
                 best.detections.append(det)
         return [t for t in tracks if len(t.detections) >= self.min_detections]
@@ -104,4 +109,32 @@ def track_boxes(track: Track, n_frames: int, *, extend_frames: int = 0) -> Float
     idx = np.arange(lo, hi + 1, dtype=float)
     for k in range(4):
         out[lo : hi + 1, k] = np.interp(idx, frames, boxes[:, k])
+    return out
+
+
+def box_of(points: FloatArray) -> tuple[float, float, float, float] | None:
+    """Bounding box (x, y, w, h) of a person's finite (k, 2) keypoints; None with < 3 points."""
+    ok = np.all(np.isfinite(points), axis=1)
+    if ok.sum() < 3:
+        return None
+    lo, hi = points[ok].min(axis=0), points[ok].max(axis=0)
+    return float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])
+
+
+def walker_choice(people: list[list[FloatArray]]) -> list[int | None]:
+    """Per frame, the index of the walker among that frame's people ((k, 2) keypoints each), or
+    None where the walker is not seen; with at most one person per frame, that person."""
+    if all(len(p) <= 1 for p in people):
+        return [0 if p else None for p in people]
+    dets = [
+        Detection(f, box, i)
+        for f, persons in enumerate(people)
+        for i, pts in enumerate(persons)
+        if (box := box_of(pts)) is not None and box[3] > 0
+    ]
+    walker = walker_track(dets, Linker(min_detections=1))
+    out: list[int | None] = [None] * len(people)
+    if walker is not None:
+        for d in walker.detections:
+            out[d.frame] = d.index
     return out

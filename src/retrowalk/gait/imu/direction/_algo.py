@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import signal
 
+from retrowalk.gait.filters import highpass, lowpass
 from retrowalk.gait.imu._models import Direction
 
 FloatArray = NDArray[np.float64]
@@ -68,8 +69,7 @@ class DirectionSegmentAngle:
             return _unknown(f"segment rotation is not planar ({planarity:.2f}); sensor loose or turning")
         m = evecs[:, -1]
         w = gyr @ m
-        sos_hp = signal.butter(2, 0.3, btype="high", fs=fs, output="sos")
-        rel = np.asarray(signal.sosfiltfilt(sos_hp, np.cumsum(w) / fs))
+        rel = highpass(np.cumsum(w) / fs, fs, 0.3)
         gbar = acc.mean(axis=0)
         n = neutral_gravity
         ang = float(np.arctan2(m @ np.cross(n, gbar), n @ gbar - (n @ m) * (gbar @ m)))
@@ -82,8 +82,7 @@ class DirectionSegmentAngle:
             return _unknown("segment range is symmetric; anatomical front/back cannot be told")
         big = 1.0 if hi > lo else -1.0
         ahead = big if placement == "thigh" else -big
-        sos_lp = signal.butter(2, 3.0, btype="low", fs=fs, output="sos")
-        wl = np.asarray(signal.sosfiltfilt(sos_lp, w))
+        wl = lowpass(w, fs, 3.0)
         swing_sign = 1.0 if np.percentile(wl, 99) > -np.percentile(wl, 1) else -1.0
         sw = swing_sign * wl
         peaks, _ = signal.find_peaks(sw, height=0.5 * np.percentile(sw, 99), distance=max(int(0.5 * fs), 1))

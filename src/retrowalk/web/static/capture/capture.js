@@ -392,7 +392,7 @@ function attach(root) {
 
 export function summary(rec) {
   const m = rec.metrics || {};
-  const q = m.quality || {};
+  const q = rec.quality || {};
   if (rec.status === "analysed") {
     const dirs = [...new Set((m.bouts || []).map((b) => b.direction))].join(", ");
     const parts = [`Recording ${rec.id}: analysed`];
