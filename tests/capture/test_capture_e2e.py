@@ -61,12 +61,13 @@ def _setup_world(db_url: str) -> tuple[int, int]:
             db, client.id, inputs=inputs, findings=findings, pain_nprs=3.0, stop=False, by=trainer
         )
         content = clinical.prescribe(findings, pain_nprs=3.0, goals=[])
-        crud.add_programme(
+        prog = crud.add_programme(
             db, client.id, content=content, assessment_id=a.id, pain_nprs=3.0, goals=[], by=trainer
         )
+        exercises = len(build.programme_items(prog.content))
         cid = client.id
     d.dispose()
-    return cid, len(build.programme_items(content))
+    return cid, exercises
 
 
 @pytest.fixture(scope="module")
