@@ -12,6 +12,8 @@ from web_helpers import require_tool
 from web_report_fixtures import sample_report
 
 from retrowalk.app.records import adherence_summary
+from retrowalk.core.prescription import Programme as ProgrammeContent
+from retrowalk.core.prescription import programme_from_items
 from retrowalk.reports.charts import ChartInputs, PainPoint
 from retrowalk.reports.pdf import ProgrammeRow, render_html, render_pdf
 from retrowalk.storage.models import Programme, SessionLog
@@ -71,11 +73,15 @@ def test_only_charts_with_data_are_drawn() -> None:
 
 def test_adherence_counts_prescribed_days_across_versions() -> None:
     start = datetime(2026, 1, 5, 9, tzinfo=UTC)
-    v1 = Programme(version=1, created_at=start, content={"sessions_per_week": 3, "items": []})
+
+    def content(per_week: int) -> ProgrammeContent:
+        dose = {"minutes": 5, "speed_kmh": 2.0, "handrails": "both", "safety_key": True}
+        dose["sessions_per_week"] = per_week
+        return programme_from_items([{"exercise_id": "retro_walk_1", "dose": dose}])
+
+    v1 = Programme(version=1, created_at=start, content=content(3))
     # a new version two weeks later neither restarts the count nor drops the earlier sessions
-    v2 = Programme(
-        version=2, created_at=start + timedelta(days=14), content={"sessions_per_week": 7, "items": []}
-    )
+    v2 = Programme(version=2, created_at=start + timedelta(days=14), content=content(7))
     logs = [
         SessionLog(session_date=date(2026, 1, 5) + timedelta(days=d), completed=True, exercise_id="x")
         for d in (0, 2, 4, 7, 9, 11, 14, 15, 16)

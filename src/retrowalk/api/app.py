@@ -25,6 +25,7 @@ from retrowalk.http.security import load_secret_key
 from retrowalk.io import limits
 from retrowalk.settings import Settings, get_settings
 from retrowalk.storage.db import Database
+from retrowalk.storage.documents import DocumentError, UnreadableRow
 
 API_PREFIX = "/api/v1"
 #: Largest JSON/form body accepted outside uploads.
@@ -143,6 +144,16 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _unreadable_row(_request: Request, exc: Exception) -> JSONResponse:
+    """A stored row that no longer validates: say which one, instead of a bare server error."""
+    assert isinstance(exc, UnreadableRow | DocumentError)
+    problem = exc.problem.model_dump() if isinstance(exc, UnreadableRow) else None
+    return JSONResponse(
+        {"detail": f"a stored record cannot be read: {exc}", "problem": problem},
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
 def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     """A use case refused (not found, forbidden, conflict, ...): the same answer for pages and API."""
     assert isinstance(exc, AppError)
@@ -167,12 +178,21 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     collection walked them all and stalled every request for tens of milliseconds. Frozen, a
     collection only walks what requests allocate.
     """
+    from retrowalk.jobs import EmbeddedWorker, queue_for
+
+    settings: Settings = _app.state.settings
+    worker = None
+    if settings.jobs_in_process and settings.jobs_backend != "immediate":
+        worker = EmbeddedWorker(queue_for(_app.state))
+        worker.start()
     gc.collect()
     gc.freeze()
     try:
         yield
     finally:
         gc.unfreeze()
+        if worker is not None:
+            worker.stop()
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -218,6 +238,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(UnreadableRow, _unreadable_row)
+    app.add_exception_handler(DocumentError, _unreadable_row)
     hardening.install(app, settings)  # error pages, faults, headers, malformed JSON (inside the size limit)
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
 

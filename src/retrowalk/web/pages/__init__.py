@@ -11,6 +11,7 @@ from retrowalk.web.pages import (
     dashboard,
     koos,
     login,
+    offline,
     recordings,
     sessions,
     trials,
@@ -29,5 +30,6 @@ for _module in (
     sessions,
     recordings,
     trials,
+    offline,
 ):
     router.include_router(_module.router)
