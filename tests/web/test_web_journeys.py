@@ -65,6 +65,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     )
     port = free_port()
     env["RETROWALK_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+    env["RETROWALK_JOBS_IN_PROCESS"] = "true"  # one analysis worker inside the server
     log = (data_dir / "server.log").open("w")
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "retrowalk.api.app:create_app", "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -112,6 +113,15 @@ def _outbox_link(data_dir: Path, username: str, purpose: str) -> str:
             assert found is not None
             return found.group(0)
     raise AssertionError(f"no {purpose} link for {username} in the outbox")
+
+
+def _analysed(page: Any, count: int) -> None:
+    """Reload until ``count`` recordings are analysed in the background (as the page asks)."""
+    deadline = time.monotonic() + 90
+    while page.locator("article.recording .badge.ok").count() < count:
+        assert time.monotonic() < deadline, page.locator("article.recording").first.inner_text()
+        time.sleep(1)
+        page.reload()  # a GET: the upload redirected (post/redirect/get)
 
 
 def _api(base: str, user: tuple[str, str]) -> httpx.Client:
@@ -193,11 +203,12 @@ def test_admin_then_trainer_journey(live: tuple[str, Path], chromium: Any) -> No
     page.set_input_files("#file", str(WALK_TRIAL))
     page.select_option("#placement", "waist")
     page.click("#upload")
-    expect(page.locator("article.recording").first).to_contain_text("Cadence")
+    _analysed(page, 1)
     page.check("input[name=kind][value=pose]")
     page.set_input_files("#file", str(POSE))
     page.fill("#fps", "30")
     page.click("#upload")
+    _analysed(page, 2)
     first = page.locator("article.recording").first
     expect(first).to_contain_text("Knee extension in stance")
     expect(first).to_contain_text("toe first")

@@ -44,7 +44,10 @@ def _upload(world: World, name: str, body: bytes, **form: str) -> Any:
     data = {"csrf_token": http.cookies[CSRF_COOKIE], **form}
     url = f"/clients/{world.ids['client_a']}/recordings"
     posted = http.post(url, data=data, files={"file": (name, body, "application/octet-stream")})
-    return posted if posted.status_code != 200 else http.get(url)
+    if posted.status_code == 303:  # post/redirect/get
+        assert posted.headers["location"].startswith(f"{url}#recording-")
+        return http.get(url)
+    return posted
 
 
 def _api_recordings(world: World) -> list[dict[str, Any]]:

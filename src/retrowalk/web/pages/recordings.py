@@ -21,7 +21,7 @@ from retrowalk.http.deps import DbSession, on_rollback, rollback_request
 from retrowalk.jobs import analyse_later
 from retrowalk.settings import Settings
 from retrowalk.web.pages._auth import checked_form, page_user
-from retrowalk.web.pages._common import input_error_text, number, render
+from retrowalk.web.pages._common import input_error_text, number, redirect, render
 
 router = APIRouter()
 
@@ -87,11 +87,13 @@ async def recordings_submit(request: Request, client_id: int, db: Session = DbSe
             "on_rollback": lambda undo: on_rollback(request, undo),
             "analyse": analyse_later(request.app.state, db),
         }
-        await run_in_threadpool(recordings.upload_recording, db, user, client, _upload(form), **kwargs)
+        row = await run_in_threadpool(recordings.upload_recording, db, user, client, _upload(form), **kwargs)
     except (InputError, AppError) as exc:
         # a bad file: undo everything (row, audit, stored copy) and say why on the page
         rollback_request(db, request)
         error = (
             f"{exc.field}: {input_error_text(exc)}" if isinstance(exc, InputError) else f"file: {exc.detail}"
         )
-    return _page(request, db, user, client, error)
+        return _page(request, db, user, client, error)
+    # post/redirect/get: reloading the result page never uploads the file again
+    return redirect(f"/clients/{client.id}/recordings#recording-{row.id}")
