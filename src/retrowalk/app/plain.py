@@ -111,3 +111,11 @@ def flag_text(flag: RedFlagInForce) -> str:
     if flag.flag_id == PAIN_STOP_FLAG:
         return PAIN_STOP_TEXT
     return flag.text[:1].upper() + flag.text[1:]
+
+
+REACH_TRAINER = "Tell your trainer today, by phone or at your next visit:"
+RED_FLAG_QUESTION = "Anything new since last time?"
+RED_FLAG_HINT = (
+    "Tick any that apply. Your trainer is told at once and the exercises pause until they have "
+    "checked with you. Leave all unticked if none apply."
+)

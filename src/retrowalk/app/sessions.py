@@ -792,3 +792,64 @@ def red_flag_choices() -> list[tuple[str, str]]:
 
 def library_has(exercise_id: str) -> bool:
     return exercise_id in load_library().exercises
+
+
+def logs_with_form_key(db: Session, client_id: int, key: str) -> Sequence[SessionLog]:
+    """The rows an earlier send of the same log form stored (empty: not seen yet)."""
+    return crud.logs_with_form_key(db, client_id, key)
+
+
+@dataclass(frozen=True)
+class PendingView:
+    """A decision waiting for the trainer, item by item (now → proposed)."""
+
+    id: int
+    decided_after: date
+    reason: str
+    changes: list[tuple[str, str, str]]
+
+
+@dataclass(frozen=True)
+class SafetyView:
+    """What the trainer's client page shows about safety and decisions."""
+
+    in_force: list[core_progression.RedFlagInForce]
+    signoffs: list[TrainerSignOff]
+    pending: list[PendingView]
+    policy: str
+    policies: tuple[str, ...]
+    versions: list[Programme]
+
+
+def _item_lines(content: Any) -> dict[str, str]:
+    from retrowalk.app.records import dose_text, exercise_label
+
+    out: dict[str, str] = {}
+    for item in (content or {}).get("items", []):
+        out[str(item.get("exercise_id"))] = (
+            f"{exercise_label(str(item.get('exercise_id')))}: {dose_text(item.get('dose'))}"
+        )
+    return out
+
+
+def safety_view(db: Session, client: Client) -> SafetyView:
+    ns = next_session(db, client.id)
+    current = crud.current_programme(db, client.id)
+    now = _item_lines(current.content if current else None)
+    pending = []
+    for row in crud.pending_decisions(db, client.id):
+        proposed = _item_lines(row.content)
+        changes = [
+            (eid, now.get(eid, "–"), proposed.get(eid, "left out"))
+            for eid in dict.fromkeys([*now, *proposed])
+            if now.get(eid) != proposed.get(eid)
+        ]
+        pending.append(PendingView(row.id, row.decided_after, row.reason, changes))
+    return SafetyView(
+        in_force=list(ns.red_flags_in_force) if ns else [],
+        signoffs=list(crud.list_signoffs(db, client.id)),
+        pending=pending,
+        policy=client.decision_policy or "protocol",
+        policies=DECISION_POLICIES,
+        versions=list(crud.list_programmes(db, client.id))[-8:],
+    )

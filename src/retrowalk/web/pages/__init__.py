@@ -7,6 +7,7 @@ from retrowalk.web.pages import (
     assessments,
     clients,
     dashboard,
+    decisions,
     koos,
     login,
     recordings,
@@ -16,5 +17,5 @@ from retrowalk.web.pages import (
 from retrowalk.web.pages._auth import receive_form_first
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
-for _module in (login, dashboard, clients, assessments, koos, sessions, recordings, trials):
+for _module in (login, dashboard, clients, assessments, koos, sessions, decisions, recordings, trials):
     router.include_router(_module.router)
