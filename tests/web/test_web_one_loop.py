@@ -170,7 +170,10 @@ def test_the_web_log_reply_is_the_api_decision(world: World) -> None:
     assert r.status_code == 303, r.text
     saved = http.get(r.headers["location"])
     assert saved.status_code == 200, saved.text
-    doses = [html.unescape(d) for d in re.findall(r'<p class="next-dose">Next time: <strong>(.*?)</strong>', saved.text)]
+    doses = [
+        html.unescape(d)
+        for d in re.findall(r'<p class="next-dose">Next time: <strong>(.*?)</strong>', saved.text)
+    ]
     expected = [dose for _kind, dose in api_decisions(api_next(world, client_id)) if dose]
     assert doses == expected != []
 
