@@ -15,7 +15,9 @@ from retrowalk.app.errors import Conflict, Forbidden
 from retrowalk.app.sessions import RedFlagClear, SessionLogCorrection, SessionLogIn
 from retrowalk.core.exercises import Dose
 from retrowalk.core.progression import PAIN_STOP_FLAG
+from retrowalk.gait.summary import GaitFlag, GaitSummary
 from retrowalk.storage import Database, crud
+from retrowalk.storage.documents import RecordingMetrics
 from retrowalk.storage.models import AuditEntry, Client, Recording, User
 
 TODAY = datetime.now(UTC).date()
@@ -41,8 +43,8 @@ def _entry(day: date, **values: Any) -> SessionLogIn:
     return SessionLogIn.model_validate({**body, **values})
 
 
-def _retro(programme: Any) -> dict[str, Any]:
-    return next(i for i in programme.content["items"] if i["exercise_id"] == clinical.DEMO_EXERCISE)
+def _retro_dose(programme: Any) -> Dose:
+    return next(i.dose for i in programme.content.items if i.exercise_id == clinical.DEMO_EXERCISE)
 
 
 def test_a_red_flag_stays_in_force_until_a_trainer_clears_it(database: Database) -> None:
@@ -112,7 +114,7 @@ def test_the_next_prescription_is_the_decisions_dose(database: Database) -> None
         _trainer, account, client = _people(db)
         first = crud.current_programme(db, client.id)
         assert first is not None
-        before = Dose.model_validate(_retro(first)["dose"])
+        before = _retro_dose(first)
         sessions.log_session(db, account, client, [_entry(TODAY - timedelta(days=3))])
         assert crud.current_programme(db, client.id).id == first.id  # type: ignore[union-attr]  # a hold changes nothing
         done = sessions.log_session(db, account, client, [_entry(TODAY - timedelta(days=1))])
@@ -124,7 +126,7 @@ def test_the_next_prescription_is_the_decisions_dose(database: Database) -> None
         assert current.based_on_id == first.id
         assert current.origin == f"decision after session {(TODAY - timedelta(days=1)).isoformat()}"
         assert clinical.DEMO_EXERCISE in (current.origin_reason or "")
-        applied = Dose.model_validate(_retro(current)["dose"])
+        applied = _retro_dose(current)
         assert applied == decision.next_dose != before
         form = sessions.log_form(db, client.id)
         assert form.programme is not None and form.programme.id == current.id
@@ -141,12 +143,13 @@ def test_a_stage_change_waits_for_the_trainer_by_default(database: Database) -> 
         programme = crud.current_programme(db, client.id)
         assert programme is not None
         # a programme whose retro-walking dose is at the top of stage 1, so the next step is stage 2
-        content = dict(programme.content)
-        items = [dict(i) for i in content["items"]]
-        for i in items:
-            if i["exercise_id"] == clinical.DEMO_EXERCISE:
-                i["dose"] = {**i["dose"], "minutes": 10.0, "speed_kmh": 3.0}
-        content["items"] = items
+        items = [
+            i.model_copy(update={"dose": i.dose.model_copy(update={"minutes": 10.0, "speed_kmh": 3.0})})
+            if i.exercise_id == clinical.DEMO_EXERCISE
+            else i
+            for i in programme.content.items
+        ]
+        content = programme.content.model_copy(update={"items": items})
         top = crud.add_programme(
             db, client.id, content=content, assessment_id=programme.assessment_id, pain_nprs=3.0, by=trainer
         )
@@ -159,14 +162,14 @@ def test_a_stage_change_waits_for_the_trainer_by_default(database: Database) -> 
             None,
             clinical.DEMO_EXERCISE,
         )
-        assert _retro(crud.current_programme(db, client.id))["dose"]["minutes"] == 10.0
+        assert _retro_dose(crud.current_programme(db, client.id)).minutes == 10.0
         waiting = sessions.pending_decisions(db, client)
         assert len(waiting) == 1 and sessions.waiting_ids(db, client.id) == [clinical.DEMO_EXERCISE]
         with pytest.raises(Forbidden):
             sessions.resolve_decision(db, account, client, waiting[0].id, approve=True)
         made = sessions.resolve_decision(db, trainer, client, waiting[0].id, approve=True)
         assert made is not None and made.version > top.version
-        ids = [i["exercise_id"] for i in made.content["items"]]
+        ids = [i.exercise_id for i in made.content.items]
         assert step.next_exercise_id in ids and clinical.DEMO_EXERCISE not in ids
         assert sessions.pending_decisions(db, client) == []
 
@@ -203,7 +206,7 @@ def test_corrections_are_audited_and_judged_again(database: Database) -> None:
         assert step.decision.value == "regress"
         current = crud.current_programme(db, client.id)
         assert current is not None and current.version > progressed.version
-        assert Dose.model_validate(_retro(current)["dose"]) == step.next_dose
+        assert _retro_dose(current) == step.next_dose
         today_log = sessions.log_session(db, account, client, [_entry(TODAY)]).logs[0]
         sessions.correct_log(db, account, client, today_log.id, SessionLogCorrection(pain_during=3.0))
 
@@ -211,7 +214,15 @@ def test_corrections_are_audited_and_judged_again(database: Database) -> None:
 def test_hands_free_evidence_comes_from_recordings_and_sign_off(database: Database) -> None:
     with database.transaction() as db:
         trainer, _account, client = _people(db)
-        for asym, flags in ((6.0, []), (4.0, [{"code": "trunk_forward_lean"}])):
+        lean = {
+            "code": "trunk_forward_lean",
+            "message": "lean",
+            "value": 12,
+            "threshold": 10,
+            "unit": "deg",
+            "source": "s",
+        }
+        for asym, flags in ((6.0, []), (4.0, [lean])):
             db.add(
                 Recording(
                     client_id=client.id,
@@ -221,7 +232,9 @@ def test_hands_free_evidence_comes_from_recordings_and_sign_off(database: Databa
                     sha256="0" * 64,
                     size_bytes=1,
                     status="analysed",
-                    metrics={"step_length_asymmetry_pct": asym, "flags": flags},
+                    metrics=RecordingMetrics.imported(
+                        GaitSummary(step_length_asymmetry_pct=asym, flags=[GaitFlag(**f) for f in flags])
+                    ),
                 )
             )
         db.flush()

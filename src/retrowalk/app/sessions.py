@@ -279,7 +279,12 @@ def decide(
     records = session_records(logs)
     if not records:
         return None
-    prog = core_prescription.Programme.model_validate(dict(programme.content))
+    content = programme.content
+    prog = (
+        content
+        if isinstance(content, core_prescription.Programme)
+        else core_prescription.Programme.model_validate(dict(content))
+    )
     try:
         sessions = _session_records_adapter().validate_python(records)
     except ValidationError:
@@ -305,10 +310,10 @@ def decide(
 def _assessment_for_engine(row: Assessment | None) -> tuple[AssessmentResult | None, float | None]:
     """The stored assessment as the engine reads it; one an older core wrote and today's no longer
     validates is left out (the programme's own pain and conditions then apply)."""
-    if row is None:
-        return None, None
+    if row is None or row.findings is None:  # none yet, or imported and never evaluated
+        return None, row.pain_nprs if row is not None else None
     try:
-        return AssessmentResult.model_validate(row.findings or {}), row.pain_nprs
+        return AssessmentResult.model_validate(row.findings), row.pain_nprs
     except ValidationError:
         return None, row.pain_nprs
 
@@ -331,21 +336,15 @@ TRUNK_LEAN_FLAG = "trunk_forward_lean"
 
 def gait_check(rec: Recording) -> GaitCheck | None:
     """A recording's step asymmetry and forward-trunk-lean flag; None when it has no asymmetry."""
-    metrics = rec.metrics if isinstance(rec.metrics, dict) else {}
-    scopes = [metrics, *(v for v in metrics.values() if isinstance(v, dict))]
-    asym = next(
-        (
-            float(scope[k])
-            for k in ASYMMETRY_KEYS
-            for scope in scopes
-            if isinstance(scope.get(k), int | float) and not isinstance(scope.get(k), bool)
-        ),
-        None,
-    )
+    gait = rec.gait
+    if gait is None:
+        return None
+    asym = gait.step_length_asymmetry_pct
+    if asym is None:
+        asym = gait.step_time_asymmetry_pct
     if asym is None or not 0 <= asym <= 100:
         return None
-    flags = [f for scope in scopes for f in (scope.get("flags") or []) if isinstance(f, dict)]
-    lean = any(f.get("code") == TRUNK_LEAN_FLAG for f in flags)
+    lean = any(f.code == TRUNK_LEAN_FLAG for f in gait.flags)
     return GaitCheck(recorded_on=rec.created_at.date(), step_asymmetry_pct=asym, forward_trunk_lean=lean)
 
 
@@ -493,7 +492,7 @@ def apply_decision(
     the trainer (the client's ``decision_policy``). Nothing is stored while stopped or unchanged."""
     if decision.stop and not decision.can_log_exercise:
         return None, None
-    current = core_prescription.Programme.model_validate(dict(programme.content))
+    current = programme.content
     proposed = decision.programme
     waiting = needs_approval(client.decision_policy or "protocol", decision)
     reasons = "; ".join(
@@ -515,14 +514,14 @@ def apply_decision(
     new_row: Programme | None = None
     if _items_key(applied) != _items_key(current):
         new_row = crud.add_decision_programme(
-            db, programme, content=applied.model_dump(mode="json"), decided_after=day, reason=reasons
+            db, programme, content=applied, decided_after=day, reason=reasons
         )
     pending: PendingDecision | None = None
     if waiting and _items_key(proposed) != _items_key(applied):
         pending = crud.add_pending_decision(
             db,
             new_row or programme,
-            content=proposed.model_dump(mode="json"),
+            content=proposed,
             decided_after=day,
             reason=reasons,
         )
@@ -539,9 +538,10 @@ def waiting_ids(db: Session, client_id: int) -> list[str]:
     if not pending:
         return []
     programme = crud.current_programme(db, client_id)
-    current = {i["exercise_id"]: i for i in (programme.content or {}).get("items", [])} if programme else {}
-    proposed = {i["exercise_id"]: i for i in pending[-1].content.get("items", [])}
-    return [eid for eid, item in current.items() if proposed.get(eid) != item]
+    current = {i.exercise_id: i.dose for i in programme.content.items} if programme else {}
+    proposed = core_prescription.Programme.model_validate(pending[-1].content)
+    new = {i.exercise_id: i.dose for i in proposed.items}
+    return [eid for eid, dose in current.items() if new.get(eid) != dose]
 
 
 def pending_decisions(db: Session, client: Client) -> Sequence[PendingDecision]:
@@ -565,7 +565,11 @@ def resolve_decision(
     made: Programme | None = None
     if approve:
         made = crud.add_decision_programme(
-            db, current, content=dict(row.content), decided_after=row.decided_after, reason=row.reason
+            db,
+            current,
+            content=core_prescription.Programme.model_validate(row.content),
+            decided_after=row.decided_after,
+            reason=row.reason,
         )
         made.based_on_id = current.based_on_id or current.id
         made.origin = f"{made.origin}, approved by {user.display_name or user.username}"
@@ -695,13 +699,16 @@ def rejudge(db: Session, client: Client, day: date) -> NextSession | None:
         cleared=clearances(db, client.id),
         hands_free=hands_free_evidence(db, client.id),
     )
-    if decision is not None and base is not programme:
-        content = decision.programme.model_dump(mode="json")
-        if content.get("items") != (programme.content or {}).get("items"):
-            made = crud.add_decision_programme(
-                db, base, content=content, decided_after=day, reason="judged again after a correction"
-            )
-            made.origin = f"decision after session {day.isoformat()} (corrected)"
+    changed = decision is not None and _items_key(decision.programme) != _items_key(programme.content)
+    if decision is not None and base is not programme and changed:
+        made = crud.add_decision_programme(
+            db,
+            base,
+            content=decision.programme,
+            decided_after=day,
+            reason="judged again after a correction",
+        )
+        made.origin = f"decision after session {day.isoformat()} (corrected)"
     return decision
 
 
@@ -838,7 +845,7 @@ def safety_view(db: Session, client: Client) -> SafetyView:
     now = _item_lines(current.content if current else None)
     pending = []
     for row in crud.pending_decisions(db, client.id):
-        proposed = _item_lines(row.content)
+        proposed = _item_lines(core_prescription.Programme.model_validate(row.content))
         changes = [
             (eid, now.get(eid, "–"), proposed.get(eid, "left out"))
             for eid in dict.fromkeys([*now, *proposed])

@@ -1,7 +1,7 @@
 """session red flags, per-form keys, trainer sign-offs, decisions applied to the programme
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -11,32 +11,27 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("session_logs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("red_flags", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("form_key", sa.String(length=64), nullable=True))
-        batch_op.create_unique_constraint("session_form_key", ["client_id", "form_key", "exercise_id"])
-    with op.batch_alter_table("clients", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("decision_policy", sa.String(length=16), nullable=False, server_default="protocol")
-        )
-    with op.batch_alter_table("programmes", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("based_on_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("decided_after", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("origin", sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column("origin_reason", sa.Text(), nullable=True))
-        batch_op.create_foreign_key(
-            op.f("fk_programmes_based_on_id_programmes"),
-            "programmes",
-            ["based_on_id"],
-            ["id"],
-            ondelete="SET NULL",
-        )
+    # Plain ALTER TABLE ADD COLUMN and new indexes only: a batch "move and copy" of clients or
+    # programmes would, with foreign keys on, cascade-delete every row that points at them.
+    op.add_column("session_logs", sa.Column("red_flags", sa.JSON(), nullable=True))
+    op.add_column("session_logs", sa.Column("form_key", sa.String(length=64), nullable=True))
+    op.create_index(
+        "ix_session_logs_form_key", "session_logs", ["client_id", "form_key", "exercise_id"], unique=True
+    )
+    op.add_column(
+        "clients",
+        sa.Column("decision_policy", sa.String(length=16), nullable=False, server_default="protocol"),
+    )
+    op.add_column("programmes", sa.Column("based_on_id", sa.Integer(), nullable=True))
+    op.add_column("programmes", sa.Column("decided_after", sa.Date(), nullable=True))
+    op.add_column("programmes", sa.Column("origin", sa.String(length=200), nullable=True))
+    op.add_column("programmes", sa.Column("origin_reason", sa.Text(), nullable=True))
     op.create_table(
         "trainer_signoffs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -103,17 +98,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE DROP COLUMN (SQLite 3.35+, PostgreSQL), never a table copy (see upgrade).
     op.drop_table("pending_decisions")
     op.drop_table("trainer_signoffs")
-    with op.batch_alter_table("programmes", schema=None) as batch_op:
-        batch_op.drop_constraint(op.f("fk_programmes_based_on_id_programmes"), type_="foreignkey")
-        batch_op.drop_column("origin_reason")
-        batch_op.drop_column("origin")
-        batch_op.drop_column("decided_after")
-        batch_op.drop_column("based_on_id")
-    with op.batch_alter_table("clients", schema=None) as batch_op:
-        batch_op.drop_column("decision_policy")
-    with op.batch_alter_table("session_logs", schema=None) as batch_op:
-        batch_op.drop_constraint("session_form_key", type_="unique")
-        batch_op.drop_column("form_key")
-        batch_op.drop_column("red_flags")
+    for column in ("origin_reason", "origin", "decided_after", "based_on_id"):
+        op.drop_column("programmes", column)
+    op.drop_column("clients", "decision_policy")
+    op.drop_index("ix_session_logs_form_key", table_name="session_logs")
+    op.drop_column("session_logs", "form_key")
+    op.drop_column("session_logs", "red_flags")
