@@ -258,6 +258,18 @@ def session_records(logs: Sequence[Any]) -> list[dict[str, Any]]:
     return records
 
 
+def _complete_doses(records: list[dict[str, Any]], programme: core_prescription.Programme) -> None:
+    """A logged dose holds only what the form asks (minutes, speed, sets, ...); the parts it does
+    not ask (safety key, per side, weekly frequency) are the prescription's. Without this, a dose
+    logged exactly as prescribed never equals the prescribed dose and is never progressed."""
+    prescribed = {i.exercise_id: i.dose.model_dump(exclude_none=True) for i in programme.items}
+    for day in records:
+        for ex in day["exercises"]:
+            base = prescribed.get(ex["exercise_id"])
+            if ex["dose"] and base is not None:
+                ex["dose"] = {**{k: v for k, v in base.items() if k not in DOSE_FIELDS}, **ex["dose"]}
+
+
 @cache
 def _session_records_adapter() -> TypeAdapter[list[Any]]:
     # One validation call for the whole history: far cheaper than a model_validate per session.
@@ -285,6 +297,7 @@ def decide(
         if isinstance(content, core_prescription.Programme)
         else core_prescription.Programme.model_validate(dict(content))
     )
+    _complete_doses(records, prog)
     try:
         sessions = _session_records_adapter().validate_python(records)
     except ValidationError:
@@ -678,7 +691,8 @@ def correct_log(db: Session, user: User, client: Client, log_id: int, body: Sess
 
 
 def rejudge(db: Session, client: Client, day: date) -> NextSession | None:
-    """Judge again after a correction of the session on ``day``."""
+    """Judge again after a correction of (or a later answer about) the session on ``day``: from the
+    version decided before it when the current one was decided after it, and apply the result."""
     programme = crud.current_programme(db, client.id)
     if programme is None:
         return None
@@ -699,6 +713,9 @@ def rejudge(db: Session, client: Client, day: date) -> NextSession | None:
         cleared=clearances(db, client.id),
         hands_free=hands_free_evidence(db, client.id),
     )
+    if decision is not None and base is programme:
+        apply_decision(db, client, programme, decision, day)
+        return decision
     changed = decision is not None and _items_key(decision.programme) != _items_key(programme.content)
     if decision is not None and base is not programme and changed:
         made = crud.add_decision_programme(
@@ -739,7 +756,7 @@ def update_log(db: Session, user: User, client: Client, log_id: int, body: Sessi
         client_id=client.id,
         detail=",".join(sorted(changes)),
     )
-    return Logged(logs=[row], next_session=next_session(db, client.id))
+    return Logged(logs=[row], next_session=rejudge(db, client, row.session_date))
 
 
 def pending_morning(logs: Sequence[SessionLog], on: date) -> date | None:
@@ -761,6 +778,8 @@ def record_morning_pain(db: Session, user: User, client: Client, day: date, body
             crud.update_session_log(db, log, pain_next_morning=body.pain_next_morning)
             changed += 1
     crud.audit(db, user, "update", "session_log", client_id=client.id, detail=f"morning {day}")
+    if changed:
+        rejudge(db, client, day)
     return changed
 
 
@@ -828,15 +847,11 @@ class SafetyView:
     versions: list[Programme]
 
 
-def _item_lines(content: Any) -> dict[str, str]:
-    from retrowalk.app.records import dose_text, exercise_label
+def _item_lines(content: core_prescription.Programme | None) -> dict[str, str]:
+    from retrowalk.app.records import exercise_label
 
-    out: dict[str, str] = {}
-    for item in (content or {}).get("items", []):
-        out[str(item.get("exercise_id"))] = (
-            f"{exercise_label(str(item.get('exercise_id')))}: {dose_text(item.get('dose'))}"
-        )
-    return out
+    items = content.items if content is not None else []
+    return {i.exercise_id: f"{exercise_label(i.exercise_id)}: {i.dose.describe()}" for i in items}
 
 
 def safety_view(db: Session, client: Client) -> SafetyView:
