@@ -33,7 +33,7 @@ MIN_TARGET_PX = 44
 SMALL_TARGETS_JS = """(min) => [...document.querySelectorAll(
     'main button, main .button, main summary, main input[type=number], main input[type=date], main select,'
     + ' main textarea, main .pain-scale span, main .done-choice span, main label.check span, header nav a, header nav button')]
-  .filter(el => el.offsetParent !== null)
+  .filter(el => el.checkVisibility())
   .map(el => [el.textContent.trim().slice(0, 30) || el.name || el.tagName, el.getBoundingClientRect().height])
   .filter(([, h]) => h < min)"""
 __all__ += ["CHROME_ARGS", "CHROMIUM"]
