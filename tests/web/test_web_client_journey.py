@@ -57,8 +57,16 @@ def api(server: str) -> Iterator[tuple[httpx.Client, int]]:
     http.headers["Authorization"] = f"Bearer {token}"
     http.cookies.clear()  # bearer only: a cookie session would need the CSRF header
     client_id = http.post("/clients", json={"name": "Phone Client"}).json()["id"]
-    assert http.post(f"/clients/{client_id}/account", json={"username": CLIENT[0], "password": CLIENT[1]}).status_code == 201
-    assert http.post(f"/clients/{client_id}/assessments", json={"inputs": assessment_inputs()}).status_code == 201
+    assert (
+        http.post(
+            f"/clients/{client_id}/account", json={"username": CLIENT[0], "password": CLIENT[1]}
+        ).status_code
+        == 201
+    )
+    assert (
+        http.post(f"/clients/{client_id}/assessments", json={"inputs": assessment_inputs()}).status_code
+        == 201
+    )
     assert http.post(f"/clients/{client_id}/programmes", json={"pain_nprs": 3}).status_code == 201
     try:
         yield http, client_id

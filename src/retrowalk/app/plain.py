@@ -25,12 +25,12 @@ HEADLINE = {
 _WHY = (
     ("in force until a trainer clears", "something you reported needs your trainer's check first"),
     ("consecutive sessions", "your pain has been too high several times in a row"),
-    ("next morning", "your knee was more sore the next morning"),
+    ("next-morning pain not recorded", "we still need to hear how your knee felt the next morning"),
+    ("not settled to", "your knee was more sore the next morning"),
     ("weekly pain trend", "your pain has been creeping up week by week"),
     ("pain during", "the exercise hurt more than it should"),
     ("pain after", "your knee hurt more than it should afterwards"),
     ("pain before the session not recorded", "we need your pain before the session to judge it"),
-    ("next-morning pain not recorded", "we still need to hear how your knee felt the next morning"),
     ("not completed", "the exercise was not finished last time"),
     ("no session logged after", "there is no new session to go on yet"),
     ("no session logged yet", "this is a new exercise"),
@@ -60,9 +60,15 @@ def exercise_name(exercise_id: str | None) -> str:
     return ex.name if ex is not None else exercise_id.replace("_", " ").capitalize()
 
 
-def why(reason: str) -> str:
+#: A progress always means the same thing to the client.
+PROGRESS_WHY = "it went well and your knee settled by the next morning"
+
+
+def why(reason: str, kind: DecisionKind | None = None) -> str:
     """The core's reason, as a client reads it ("because …")."""
     low = reason.lower()
+    if kind is DecisionKind.progress:
+        return PROGRESS_WHY
     for needle, words in _WHY:
         if needle in low:
             return words
@@ -96,7 +102,7 @@ def _one(d: Decision, waiting: bool) -> ClientDecision:
     return ClientDecision(
         name=name,
         headline=headline,
-        because=f"because {why(d.reason)}.",
+        because=f"because {why(d.reason, d.decision)}.",
         next_text=_dose(d.next_dose),
         waiting=waiting,
     )
