@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from retrowalk.app import plain
 from retrowalk.core.exercises import load_library
-from retrowalk.core.progression import Decision, DecisionKind, NextSession
 from retrowalk.core.prescription import Programme
+from retrowalk.core.progression import Decision, DecisionKind, NextSession
 
 IDS = sorted(load_library().exercises)
 #: Reasons as the core writes them (progression.py), one per rule.

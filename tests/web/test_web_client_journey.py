@@ -12,7 +12,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,8 +30,9 @@ TODAY = datetime.now(UTC).date()
 MIN_TARGET_PX = 44
 #: Visible controls a thumb taps, with their rendered height (CSS px).
 SMALL_TARGETS_JS = """(min) => [...document.querySelectorAll(
-    'main button, main .button, main summary, main input[type=number], main input[type=date], main select,'
-    + ' main textarea, main .pain-scale span, main .done-choice span, main label.check span, header nav a, header nav button')]
+    'main button, main .button, main summary, main input[type=number], main input[type=date],'
+    + ' main select, main textarea, main .pain-scale span, main .done-choice span, main label.check span,'
+    + ' header nav a, header nav button')]
   .filter(el => el.checkVisibility())
   .map(el => [el.textContent.trim().slice(0, 30) || el.name || el.tagName, el.getBoundingClientRect().height])
   .filter(([, h]) => h < min)"""

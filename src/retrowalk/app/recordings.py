@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from sqlalchemy.orm import Session
 
@@ -62,6 +62,10 @@ def _store(stream: BinaryIO, dest: Path, limit: int) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _call(fn: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    return fn(*args, **kwargs)
+
+
 def upload_recording(
     db: Session,
     user: User,
@@ -71,12 +75,14 @@ def upload_recording(
     data_dir: Path,
     limit: int,
     on_rollback: Callable[[Callable[[], None]], None],
+    compute: Callable[..., dict[str, Any]] | None = None,
 ) -> Recording:
     """Store and analyse one recording.
 
     ``on_rollback`` registers the removal of the stored file should the caller's transaction
     roll back. An unreadable recording raises InputError naming the problem inside the file; an
-    engine failure keeps the upload (status ``failed``) for re-analysis.
+    engine failure keeps the upload (status ``failed``) for re-analysis. ``compute(fn, *args)``
+    runs the analysis (the server: with no database turn held, ``retrowalk.http.offload``).
     """
     if upload.size is not None and upload.size > limit:
         raise TooLarge(f"file larger than the upload limit of {limit} bytes")
@@ -104,7 +110,7 @@ def upload_recording(
     if upload.kind == "pose" and upload.fps is not None:
         opts["fps"] = upload.fps
     try:
-        metrics = rec_io.analyse_file(dest, upload.kind, **opts)
+        metrics = (compute or _call)(rec_io.analyse_file, dest, upload.kind, **opts)
         status_ = "analysed"
     except InputError as exc:
         # The readers name the stored copy; the uploader knows the file by its own name.

@@ -13,6 +13,7 @@ from retrowalk.api.schemas import RecordingOut
 from retrowalk.app import recordings
 from retrowalk.app.access import Client, Recording, User
 from retrowalk.gait.imu import Placement
+from retrowalk.http import offload
 from retrowalk.http.deps import CurrentUser, DbSession, TrainerOrSelf, on_rollback
 from retrowalk.settings import Settings
 
@@ -51,6 +52,7 @@ def upload_recording(
         data_dir=settings.data_dir,
         limit=settings.upload_limit_bytes,
         on_rollback=lambda undo: on_rollback(request, undo),
+        compute=lambda fn, *args, **kwargs: offload.outside_turn(request, db, fn, *args, **kwargs),
     )
 
 
