@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,6 +36,19 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=64, description="argon2id memory per hash.")
     argon2_parallelism: int = Field(default=4, ge=1, le=16)
     login_window_seconds: float = Field(default=60.0, gt=0, description="... within this window → 429.")
+    # Background jobs (retrowalk.jobs): huey on SQLite in data_dir by default, Redis at scale.
+    jobs_backend: Literal["sqlite", "redis", "immediate"] = Field(
+        default="sqlite", description="immediate runs each job inside the request (tests, debugging)."
+    )
+    jobs_redis_url: str | None = Field(
+        default=None, description="redis://host:6379/0 for jobs_backend=redis."
+    )
+    jobs_in_process: bool = Field(default=False, description="Run one job worker inside the web server.")
+    jobs_max_attempts: int = Field(default=3, ge=1, le=20)
+    jobs_retry_delay_s: float = Field(default=5.0, ge=0, description="First retry delay; doubles each time.")
+    jobs_lease_s: float = Field(
+        default=120.0, gt=0, description="A running job without a heartbeat this long is requeued."
+    )
 
     # --- login under flood (retrowalk.app.throttle) ---
     login_per_ip: str = Field(

@@ -42,6 +42,9 @@ C = "/clients/{client_id}"
 RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
+    # the service worker and the manifest hold no data: the phone fetches them before any login
+    ("GET", "/sw.js"): PUBLIC,
+    ("GET", "/manifest.webmanifest"): PUBLIC,
     ("POST", "/logout"): ANY_USER,
     ("GET", "/"): ANY_USER,
     ("GET", "/clients/new"): _web(TRAINERS),

@@ -92,7 +92,7 @@ def test_a_red_flag_in_force_replaces_the_session_and_the_api_answers_409(world:
     assert "Hot, red, swollen knee" in page
     n = len(crud_logs(world, client_id))
     # a form sent anyway is not stored
-    anyway = {**form, "form_key": "another-form-key-1234"}
+    anyway = {**form, "idempotency_key": "another-form-key-1234"}
     assert (
         http.post(f"/clients/{client_id}/log", data=anyway).headers["location"] == f"/clients/{client_id}/log"
     )

@@ -186,7 +186,7 @@ def log_form(http: TestClient, client_id: int) -> dict[str, str]:
         form[name] = value
     for name in re.findall(r'name="(ex\d+\.completed)" value="yes"', page):
         form[name] = "yes"
-    form["form_key"] = re.findall(r'name="form_key" value="([^"]*)"', page)[0]
+    form["idempotency_key"] = re.findall(r'name="idempotency_key" value="([^"]*)"', page)[0]
     form["pain_before"] = "1"
     return form
 

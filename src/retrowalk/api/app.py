@@ -178,12 +178,21 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     collection walked them all and stalled every request for tens of milliseconds. Frozen, a
     collection only walks what requests allocate.
     """
+    from retrowalk.jobs import EmbeddedWorker, queue_for
+
+    settings: Settings = _app.state.settings
+    worker = None
+    if settings.jobs_in_process and settings.jobs_backend != "immediate":
+        worker = EmbeddedWorker(queue_for(_app.state))
+        worker.start()
     gc.collect()
     gc.freeze()
     try:
         yield
     finally:
         gc.unfreeze()
+        if worker is not None:
+            worker.stop()
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:

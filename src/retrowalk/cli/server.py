@@ -25,6 +25,7 @@ def _announce_and_serve(
     fmt: OutputFormat,
     extra: dict[str, Any],
     render_extra: Callable[[object], None] | None,
+    worker: bool = False,
 ) -> None:
     """Say where the app is (JSON on stdout with --format json; server logs go to stderr), then serve."""
     import uvicorn
@@ -33,6 +34,8 @@ def _announce_and_serve(
     from retrowalk.settings import get_settings
 
     settings = get_settings()
+    if worker:  # one job worker inside the server process (retrowalk.jobs)
+        settings = settings.model_copy(update={"jobs_in_process": True})
     h, p = host or settings.host, port or settings.port
     info = {"url": f"http://{h}:{p}/", "api_docs": f"http://{h}:{p}/api/v1/docs", **extra}
 
@@ -54,6 +57,9 @@ def start(
     host: str | None = typer.Option(None, help="Bind address (default: settings.host, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port (default: settings.port, 8000)."),
     seed: bool = typer.Option(True, "--seed/--no-seed", help="Create demo data when the database is empty."),
+    worker: bool = typer.Option(
+        True, "--worker/--no-worker", help="Run one background-job worker in-process."
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Migrate the database, create demo data on first start, print the demo logins, serve."""
@@ -89,6 +95,7 @@ def start(
         fmt,
         {"demo_logins": [{"role": c.role, "username": c.username, "password": c.password} for c in creds]},
         render,
+        worker=worker,
     )
 
 

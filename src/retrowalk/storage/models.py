@@ -286,7 +286,7 @@ class Recording(Base):
     path: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
-    #: "analysed", "stored" (no engine available) or "failed".
+    #: "queued"/"analysing" (retrowalk.jobs), "analysed", "withheld" (weak data), "stored" or "failed".
     status: Mapped[str] = mapped_column(String(16), default="stored")
     #: Gait results (summary + the engine's own JSON); None when not analysed.
     metrics: Mapped[RecordingMetrics | None] = mapped_column(Document(RECORDING_METRICS), default=None)
@@ -296,6 +296,11 @@ class Recording(Base):
     def gait(self) -> GaitSummary | None:
         """The engine-independent gait summary every reader uses (None: nothing analysed)."""
         return None if self.metrics is None else self.metrics.summary
+
+    @property
+    def quality(self) -> dict[str, Any] | None:
+        """Measurement-quality flags of the analysis (retrowalk.gait.quality), None before it."""
+        return None if self.metrics is None else self.metrics.quality
 
 
 class AuditEntry(Base):

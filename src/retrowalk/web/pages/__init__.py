@@ -11,6 +11,7 @@ from retrowalk.web.pages import (
     decisions,
     koos,
     login,
+    offline,
     recordings,
     sessions,
     trials,
@@ -29,5 +30,6 @@ for _module in (
     decisions,
     recordings,
     trials,
+    offline,
 ):
     router.include_router(_module.router)

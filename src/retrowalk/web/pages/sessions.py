@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from retrowalk.app import plain, records, sessions
+from retrowalk.app import captures, plain, records, sessions
 from retrowalk.app.access import Client, client_access
 from retrowalk.app.errors import Conflict
 from retrowalk.app.sessions import SessionLogCorrection, SessionLogIn, SessionLogUpdate, today
@@ -59,7 +59,7 @@ def _log_ctx(
         "error_ex": {
             int(k[2:].split(".")[0]) for k in errors if k.startswith("ex") and not k.endswith("completed")
         },
-        "form_key": values.get("form_key") or secrets.token_urlsafe(18),
+        "form_key": values.get("idempotency_key") or secrets.token_urlsafe(18),
         "pain_questions": PAIN_QUESTIONS,
         "red_flag_choices": sessions.red_flag_choices(),
         "blocked": view.blocked,
@@ -144,15 +144,17 @@ def _entries(form: FormData, items: list[dict[str, Any]], errors: dict[str, str]
 @router.post("/clients/{client_id}/log", response_class=HTMLResponse)
 async def log_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
     """Store the session, then redirect (post/redirect/get): a reload shows the answer again and
-    stores nothing; the form's key makes a second send of the same form store nothing either."""
+    stores nothing; the form's idempotency key (capture's store, also used by the offline queue)
+    makes a second send of the same form, a double tap or a resend, store nothing either."""
     user = page_user(request, db)
     client = client_access(db, user, client_id, "trainer", "client")
     form = await checked_form(request)
-    key = text(form, "form_key")[:64] or None
+    key = text(form, "idempotency_key")[:64] or None
     if key:
         earlier = sessions.logs_with_form_key(db, client.id, key)
-        if earlier:
-            return redirect(f"/clients/{client.id}/log/saved?day={earlier[0].session_date.isoformat()}")
+        if earlier or captures.already_saved(db, client, key):
+            day_saved = earlier[0].session_date if earlier else today()
+            return redirect(f"/clients/{client.id}/log/saved?day={day_saved.isoformat()}")
     view = sessions.log_form(db, client.id)
     if view.blocked:
         return redirect(f"/clients/{client.id}/log")
@@ -167,9 +169,10 @@ async def log_submit(request: Request, client_id: int, db: Session = DbSession) 
         return render(request, "log.html", _log_ctx(db, client, values, errors), code=422)
     day: date = entries[0].session_date
     try:
-        sessions.log_session(db, user, client, entries, detail=f"web {day}", form_key=key)
+        done = sessions.log_session(db, user, client, entries, detail=f"web {day}", form_key=key)
     except Conflict:
         return redirect(f"/clients/{client.id}/log")
+    captures.remember_save(db, client, key or "", done.logs, text(form, "recording_ids"))
     return redirect(f"/clients/{client.id}/log/saved?day={day.isoformat()}")
 
 

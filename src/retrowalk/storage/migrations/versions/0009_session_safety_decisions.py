@@ -1,7 +1,7 @@
 """session red flags, per-form keys, trainer sign-offs, decisions applied to the programme
 
 Revision ID: 0009
-Revises: 0005, 0007 (also the merge point of the two heads main has now)
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = ("0005", "0007")
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
