@@ -60,6 +60,15 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", f"{C}/log"): _web(A_OR_TRAINER),
     ("POST", f"{C}/log"): _web(A_OR_TRAINER),
     ("POST", f"{C}/log/morning"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/log/saved"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/log/{{log_id}}/correct"): _web(A_OR_TRAINER),
+    # A client corrects only a log of today; the world's log is older (authorised, then refused).
+    ("POST", f"{C}/log/{{log_id}}/correct"): _web({**A_OR_TRAINER, "client_a": 403}),
+    ("GET", f"{C}/progress"): _web(A_OR_TRAINER),
+    ("POST", f"{C}/red-flags/clear"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/hands-free"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/decisions/{{decision_id}}"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/decision-policy"): _web(TRAINER_OF_A),
     ("GET", f"{C}/recordings"): _web(A_OR_TRAINER),
     ("POST", f"{C}/recordings"): _web(A_OR_TRAINER),
     ("GET", "/admin"): _web(ADMIN),
@@ -68,7 +77,8 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/users/{user_id}/reset"): _web(ADMIN),
     ("POST", f"{C}/invite"): _web(TRAINER_OF_A),
     ("POST", f"{C}/password-link"): _web(TRAINER_OF_A),
-    ("GET", "/account/password"): PUBLIC,  # the one-time link is the credential
+    # the one-time link's page (harden's): anyone with the link; a bad token is refused on content
+    ("GET", "/account/password"): PUBLIC,
     ("POST", "/account/password"): PUBLIC,
     ("GET", "/trials"): _web(TRIAL_MANAGERS),
     ("GET", "/trials/{trial_id}"): _web(OWNER_OF_TRIAL_A),
@@ -89,10 +99,16 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{C}/assessment"): {303},
     ("POST", f"{C}/programme"): {303},
     ("POST", f"{C}/log/morning"): {303},
-    ("POST", "/account/password"): {422},  # no (valid) link in the form
     ("POST", "/admin/users"): {303},
     ("POST", "/admin/users/{user_id}/active"): {303},
     ("POST", "/admin/users/{user_id}/reset"): {303},
+    ("POST", f"{C}/log"): {303},  # post/redirect/get
+    ("POST", "/account/password"): {422},  # no valid token sent
+    ("POST", f"{C}/log/{{log_id}}/correct"): {303},
+    ("POST", f"{C}/red-flags/clear"): {422},  # nothing in force in the world: refused on content
+    ("POST", f"{C}/hands-free"): {303},
+    ("POST", f"{C}/decisions/{{decision_id}}"): {404},  # no decision waits in the world
+    ("POST", f"{C}/decision-policy"): {303},
     ("POST", f"{C}/recordings"): {422},  # authorised, then refused: no file chosen
     ("POST", f"{C}/invite"): {422},  # client A already has a login: authorised, then refused
     ("POST", "/trials/new"): {303},
@@ -158,15 +174,37 @@ def _form(world: World, method: str, path: str) -> dict[str, Any]:
     if path.endswith("/koos"):
         return {"P1": "1", "P2": "2"}
     if path.endswith("/log"):
-        return {"session_date": "2025-03-03", "pain_during": "2", "pain_after": "1", "ex0.completed": "yes"}
+        return {
+            "session_date": "2025-03-03",
+            "pain_before": "1",
+            "pain_during": "2",
+            "pain_after": "1",
+            **{f"ex{i}.completed": "yes" for i in range(20)},  # every programme item answered
+        }
     if path.endswith("/log/morning"):
         return {"session_date": "2025-03-01", "pain_next_morning": "1"}
+    if path.endswith("/correct"):
+        return {"pain_after": "1", "reason": "typed 7 for 1"}
+    if path.endswith("/red-flags/clear"):
+        return {"flag_id": "signs_of_dvt", "reason": "seen by the GP, no DVT"}
+    if path.endswith("/hands-free"):
+        return {"reason": "even steps today"}
+    if path.endswith("/decision-policy"):
+        return {"policy": "protocol"}
+    if "/decisions/" in path:
+        return {"action": "approve"}
     return {}
 
 
 def _url(world: World, path: str) -> str:
     ids = {"client_id": world.ids["client_a"], "trial_id": world.ids["trial_a"]}
     return path.format(**ids, user_id=world.ids["user_trainer_b"])
+    return path.format(
+        client_id=world.ids["client_a"],
+        trial_id=world.ids["trial_a"],
+        log_id=world.ids["log_a"],
+        decision_id=2**31 - 1,
+    )
 
 
 def test_page_authorisation_matrix(world: World) -> None:

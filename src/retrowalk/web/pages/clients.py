@@ -11,7 +11,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from retrowalk.app import clients, dashboard, records
+from retrowalk.app import clients, dashboard, records, sessions
 from retrowalk.app.access import client_access, require_role
 from retrowalk.app.auth import PASSWORD_MIN_LENGTH
 from retrowalk.app.clients import NewClient
@@ -82,7 +82,10 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
         if rec.session_log_id is not None:
             by_log.setdefault(rec.session_log_id, []).append(rec)
     ctx = {**vars(view), "charts": charts, "summary": summary, "recordings_by_log": by_log}
+    ctx["safety"] = sessions.safety_view(db, client)
     ctx["flash"] = "Client created." if request.query_params.get("created") else None
+    if request.query_params.get("cleared"):
+        ctx["flash"] = "Cleared. The client can log exercise again unless something else is in force."
     return render(request, "client.html", ctx)
 
 
