@@ -197,13 +197,12 @@ def _form(world: World, method: str, path: str) -> dict[str, Any]:
 
 
 def _url(world: World, path: str) -> str:
-    ids = {"client_id": world.ids["client_a"], "trial_id": world.ids["trial_a"]}
-    return path.format(**ids, user_id=world.ids["user_trainer_b"])
     return path.format(
         client_id=world.ids["client_a"],
         trial_id=world.ids["trial_a"],
         log_id=world.ids["log_a"],
         decision_id=2**31 - 1,
+        user_id=world.ids["user_trainer_b"],
     )
 
 
