@@ -66,6 +66,8 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/users"): ADMIN,
     ("GET", "/api/v1/users/{user_id}"): ADMIN,
     ("PATCH", "/api/v1/users/{user_id}"): ADMIN,
+    ("POST", "/api/v1/users/{user_id}/password-reset"): ADMIN,
+    ("POST", "/api/v1/account/password"): PUBLIC,
     ("GET", "/api/v1/audit"): ADMIN,
     ("GET", "/api/v1/clients"): CARE,
     ("POST", "/api/v1/clients"): TRAINERS,
@@ -110,6 +112,8 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
 OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/v1/auth/logout"): {204},
     ("POST", "/api/v1/users"): {201},
+    ("POST", "/api/v1/users/{user_id}/password-reset"): {202},
+    ("POST", "/api/v1/account/password"): {422},  # authorised (public); the token is made up
     ("POST", "/api/v1/clients"): {201},
     ("POST", f"{C}/account"): {409},  # client A already has a login: authorised, then refused on content
     ("POST", f"{C}/assessments"): {201},
@@ -160,8 +164,10 @@ def test_every_route_has_a_rule(world: World) -> None:
 def _request_kwargs(world: World, method: str, path: str) -> dict[str, Any]:
     if path.endswith("/auth/login"):
         return {"json": {"username": world.usernames["trainer_a"], "password": PASSWORD}}
+    if path.endswith("/account/password"):
+        return {"json": {"token": "x" * 43, "password": PASSWORD}}
     if path == "/api/v1/users" and method == "POST":
-        return {"json": {"username": unique("u"), "password": PASSWORD, "role": "trainer"}}
+        return {"json": {"username": unique("u"), "role": "trainer"}}
     if path.startswith("/api/v1/users/") and method == "PATCH":
         return {"json": {"display_name": "Renamed"}}
     if path == "/api/v1/clients" and method == "POST":

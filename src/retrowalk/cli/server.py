@@ -44,8 +44,9 @@ def _announce_and_serve(
             render_extra(d)
         console.print(f"Serving on {d['url']}  (API docs: {d['api_docs']})")
 
+    with user_errors():  # a bad data directory or database: one line, exit 2
+        app = create_app(settings)
     emit(info, fmt, render)
-    app = create_app(settings)
     # uvicorn sends its access log to stdout; keep stdout for our own output (--format json).
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
@@ -62,11 +63,12 @@ def start(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Migrate the database, create demo data on first start, print the demo logins, serve."""
+    from retrowalk.api.hardening import prepare_data_dir
     from retrowalk.settings import get_settings
     from retrowalk.storage.seed import seed_demo
 
-    settings = get_settings()
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
+    with user_errors():
+        prepare_data_dir(get_settings())  # 0700 and writable, else one line and exit 2
     with user_errors(), open_database() as database:
         creds = []
         if seed:

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from retrowalk.api.routes import (
+    accounts,
     assessments,
     audit,
     auth,
@@ -23,6 +24,7 @@ api_router = APIRouter()
 _ROUTERS = (
     health,
     auth,
+    accounts,
     users,
     clients,
     assessments,

@@ -4,6 +4,7 @@
 from fastapi import APIRouter, Depends
 
 from retrowalk.web.pages import (
+    account,
     assessments,
     clients,
     dashboard,
@@ -17,5 +18,5 @@ from retrowalk.web.pages import (
 from retrowalk.web.pages._auth import receive_form_first
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
-for _module in (login, dashboard, clients, assessments, koos, sessions, recordings, trials, offline):
+for _module in (login, account, dashboard, clients, assessments, koos, sessions, recordings, trials, offline):
     router.include_router(_module.router)
