@@ -42,6 +42,8 @@ C = "/clients/{client_id}"
 RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
+    ("GET", "/account/password"): PUBLIC,  # the page behind a one-time link: the link authorises
+    ("POST", "/account/password"): PUBLIC,
     ("POST", "/logout"): ANY_USER,
     ("GET", "/"): ANY_USER,
     ("GET", "/clients/new"): _web(TRAINERS),
@@ -66,6 +68,7 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
 OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("GET", "/login"): {200, 303},  # a logged-in visitor is sent on
     ("POST", "/login"): {303},
+    ("POST", "/account/password"): {422},  # authorised (public), then refused: no valid link
     ("POST", "/logout"): {303},
     ("GET", "/"): {200, 303},  # a client account is sent to its own log page
     ("POST", "/clients/new"): {303},
