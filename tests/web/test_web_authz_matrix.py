@@ -45,6 +45,8 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     # the service worker and the manifest hold no data: the phone fetches them before any login
     ("GET", "/sw.js"): PUBLIC,
     ("GET", "/manifest.webmanifest"): PUBLIC,
+    ("GET", "/account/password"): PUBLIC,  # the page behind a one-time link: the link authorises
+    ("POST", "/account/password"): PUBLIC,
     ("POST", "/logout"): ANY_USER,
     ("GET", "/"): ANY_USER,
     ("GET", "/clients/new"): _web(TRAINERS),
@@ -81,6 +83,7 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
 OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("GET", "/login"): {200, 303},  # a logged-in visitor is sent on
     ("POST", "/login"): {303},
+    ("POST", "/account/password"): {422},  # authorised (public), then refused: no valid link
     ("POST", "/logout"): {303},
     ("GET", "/"): {200, 303},  # a client account is sent to its own log page
     ("POST", "/clients/new"): {303},
