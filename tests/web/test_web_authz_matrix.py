@@ -45,6 +45,8 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     # the service worker and the manifest hold no data: the phone fetches them before any login
     ("GET", "/sw.js"): PUBLIC,
     ("GET", "/manifest.webmanifest"): PUBLIC,
+    ("GET", "/account/password"): PUBLIC,  # the page behind a one-time link: the link authorises
+    ("POST", "/account/password"): PUBLIC,
     ("POST", "/logout"): ANY_USER,
     ("GET", "/"): ANY_USER,
     ("GET", "/clients/new"): _web(TRAINERS),
@@ -70,9 +72,6 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", f"{C}/decision-policy"): _web(TRAINER_OF_A),
     ("GET", f"{C}/recordings"): _web(A_OR_TRAINER),
     ("POST", f"{C}/recordings"): _web(A_OR_TRAINER),
-    # the one-time link's page (harden's): anyone with the link; a bad token is refused on content
-    ("GET", "/account/password"): PUBLIC,
-    ("POST", "/account/password"): PUBLIC,
     ("GET", "/trials"): _web(TRIAL_MANAGERS),
     ("GET", "/trials/{trial_id}"): _web(OWNER_OF_TRIAL_A),
 }
@@ -81,6 +80,7 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
 OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("GET", "/login"): {200, 303},  # a logged-in visitor is sent on
     ("POST", "/login"): {303},
+    ("POST", "/account/password"): {422},  # authorised (public), then refused: no valid link
     ("POST", "/logout"): {303},
     ("GET", "/"): {200, 303},  # a client account is sent to its own log page
     ("POST", "/clients/new"): {303},
@@ -88,7 +88,6 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{C}/programme"): {303},
     ("POST", f"{C}/log/morning"): {303},
     ("POST", f"{C}/log"): {303},  # post/redirect/get
-    ("POST", "/account/password"): {422},  # no valid token sent
     ("POST", f"{C}/log/{{log_id}}/correct"): {303},
     ("POST", f"{C}/red-flags/clear"): {422},  # nothing in force in the world: refused on content
     ("POST", f"{C}/hands-free"): {303},
