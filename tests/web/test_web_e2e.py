@@ -266,7 +266,9 @@ def test_trainer_and_client_journey(server: str, browser: object) -> None:
     assert handout.status == 200 and handout.headers["content-type"] == "application/pdf"
     pdf = ARTIFACTS / "e2e-handout.pdf"
     pdf.write_bytes(handout.body())
-    info = subprocess.run([require_tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(
+        [require_tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     assert re.search(r"^Pages:\s+1$", info, re.M) and "612 x 792" in info  # one Letter page
     text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Your exercises for today" in text and "Pain rule" in text
