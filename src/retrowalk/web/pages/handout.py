@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -14,6 +13,7 @@ from retrowalk.app.access import client_access
 from retrowalk.http import offload
 from retrowalk.http.deps import DbSession
 from retrowalk.web.pages._auth import page_user
+from retrowalk.web.pages._common import pdf_response
 
 router = APIRouter()
 
@@ -30,12 +30,4 @@ def client_handout(
     log_url = str(request.url_for("log_page", client_id=client.id))
     data = handouts.client_handout(db, user, client, log_url=log_url)
     pdf = offload.outside_turn(request, db, render_pdf, data, page=page)
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", client.name).strip("-") or "client"
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="retrowalk-handout-{safe}-{client.id}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return pdf_response(pdf, "handout-", client.name, client.id)
