@@ -12,9 +12,12 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec
 
 import matplotlib
 
@@ -25,6 +28,7 @@ from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from pydantic import BaseModel, Field
+from pydantic_core import to_json
 
 from retrowalk.core.scores.koos import SUBSCALE_TITLES
 from retrowalk.core.scores.nprs import pain_rules
@@ -73,6 +77,59 @@ _RC: Any = {  # matplotlib types rcParams keys as Literals
     "legend.frameon": False,
     "legend.fontsize": 9,
 }
+
+
+#: Rendered charts kept in memory (about 15-100 kB each): five per client for the last ~100
+#: clients viewed, so a client page, its PDF and a repeat view render each chart once.
+CHART_CACHE_SIZE = 500
+
+_P = ParamSpec("_P")
+
+
+class _ChartCache:
+    """Bounded, thread-safe LRU of rendered charts keyed by the chart and its exact inputs.
+
+    Why: matplotlib takes 0.1-0.3 s per chart and the client page, the PDF and every repeat
+    view draw the same series; a key made of the inputs' JSON (a few kB) can never serve a
+    chart for other data, and any new or corrected row changes it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._charts: OrderedDict[bytes, Chart] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes, render: Callable[[], Chart]) -> Chart:
+        with self._lock:
+            chart = self._charts.get(key)
+            if chart is not None:
+                self._charts.move_to_end(key)
+                return chart.model_copy()
+        chart = render()  # outside the lock: two threads may both render a new chart, never wait
+        with self._lock:
+            self._charts[key] = chart
+            while len(self._charts) > self.size:
+                self._charts.popitem(last=False)
+        return chart.model_copy()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._charts.clear()
+
+    def __len__(self) -> int:
+        return len(self._charts)
+
+
+chart_cache = _ChartCache(CHART_CACHE_SIZE)
+
+
+def _cached(render: Callable[_P, Chart]) -> Callable[_P, Chart]:
+    @wraps(render)
+    def cached(*args: _P.args, **kwargs: _P.kwargs) -> Chart:
+        key = render.__name__.encode() + to_json([args, kwargs])
+        return chart_cache.get(key, lambda: render(*args, **kwargs))
+
+    return cached
 
 
 class PainPoint(BaseModel):
@@ -211,6 +268,7 @@ def _d(x: Any) -> str:
     return x.date().isoformat() if isinstance(x, datetime) else str(x)
 
 
+@_cached
 def pain_chart(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> Chart:
     """Pain during, after and next morning per session, with the acceptable-pain line at ``limit``/10."""
     pts = sorted(points, key=lambda p: _sort_key(p.when))
@@ -247,6 +305,7 @@ def pain_chart(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> Cha
     return _to_svg(fig, "pain", title, desc)
 
 
+@_cached
 def koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = None) -> Chart:
     """One small panel per KOOS subscale; the shaded band is baseline ± MCID (change inside it is
     not clinically important), so a point above the band is a clinically important improvement."""
@@ -299,6 +358,7 @@ def koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = N
     return _to_svg(fig, "koos", title, desc)
 
 
+@_cached
 def knee_rom_chart(points: Sequence[KneeRomPoint]) -> Chart:
     """Knee extension deficit (target 0°) and flexion (typical 135-150°) per side."""
     pts = sorted(points, key=lambda p: _sort_key(p.when))
@@ -345,6 +405,7 @@ def knee_rom_chart(points: Sequence[KneeRomPoint]) -> Chart:
     return _to_svg(fig, "knee-rom", title, desc)
 
 
+@_cached
 def retro_walk_chart(points: Sequence[RetroWalkPoint]) -> Chart:
     """Retro-walking dose per session: duration, belt speed and incline."""
     pts = sorted(points, key=lambda p: _sort_key(p.when))
@@ -379,6 +440,7 @@ def retro_walk_chart(points: Sequence[RetroWalkPoint]) -> Chart:
     return _to_svg(fig, "retro-walk", title, " ".join(parts))
 
 
+@_cached
 def gait_chart(points: Sequence[GaitPoint]) -> Chart:
     """Cadence and step symmetry from recordings; 100 % symmetry is the reference."""
     pts = sorted(points, key=lambda p: _sort_key(p.when))

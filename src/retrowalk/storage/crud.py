@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Row, Select, bindparam, delete, func, insert, select
+from sqlalchemy import Row, Select, and_, bindparam, case, delete, false, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from retrowalk.storage.models import (
@@ -479,6 +479,114 @@ def session_log_rows(
     newest_first.close()
     rows.reverse()
     return rows
+
+
+# --- many clients at once (the trainer's dashboard): a fixed number of queries, not per client ---
+
+
+def _latest_per_client(model: Any, client_ids: Sequence[int], *order: Any) -> Select[Any]:
+    """The first row per client in ``order`` (a window function: SQLite 3.25+, PostgreSQL)."""
+    ranked = (
+        select(model.id, func.row_number().over(partition_by=model.client_id, order_by=order).label("n"))
+        .where(model.client_id.in_(client_ids))
+        .subquery()
+    )
+    return select(model).join(ranked, ranked.c.id == model.id).where(ranked.c.n == 1)
+
+
+def current_programmes(db: Session, client_ids: Sequence[int]) -> dict[int, Programme]:
+    """Each client's current (highest-version) programme, by client id; one query."""
+    if not client_ids:
+        return {}
+    stmt = _latest_per_client(Programme, client_ids, Programme.version.desc())
+    return {p.client_id: p for p in db.scalars(stmt)}
+
+
+def latest_assessments(db: Session, client_ids: Sequence[int]) -> dict[int, Assessment]:
+    """Each client's latest assessment (as :func:`latest_assessment`), by client id; one query."""
+    if not client_ids:
+        return {}
+    stmt = _latest_per_client(Assessment, client_ids, Assessment.created_at.desc(), Assessment.id.desc())
+    return {a.client_id: a for a in db.scalars(stmt)}
+
+
+def session_day_stats(
+    db: Session, client_ids: Sequence[int], *, recent_from: date, week_from: date
+) -> dict[int, Any]:
+    """Per client, aggregated in SQL: ``last_day`` (latest session date), ``worst_recent`` (worst
+    pain during/after/next morning on days from ``recent_from``) and ``week_done`` (completed
+    session days from ``week_from``)."""
+    if not client_ids:
+        return {}
+    t = SessionLog.__table__.c
+    recent = t.session_date >= recent_from
+    worst = [func.max(case((recent, col))) for col in (t.pain_during, t.pain_after, t.pain_next_morning)]
+    stmt = (
+        select(
+            t.client_id,
+            func.max(t.session_date).label("last_day"),
+            *(w.label(f"worst_{i}") for i, w in enumerate(worst)),
+            func.count(
+                func.distinct(case((and_(t.session_date >= week_from, t.completed), t.session_date)))
+            ).label("week_done"),
+        )
+        .where(t.client_id.in_(client_ids))
+        .group_by(t.client_id)
+    )
+    return {row.client_id: row for row in db.execute(stmt)}
+
+
+def session_rows_for_decisions(
+    db: Session, programmes: Mapping[int, int], *, last_days: int
+) -> dict[int, list[Row[Any]]]:
+    """For each ``client id -> programme id``: :func:`session_log_rows` of that programme with
+    ``last_days`` (same rows, same order), for all clients in two queries."""
+    if not programmes:
+        return {}
+    t = SessionLog.__table__.c
+    pairs = [and_(t.client_id == c, t.programme_id == p) for c, p in programmes.items()]
+    latest = db.execute(
+        select(t.client_id, func.max(t.session_date)).where(or_(*pairs)).group_by(t.client_id)
+    ).all()
+    if not latest:
+        return {}
+    windows = [
+        and_(
+            t.client_id == c,
+            t.programme_id == programmes[c],
+            t.session_date >= last - timedelta(days=last_days),
+        )
+        for c, last in latest
+    ]
+    stmt = (
+        select(t.client_id, *SESSION_ROW_COLUMNS)
+        .where(or_(*windows))
+        .order_by(t.client_id, t.session_date, t.id)
+    )
+    out: dict[int, list[Row[Any]]] = {}
+    for row in db.execute(stmt):
+        out.setdefault(row.client_id, []).append(row)
+    return out
+
+
+def session_logs_outside(
+    db: Session, client_ids: Sequence[int], limits: Mapping[str, tuple[Any, ...]]
+) -> Sequence[SessionLog]:
+    """Stored logs with a value outside ``limits`` (column -> (min, max, exclusive_min,
+    exclusive_max), None = open): candidates for the caller's
+    own validation, found by the database instead of reading every row."""
+    if not client_ids:
+        return []
+    t = SessionLog.__table__.c
+    outside: list[Any] = []
+    for name, (lo, hi, ex_lo, ex_hi) in limits.items():
+        col = t[name]
+        if lo is not None:
+            outside.append(col <= lo if ex_lo else col < lo)
+        if hi is not None:
+            outside.append(col >= hi if ex_hi else col > hi)
+    stmt = select(SessionLog).where(SessionLog.client_id.in_(client_ids), or_(false(), *outside))
+    return db.scalars(stmt.order_by(SessionLog.id)).all()
 
 
 def get_session_log(db: Session, client_id: int, log_id: int) -> SessionLog | None:
