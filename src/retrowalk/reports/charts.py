@@ -46,6 +46,9 @@ PALETTE = {
     "grey": "#595959",
 }
 MARKERS = ("o", "s", "^", "D", "v")
+#: At most this many markers per series: a year of sessions stays readable (the line style still
+#: tells the series apart) and the SVG small enough for the PDF renderer (one element per marker).
+MAX_MARKERS = 40
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)))
 
 #: Pain-monitoring model: pain during/after activity may reach 5/10 (Silbernagel 2007).
@@ -231,6 +234,11 @@ def _series(points: Sequence[BaseModel], attr: str) -> tuple[list[Any], list[flo
     return xs, ys
 
 
+def _every(xs: Sequence[Any]) -> int:
+    """Marker stride keeping a series at :data:`MAX_MARKERS` markers or fewer (1 = every point)."""
+    return max(1, -(-len(xs) // MAX_MARKERS))
+
+
 def _to_svg(fig: Figure, key: str, title: str, description: str) -> Chart:
     buf = io.StringIO()
     with rc_context(_RC):
@@ -290,7 +298,15 @@ def pain_chart(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> Cha
             xs, ys = _series(pts, attr)
             parts.append(_describe(label, xs, ys, "/10"))
             if ys:
-                ax.plot(xs, ys, marker=MARKERS[i], ls=LINESTYLES[i], color=colour, label=label)
+                ax.plot(
+                    xs,
+                    ys,
+                    markevery=_every(xs),
+                    marker=MARKERS[i],
+                    ls=LINESTYLES[i],
+                    color=colour,
+                    label=label,
+                )
         ax.set_ylim(-0.3, 10.3)
         ax.set_yticks(range(0, 11))
         ax.set_ylabel("Pain (0-10 NRS)")
@@ -329,7 +345,15 @@ def koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = N
                     lw=0,
                     label=f"Baseline ± MCID ({band:g})",
                 )
-                ax.plot(xs, ys, marker=MARKERS[i], ls=LINESTYLES[i], color=PALETTE["blue"], label="Score")
+                ax.plot(
+                    xs,
+                    ys,
+                    markevery=_every(xs),
+                    marker=MARKERS[i],
+                    ls=LINESTYLES[i],
+                    color=PALETTE["blue"],
+                    label="Score",
+                )
                 if i == 0:
                     ax.legend(loc="lower right", ncols=2)
             else:
@@ -382,6 +406,7 @@ def knee_rom_chart(points: Sequence[KneeRomPoint]) -> Chart:
                     ax.plot(
                         xs,
                         ys,
+                        markevery=_every(xs),
                         marker=MARKERS[j],
                         ls=LINESTYLES[j],
                         color=colour,
@@ -427,7 +452,15 @@ def retro_walk_chart(points: Sequence[RetroWalkPoint]) -> Chart:
             xs, ys = _series(pts, attr)
             parts.append(_describe(label, xs, ys, unit))
             if ys:
-                ax.plot(xs, ys, marker=MARKERS[i], ls=LINESTYLES[i], color=colour, drawstyle="steps-post")
+                ax.plot(
+                    xs,
+                    ys,
+                    markevery=_every(xs),
+                    marker=MARKERS[i],
+                    ls=LINESTYLES[i],
+                    color=colour,
+                    drawstyle="steps-post",
+                )
             ax.set_ylabel(label)
             ax.set_ylim(bottom=0)
         axes[0].set_title(title)
@@ -451,7 +484,7 @@ def gait_chart(points: Sequence[GaitPoint]) -> Chart:
         xs, ys = _series(pts, "cadence_spm")
         parts.append(_describe("Cadence", xs, ys, " steps/min"))
         if ys:
-            ax_c.plot(xs, ys, marker=MARKERS[0], color=PALETTE["blue"])
+            ax_c.plot(xs, ys, markevery=_every(xs), marker=MARKERS[0], color=PALETTE["blue"])
         ax_c.set_ylabel("Cadence (steps/min)")
         ax_s.axhline(100, color=PALETTE["green"], lw=1.5, ls="--", label="Perfect symmetry (100 %)")
         xs, ys = _series(pts, "symmetry_pct")
@@ -460,6 +493,7 @@ def gait_chart(points: Sequence[GaitPoint]) -> Chart:
             ax_s.plot(
                 xs,
                 ys,
+                markevery=_every(xs),
                 marker=MARKERS[1],
                 ls=LINESTYLES[1],
                 color=PALETTE["vermillion"],
