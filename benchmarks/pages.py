@@ -101,7 +101,8 @@ async def _time_pages(
             headers = {"Authorization": f"Bearer {tokens[role]}"}
             ids = visible[role]
             row = Row(label, set(), [])
-            await http.get(template.format(c=ids[0]), headers=headers)  # warm-up (first-use caches)
+            for c in ids if opts.warm else ids[:1]:  # warm-up (first-use caches; --warm: every client)
+                await http.get(template.format(c=c), headers=headers)
             budget_end = time.perf_counter() + opts.budget_s
             for i in range(opts.requests):
                 path = template.format(c=ids[i % len(ids)])
@@ -190,6 +191,9 @@ def main() -> None:
     parser.add_argument("--sqlite", type=Path, help="SQLite file to reuse (generated there if absent)")
     parser.add_argument("--postgres-url", default=os.environ.get("RETROWALK_TEST_POSTGRES_URL"))
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--warm", action="store_true", help="open every page for every client once first (repeat views)"
+    )
     parser.add_argument("--only", nargs="*", help="time only pages whose label contains one of these")
     opts = parser.parse_args()
     if opts.no_sqlite and not opts.postgres_url:
