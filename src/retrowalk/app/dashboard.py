@@ -140,7 +140,7 @@ def dashboard(db: Session, user: User, on: date) -> list[SummaryRow]:
     clients = crud.list_clients_for(db, user)
     ids = [c.id for c in clients]
     programmes = crud.current_programmes(db, ids)
-    latest = crud.latest_assessments(db, ids)
+    latest = crud.latest_assessments(db, ids, with_inputs=False)
     stats = crud.session_day_stats(
         db, ids, recent_from=on - timedelta(days=FLAG_WINDOW_DAYS - 1), week_from=_monday(on)
     )

