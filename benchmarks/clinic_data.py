@@ -187,7 +187,8 @@ def _add_client(
             clinic.counts["koos"] += 1
             next_koos = day + KOOS_EVERY
         if day.weekday() in session_days and programme is not None:
-            items = programme.content.get("items", [])[: size.exercises_per_session]
+            content = programme.content  # the core model since the typed document columns
+            items = content.model_dump(mode="json")["items"][: size.exercises_per_session]
             for item in items:
                 pain = _clamp(rng.gauss(3.5 - 2.5 * progress, 1.0), 0, 10)
                 if rng.random() < 0.03:

@@ -38,12 +38,13 @@ def test_tiny_clinic_has_every_record_kind(tmp_path: Path) -> None:
             assert len(logs) > 20
             assert all(log.session_date <= today for log in logs)
             assert {log.exercise_id for log in logs} <= {
-                item["exercise_id"]
-                for p in crud.list_programmes(db, client_id)
-                for item in p.content["items"]
+                item.exercise_id for p in crud.list_programmes(db, client_id) for item in p.content.items
             }
             recordings = crud.list_recordings(db, client_id)
             assert len(recordings) >= 3
-            assert all(r.status == "analysed" and r.metrics and r.metrics["steps"] > 0 for r in recordings)
+            assert all(
+                r.status == "analysed" and r.metrics and (r.metrics.result or {}).get("steps", 0) > 0
+                for r in recordings
+            )
     assert sum(clinic.counts[k] for k in ("session_logs", "koos", "recordings")) > 0
     database.dispose()

@@ -71,14 +71,14 @@ def test_a_memoised_decision_is_a_copy_and_follows_new_rows(database: Database) 
         assert again is not None and again.decisions
         programme = crud.current_programme(db, client_id)
         assert programme is not None
-        item = programme.content["items"][0]
+        item = programme.content.items[0]
         crud.add_session_log(
             db,
             client_id,
             programme_id=programme.id,
             by=None,
             session_date=today,
-            exercise_id=item["exercise_id"],
+            exercise_id=item.exercise_id,
             pain_during=9.0,
             pain_after=9.0,
             completed=False,

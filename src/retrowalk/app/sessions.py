@@ -236,7 +236,8 @@ def decide(
         return None
     read = row_getter(logs[0], _LOG_FIELDS)
     rows = tuple(_LogRow(*read(log)) for log in logs)
-    findings = None if assessment is None else to_json(assessment.findings or {})
+    # none yet, or imported and never evaluated: the programme's own conditions apply
+    findings = None if assessment is None or assessment.findings is None else to_json(assessment.findings)
     pain = None if assessment is None else assessment.pain_nprs
     decision = _decide_json(to_json(programme.content), rows, findings, pain)
     # kept as JSON: each caller gets its own model (20 times cheaper than a deep copy)
