@@ -42,6 +42,11 @@ C = "/clients/{client_id}"
 RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
+    # the service worker and the manifest hold no data: the phone fetches them before any login
+    ("GET", "/sw.js"): PUBLIC,
+    ("GET", "/manifest.webmanifest"): PUBLIC,
+    ("GET", "/account/password"): PUBLIC,  # the page behind a one-time link: the link authorises
+    ("POST", "/account/password"): PUBLIC,
     ("POST", "/logout"): ANY_USER,
     ("GET", "/"): ANY_USER,
     ("GET", "/clients/new"): _web(TRAINERS),
@@ -56,6 +61,15 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", f"{C}/log"): _web(A_OR_TRAINER),
     ("POST", f"{C}/log"): _web(A_OR_TRAINER),
     ("POST", f"{C}/log/morning"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/log/saved"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/log/{{log_id}}/correct"): _web(A_OR_TRAINER),
+    # A client corrects only a log of today; the world's log is older (authorised, then refused).
+    ("POST", f"{C}/log/{{log_id}}/correct"): _web({**A_OR_TRAINER, "client_a": 403}),
+    ("GET", f"{C}/progress"): _web(A_OR_TRAINER),
+    ("POST", f"{C}/red-flags/clear"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/hands-free"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/decisions/{{decision_id}}"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/decision-policy"): _web(TRAINER_OF_A),
     ("GET", f"{C}/recordings"): _web(A_OR_TRAINER),
     ("POST", f"{C}/recordings"): _web(A_OR_TRAINER),
     ("GET", "/trials"): _web(TRIAL_MANAGERS),
@@ -66,12 +80,19 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
 OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("GET", "/login"): {200, 303},  # a logged-in visitor is sent on
     ("POST", "/login"): {303},
+    ("POST", "/account/password"): {422},  # authorised (public), then refused: no valid link
     ("POST", "/logout"): {303},
     ("GET", "/"): {200, 303},  # a client account is sent to its own log page
     ("POST", "/clients/new"): {303},
     ("POST", f"{C}/assessment"): {303},
     ("POST", f"{C}/programme"): {303},
     ("POST", f"{C}/log/morning"): {303},
+    ("POST", f"{C}/log"): {303},  # post/redirect/get
+    ("POST", f"{C}/log/{{log_id}}/correct"): {303},
+    ("POST", f"{C}/red-flags/clear"): {422},  # nothing in force in the world: refused on content
+    ("POST", f"{C}/hands-free"): {303},
+    ("POST", f"{C}/decisions/{{decision_id}}"): {404},  # no decision waits in the world
+    ("POST", f"{C}/decision-policy"): {303},
     ("POST", f"{C}/recordings"): {422},  # authorised, then refused: no file chosen
 }
 
@@ -117,14 +138,35 @@ def _form(world: World, method: str, path: str) -> dict[str, Any]:
     if path.endswith("/koos"):
         return {"P1": "1", "P2": "2"}
     if path.endswith("/log"):
-        return {"session_date": "2025-03-03", "pain_during": "2", "pain_after": "1", "ex0.completed": "yes"}
+        return {
+            "session_date": "2025-03-03",
+            "pain_before": "1",
+            "pain_during": "2",
+            "pain_after": "1",
+            **{f"ex{i}.completed": "yes" for i in range(20)},  # every programme item answered
+        }
     if path.endswith("/log/morning"):
         return {"session_date": "2025-03-01", "pain_next_morning": "1"}
+    if path.endswith("/correct"):
+        return {"pain_after": "1", "reason": "typed 7 for 1"}
+    if path.endswith("/red-flags/clear"):
+        return {"flag_id": "signs_of_dvt", "reason": "seen by the GP, no DVT"}
+    if path.endswith("/hands-free"):
+        return {"reason": "even steps today"}
+    if path.endswith("/decision-policy"):
+        return {"policy": "protocol"}
+    if "/decisions/" in path:
+        return {"action": "approve"}
     return {}
 
 
 def _url(world: World, path: str) -> str:
-    return path.format(client_id=world.ids["client_a"], trial_id=world.ids["trial_a"])
+    return path.format(
+        client_id=world.ids["client_a"],
+        trial_id=world.ids["trial_a"],
+        log_id=world.ids["log_a"],
+        decision_id=2**31 - 1,
+    )
 
 
 def test_page_authorisation_matrix(world: World) -> None:

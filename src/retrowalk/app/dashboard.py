@@ -15,9 +15,7 @@ from sqlalchemy.orm import Session
 from retrowalk.app.access import require_role
 from retrowalk.app.records import DecisionItem, decision_items, sessions_per_week
 from retrowalk.app.sessions import (
-    DECISION_WINDOW_DAYS,
     clients_with_stored_problems,
-    decide,
     next_session,
     stored_problems,
 )
@@ -133,8 +131,9 @@ def dashboard(db: Session, user: User, on: date) -> list[SummaryRow]:
     """The trainer's clients, flagged first, then due, then by name.
 
     The same rows as :func:`client_summary` per client, from a fixed number of queries for all
-    clients (aggregates in SQL, only the decision window's rows read): a year of logs per
-    client made the page linear in every log ever written.
+    clients for the flags and counts (aggregates in SQL): a year of logs per client made the
+    page linear in every log ever written. The decision is each client's
+    :func:`~retrowalk.app.sessions.next_session` (memoised on its inputs).
     """
     require_role(user, "trainer")
     clients = crud.list_clients_for(db, user)
@@ -145,13 +144,11 @@ def dashboard(db: Session, user: User, on: date) -> list[SummaryRow]:
         db, ids, recent_from=on - timedelta(days=FLAG_WINDOW_DAYS - 1), week_from=_monday(on)
     )
     outside = clients_with_stored_problems(db, ids)
-    windows = crud.session_rows_for_decisions(
-        db, {c: p.id for c, p in programmes.items()}, last_days=DECISION_WINDOW_DAYS
-    )
     rows = []
     for client in clients:
         programme = programmes.get(client.id)
-        decision = decide(programme, windows.get(client.id, []), latest.get(client.id)) if programme else None
+        # per client: the decision reads the programme's lineage, clearances and gait evidence
+        decision = next_session(db, client.id, programme) if programme else None
         stat = stats.get(client.id)
         worst: list[float] = [w for w in (stat[2:5] if stat else ()) if w is not None]
         rows.append(

@@ -3,10 +3,13 @@
 from fastapi import APIRouter
 
 from retrowalk.api.routes import (
+    accounts,
     assessments,
     audit,
     auth,
+    capture,
     clients,
+    decisions,
     fhir,
     health,
     koos,
@@ -22,13 +25,16 @@ api_router = APIRouter()
 _ROUTERS = (
     health,
     auth,
+    accounts,
     users,
     clients,
     assessments,
     koos,
     programmes,
     sessions,
+    decisions,
     recordings,
+    capture,
     outcomes,
     audit,
     trials,

@@ -4,11 +4,14 @@
 from fastapi import APIRouter, Depends
 
 from retrowalk.web.pages import (
+    account,
     assessments,
     clients,
     dashboard,
+    decisions,
     koos,
     login,
+    offline,
     recordings,
     sessions,
     trials,
@@ -16,5 +19,17 @@ from retrowalk.web.pages import (
 from retrowalk.web.pages._auth import receive_form_first
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
-for _module in (login, dashboard, clients, assessments, koos, sessions, recordings, trials):
+for _module in (
+    login,
+    account,
+    dashboard,
+    clients,
+    assessments,
+    koos,
+    sessions,
+    decisions,
+    recordings,
+    trials,
+    offline,
+):
     router.include_router(_module.router)

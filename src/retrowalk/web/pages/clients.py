@@ -11,14 +11,15 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from retrowalk.app import clients, dashboard, records
+from retrowalk.app import clients, dashboard, records, sessions
 from retrowalk.app.access import client_access, require_role
 from retrowalk.app.auth import PASSWORD_MIN_LENGTH
 from retrowalk.app.clients import NewClient
-from retrowalk.app.errors import Conflict
 from retrowalk.app.sessions import today
 from retrowalk.core.vocab import SEX_VALUES
-from retrowalk.http.deps import DbSession
+from retrowalk.errors import InputError
+from retrowalk.http import offload
+from retrowalk.http.deps import DbSession, rollback_request
 from retrowalk.reports.charts import all_charts
 from retrowalk.web.pages._auth import checked_form, page_user
 from retrowalk.web.pages._common import form_errors, redirect, render, text
@@ -56,8 +57,9 @@ async def new_client_submit(request: Request, db: Session = DbSession) -> Respon
         return _new_client_page(request, values, errors, code=422)
     try:
         client = clients.create_client(db, user, body, detail="web")
-    except Conflict as exc:
-        return _new_client_page(request, values, {"username": exc.detail}, code=422)
+    except InputError as exc:  # the username cannot be used (one answer, taken or not)
+        rollback_request(db, request)
+        return _new_client_page(request, values, {exc.field: exc.message}, code=422)
     return redirect(f"/clients/{client.id}?created=1")
 
 
@@ -75,8 +77,10 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
         decisions=view.decisions,
     )
     charts = [{"title": c.title, "svg": Markup(c.svg)} for c in all_charts(view.charts)]
-    ctx = {**vars(view), "charts": charts, "summary": summary}
+    ctx = {**vars(view), "charts": charts, "summary": summary, "safety": sessions.safety_view(db, client)}
     ctx["flash"] = "Client created." if request.query_params.get("created") else None
+    if request.query_params.get("cleared"):
+        ctx["flash"] = "Cleared. The client can log exercise again unless something else is in force."
     return render(request, "client.html", ctx)
 
 
@@ -86,7 +90,7 @@ def client_report(request: Request, client_id: int, db: Session = DbSession) -> 
 
     user = page_user(request, db)
     client = client_access(db, user, client_id, "trainer", "client")
-    pdf = render_pdf(records.progress_report(db, user, client))
+    pdf = offload.outside_turn(request, db, render_pdf, records.progress_report(db, user, client))  # no turn
     safe = re.sub(r"[^A-Za-z0-9_-]+", "-", client.name).strip("-") or "client"
     return Response(
         pdf,
