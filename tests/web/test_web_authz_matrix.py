@@ -53,6 +53,7 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/clients/new"): _web(TRAINERS),
     ("GET", C): _web(A_OR_TRAINER),
     ("GET", f"{C}/report.pdf"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/handout.pdf"): _web(A_OR_TRAINER),
     ("GET", f"{C}/assessment"): _web(TRAINER_OF_A),
     ("POST", f"{C}/assessment"): _web(TRAINER_OF_A),
     ("POST", f"{C}/programme"): _web(TRAINER_OF_A),

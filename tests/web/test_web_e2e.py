@@ -9,6 +9,7 @@ Screenshots go to test-artifacts/ (gitignored).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -259,6 +260,18 @@ def test_trainer_and_client_journey(server: str, browser: object) -> None:
     text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert CLIENT_NAME in text
     assert "Joint-by-joint findings" in text and "Pain over time" in text
+
+    # the client's one-page picture handout, linked from the client page
+    handout = page.request.get(f"{client_url}/handout.pdf?page=Letter")
+    assert handout.status == 200 and handout.headers["content-type"] == "application/pdf"
+    pdf = ARTIFACTS / "e2e-handout.pdf"
+    pdf.write_bytes(handout.body())
+    info = subprocess.run(
+        [require_tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M) and "612 x 792" in info  # one Letter page
+    text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Your exercises for today" in text and "Pain rule" in text
     ctx.close()
 
 
