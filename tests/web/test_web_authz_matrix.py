@@ -46,12 +46,15 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     # the service worker and the manifest hold no data: the phone fetches them before any login
     ("GET", "/sw.js"): PUBLIC,
     ("GET", "/manifest.webmanifest"): PUBLIC,
+    ("GET", "/account/password"): PUBLIC,  # the page behind a one-time link: the link authorises
+    ("POST", "/account/password"): PUBLIC,
     ("POST", "/logout"): ANY_USER,
     ("GET", "/"): ANY_USER,
     ("GET", "/clients/new"): _web(TRAINERS),
     ("POST", "/clients/new"): _web(TRAINERS),
     ("GET", C): _web(A_OR_TRAINER),
     ("GET", f"{C}/report.pdf"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/handout.pdf"): _web(A_OR_TRAINER),
     ("GET", f"{C}/assessment"): _web(TRAINER_OF_A),
     ("POST", f"{C}/assessment"): _web(TRAINER_OF_A),
     ("POST", f"{C}/programme"): _web(TRAINER_OF_A),
@@ -77,9 +80,6 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/admin/users/{user_id}/reset"): _web(ADMIN),
     ("POST", f"{C}/invite"): _web(TRAINER_OF_A),
     ("POST", f"{C}/password-link"): _web(TRAINER_OF_A),
-    # the one-time link's page (harden's): anyone with the link; a bad token is refused on content
-    ("GET", "/account/password"): PUBLIC,
-    ("POST", "/account/password"): PUBLIC,
     ("GET", "/trials"): _web(TRIAL_MANAGERS),
     ("GET", "/trials/{trial_id}"): _web(OWNER_OF_TRIAL_A),
     ("GET", "/trials/new"): _web(TRIAL_MANAGERS),
@@ -93,6 +93,7 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
 OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("GET", "/login"): {200, 303},  # a logged-in visitor is sent on
     ("POST", "/login"): {303},
+    ("POST", "/account/password"): {422},  # authorised (public), then refused: no valid link
     ("POST", "/logout"): {303},
     ("GET", "/"): {200, 303},  # a client account is sent to its own log page
     ("POST", "/clients/new"): {303},
@@ -103,7 +104,6 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", "/admin/users/{user_id}/active"): {303},
     ("POST", "/admin/users/{user_id}/reset"): {303},
     ("POST", f"{C}/log"): {303},  # post/redirect/get
-    ("POST", "/account/password"): {422},  # no valid token sent
     ("POST", f"{C}/log/{{log_id}}/correct"): {303},
     ("POST", f"{C}/red-flags/clear"): {422},  # nothing in force in the world: refused on content
     ("POST", f"{C}/hands-free"): {303},

@@ -17,9 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-from test_web_e2e import CHROME_ARGS, CHROMIUM, ROOT, _login, _shot
-from tests.api.api_support import WALK_TRIAL, free_port
-from web_helpers import require_tool
+from test_web_e2e import ROOT, _login, _shot
+from tests.api.api_support import WALK_TRIAL
+from web_helpers import chromium as launch_chromium
+from web_helpers import uvicorn_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -63,55 +64,24 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
         check=True,
         timeout=120,
     )
-    port = free_port()
-    env["RETROWALK_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     env["RETROWALK_JOBS_IN_PROCESS"] = "true"  # one analysis worker inside the server
-    log = (data_dir / "server.log").open("w")
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "retrowalk.api.app:create_app", "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("server did not start:\n" + (data_dir / "server.log").read_text())
-            time.sleep(0.3)
+    with uvicorn_server(env, data_dir / "server.log") as base:
         yield base, data_dir
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        require_tool("chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with launch_chromium() as b:
+        yield b
 
 
 def _outbox_link(data_dir: Path, username: str, purpose: str) -> str:
     for path in sorted((data_dir / "outbox").glob(f"*-{purpose}-*.txt"), reverse=True):
         text = path.read_text()
         if text.startswith(f"To: {username}\n"):
-            found = re.search(r"http\S+token=\S+", text)
+            found = re.search(r"/account/password\?token=\S+", text)
             assert found is not None
-            return found.group(0)
+            return found.group(0)  # the path: the server's public base URL is not this port
     raise AssertionError(f"no {purpose} link for {username} in the outbox")
 
 
@@ -156,7 +126,7 @@ def test_admin_then_trainer_journey(live: tuple[str, Path], chromium: Any) -> No
     # --- the new trainer opens the link on a phone and chooses a password ---
     phone = chromium.new_context(**PHONE)
     mobile = phone.new_page()
-    mobile.goto(link)
+    mobile.goto(base + link)
     mobile.fill("#password", trainer[1])
     mobile.fill("#confirm", trainer[1])
     mobile.get_by_role("button", name="Save and go to the login").click()

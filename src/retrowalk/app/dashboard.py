@@ -14,7 +14,11 @@ from sqlalchemy.orm import Session
 
 from retrowalk.app.access import require_role
 from retrowalk.app.records import DecisionItem, decision_items, sessions_per_week
-from retrowalk.app.sessions import next_session, stored_problems
+from retrowalk.app.sessions import (
+    clients_with_stored_problems,
+    next_session,
+    stored_problems,
+)
 from retrowalk.core.progression import DecisionKind
 from retrowalk.core.scores.nprs import pain_rules
 from retrowalk.storage import crud
@@ -50,35 +54,63 @@ def summary_row(
 ) -> SummaryRow:
     """Flags, due state and this week's progress from already-loaded records."""
     recent = [log for log in logs if (on - log.session_date).days < FLAG_WINDOW_DAYS]
-    flags: list[str] = []
-    worst = max(
-        (
-            v
-            for log in recent
-            for v in (log.pain_during, log.pain_after, log.pain_next_morning)
-            if v is not None
+    monday = _monday(on)
+    return _row(
+        client,
+        on,
+        worst_recent=max(
+            (
+                v
+                for log in recent
+                for v in (log.pain_during, log.pain_after, log.pain_next_morning)
+                if v is not None
+            ),
+            default=None,
         ),
-        default=None,
+        outside_limits=any(stored_problems(log) for log in logs),
+        last_day=logs[-1].session_date if logs else None,
+        week_done=len({log.session_date for log in logs if log.session_date >= monday and log.completed}),
+        programme=programme,
+        latest=latest,
+        decisions=decisions,
     )
-    if worst is not None and pain_rules().above_limit(worst):
-        flags.append(f"pain flare: {worst:g}/10 this week")
+
+
+def _monday(on: date) -> date:
+    return on - timedelta(days=on.weekday())
+
+
+def _row(
+    client: Client,
+    on: date,
+    *,
+    worst_recent: float | None,
+    outside_limits: bool,
+    last_day: date | None,
+    week_done: int,
+    programme: Programme | None,
+    latest: Assessment | None,
+    decisions: Sequence[DecisionItem],
+) -> SummaryRow:
+    """The flag and due rules, written once for the client page and the dashboard."""
+    flags: list[str] = []
+    if worst_recent is not None and pain_rules().above_limit(worst_recent):
+        flags.append(f"pain flare: {worst_recent:g}/10 this week")
     if latest is not None and latest.stop:
         flags.append("stop and refer (assessment red flag)")
     if any(d.decision == DecisionKind.stop for d in decisions):
         flags.append("stop and refer (session response)")
     elif any(d.decision == DecisionKind.regress for d in decisions):
         flags.append("next session regressed")
-    if any(stored_problems(log) for log in logs):
+    if outside_limits:
         flags.append("session entries outside today's limits")
-    last_day = logs[-1].session_date if logs else None
     due = programme is not None and (last_day is None or (on - last_day).days >= DUE_AFTER_DAYS)
-    monday = on - timedelta(days=on.weekday())
     return SummaryRow(
         client=client,
         flags=flags,
         due=due,
         last_session=last_day,
-        week_done=len({log.session_date for log in logs if log.session_date >= monday and log.completed}),
+        week_done=week_done,
         week_planned=sessions_per_week(programme.content) if programme else 0,
         has_programme=programme is not None,
         assessed=latest is not None,
@@ -96,8 +128,41 @@ def client_summary(db: Session, client: Client, on: date) -> SummaryRow:
 
 
 def dashboard(db: Session, user: User, on: date) -> list[SummaryRow]:
-    """The trainer's clients, flagged first, then due, then by name."""
+    """The trainer's clients, flagged first, then due, then by name.
+
+    The same rows as :func:`client_summary` per client, from a fixed number of queries for all
+    clients for the flags and counts (aggregates in SQL): a year of logs per client made the
+    page linear in every log ever written. The decision is each client's
+    :func:`~retrowalk.app.sessions.next_session` (memoised on its inputs).
+    """
     require_role(user, "trainer")
-    rows = [client_summary(db, c, on) for c in crud.list_clients_for(db, user)]
+    clients = crud.list_clients_for(db, user)
+    ids = [c.id for c in clients]
+    programmes = crud.current_programmes(db, ids)
+    latest = crud.latest_assessments(db, ids, with_inputs=False)
+    stats = crud.session_day_stats(
+        db, ids, recent_from=on - timedelta(days=FLAG_WINDOW_DAYS - 1), week_from=_monday(on)
+    )
+    outside = clients_with_stored_problems(db, ids)
+    rows = []
+    for client in clients:
+        programme = programmes.get(client.id)
+        # per client: the decision reads the programme's lineage, clearances and gait evidence
+        decision = next_session(db, client.id, programme) if programme else None
+        stat = stats.get(client.id)
+        worst: list[float] = [w for w in (stat[2:5] if stat else ()) if w is not None]
+        rows.append(
+            _row(
+                client,
+                on,
+                worst_recent=float(max(worst)) if worst else None,
+                outside_limits=client.id in outside,
+                last_day=stat.last_day if stat else None,
+                week_done=int(stat.week_done) if stat else 0,
+                programme=programme,
+                latest=latest.get(client.id),
+                decisions=decision_items(decision),
+            )
+        )
     rows.sort(key=lambda r: (not r.flags, not r.due, r.client.name.lower()))
     return rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,7 +21,7 @@ from retrowalk.http import offload
 from retrowalk.http.deps import DbSession, rollback_request
 from retrowalk.reports.charts import all_charts
 from retrowalk.web.pages._auth import checked_form, page_user
-from retrowalk.web.pages._common import form_errors, redirect, render, text
+from retrowalk.web.pages._common import form_errors, pdf_response, redirect, render, text
 
 router = APIRouter()
 
@@ -96,12 +95,4 @@ def client_report(request: Request, client_id: int, db: Session = DbSession) -> 
     user = page_user(request, db)
     client = client_access(db, user, client_id, "trainer", "client")
     pdf = offload.outside_turn(request, db, render_pdf, records.progress_report(db, user, client))  # no turn
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", client.name).strip("-") or "client"
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="retrowalk-{safe}-{client.id}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return pdf_response(pdf, "", client.name, client.id)
