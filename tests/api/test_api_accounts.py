@@ -125,9 +125,7 @@ def test_username_probes_get_one_answer(world: World) -> None:
     r = world.http.post("/api/v1/clients", json={"name": "Probe"}, headers=world.headers["trainer_a"])
     cid = r.json()["id"]
     r = world.http.post(
-        f"/api/v1/clients/{cid}/account",
-        json={"username": taken, "password": PASSWORD},
-        headers=world.headers["trainer_a"],
+        f"/api/v1/clients/{cid}/invite", json={"username": taken}, headers=world.headers["trainer_a"]
     )
     assert r.status_code == 422 and accounts.USERNAME_UNAVAILABLE in r.text
     assert "taken" not in r.text and "exists" not in r.text

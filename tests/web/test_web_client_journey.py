@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.web.test_web_e2e import ARTIFACTS, CHROME_ARGS, CHROMIUM, ROOT, TRAINER, _login, browser, server
+from tests.web.test_web_e2e import ARTIFACTS, ROOT, TRAINER, _login, browser, server
 
 from retrowalk.core.exercises import Dose
 
@@ -36,7 +36,6 @@ SMALL_TARGETS_JS = """(min) => [...document.querySelectorAll(
   .filter(el => el.checkVisibility())
   .map(el => [el.textContent.trim().slice(0, 30) || el.name || el.tagName, el.getBoundingClientRect().height])
   .filter(([, h]) => h < min)"""
-__all__ += ["CHROME_ARGS", "CHROMIUM"]
 
 
 def _shot(page: Any, name: str, *, docs: str | None = None) -> None:
@@ -57,12 +56,12 @@ def api(server: str) -> Iterator[tuple[httpx.Client, int]]:
     http.headers["Authorization"] = f"Bearer {token}"
     http.cookies.clear()  # bearer only: a cookie session would need the CSRF header
     client_id = http.post("/clients", json={"name": "Phone Client"}).json()["id"]
-    assert (
-        http.post(
-            f"/clients/{client_id}/account", json={"username": CLIENT[0], "password": CLIENT[1]}
-        ).status_code
-        == 201
-    )
+    # the client's login: a one-time invitation link; the client sets their own password
+    invite = http.post(f"/clients/{client_id}/invite", json={"username": CLIENT[0]})
+    assert invite.status_code == 201, invite.text
+    token = invite.json()["link"].split("token=", 1)[1]
+    redeemed = http.post("/account/password", json={"token": token, "password": CLIENT[1]})
+    assert redeemed.status_code < 300, redeemed.text
     assert (
         http.post(f"/clients/{client_id}/assessments", json={"inputs": assessment_inputs()}).status_code
         == 201

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from retrowalk.app.assessments import AssessmentIn
 from retrowalk.app.auth import LoginIn, UserCreate, UserUpdate
-from retrowalk.app.clients import ClientAccountCreate, ClientIn, ClientUpdate, TrainerLinkIn
+from retrowalk.app.clients import ClientIn, ClientUpdate, TrainerLinkIn
 from retrowalk.app.programmes import ProgrammeIn
 from retrowalk.app.questionnaires import KoosIn
 from retrowalk.app.sessions import (
@@ -25,7 +25,6 @@ from retrowalk.app.sessions import (
 
 __all__ = [
     "AssessmentIn",
-    "ClientAccountCreate",
     "ClientIn",
     "ClientUpdate",
     "DecisionPolicyIn",

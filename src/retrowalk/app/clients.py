@@ -8,23 +8,14 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
-from retrowalk.app import accounts
 from retrowalk.app.access import require_role
-from retrowalk.app.auth import Password, Username
-from retrowalk.app.errors import Conflict, NotFound
+from retrowalk.app.errors import NotFound
 from retrowalk.app.sessions import today
 from retrowalk.core.vocab import Sex
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, User
 
 EARLIEST_BIRTH = date(1900, 1, 1)
-
-
-class ClientAccountCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    username: Username
-    password: Password
 
 
 class ClientIn(BaseModel):
@@ -51,9 +42,8 @@ class ClientIn(BaseModel):
 
 
 class NewClient(ClientIn):
-    """A new client record, optionally with their own login (the web form does both at once)."""
-
-    account: ClientAccountCreate | None = None
+    """A new client record. Their login comes later through a one-time invitation link
+    (``app.accounts.invite_client``): nobody but the client ever types their password."""
 
 
 class ClientUpdate(BaseModel):
@@ -78,22 +68,11 @@ def list_clients(db: Session, user: User) -> Sequence[Client]:
 
 
 def create_client(db: Session, user: User, body: NewClient, *, detail: str = "") -> Client:
-    """A new record linked to the trainer creating it (and its login when asked)."""
+    """A new record linked to the trainer creating it."""
     require_role(user, "trainer")
-    if body.account is not None:
-        accounts.check_new_username(db, body.account.username)  # 422, same words taken or not
     client = crud.create_client(
         db, body.name, trainer=user, date_of_birth=body.date_of_birth, sex=body.sex, notes=body.notes
     )
-    if body.account is not None:
-        crud.create_user(
-            db,
-            body.account.username,
-            body.account.password,
-            "client",
-            display_name=body.name,
-            client_id=client.id,
-        )
     crud.audit(db, user, "create", "client", resource_id=client.id, client_id=client.id, detail=detail)
     return client
 
@@ -123,20 +102,6 @@ def add_trainer(db: Session, user: User, client: Client, body: TrainerLinkIn) ->
         raise NotFound("no active trainer with that username")
     crud.link_trainer(db, client, trainer)
     return _updated(db, user, client, f"linked trainer {trainer.id}")
-
-
-def create_account(db: Session, user: User, client: Client, body: ClientAccountCreate) -> User:
-    """Give the client their own login (they then see their programme and log sessions)."""
-    if client.account is not None:
-        raise Conflict("this client already has an account")
-    accounts.check_new_username(db, body.username)  # 422, same words whether taken or not
-    account = crud.create_user(
-        db, body.username, body.password, "client", display_name=client.name, client_id=client.id
-    )
-    crud.audit(
-        db, user, "create", "user", resource_id=account.id, client_id=client.id, detail="client account"
-    )
-    return account
 
 
 def trainer_ids(client: Client) -> list[int]:

@@ -6,12 +6,10 @@ from fastapi import APIRouter, Depends, status
 from sqlalchemy.orm import Session
 
 from retrowalk.api.schemas import (
-    ClientAccountCreate,
     ClientIn,
     ClientOut,
     ClientUpdate,
     TrainerLinkIn,
-    UserOut,
 )
 from retrowalk.app import clients
 from retrowalk.app.access import Client, User
@@ -66,19 +64,3 @@ def add_trainer(
 ) -> ClientOut:
     """Share the client with another trainer (e.g. a colleague covering sessions)."""
     return client_out(clients.add_trainer(db, user, client, body))
-
-
-@router.post(
-    "/{client_id}/account",
-    response_model=UserOut,
-    status_code=status.HTTP_201_CREATED,
-    responses={
-        409: {"description": "client already has an account"},
-        422: {"description": "username cannot be used"},
-    },
-)
-def create_account(
-    body: ClientAccountCreate, client: Client = TrainerOnly, user: User = CurrentUser, db: Session = DbSession
-) -> User:
-    """Give the client their own login (they then see their programme and log sessions)."""
-    return clients.create_account(db, user, client, body)
