@@ -30,7 +30,7 @@ def test_migrations_create_the_model_schema_and_are_idempotent(database: Databas
     assert set(Base.metadata.tables) <= tables
     rev = current_revision(database.engine)
     database.upgrade()
-    assert current_revision(database.engine) == rev == "0004"
+    assert current_revision(database.engine) == rev == "0010"
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:

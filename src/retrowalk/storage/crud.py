@@ -355,6 +355,8 @@ def add_programme(
     pain_nprs: float | None,
     goals: Sequence[str] = (),
     by: User | None,
+    reason: str = "",
+    source: str = "generated",
 ) -> Programme:
     """Store a new version; earlier versions stay untouched (UNIQUE(client_id, version) guards races)."""
     last = db.scalar(select(func.max(Programme.version)).where(Programme.client_id == client_id))
@@ -366,6 +368,8 @@ def add_programme(
         pain_nprs=pain_nprs,
         goals=list(goals),
         created_by=by.id if by else None,
+        reason=reason,
+        source=source,
     )
     db.add(row)
     db.flush()

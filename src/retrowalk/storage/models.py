@@ -121,6 +121,8 @@ class Client(Base):
     sex: Mapped[str | None] = mapped_column(String(16), default=None)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Set when the trainer archives the client (hidden from the default dashboard, never deleted).
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
 
     trainers: Mapped[list[User]] = relationship(secondary=client_trainers)
     account: Mapped[User | None] = relationship(
@@ -141,6 +143,8 @@ class Assessment(Base):
     findings: Mapped[dict[str, Any]]
     pain_nprs: Mapped[float | None] = mapped_column(Float, default=None)
     stop: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Which knee hurts: "left", "right" or "both" (asked on every assessment).
+    affected_side: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 class QuestionnaireResponse(Base):
@@ -170,6 +174,9 @@ class Programme(Base):
     pain_nprs: Mapped[float | None] = mapped_column(Float, default=None)
     goals: Mapped[list[Any]]
     content: Mapped[dict[str, Any]]
+    #: Why this version exists and what made it: "generated", "editor" or "decision".
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16), default="generated")
 
 
 class SessionLog(Base):
@@ -199,6 +206,35 @@ class SessionLog(Base):
     pain_next_morning: Mapped[float | None] = mapped_column(Float, default=None)
     completed: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class FlagAcknowledgement(Base):
+    """A trainer saw a dashboard flag and says what they did about it (audited, never updated)."""
+
+    __tablename__ = "flag_acknowledgements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    flag: Mapped[str] = mapped_column(String(300))
+    note: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Message(Base):
+    """One message in a client's thread; ``read_at`` is set when the other side opens the thread."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_client_created", "client_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: The sender's role when sent ("trainer" or "client"): whose side counts it as unread.
+    from_role: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Recording(Base):
