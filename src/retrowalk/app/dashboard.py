@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from retrowalk.app.access import require_role
+from retrowalk.app.errors import NotFound
+from retrowalk.app.messages import unread_for
 from retrowalk.app.records import DecisionItem, decision_items, sessions_per_week
 from retrowalk.app.sessions import next_session, stored_problems
 from retrowalk.core.progression import DecisionKind
@@ -37,6 +41,18 @@ class SummaryRow:
     has_programme: bool
     assessed: bool
     decisions: list[DecisionItem] = field(default_factory=list)
+    #: Flag text -> the trainer's acknowledgement note (a changed flag text is a new flag).
+    acknowledged: dict[str, str] = field(default_factory=dict)
+    unread: int = 0
+
+    @property
+    def open_flags(self) -> list[str]:
+        """Flags nobody has acknowledged yet: what "needs attention" lists."""
+        return [f for f in self.flags if f not in self.acknowledged]
+
+    @property
+    def archived(self) -> bool:
+        return self.client.archived_at is not None
 
 
 def summary_row(
@@ -92,12 +108,72 @@ def client_summary(db: Session, client: Client, on: date) -> SummaryRow:
     programme = crud.current_programme(db, client.id)
     latest = crud.latest_assessment(db, client.id)
     decisions = decision_items(next_session(db, client.id, programme))
-    return summary_row(client, on, logs=logs, programme=programme, latest=latest, decisions=decisions)
+    row = summary_row(client, on, logs=logs, programme=programme, latest=latest, decisions=decisions)
+    acks = {a.flag: a.note for a in crud.list_flag_acks(db, client.id)}
+    row.acknowledged.update({f: acks[f] for f in row.flags if f in acks})
+    return row
 
 
-def dashboard(db: Session, user: User, on: date) -> list[SummaryRow]:
-    """The trainer's clients, flagged first, then due, then by name."""
+#: The dashboard's filters: active (not archived) clients, only due, only flagged, archived, all.
+Show = Literal["active", "due", "flagged", "archived", "all"]
+SHOW_VALUES: tuple[str, ...] = ("active", "due", "flagged", "archived", "all")
+
+
+def _shown(row: SummaryRow, show: Show) -> bool:
+    if show == "all":
+        return True
+    if show == "archived":
+        return row.archived
+    if row.archived:
+        return False
+    return show == "active" or (show == "due" and row.due) or (show == "flagged" and bool(row.open_flags))
+
+
+def dashboard(db: Session, user: User, on: date, *, q: str = "", show: Show = "active") -> list[SummaryRow]:
+    """The trainer's clients matching ``q`` (name or notes) and ``show``: unacknowledged flags
+    first, then unread messages, then due, then by name."""
     require_role(user, "trainer")
-    rows = [client_summary(db, c, on) for c in crud.list_clients_for(db, user)]
-    rows.sort(key=lambda r: (not r.flags, not r.due, r.client.name.lower()))
+    text = q.strip().lower()
+    clients = [
+        c
+        for c in crud.list_clients_for(db, user)
+        if not text or text in c.name.lower() or text in (c.notes or "").lower()
+    ]
+    unread = unread_for(db, user, [c.id for c in clients])
+    rows = []
+    for c in clients:
+        row = client_summary(db, c, on)
+        row = SummaryRow(**{**vars(row), "unread": unread.get(c.id, 0)})
+        if _shown(row, show):
+            rows.append(row)
+    rows.sort(key=lambda r: (not r.open_flags, not r.unread, not r.due, r.client.name.lower()))
     return rows
+
+
+class FlagAckIn(BaseModel):
+    """The trainer saw a flag and says what they did (called the client, referred, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    flag: str = Field(min_length=1, max_length=300)
+    note: str = Field(min_length=1, max_length=2000)
+
+
+def acknowledge_flag(db: Session, user: User, client: Client, body: FlagAckIn, on: date) -> SummaryRow:
+    """Record the acknowledgement of one of the client's current flags (404 for a flag not raised)."""
+    require_role(user, "trainer")
+    row = client_summary(db, client, on)
+    if body.flag not in row.flags:
+        raise NotFound("no such flag for this client now")
+    note = body.note.strip()
+    ack = crud.add_flag_ack(db, client.id, flag=body.flag, note=note, by=user)
+    crud.audit(
+        db,
+        user,
+        "create",
+        "flag_ack",
+        resource_id=ack.id,
+        client_id=client.id,
+        detail=f"{body.flag}: {note[:200]}",
+    )
+    return client_summary(db, client, on)

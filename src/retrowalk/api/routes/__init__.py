@@ -6,6 +6,7 @@ from retrowalk.api.routes import (
     assessments,
     audit,
     auth,
+    care,
     clients,
     fhir,
     health,
@@ -32,6 +33,7 @@ _ROUTERS = (
     outcomes,
     audit,
     trials,
+    care,
 )
 for _module in (*_ROUTERS, fhir):
     api_router.include_router(_module.router)
