@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from retrowalk.app.access import require_role
-from retrowalk.app.errors import NotFound
+from retrowalk.app.errors import Conflict
 from retrowalk.app.messages import unread_for
 from retrowalk.app.records import DecisionItem, decision_items, sessions_per_week
 from retrowalk.app.sessions import next_session, stored_problems
@@ -108,8 +108,14 @@ def client_summary(db: Session, client: Client, on: date) -> SummaryRow:
     programme = crud.current_programme(db, client.id)
     latest = crud.latest_assessment(db, client.id)
     decisions = decision_items(next_session(db, client.id, programme))
-    row = summary_row(client, on, logs=logs, programme=programme, latest=latest, decisions=decisions)
-    acks = {a.flag: a.note for a in crud.list_flag_acks(db, client.id)}
+    return with_acknowledgements(
+        db, summary_row(client, on, logs=logs, programme=programme, latest=latest, decisions=decisions)
+    )
+
+
+def with_acknowledgements(db: Session, row: SummaryRow) -> SummaryRow:
+    """The row with the trainer's notes on those of its flags already acknowledged."""
+    acks = {a.flag: a.note for a in crud.list_flag_acks(db, row.client.id)}
     row.acknowledged.update({f: acks[f] for f in row.flags if f in acks})
     return row
 
@@ -164,7 +170,7 @@ def acknowledge_flag(db: Session, user: User, client: Client, body: FlagAckIn, o
     require_role(user, "trainer")
     row = client_summary(db, client, on)
     if body.flag not in row.flags:
-        raise NotFound("no such flag for this client now")
+        raise Conflict("no such flag for this client now (it may have cleared)")
     note = body.note.strip()
     ack = crud.add_flag_ack(db, client.id, flag=body.flag, note=note, by=user)
     crud.audit(

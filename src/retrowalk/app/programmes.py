@@ -307,3 +307,45 @@ def compare(db: Session, user: User, client: Client, a: int, b: int) -> list[Ite
         db, user, "read", "programme", resource_id=new.id, client_id=client.id, detail=f"diff {a}..{b}"
     )
     return diff(old, new)
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    programme: Programme
+    author: str
+    item_count: int
+
+
+def versions(db: Session, user: User, client: Client) -> list[VersionRow]:
+    """Every version, newest first, with who made it (audited read)."""
+    rows = list(history(db, user, client))
+    names: dict[int, str] = {}
+    for r in rows:
+        if r.created_by is not None and r.created_by not in names:
+            author = crud.get_user(db, r.created_by)
+            names[r.created_by] = (author.display_name or author.username) if author else "a former user"
+    return [
+        VersionRow(
+            r, names.get(r.created_by, "—") if r.created_by else "—", len(r.content.get("items") or [])
+        )
+        for r in reversed(rows)
+    ]
+
+
+def item_checks(db: Session, client: Client, exercise_ids: Sequence[str]) -> dict[str, list[str]]:
+    """Exercise id -> why this client's assessment rules it out (only the ruled-out ones)."""
+    lib = load_library()
+    current = crud.current_programme(db, client.id)
+    active = _active(db, client, current.pain_nprs if current else None)
+    out: dict[str, list[str]] = {}
+    for eid in exercise_ids:
+        ex = lib.exercises.get(eid)
+        blocked = contraindicated_by(ex, active) if ex else []
+        if blocked:
+            out[eid] = [active[c] for c in blocked]
+    return out
+
+
+def current_version(db: Session, client: Client) -> Programme | None:
+    """The current version without an audit row (the editor's own lookups)."""
+    return crud.current_programme(db, client.id)

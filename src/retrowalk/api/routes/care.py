@@ -68,7 +68,7 @@ def set_archived(
     f"{C}/flag-acknowledgements",
     response_model=DashboardRowOut,
     status_code=status.HTTP_201_CREATED,
-    responses={404: {"description": "no such flag for this client now"}},
+    responses={409: {"description": "no such flag for this client now"}},
 )
 def acknowledge_flag(
     body: FlagAckIn, client: Client = TrainerOnly, user: User = CurrentUser, db: Session = DbSession

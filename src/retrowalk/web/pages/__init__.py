@@ -5,10 +5,12 @@ from fastapi import APIRouter, Depends
 
 from retrowalk.web.pages import (
     assessments,
+    care,
     clients,
     dashboard,
     koos,
     login,
+    programmes,
     recordings,
     sessions,
     trials,
@@ -16,5 +18,5 @@ from retrowalk.web.pages import (
 from retrowalk.web.pages._auth import receive_form_first
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
-for _module in (login, dashboard, clients, assessments, koos, sessions, recordings, trials):
+for _module in (login, dashboard, clients, assessments, programmes, care, koos, sessions, recordings, trials):
     router.include_router(_module.router)
