@@ -179,7 +179,7 @@ def _mobgap_entries(ds: DataSet) -> list[Entry]:
         from mobgap.initial_contacts import IcdHKLeeImproved, IcdIonescu, IcdShinImproved
         from mobgap.utils.conversions import to_body_frame
     except ImportError:
-        print("mobgap not installed (pip install -e '.[bench]'); peer rows skipped")
+        print("mobgap not installed (pip install --group bench); peer rows skipped")
         return []
 
     def frame(rec: ImuRecording) -> pd.DataFrame:

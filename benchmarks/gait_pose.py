@@ -5,7 +5,7 @@
 3. video -> keypoints at 720p with the optional extractor (MediaPipe Pose full, bundled model), on a
    rendered clip and, with ``--video PATH``, on a real clip (rescaled to 1280x720 first), e.g. the
    demo.mp4 shipped in the ``sports2d`` wheel (used by default when ``sports2d`` is installed,
-   ``pip install -e '.[validation]'``). Extraction time includes the walker-tracking pass.
+   ``pip install --no-deps sports2d``). Extraction time includes the walker-tracking pass.
 4. Peer: Sports2D (RTMPose via rtmlib) is reported only if it can run offline here.
 
 Usage: PYTHONPATH=src python benchmarks/gait_pose.py [--video demo.mp4] [--frames 300]

@@ -17,21 +17,48 @@ find_python() {
   return 1
 }
 
-# ensure_venv EXTRAS: create .venv and (re)install the project only when pyproject.toml changed.
-ensure_venv() {
-  local extras="$1" stamp want
+# Versions CI tested, for every extra and dependency group; ./scripts/lock regenerates it.
+LOCK="$ROOT/requirements.lock"
+
+# _union LIST... : the comma-separated union of comma-separated lists, sorted, without blanks.
+_union() { printf '%s\n' "$@" | tr ',' '\n' | sed '/^$/d' | sort -u | paste -sd, -; }
+
+# ensure_python_venv: .venv with a pip that knows dependency groups (PEP 735, pip >= 25.1).
+ensure_python_venv() {
   if [ ! -x "$PY" ]; then
     log "creating .venv"
     "$(find_python)" -m venv "$VENV"
-    "$PY" -m pip install -q --upgrade pip
   fi
-  want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)-$extras"
-  stamp="$VENV/.retrowalk-installed"
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    log "installing retrowalk[$extras] into .venv"
-    "$PY" -m pip install -q -e "$ROOT[$extras]"
-    echo "$want" > "$stamp"
+  if ! "$PY" -m pip install --help 2>/dev/null | grep -q -- '--group'; then
+    "$PY" -m pip install -q --upgrade 'pip>=25.1'
   fi
+}
+
+# ensure_venv EXTRAS [GROUPS]: retrowalk in .venv (editable) with these extras and dependency groups
+# (comma-separated), pinned by requirements.lock. The stamp records everything installed so far and
+# only ever grows, so start and test never reinstall each other's extras; it is redone when
+# pyproject.toml or the lock changes.
+ensure_venv() {
+  local stamp="$VENV/.retrowalk-installed" digest have="" want extras spec group
+  local groups=() args=()
+  ensure_python_venv
+  digest="$(cat "$ROOT/pyproject.toml" "$LOCK" | sha256sum | cut -d' ' -f1)"
+  [ -f "$stamp" ] && have="$(sed -n 2p "$stamp")"
+  want="$(_union "$have" "$1" "$(printf '%s' "${2:-}" | tr ',' '\n' | sed '/^$/d; s/^/@/' | paste -sd, -)")"
+  if [ -f "$stamp" ] && [ "$(sed -n 1p "$stamp")" = "$digest" ] && [ "$want" = "$have" ]; then
+    return 0
+  fi
+  extras="$(printf '%s' "$want" | tr ',' '\n' | grep -v '^@' | paste -sd, - || true)"
+  spec="$ROOT"; [ -n "$extras" ] && spec="$ROOT[$extras]"
+  args=(-c "$LOCK" -e "$spec")
+  mapfile -t groups < <(printf '%s' "$want" | tr ',' '\n' | sed -n 's/^@//p')
+  for group in "${groups[@]}"; do args+=(--group "$ROOT/pyproject.toml:$group"); done
+  log "installing retrowalk[${extras}]${groups[*]:+ and groups ${groups[*]}} into .venv (pinned by requirements.lock)"
+  if ! "$PY" -m pip install -q "${args[@]}"; then
+    log "install failed; if pyproject.toml changed its dependencies, run ./scripts/lock and try again"
+    return 1
+  fi
+  printf '%s\n%s\n' "$digest" "$want" > "$stamp"
 }
 
 have_root() { [ "$(id -u)" = "0" ] || (command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null); }
@@ -50,8 +77,26 @@ ensure_apt() {
     return 0
   fi
   log "installing system packages: ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  _apt update -qq
+  _apt install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# _apt ARGS...: apt-get that waits (up to 10 min) for another install to release the package locks
+# instead of failing. DPkg::Lock::Timeout covers dpkg's locks; the retry covers the lists lock
+# that `apt-get update` takes.
+_apt() {
+  local waited=0 out rc
+  while :; do
+    rc=0
+    out="$(as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@" 2>&1)" || rc=$?
+    if [ "$rc" -eq 0 ]; then return 0; fi
+    if [ "$waited" -lt 600 ] && printf '%s' "$out" | grep -q 'Could not get lock'; then
+      [ "$waited" -eq 0 ] && log "apt is busy (another install is running); waiting for its lock"
+      sleep 5; waited=$((waited + 5)); continue
+    fi
+    printf '%s\n' "$out" >&2
+    return "$rc"
+  done
 }
 
 # Fonts and Pango for WeasyPrint reports (needed by start too).

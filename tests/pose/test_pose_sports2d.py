@@ -2,7 +2,7 @@
 
 1768 x 994 px, 30 fps, 230 frames: a woman walks forward across the frame from right to left,
 overground, while a man stands and jumps on a box behind her and lands in the foreground after
-she has left. Install with ``pip install -e '.[validation]'`` (only the video is used, so
+she has left. Install with ``pip install --group validation`` (only the video is used, so
 ``pip install --no-deps sports2d`` is enough); skipped when it or ``retrowalk[video]`` is absent.
 
 Hand count (docs/pose.md): the frames where her feet are furthest apart with the front heel down
@@ -36,7 +36,7 @@ def _demo() -> Path | None:
 
 DEMO = _demo()
 pytestmark = [
-    pytest.mark.skipif(DEMO is None, reason="sports2d demo clip absent (pip install -e '.[validation]')"),
+    pytest.mark.skipif(DEMO is None, reason="sports2d demo clip absent (pip install --no-deps sports2d)"),
     pytest.mark.skipif(not video.available(), reason="optional extra retrowalk[video] not installed"),
     pytest.mark.slow,
 ]

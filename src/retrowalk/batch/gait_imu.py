@@ -11,6 +11,7 @@ import pandas as pd
 from rich.progress import Progress
 
 from retrowalk.errors import InputError, RetrowalkError
+from retrowalk.extras import require
 
 SUFFIXES = (".csv", ".csv.gz", ".txt")
 
@@ -72,13 +73,15 @@ def _local(files: list[Path], args: tuple[str, str, str], workers: int | None) -
 
 
 def _dask(files: list[Path], args: tuple[str, str, str], scheduler: Any) -> Iterator[dict[str, Any]]:
-    from distributed import Client
-    from distributed import as_completed as dask_completed
-
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler, timeout="10s")
+    distributed = require("cluster", "--scheduler")
+    client = (
+        scheduler
+        if isinstance(scheduler, distributed.Client)
+        else distributed.Client(scheduler, timeout="10s")
+    )
     try:
         futs = client.map(analyse_one, files, *[[a] * len(files) for a in args], pure=False)
-        for fut in dask_completed(futs):
+        for fut in distributed.as_completed(futs):
             yield fut.result()
     finally:
         if client is not scheduler:
@@ -114,6 +117,7 @@ def write_table(rows: list[dict[str, Any]], out: Path) -> None:
     df = pd.DataFrame(rows)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".parquet":
+        require("parquet", "--out")
         df.to_parquet(out, index=False)
     else:
         df.to_csv(out, index=False)

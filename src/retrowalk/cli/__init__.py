@@ -1,5 +1,6 @@
 """Command-line edge (Typer + Rich).
 
-Every module in this package may define ``register(app: typer.Typer) -> None``; ``main`` imports
-them all and calls it, so adding a command never means editing a shared file.
+Each command module defines ``register(app: typer.Typer) -> None``; ``main.COMMANDS`` (and, for
+``gait``, ``gait.SUBCOMMANDS``) says which module holds which command, so only that module is
+imported when the command runs.
 """

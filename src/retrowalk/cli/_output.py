@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from retrowalk.errors import DataFileError, InputError
 
@@ -70,9 +71,10 @@ def emit(data: Any, fmt: OutputFormat, render_text: Callable[[Any], None] | None
 
 def fail(field: str, message: str, *, hint: str | None = None, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """Report a bad input on stderr and exit non-zero."""
-    text = f"[bold red]error[/]: {field}: {message}"
+    # Escaped: hints such as "pip install 'retrowalk[pdf]'" are not Rich markup.
+    text = f"[bold red]error[/]: {escape(field)}: {escape(message)}"
     if hint:
-        text += f"\n  fix: {hint}"
+        text += f"\n  fix: {escape(hint)}"
     err_console.print(text, highlight=False)
     raise typer.Exit(code)
 
@@ -120,7 +122,7 @@ def read_structured(path: Path, field: str = "file") -> Any:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(
             field,

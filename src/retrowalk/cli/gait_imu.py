@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, fail, user_errors
-from retrowalk.cli.gait import gait_app
 from retrowalk.gait.imu import PLACEMENTS, check_placement
 
 PlacementOption = typer.Option("unknown", "--placement", "-p", help=f"Sensor site: {'|'.join(PLACEMENTS)}.")
@@ -36,7 +35,6 @@ def _render(data: dict[str, Any]) -> None:
         console.print(f"[yellow]warning[/]: {w}")
 
 
-@gait_app.command("imu")
 def imu(
     file: Path = typer.Argument(..., help="phyphox / Sensor Logger export (file or folder) or generic CSV."),
     placement: str = PlacementOption,
@@ -55,7 +53,6 @@ def imu(
     emit(result.model_dump(mode="json"), fmt, _render)
 
 
-@gait_app.command("batch")
 def batch(
     directory: Path = typer.Argument(..., help="Folder of recordings (*.csv, *.csv.gz, export folders)."),
     out: Path = typer.Option(..., "--out", "-o", help="results.csv or results.parquet"),
@@ -90,3 +87,8 @@ def batch(
         fmt,
         lambda d: console.print(f"{d['ok']}/{d['files']} recordings analysed → {d['out']}"),
     )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("imu")(imu)
+    app.command("batch")(batch)

@@ -10,7 +10,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, err_console, user_errors
-from retrowalk.cli.gait import gait_app
 from retrowalk.errors import InputError
 from retrowalk.gait.pose import KeypointSeries, Kinematics, Options, PoseGaitResult, analyse_with_kinematics
 from retrowalk.io.pose import read_keypoints
@@ -95,7 +94,6 @@ Cutoff = typer.Option(6.0, "--cutoff", help="Low-pass cut-off (Hz) of the zero-l
 Png = typer.Option(None, "--png", help="Write a PNG summary (stick figures + knee curves).")
 
 
-@gait_app.command("pose")
 def pose_cmd(
     file: Path = typer.Argument(
         ..., help="Keypoints: MediaPipe JSON/CSV, OpenPose folder, COCO/Halpe .npy/.json, CSV."
@@ -157,7 +155,6 @@ def _progress() -> Progress:
     )
 
 
-@gait_app.command("video")
 def video_cmd(
     file: Path = typer.Argument(..., help="Side-view video (.mp4/.avi/.mov)."),
     fps: float | None = typer.Option(None, "--fps", help="Override the video's frame rate."),
@@ -217,3 +214,8 @@ def video_cmd(
                 )
             out["annotated_video"] = str(annotated)
     _show(out, fmt)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pose")(pose_cmd)
+    app.command("video")(video_cmd)

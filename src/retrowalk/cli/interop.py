@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from retrowalk.cli._db import open_database
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, read_structured, user_errors
 from retrowalk.errors import InputError
-from retrowalk.interop.fhir_export import export_bundle
-from retrowalk.interop.fhir_import import FhirImportError, import_bundle
-from retrowalk.interop.record import ClientRecord
-from retrowalk.interop.research import load_pseudonym_key, write_research_export
+
+if TYPE_CHECKING:  # imported by the commands themselves (fast start-up)
+    from retrowalk.interop.fhir_import import FhirImportError
+    from retrowalk.interop.record import ClientRecord
 
 fhir_app = typer.Typer(help="FHIR R4 export and import of client records.", no_args_is_help=True)
 export_app = typer.Typer(help="Research exports (tidy long tables, pseudonymised).", no_args_is_help=True)
@@ -66,6 +66,8 @@ def fhir_export(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Export one client's record as a FHIR R4 Bundle (type collection)."""
+    from retrowalk.interop.fhir_export import export_bundle
+
     with user_errors():
         from retrowalk.interop.storage_adapter import record_from_db
 
@@ -94,6 +96,8 @@ def fhir_import(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Import a Bundle as a new client, all-or-nothing in one transaction."""
+    from retrowalk.interop.fhir_import import FhirImportError, import_bundle
+
     with user_errors():
         data = read_structured(bundle_file, "bundle")
         mapping = _item_map(item_map)
@@ -131,6 +135,9 @@ def fhir_import(
 
 
 def _research(kind: str, out: Path, key_file: Path | None, bundles: list[Path], fmt: OutputFormat) -> None:
+    from retrowalk.interop.fhir_import import import_bundle
+    from retrowalk.interop.research import load_pseudonym_key, write_research_export
+
     with user_errors():
         key = load_pseudonym_key(key_file)
         if bundles:

@@ -1,20 +1,38 @@
-"""Root Typer app: discovers every ``retrowalk.cli.*`` module that defines ``register``."""
+"""Root Typer app. Commands are imported on first use (see :mod:`retrowalk.cli._lazy`).
+
+A new top-level command is a module under ``retrowalk.cli`` with ``register(app: typer.Typer)``
+plus one line in :data:`COMMANDS`; ``tests/test_cli_startup.py`` checks the two agree.
+"""
 
 from __future__ import annotations
-
-import importlib
-import pkgutil
 
 import typer
 
 import retrowalk
-import retrowalk.cli as cli_pkg
+from retrowalk.cli._lazy import lazy_group
+
+#: Top-level command -> the module whose ``register(app)`` adds it, in ``--help`` order.
+COMMANDS: dict[str, str] = {
+    "score": "clinical",
+    "assess": "clinical",
+    "next": "clinical",
+    "gait": "gait",
+    "report": "report",
+    "fhir": "interop",
+    "export": "interop",
+    "trial": "trial",
+    "start": "server",
+    "serve": "server",
+    "db": "server",
+    "user": "server",
+}
 
 app = typer.Typer(
     name="retrowalk",
     help="Knee-pain rehabilitation around backward walking.",
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=lazy_group(COMMANDS),
 )
 
 
@@ -29,21 +47,6 @@ def _root(
     if ctx.invoked_subcommand is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(0)
-
-
-def _register_all() -> None:
-    modules = [
-        importlib.import_module(f"{cli_pkg.__name__}.{info.name}")
-        for info in pkgutil.iter_modules(cli_pkg.__path__)
-        if not info.name.startswith("_") and info.name != "main"
-    ]
-    for module in modules:
-        register = getattr(module, "register", None)
-        if callable(register):
-            register(app)
-
-
-_register_all()
 
 
 def run() -> None:

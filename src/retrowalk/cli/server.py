@@ -12,7 +12,6 @@ import typer
 
 from retrowalk.cli._db import open_database
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, err_console, fail, user_errors
-from retrowalk.settings import get_settings
 
 db_app = typer.Typer(help="Database maintenance: migrations and online backups.", no_args_is_help=True)
 user_app = typer.Typer(
@@ -31,6 +30,7 @@ def _announce_and_serve(
     import uvicorn
 
     from retrowalk.api.app import create_app
+    from retrowalk.settings import get_settings
 
     settings = get_settings()
     h, p = host or settings.host, port or settings.port
@@ -56,6 +56,7 @@ def start(
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Migrate the database, create demo data on first start, print the demo logins, serve."""
+    from retrowalk.settings import get_settings
     from retrowalk.storage.seed import seed_demo
 
     settings = get_settings()
@@ -117,6 +118,7 @@ def db_backup(
     path: Path = typer.Argument(..., help="Backup file to write."), fmt: OutputFormat = FormatOption
 ) -> None:
     """Consistent online backup (SQLite backup API, or pg_dump for PostgreSQL)."""
+    from retrowalk.settings import get_settings
     from retrowalk.storage.db import backup
 
     settings = get_settings()

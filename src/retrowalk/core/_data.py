@@ -11,6 +11,8 @@ import yaml
 from retrowalk.errors import DataFileError
 
 _PACKAGE = "retrowalk.core.data"
+#: libyaml's parser when PyYAML was built with it: the catalogues parse ~10x faster (CLI start-up).
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @cache
@@ -21,7 +23,7 @@ def load_yaml(name: str) -> Any:
     except (FileNotFoundError, ModuleNotFoundError) as exc:
         raise DataFileError(f"packaged data file {name!r} is missing") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise DataFileError(f"packaged data file {name!r} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from retrowalk.core._data import load_yaml
+from retrowalk.core.vocab import InclinePct
 from retrowalk.errors import DataFileError
 
 View = Literal["sagittal", "frontal"]
@@ -96,7 +97,7 @@ class KeyPose(BaseModel):
 
     label: str = Field(min_length=1)
     cues: list[int] = Field(default_factory=list, description="indices into the exercise's cues")
-    hold_s: float = Field(default=0.6, ge=0, le=10)
+    pause_s: float = Field(default=0.6, ge=0, le=10, description="animation pause at this pose, s")
     move_s: float = Field(default=1.0, gt=0, le=10, description="time to move from here to the next pose")
     at: float | None = Field(default=None, ge=0, lt=1, description="walker stride phase (walking only)")
     trunk: float = Field(default=0.0, ge=-180, le=180)
@@ -167,7 +168,7 @@ class Walker(BaseModel):
 
     direction: Literal["forward", "backward"]
     handrails: bool = False
-    incline_pct: float = Field(default=0.0, ge=0, le=30)
+    incline_pct: InclinePct = 0.0
 
 
 class Illustration(BaseModel):

@@ -263,7 +263,7 @@ def keyframe_sequence(exercise_id: str, book: IllustrationBook, ill: Illustratio
         check_pose(book, exercise_id, ill.view, pose)
         placed = place(forward(seg, ill.view, pose), pieces, pose.rest_on, seg["head_r"])
         check_contacts(exercise_id, pose, placed, pieces, seg["head_r"])
-        frames.append(Frame(placed, max(pose.hold_s, 1 / FPS), i))
+        frames.append(Frame(placed, max(pose.pause_s, 1 / FPS), i))
         steps = max(2, round(pose.move_s * FPS))
         for k in range(1, steps):
             mid = blend(pose, nxt, k / steps)

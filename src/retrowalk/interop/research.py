@@ -20,6 +20,7 @@ from typing import Any, Final, Literal
 import pandas as pd
 
 from retrowalk.errors import InputError
+from retrowalk.extras import require
 from retrowalk.interop import codes as C
 from retrowalk.interop.fhir_export import fhir_datetime
 from retrowalk.interop.koos import ITEM_BY_ID, SUBSCALES
@@ -351,6 +352,8 @@ def write_research_export(
     records: Iterable[ClientRecord], out_dir: Path, *, key: bytes, fmt: ExportFormat = "csv"
 ) -> list[Path]:
     """Write outcomes/sessions/participants in ``fmt`` plus data_dictionary.{json,csv}."""
+    if fmt == "parquet":
+        require("parquet", "parquet export")
     tables = research_tables(records, key)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

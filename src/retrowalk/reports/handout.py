@@ -158,8 +158,9 @@ def render_html(data: HandoutData, *, page: PageSize = "A4", layout: dict[str, A
 
 
 def _fit(data: HandoutData, page: PageSize) -> tuple[Any, dict[str, Any]]:
-    from weasyprint import HTML
+    from retrowalk.extras import require
 
+    HTML = require("pdf", "PDF handout").HTML
     n = len(data.items)
     start = 0 if n <= 3 else 1 if n <= 7 else 2 if n <= 10 else 3  # skip layouts that cannot fit
     doc: Any = None

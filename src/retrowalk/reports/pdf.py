@@ -152,8 +152,9 @@ def _figures(data: ReportData) -> dict[str, Markup]:
 
 def render_pdf(data: ReportData) -> bytes:
     """The report as PDF bytes (A4)."""
-    from weasyprint import HTML
+    from retrowalk.extras import require
 
-    pdf = HTML(string=render_html(data), base_url=".").write_pdf()
+    weasyprint = require("pdf", "PDF report")
+    pdf = weasyprint.HTML(string=render_html(data), base_url=".").write_pdf()
     assert isinstance(pdf, bytes)
     return pdf

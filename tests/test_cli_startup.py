@@ -1,0 +1,116 @@
+"""The CLI starts lean: a command's heavy dependencies are imported only when that command runs.
+
+Structural, not timed: each check runs in a fresh interpreter and lists what got imported.
+Timings live in ``benchmarks/cli_startup.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import retrowalk.cli as cli_pkg
+from retrowalk.cli._lazy import registered_commands
+from retrowalk.cli.gait import SUBCOMMANDS
+from retrowalk.cli.main import COMMANDS
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "matplotlib",
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "uvicorn",
+    "weasyprint",
+    "pyarrow",
+    "dask",
+    "distributed",
+)
+
+
+def _heavy_imported(code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter; the heavy top-level packages it left in sys.modules."""
+    probe = (
+        f"import json, sys\n{code}\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({list(HEAVY)!r}))))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=False, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    return list(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def _invoke(*args: str) -> str:
+    """Code that runs the CLI in-process with ``args`` (exit code 0 required)."""
+    return (
+        "from retrowalk.cli.main import app\n"
+        "try:\n"
+        f"    app({list(args)!r}, standalone_mode=False)\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+    )
+
+
+def test_importing_the_cli_imports_no_heavy_module() -> None:
+    assert _heavy_imported("import retrowalk.cli.main") == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--help",),
+        ("score", "koos", "examples/koos_answers.json", "--format", "json"),
+        ("assess", "examples/intake.yaml", "--format", "json"),
+        ("next", "examples/sessions.yaml", "--format", "json"),
+    ],
+    ids=["help", "score-koos", "assess", "next"],
+)
+def test_clinical_commands_import_no_heavy_module(args: tuple[str, ...]) -> None:
+    assert _heavy_imported(_invoke(*args)) == []
+
+
+def test_gait_imu_does_not_import_the_web_or_database_stack() -> None:
+    recording = "tests/data/mobilised/HA_001_TimeMeasure1_Test5_Trial1.csv.gz"
+    if not (ROOT / recording).exists():
+        pytest.skip(f"{recording} is absent")
+    loaded = _heavy_imported(
+        _invoke("gait", "imu", recording, "--placement", "waist", "--acc-unit", "g", "--gyr-unit", "deg/s")
+    )
+    assert not {"sqlalchemy", "fastapi", "uvicorn", "weasyprint", "matplotlib", "dask"} & set(loaded)
+
+
+def _command_modules() -> list[str]:
+    return [
+        info.name
+        for info in pkgutil.iter_modules(cli_pkg.__path__)
+        if not info.name.startswith("_") and info.name != "main"
+    ]
+
+
+def test_every_command_module_is_in_exactly_one_registry() -> None:
+    listed = set(COMMANDS.values()) | set(SUBCOMMANDS.values())
+    with_register = {
+        m
+        for m in _command_modules()
+        if hasattr(importlib.import_module(f"{cli_pkg.__name__}.{m}"), "register")
+    }
+    assert with_register == listed
+    assert not set(COMMANDS.values()) & set(SUBCOMMANDS.values())
+
+
+@pytest.mark.parametrize("registry", [COMMANDS, SUBCOMMANDS], ids=["retrowalk", "retrowalk gait"])
+def test_registry_names_what_each_module_registers(registry: dict[str, str]) -> None:
+    for module in set(registry.values()):
+        expected = {name for name, owner in registry.items() if owner == module}
+        assert set(registered_commands(module)) == expected, module
