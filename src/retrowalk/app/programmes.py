@@ -268,10 +268,14 @@ def diff(old: Programme | None, new: Programme) -> list[ItemChange]:
     old_items: dict[str, dict[str, Any]] = {
         i["exercise_id"]: i for i in ((old.content.get("items") or []) if old else [])
     }
-    old_order = list(old_items)
+    new_list = new.content.get("items") or []
+    # "moved" is about the order among the exercises both versions share, so an insertion or a
+    # removal does not mark every later exercise as moved
+    common = [i["exercise_id"] for i in new_list if i["exercise_id"] in old_items]
+    old_rank = {eid: n for n, eid in enumerate(e for e in old_items if e in common)}
     out: list[ItemChange] = []
     new_ids: list[str] = []
-    for pos, item in enumerate(new.content.get("items") or []):
+    for item in new_list:
         eid = item["exercise_id"]
         new_ids.append(eid)
         new_text = Dose.model_validate(item["dose"]).describe()
@@ -281,7 +285,7 @@ def diff(old: Programme | None, new: Programme) -> list[ItemChange]:
         old_text = Dose.model_validate(old_items[eid]["dose"]).describe()
         if old_text != new_text:
             kind: Literal["dose", "moved", "same"] = "dose"
-        elif old_order.index(eid) != pos:
+        elif old_rank[eid] != common.index(eid):
             kind = "moved"
         else:
             kind = "same"

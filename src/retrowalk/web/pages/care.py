@@ -63,6 +63,7 @@ def _thread_page(
     user = page_user(request, db)
     client = client_access(db, user, client_id, "trainer", "client")
     thread = messages.open_thread(db, user, client)
+    request.state.unread = 0  # just read: the navigation's count must not lag behind the page
     ctx = {
         "client": client,
         "thread": thread,

@@ -185,10 +185,15 @@ async def editor_submit(request: Request, client_id: int, db: Session = DbSessio
     reason = text(form, "reason")
     op = text(form, "op") or "save"
     match = _OP.match(op)
+    general = ""
     if match:
         verb, arg = match.groups()
         if verb == "add":
-            if arg in load_library().exercises and arg not in {r.exercise_id for r in rows}:
+            blocked = programmes.item_checks(db, client, [arg]).get(arg)
+            if blocked:
+                name = load_library().exercises[arg].name
+                general = f"{name} not added: contraindicated for this client ({'; '.join(blocked)})."
+            elif arg in load_library().exercises and arg not in {r.exercise_id for r in rows}:
                 rows.append(_row(arg))
         elif arg.isdigit() and int(arg) < len(rows):
             i = int(arg)
@@ -198,12 +203,12 @@ async def editor_submit(request: Request, client_id: int, db: Session = DbSessio
                 rows[i - 1], rows[i] = rows[i], rows[i - 1]
             elif verb == "down" and i + 1 < len(rows):
                 rows[i + 1], rows[i] = rows[i], rows[i + 1]
-        return render(request, "programme_edit.html", _ctx(db, client, rows, filters=filters, reason=reason))
+        ctx = _ctx(db, client, rows, filters=filters, reason=reason, general=general)
+        return render(request, "programme_edit.html", ctx, code=422 if general else 200)
     if op != "save":
         return render(request, "programme_edit.html", _ctx(db, client, rows, filters=filters, reason=reason))
     errors: dict[str, str] = {}
     doses = [_dose(r, i, errors) for i, r in enumerate(rows)]
-    general = ""
     if not rows:
         general = "Add at least one exercise."
     if not reason:
