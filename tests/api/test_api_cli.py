@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from retrowalk.cli.main import app
 from retrowalk.settings import get_settings
 from retrowalk.storage import Database, crud
+from retrowalk.storage.db import head_revision
 from retrowalk.storage.seed import seed_demo
 
 runner = CliRunner()
@@ -36,7 +37,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_db_upgrade_and_backup(data_dir: Path, tmp_path: Path) -> None:
     r = runner.invoke(app, ["db", "upgrade", "--format", "json"])
     assert r.exit_code == 0, r.output
-    assert json.loads(r.stdout)["revision"] == "0004"
+    assert json.loads(r.stdout)["revision"] == head_revision()
     r = runner.invoke(app, ["db", "backup", str(tmp_path / "bk.sqlite3"), "--format", "json"])
     assert r.exit_code == 0, r.output
     con = sqlite3.connect(tmp_path / "bk.sqlite3")

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from tests.api.api_support import PASSWORD
 
 from retrowalk.storage import Database, crud
-from retrowalk.storage.db import backup, current_revision
+from retrowalk.storage.db import backup, current_revision, head_revision
 from retrowalk.storage.models import AuthSession, Base, Programme, SessionLog
 
 
@@ -30,7 +30,7 @@ def test_migrations_create_the_model_schema_and_are_idempotent(database: Databas
     assert set(Base.metadata.tables) <= tables
     rev = current_revision(database.engine)
     database.upgrade()
-    assert current_revision(database.engine) == rev == "0010"
+    assert current_revision(database.engine) == rev == head_revision()
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_programmes_are_versioned_never_overwritten(database: Database) -> None:
             crud.add_programme(
                 s,
                 client_id,
-                content={"n": n},
+                content={"notes": [f"version {n + 1}"]},
                 assessment_id=None,
                 pain_nprs=3.0,
                 goals=["g"],
@@ -68,7 +68,7 @@ def test_programmes_are_versioned_never_overwritten(database: Database) -> None:
             )
     with database.transaction() as s:
         history = crud.list_programmes(s, client_id)
-        assert [(p.version, p.content) for p in history] == [(1, {"n": 0}), (2, {"n": 1}), (3, {"n": 2})]
+        assert [(p.version, p.content.notes) for p in history] == [(v, [f"version {v}"]) for v in (1, 2, 3)]
         current = crud.current_programme(s, client_id)
         assert current is not None and current.version == 3
     with pytest.raises(IntegrityError), database.transaction() as s:

@@ -25,7 +25,7 @@ def _client(db: Any) -> tuple[User, Client]:
 
 
 def _ids(row: Any) -> list[str]:
-    return [i["exercise_id"] for i in row.content["items"]]
+    return [i.exercise_id for i in row.content.items]
 
 
 def test_edit_adds_reorders_redoses_removes_as_a_new_audited_version(database: Database) -> None:
@@ -50,7 +50,7 @@ def test_edit_adds_reorders_redoses_removes_as_a_new_audited_version(database: D
         assert row.version == first.version + 1 and row.source == "editor"
         assert row.reason == "tailored after the first week" and row.created_by == user.id
         assert _ids(row) == [added, *reversed(kept)]
-        assert row.content["items"][0]["dose"]["sets"] == 3
+        assert row.content.items[0].dose.sets == 3
         changes = {c.exercise_id: c.change for c in programmes.compare(db, user, client, 1, 2)}
         assert changes[added] == "added"
         assert all(changes[e] == "removed" for e in _ids(first)[2:])

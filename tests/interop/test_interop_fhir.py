@@ -214,3 +214,15 @@ def test_foreign_numbering_needs_an_item_map() -> None:
 def test_foreign_out_of_range_integer_is_rejected() -> None:
     with pytest.raises(FhirImportError, match=r"outside 0\.\.4"):
         read_koos_response(_foreign_qr([{"linkId": "P1", "answer": [{"valueInteger": 7}]}]))
+
+
+def test_decimals_are_read_as_written() -> None:
+    """The typed importer reads FHIR decimals: 2.0 is still the answer 2, -0.0 keeps its sign."""
+    qr = _foreign_qr([{"linkId": "P1", "answer": [{"valueDecimal": 2.0}]}])
+    assert read_koos_response(qr).answers == {"P1": 2}
+    record = sample_record()
+    bundle = export_bundle(record)
+    _with(bundle, "meas-m1")["valueQuantity"]["value"] = -0.0
+    _with(bundle, "meas-m1")["valueQuantity"]["code"] = "deg"
+    (m1,) = [m for m in import_bundle(json.loads(json.dumps(bundle))).record.measurements if m.id == "m1"]
+    assert str(m1.value) == "-0.0"

@@ -1,4 +1,5 @@
-"""ClientRecord ↔ database, all-or-nothing import, and GET /api/v1/clients/{id}/fhir authorisation."""
+"""ClientRecord ↔ database (typed stored documents), all-or-nothing import, and the FHIR route's
+authorisation (GET /api/v1/clients/{id}/fhir)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from interop_strategies import T0, sample_record
 from sqlalchemy import func, select
 
 from retrowalk.api.app import create_app
+from retrowalk.errors import InputError
 from retrowalk.interop.fhir_export import export_bundle
 from retrowalk.interop.fhir_import import FhirImportError, import_bundle
+from retrowalk.interop.record import Dose
 from retrowalk.interop.storage_adapter import import_record, record_from_db
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
@@ -117,3 +120,35 @@ def test_the_demo_client_exports_to_fhir_and_back(database: Database) -> None:
         record = record_from_db(db, client_id)  # logs with next-morning pain: id "log-N-next-day"
     assert any(p.context == "next_day" for p in record.pain)
     assert import_bundle(export_bundle(record)).record.pain == record.pain
+
+
+def test_a_dose_outside_the_core_bounds_fails_the_whole_import(database: Database) -> None:
+    record = sample_record()
+    programme = record.programmes[0]
+    long = programme.activities[0].model_copy(update={"dose": Dose(duration_min=240.0)})
+    bad = record.model_copy(update={"programmes": [programme.model_copy(update={"activities": [long]})]})
+    bad = import_bundle(export_bundle(bad)).record  # valid FHIR: the exchange format allows a day
+    with pytest.raises(InputError) as refused:
+        import_record(database, bad)
+    assert refused.value.field.startswith("programmes[prog-1].content")
+    assert "minutes" in refused.value.message
+    with database.transaction() as db:
+        assert db.scalar(select(func.count()).select_from(M.Client)) == 0
+
+
+def test_an_import_is_stored_typed_and_exports_as_it_came_in(database: Database) -> None:
+    record = sample_record()
+    client_id = import_record(database, record)
+    with database.transaction() as db:
+        (assessment,) = crud.list_assessments(db, client_id)
+        assert assessment.findings is None
+        assert [m.test_id for m in assessment.inputs.measurements] == [m.test_id for m in record.measurements]
+        (programme,) = crud.list_programmes(db, client_id)
+        assert [i.exercise_id for i in programme.content.items] == ["retro_walk_treadmill", "sit_to_stand"]
+        assert programme.content.items[0].dose.minutes == 10
+        loaded = record_from_db(db, client_id)
+    # imported measurements had no pain: none is invented on export
+    assert [p.context for p in loaded.pain if p.session_id is None] == []
+    assert sorted((g.metric, g.side, g.value) for g in loaded.gait) == sorted(
+        (g.metric, g.side, g.value) for g in record.gait
+    )

@@ -114,18 +114,24 @@ def test_mcid_reached_is_direction_aware(baseline: float, latest: float, mcid: f
 def test_gait_chart_points_come_from_what_the_engines_store() -> None:
     from datetime import UTC, datetime
     from pathlib import Path
-    from types import SimpleNamespace
 
     from retrowalk.app.records import gait_points
+    from retrowalk.gait.summary import GaitSummary
     from retrowalk.io.recordings import analyse_file
+    from retrowalk.storage.documents import RecordingMetrics
+    from retrowalk.storage.models import Recording
 
     pose = analyse_file(Path(__file__).parents[1] / "data" / "pose" / "backward_walk_generic.csv", "pose")
-    imu = {"cadence_spm": 104.0, "step_time_asymmetry_pct": 6.5, "steps": 40}
+    imu = GaitSummary(source="imu", cadence_spm=104.0, step_time_asymmetry_pct=6.5, steps=40)
     recordings = [
-        SimpleNamespace(status="analysed", metrics=m, created_at=datetime(2026, 1, d, tzinfo=UTC))
-        for d, m in ((1, pose), (2, imu))
+        Recording(status=status, metrics=m, created_at=datetime(2026, 1, d, tzinfo=UTC))
+        for d, status, m in (
+            (1, "analysed", RecordingMetrics.from_engine("pose", pose)),
+            (2, "imported", RecordingMetrics.imported(imu)),
+            (3, "failed", None),
+        )
     ]
-    p_pose, p_imu = gait_points(recordings)  # type: ignore[arg-type]
+    p_pose, p_imu = gait_points(recordings)
     assert p_pose.cadence_spm == pose["cadence_spm"]
     assert p_pose.symmetry_pct == 100.0 - pose["step_length_asymmetry_pct"]
     assert (p_imu.cadence_spm, p_imu.symmetry_pct) == (104.0, 93.5)

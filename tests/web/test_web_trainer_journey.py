@@ -262,11 +262,11 @@ def test_trainer_day_journey(live: dict[str, Any], browser: Any) -> None:
     _shot(page, "03-programme-versions-diff-1366")
     with db.transaction() as s:
         v2 = s.query(Programme).filter_by(client_id=ben_id, version=2).one()
-        ids = [i["exercise_id"] for i in v2.content["items"]]
+        ids = [i.exercise_id for i in v2.content.items]
         assert v2.source == "editor" and v2.reason == "Hip strength for the stairs; fewer exercises"
         assert ids == expected
-        dose = v2.content["items"][ids.index(added)]["dose"]
-        assert (dose["sets"], dose["reps"]) == (3, 12)
+        dose = v2.content.items[ids.index(added)].dose
+        assert (dose.sets, dose.reps) == (3, 12)
         assert "retro_walk_3" not in ids and removed not in ids
 
     # message the client

@@ -22,6 +22,7 @@ from retrowalk.http.deps import RequestGate
 from retrowalk.http.security import LoginRateLimiter, load_secret_key
 from retrowalk.settings import Settings, get_settings
 from retrowalk.storage.db import Database
+from retrowalk.storage.documents import DocumentError, UnreadableRow
 
 API_PREFIX = "/api/v1"
 #: Largest JSON/form body accepted outside uploads.
@@ -140,6 +141,16 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _unreadable_row(_request: Request, exc: Exception) -> JSONResponse:
+    """A stored row that no longer validates: say which one, instead of a bare server error."""
+    assert isinstance(exc, UnreadableRow | DocumentError)
+    problem = exc.problem.model_dump() if isinstance(exc, UnreadableRow) else None
+    return JSONResponse(
+        {"detail": f"a stored record cannot be read: {exc}", "problem": problem},
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
 def _app_error(_request: Request, exc: Exception) -> JSONResponse:
     """A use case refused (not found, forbidden, conflict, ...): the same answer for pages and API."""
     assert isinstance(exc, AppError)
@@ -218,6 +229,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_exception_handler(ValidationError, _validation_error)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(UnreadableRow, _unreadable_row)
+    app.add_exception_handler(DocumentError, _unreadable_row)
     app.add_exception_handler(OperationalError, _database_busy)
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
 

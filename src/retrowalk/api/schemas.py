@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from retrowalk.app.assessments import AssessmentIn
 from retrowalk.app.auth import LoginIn, UserCreate, UserUpdate
@@ -30,6 +30,12 @@ __all__ = [
     "UserCreate",
     "UserUpdate",
 ]
+
+from retrowalk.core.assessment import AssessmentInput, AssessmentResult
+from retrowalk.core.prescription import Programme as ProgrammeContent
+from retrowalk.core.scores.koos import KoosScores
+from retrowalk.gait.summary import GaitSummary
+from retrowalk.storage.documents import RecordingMetrics
 
 Role = Literal["admin", "trainer", "client"]
 
@@ -81,8 +87,8 @@ class AssessmentOut(Out):
     client_id: int
     created_at: datetime
     created_by: int | None
-    inputs: dict[str, Any]
-    findings: dict[str, Any]
+    inputs: AssessmentInput
+    findings: AssessmentResult | None = Field(description="None: imported and never evaluated.")
     pain_nprs: float | None
     stop: bool
     affected_side: str | None = None
@@ -94,7 +100,7 @@ class KoosOut(Out):
     created_at: datetime
     instrument: str
     answers: dict[str, Any]
-    scores: dict[str, Any]
+    scores: KoosScores
 
 
 # --- programmes --------------------------------------------------------------------------------
@@ -109,7 +115,7 @@ class ProgrammeOut(Out):
     assessment_id: int | None
     pain_nprs: float | None
     goals: list[Any]
-    content: dict[str, Any]
+    content: ProgrammeContent
     reason: str = ""
     source: str = "generated"
 
@@ -160,8 +166,18 @@ class RecordingOut(Out):
     sha256: str
     size_bytes: int
     status: str
-    metrics: dict[str, Any] | None
+    metrics: dict[str, Any] | None = Field(
+        description="The gait engine's own result (or the imported values)."
+    )
+    gait: GaitSummary | None = Field(description="The engine-independent gait summary.")
     error: str | None
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _engine_result(cls, value: Any) -> Any:
+        if isinstance(value, RecordingMetrics):
+            return value.result if value.result is not None else value.summary.model_dump(mode="json")
+        return value
 
 
 # --- outcomes and audit ------------------------------------------------------------------------

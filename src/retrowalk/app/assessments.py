@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from retrowalk.app import clinical
 from retrowalk.app.access import read_one
 from retrowalk.app.clinical import demo_assessment_inputs
-from retrowalk.core.assessment import AssessmentInput, TestChange, compare_visits
+from retrowalk.core.assessment import TestChange, compare_visits
 from retrowalk.storage import crud
 from retrowalk.storage.models import Assessment, Client, User
 
@@ -88,8 +88,7 @@ class Visit:
 def compare(current: Assessment, previous: Assessment | None) -> list[TestChange]:
     """Each test of ``current`` beside ``previous`` with the change and whether it is beyond the
     test's measurement error (the core's :func:`compare_visits`)."""
-    prev = AssessmentInput.model_validate(previous.inputs) if previous is not None else None
-    return compare_visits(prev, AssessmentInput.model_validate(current.inputs))
+    return compare_visits(previous.inputs if previous is not None else None, current.inputs)
 
 
 def visits(db: Session, user: User, client: Client) -> list[Visit]:
@@ -111,13 +110,14 @@ def prefill(db: Session, client: Client) -> dict[str, Any]:
     if last is None:
         return {}
     inputs = last.inputs
-    values: dict[str, Any] = {}
-    for key in ("age", "body_mass_kg", "sex"):
-        if inputs.get(key) is not None:
-            values[key] = inputs[key]
-    for m in inputs.get("measurements") or []:
-        value = m.get("value")
-        values[f"m.{m['test_id']}.{m.get('side', 'both')}"] = (
+    values: dict[str, Any] = {
+        key: getattr(inputs, key)
+        for key in ("age", "body_mass_kg", "sex")
+        if getattr(inputs, key) is not None
+    }
+    for m in inputs.measurements:
+        value = m.value
+        values[f"m.{m.test_id}.{m.side}"] = (
             ("yes" if value else "no") if isinstance(value, bool) else f"{value:g}"
         )
     if last.affected_side:

@@ -58,10 +58,25 @@ def score_koos(answers: Mapping[str, int | None], missing_rule: str) -> dict[str
     return dict(scores.model_dump(mode="json"))
 
 
-def prescribe(findings: Mapping[str, Any], *, pain_nprs: float, goals: Sequence[str]) -> dict[str, Any]:
+def prescribe(
+    findings: core_assessment.AssessmentResult | Mapping[str, Any] | None,
+    *,
+    pain_nprs: float,
+    goals: Sequence[str],
+) -> dict[str, Any]:
     assessment = core_assessment
     prescription = core_prescription
-    result = assessment.AssessmentResult.model_validate(dict(findings))
+    if findings is None:
+        raise InputError(
+            "assessment",
+            "this assessment was imported and never evaluated, so it has no findings to prescribe from",
+            hint="record a new assessment for the client first",
+        )
+    result = (
+        findings
+        if isinstance(findings, assessment.AssessmentResult)
+        else assessment.AssessmentResult.model_validate(dict(findings))
+    )
     try:
         programme = prescription.prescribe(result, pain_nprs=pain_nprs, goals=list(goals))
     except InputError as exc:

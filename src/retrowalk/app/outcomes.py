@@ -14,6 +14,7 @@ from retrowalk.app import clinical
 from retrowalk.app.records import sessions_per_week
 from retrowalk.app.sessions import row_getter
 from retrowalk.core.scores.koos import SUBSCALES
+from retrowalk.gait.summary import UNITS as GAIT_UNITS
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, Programme, SessionLog, User
 
@@ -55,7 +56,7 @@ def outcomes_data(db: Session, client_id: int) -> dict[str, Any]:
     for q in crud.list_questionnaires(db, client_id, "koos"):
         at = _iso(q.created_at)
         for sub in KOOS_SUBSCALES:
-            value = _number(q.scores.get(sub))
+            value = _number(getattr(q.scores, sub))
             if value is not None:
                 points(f"koos_{sub}", "0-100", True).append(
                     {"at": at, "value": value, "source": "koos", "source_id": q.id}
@@ -100,14 +101,12 @@ def outcomes_data(db: Session, client_id: int) -> dict[str, Any]:
                 "source_id": first_log_of_day[day],
             }
         )
-    for r in crud.list_recordings(db, client_id):
+    for r in crud.gait_series(db, client_id).rows:
         at = _iso(r.created_at)
-        for key, raw in (r.metrics or {}).items():
-            value = _number(raw)
-            if value is not None:
-                points(f"gait_{r.kind}.{key}", "", None).append(
-                    {"at": at, "value": value, "source": "recording", "source_id": r.id}
-                )
+        for field, side, value in r.gait.values() if r.gait else ():
+            points(f"gait.{field}" + (f".{side}" if side else ""), GAIT_UNITS[field], None).append(
+                {"at": at, "value": value, "source": "recording", "source_id": r.id}
+            )
 
     changes: list[dict[str, Any]] = []
     for s in series.values():

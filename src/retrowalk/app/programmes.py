@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from retrowalk.app import clinical
 from retrowalk.app.access import require_role
 from retrowalk.app.errors import Conflict, NotFound
-from retrowalk.core.assessment import AssessmentResult
 from retrowalk.core.exercises import Dose, Exercise, ExerciseLibrary, load_library
 from retrowalk.core.prescription import Programme as CoreProgramme
 from retrowalk.core.prescription import ProgrammeItem, active_conditions, contraindicated_by
@@ -108,8 +107,9 @@ def _active(db: Session, client: Client, pain: float | None) -> dict[str, str]:
     latest = crud.latest_assessment(db, client.id)
     if latest is None:
         return {}
-    result = AssessmentResult.model_validate(latest.findings)
-    return active_conditions(result, pain if pain is not None else latest.pain_nprs, load_library())
+    if latest.findings is None:  # imported, never evaluated by the core: no findings to apply
+        return {}
+    return active_conditions(latest.findings, pain if pain is not None else latest.pain_nprs, load_library())
 
 
 def items_from_entries(
@@ -175,10 +175,10 @@ def new_version(
         raise Conflict("the latest assessment found red flags: refer before prescribing")
     current = crud.current_programme(db, client.id)
     if base is None:
-        base = CoreProgramme.model_validate(current.content) if current is not None else CoreProgramme()
+        base = current.content if current is not None else CoreProgramme()
     pain = base.pain_nprs if base.pain_nprs is not None else (current.pain_nprs if current else None)
     check_items(db, client, items, pain=pain)
-    content = base.model_copy(update={"items": list(items)}).model_dump(mode="json")
+    content = CoreProgramme.model_validate({**base.model_dump(), "items": [i.model_dump() for i in items]})
     row = crud.add_programme(
         db,
         client.id,
@@ -265,35 +265,32 @@ class ItemChange:
 
 def diff(old: Programme | None, new: Programme) -> list[ItemChange]:
     """What changed between two versions, item by item, in the new version's order."""
-    old_items: dict[str, dict[str, Any]] = {
-        i["exercise_id"]: i for i in ((old.content.get("items") or []) if old else [])
-    }
-    new_list = new.content.get("items") or []
+    old_items: dict[str, ProgrammeItem] = {i.exercise_id: i for i in (old.content.items if old else [])}
+    new_list = new.content.items
     # "moved" is about the order among the exercises both versions share, so an insertion or a
     # removal does not mark every later exercise as moved
-    common = [i["exercise_id"] for i in new_list if i["exercise_id"] in old_items]
+    common = [i.exercise_id for i in new_list if i.exercise_id in old_items]
     old_rank = {eid: n for n, eid in enumerate(e for e in old_items if e in common)}
     out: list[ItemChange] = []
     new_ids: list[str] = []
     for item in new_list:
-        eid = item["exercise_id"]
+        eid = item.exercise_id
         new_ids.append(eid)
-        new_text = Dose.model_validate(item["dose"]).describe()
+        new_text = item.dose.describe()
         if eid not in old_items:
-            out.append(ItemChange(eid, item.get("name") or eid, "added", "", new_text))
+            out.append(ItemChange(eid, item.name or eid, "added", "", new_text))
             continue
-        old_text = Dose.model_validate(old_items[eid]["dose"]).describe()
+        old_text = old_items[eid].dose.describe()
         if old_text != new_text:
             kind: Literal["dose", "moved", "same"] = "dose"
         elif old_rank[eid] != common.index(eid):
             kind = "moved"
         else:
             kind = "same"
-        out.append(ItemChange(eid, item.get("name") or eid, kind, old_text, new_text))
-    for eid, item in old_items.items():
+        out.append(ItemChange(eid, item.name or eid, kind, old_text, new_text))
+    for eid, old_item in old_items.items():
         if eid not in new_ids:
-            text = Dose.model_validate(item["dose"]).describe()
-            out.append(ItemChange(eid, item.get("name") or eid, "removed", text, ""))
+            out.append(ItemChange(eid, old_item.name or eid, "removed", old_item.dose.describe(), ""))
     return out
 
 
@@ -329,9 +326,7 @@ def versions(db: Session, user: User, client: Client) -> list[VersionRow]:
             author = crud.get_user(db, r.created_by)
             names[r.created_by] = (author.display_name or author.username) if author else "a former user"
     return [
-        VersionRow(
-            r, names.get(r.created_by, "—") if r.created_by else "—", len(r.content.get("items") or [])
-        )
+        VersionRow(r, names.get(r.created_by, "—") if r.created_by else "—", len(r.content.items))
         for r in reversed(rows)
     ]
 

@@ -73,10 +73,7 @@ def submit_koos(
     scores = clinical.score_koos(body.answers, body.missing_rule)
     last = _partial_today(db, client.id) if continue_today else None
     if last is not None:
-        last.answers = dict(body.answers)
-        last.scores = scores
-        db.flush()
-        row = last
+        row = crud.update_questionnaire(db, last, answers=dict(body.answers), scores=scores)
     else:
         row = crud.add_questionnaire(
             db, client.id, answers=dict(body.answers), scores=scores, instrument="koos", by=user

@@ -1,8 +1,8 @@
 """The client's record as the pages and the PDF show it: chart inputs, report data, table rows.
 
-Stored JSON is whatever the core's pydantic models dumped (AssessmentResult, Programme, KoosScores,
-gait results); these readers only pick the fields they need and tolerate missing ones, so an old
-record never breaks a report. A stored session row outside today's vocabulary (an older release
+Stored documents come back typed (the core's AssessmentResult, Programme and KoosScores, and the
+engine-independent GaitSummary: see :mod:`retrowalk.storage.documents`), so these readers use
+fields, never guessed keys. A stored session row outside today's vocabulary (an older release
 accepted it) is left out of charts and listed as flagged, never a 422.
 `retrowalk.reports` only renders what this module assembles.
 """
@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from retrowalk.app.sessions import stored_problems
+from retrowalk.core.assessment import AssessmentResult
 from retrowalk.core.exercises import Dose
+from retrowalk.core.prescription import Programme as ProgrammeContent
 from retrowalk.core.progression import NextSession
 from retrowalk.core.scores.koos import SUBSCALE_TITLES
 from retrowalk.core.scores.nprs import pain_rules
@@ -70,56 +72,52 @@ def dose_text(dose: Any) -> str:
     return Dose.model_construct(**{k: v for k, v in dose.items() if k in Dose.model_fields}).describe()
 
 
-def programme_items(content: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def programme_items(content: ProgrammeContent | None) -> list[dict[str, Any]]:
     """The ordered items of a stored Programme, ready for a template."""
-    if not content:
+    if content is None:
         return []
-    raw = content.get("items") or content.get("exercises") or []
-    items: list[dict[str, Any]] = []
-    for entry in raw:
-        if not isinstance(entry, Mapping):
-            continue
-        ex_id = str(entry.get("exercise_id") or entry.get("id") or "exercise")
-        cues = entry.get("cues") or []
-        items.append(
-            {
-                "exercise_id": ex_id,
-                "name": str(entry.get("name") or exercise_label(ex_id)),
-                "stage": _fmt(entry.get("stage")),
-                "dose": entry.get("dose") if isinstance(entry.get("dose"), Mapping) else {},
-                "dose_text": dose_text(entry.get("dose")),
-                "reason": str(entry.get("reason") or ""),
-                "cues": [str(c) for c in cues] if isinstance(cues, list) else [str(cues)],
-                "retro": is_retro_walk(ex_id),
-            }
-        )
-    return items
+    return [
+        {
+            "exercise_id": item.exercise_id,
+            "name": item.name or exercise_label(item.exercise_id),
+            "stage": item.stage,
+            "dose": item.dose.model_dump(mode="json"),
+            "dose_text": item.dose.describe(),
+            "reason": item.reason,
+            "cues": list(item.cues),
+            "retro": is_retro_walk(item.exercise_id),
+        }
+        for item in content.items
+    ]
 
 
-def finding_rows(findings: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def finding_rows(findings: AssessmentResult | None) -> list[dict[str, Any]]:
     """Joint-by-joint rows (measured vs cut-off) from a stored AssessmentResult."""
     rows: list[dict[str, Any]] = []
-    for f in (findings or {}).get("findings") or []:
-        if not isinstance(f, Mapping):
-            continue
-        unit = str(f.get("unit") or "")
-        value = f.get("value")
-        measured = _fmt(value) + (f" {unit}" if unit and not isinstance(value, bool) else "")
+    for f in findings.findings if findings is not None else []:
+        measured = _fmt(f.value) + (f" {f.unit}" if f.unit and not isinstance(f.value, bool) else "")
         rows.append(
             {
-                "joint": str(f.get("joint") or ""),
-                "test": str(f.get("test_name") or f.get("test_id") or ""),
-                "side": str(f.get("side") or ""),
+                "joint": f.joint,
+                "test": f.test_name or f.test_id,
+                "side": f.side,
                 "measured": measured,
-                "cut_off": str(f.get("cutoff_text") or _fmt(f.get("cutoff"))),
-                "status": str(f.get("status") or ""),
-                "source": str(f.get("source") or ""),
-                "text": str(f.get("text") or ""),
+                "cut_off": f.cutoff_text or _fmt(f.cutoff),
+                "status": f.status,
+                "source": f.source,
+                "text": f.text,
             }
         )
     order = {"foot": 0, "ankle": 1, "knee": 2, "hamstrings": 3, "hip": 4, "lumbar": 5, "thoracic": 6}
     rows.sort(key=lambda r: (order.get(r["joint"], 9), r["joint"], r["test"], r["side"]))
     return rows
+
+
+def red_flag_lines(findings: AssessmentResult | None) -> list[str]:
+    """Each red flag the assessment raised, with its advice."""
+    if findings is None:
+        return []
+    return [f.text + (f" – {f.advice}" if f.advice else "") for f in findings.red_flags]
 
 
 def _day(dt: datetime | date) -> date:
@@ -146,36 +144,14 @@ def pain_by_day(logs: Sequence[SessionLog]) -> list[PainPoint]:
     ]
 
 
-def _metric(metrics: Mapping[str, Any] | None, *names: str) -> float | None:
-    """First numeric value found under any of ``names`` (searching one level of nesting)."""
-    if not metrics:
-        return None
-    stack: list[Mapping[str, Any]] = [metrics]
-    stack += [v for v in metrics.values() if isinstance(v, Mapping)]
-    for name in names:
-        for scope in stack:
-            value = scope.get(name)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                return float(value)
-            if isinstance(value, Mapping) and isinstance(value.get("value"), int | float):
-                return float(value["value"])
-    return None
-
-
-#: What the gait engines store (gait.imu and gait.pose results): cadence, and step asymmetry in %
-#: of the mean (0 = even). The chart shows symmetry, 100 % = even, so 100 - asymmetry.
-CADENCE_KEY = "cadence_spm"
-ASYMMETRY_KEYS = ("step_time_asymmetry_pct", "step_length_asymmetry_pct")
-
-
 def gait_points(recordings: Sequence[Recording]) -> list[GaitPoint]:
+    """Cadence and step symmetry per recording, from its gait summary (uploads and imports)."""
     points = []
     for rec in recordings:
-        if rec.status != "analysed" or not rec.metrics:
+        gait = rec.gait
+        if gait is None:
             continue
-        cadence = _metric(rec.metrics, CADENCE_KEY)
-        asymmetry = _metric(rec.metrics, *ASYMMETRY_KEYS)
-        symmetry = None if asymmetry is None else 100.0 - asymmetry
+        cadence, symmetry = gait.cadence_spm, gait.step_symmetry_pct
         if cadence is None and symmetry is None:
             continue
         points.append(
@@ -192,14 +168,13 @@ def knee_rom_points(assessments: Sequence[Assessment]) -> list[KneeRomPoint]:
     points = []
     for a in assessments:
         per_side: dict[str, dict[str, float]] = defaultdict(dict)
-        for m in (a.inputs or {}).get("measurements") or []:
-            side = m.get("side")
-            if side not in ("left", "right") or isinstance(m.get("value"), bool):
+        for m in a.inputs.measurements:
+            if m.side not in ("left", "right") or isinstance(m.value, bool):
                 continue
-            if m.get("test_id") == "knee_extension_deficit":
-                per_side[side]["ext"] = float(m["value"])
-            elif m.get("test_id") == "knee_flexion_rom":
-                per_side[side]["flex"] = float(m["value"])
+            if m.test_id == "knee_extension_deficit":
+                per_side[m.side]["ext"] = float(m.value)
+            elif m.test_id == "knee_flexion_rom":
+                per_side[m.side]["flex"] = float(m.value)
         for side, values in per_side.items():
             points.append(
                 KneeRomPoint(
@@ -232,14 +207,12 @@ def chart_inputs(db: Session, client_id: int, logs: Sequence[SessionLog] | None 
     if logs is None:
         logs = crud.list_session_logs(db, client_id)
     logs = [log for log in logs if not stored_problems(log)]
-    koos = [q for q in crud.list_questionnaires(db, client_id, "koos")]
+    koos = crud.read_questionnaires(db, client_id, "koos").rows
     return ChartInputs(
         pain=pain_by_day(logs),
-        koos=[
-            KoosPoint(when=q.created_at, **{k: (q.scores or {}).get(k) for k in KOOS_LABELS}) for q in koos
-        ],
+        koos=[KoosPoint(when=q.created_at, **q.scores.model_dump()) for q in koos],
         koos_mcid=koos_mcid(),
-        knee_rom=knee_rom_points(crud.list_assessments(db, client_id)),
+        knee_rom=knee_rom_points(crud.read_assessments(db, client_id).rows),
         retro_walk=[
             RetroWalkPoint(
                 when=log.session_date,
@@ -250,7 +223,7 @@ def chart_inputs(db: Session, client_id: int, logs: Sequence[SessionLog] | None 
             for log in logs
             if is_retro_walk(log.exercise_id) and log.completed
         ],
-        gait=gait_points(crud.list_recordings(db, client_id)),
+        gait=gait_points(crud.gait_series(db, client_id).rows),
     )
 
 
@@ -328,20 +301,11 @@ def outcome_rows(inputs: ChartInputs) -> list[OutcomeRow]:
     return rows
 
 
-def sessions_per_week(content: Mapping[str, Any] | None, default: int = 3) -> int:
-    """Planned sessions per week: the programme's own value, else the most frequent item's dose."""
-    if not content:
-        return default
-    if isinstance(content.get("sessions_per_week"), int):
-        return int(content["sessions_per_week"])
-    values = [
-        int(i["dose"]["sessions_per_week"])
-        for i in content.get("items") or []
-        if isinstance(i, Mapping)
-        and isinstance(i.get("dose"), Mapping)
-        and isinstance(i["dose"].get("sessions_per_week"), int)
-    ]
-    return max(values) if values else default
+def sessions_per_week(content: ProgrammeContent | None, default: int = 3) -> int:
+    """Planned sessions per week: the most frequent item's dose, else ``default``."""
+    values = [i.dose.sessions_per_week for i in content.items] if content is not None else []
+    known = [v for v in values if v is not None]
+    return max(known) if known else default
 
 
 def adherence_pct(
@@ -388,10 +352,7 @@ def report_data(db: Session, client: Client) -> ReportData:
     latest = crud.latest_assessment(db, client.id)
     programme = crud.current_programme(db, client.id)
     findings = finding_rows(latest.findings if latest else None)
-    flags = [
-        str(f.get("text", "")) + (f" – {f.get('advice')}" if f.get("advice") else "")
-        for f in ((latest.findings or {}).get("red_flags") or [] if latest else [])
-    ]
+    flags = red_flag_lines(latest.findings if latest else None)
     flagged = flagged_logs(logs)
     return ReportData(
         flagged=[f"{f.log.session_date} {exercise_label(f.log.exercise_id)}: {f.text}" for f in flagged],
@@ -498,14 +459,14 @@ def client_view(db: Session, user: User, client: Client, *, detail: str = "") ->
     programme = crud.current_programme(db, client.id)
     logs = list(crud.list_session_logs(db, client.id))
     inputs = chart_inputs(db, client.id, logs)
-    findings = (latest.findings or {}) if latest else {}
+    findings = latest.findings if latest else None
     crud.audit(db, user, "read", "client", resource_id=client.id, client_id=client.id, detail=detail)
     return ClientView(
         client=client,
         assessment=latest,
         findings=finding_rows(findings),
-        red_flags=list(findings.get("red_flags", [])),
-        notes=list(findings.get("notes", [])),
+        red_flags=list(findings.red_flags) if findings else [],
+        notes=list(findings.notes) if findings else [],
         programme=programme,
         items=programme_items(programme.content if programme else None),
         sessions=list(reversed(logs))[:60],

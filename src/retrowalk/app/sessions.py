@@ -201,7 +201,12 @@ def decide(
     records = session_records(logs)
     if not records:
         return None
-    prog = core_prescription.Programme.model_validate(dict(programme.content))
+    content = programme.content
+    prog = (
+        content
+        if isinstance(content, core_prescription.Programme)
+        else core_prescription.Programme.model_validate(dict(content))
+    )
     try:
         sessions = _session_records_adapter().validate_python(records)
     except ValidationError:
@@ -217,10 +222,10 @@ def decide(
 def _assessment_for_engine(row: Assessment | None) -> tuple[AssessmentResult | None, float | None]:
     """The stored assessment as the engine reads it; one an older core wrote and today's no longer
     validates is left out (the programme's own pain and conditions then apply)."""
-    if row is None:
-        return None, None
+    if row is None or row.findings is None:  # none yet, or imported and never evaluated
+        return None, row.pain_nprs if row is not None else None
     try:
-        return AssessmentResult.model_validate(row.findings or {}), row.pain_nprs
+        return AssessmentResult.model_validate(row.findings), row.pain_nprs
     except ValidationError:
         return None, row.pain_nprs
 

@@ -151,12 +151,13 @@ def _frontal_limbs(
 
 @dataclass(frozen=True)
 class Surface:
-    """A straight piece of support from (x0, y0) to (x1, y1), x0 < x1."""
+    """A straight piece of support from (x0, y0) to (x1, y1), x0 < x1, of the prop ``kind``."""
 
     x0: float
     x1: float
     y0: float
     y1: float
+    kind: str
 
     def height(self, x: float) -> float | None:
         if not self.x0 <= x <= self.x1:
@@ -170,20 +171,20 @@ def surfaces(props: list[Prop], first: Points) -> list[Surface]:
     xs = [p[0] for p in first.values()]
     for prop in props:
         if prop.kind == "treadmill":
-            out.append(Surface(min(xs) - 0.45, max(xs) + 0.45, TREADMILL_DECK, TREADMILL_DECK))
+            out.append(Surface(min(xs) - 0.45, max(xs) + 0.45, TREADMILL_DECK, TREADMILL_DECK, prop.kind))
         elif prop.kind == "step" and prop.at is not None:
             x = first[prop.at][0]
             away = 1.0 if x >= first["pelvis"][0] else -1.0
             a, b = x - away * 0.07, x + away * 0.32
-            out.append(Surface(min(a, b), max(a, b), prop.height, prop.height))
+            out.append(Surface(min(a, b), max(a, b), prop.height, prop.height, prop.kind))
         elif prop.kind == "decline_board" and prop.at is not None:
             front = max(first[f"{s}_toe"][0] for s in SIDES) + 0.04
             back = min(first[f"{s}_heel"][0] for s in SIDES) - 0.12
             rise = (front - back) * math.tan(math.radians(prop.angle))
-            out.append(Surface(back, front, rise + 0.01, 0.01))
+            out.append(Surface(back, front, rise + 0.01, 0.01, prop.kind))
         elif prop.kind == "towel" and prop.at is not None:
             x = first[prop.at][0]
-            out.append(Surface(x - TOWEL_R, x + TOWEL_R, 2 * TOWEL_R, 2 * TOWEL_R))
+            out.append(Surface(x - TOWEL_R, x + TOWEL_R, 2 * TOWEL_R, 2 * TOWEL_R, prop.kind))
     return out
 
 

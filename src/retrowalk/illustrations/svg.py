@@ -152,7 +152,7 @@ def _band_anchor(first: Points, at: str, offset: float) -> tuple[float, float]:
 
 def _console_x(sc: Scene) -> float:
     """The console is at the treadmill's front: behind a backward walker, ahead of a forward one."""
-    piece = next(p for p in sc.pieces if p.y0 == TREADMILL_DECK)
+    piece = next(p for p in sc.pieces if p.kind == "treadmill")
     backward = sc.ill.walker is not None and sc.ill.walker.direction == "backward"
     return piece.x0 + 0.03 if backward else piece.x1 - 0.03
 
@@ -171,7 +171,7 @@ def _static_props(sc: Scene) -> str:
     for prop in sc.ill.props:
         kind = prop.kind
         if kind == "treadmill":
-            piece = next(p for p in sc.pieces if p.y0 == TREADMILL_DECK)
+            piece = next(p for p in sc.pieces if p.kind == "treadmill")
             out.append(
                 f'<rect x="{_c(piece.x0)}" y="{_c(-TREADMILL_DECK)}" width="{_c(piece.x1 - piece.x0)}" '
                 f'height="{_c(TREADMILL_DECK)}" rx="{_c(0.02)}" fill="{PROP_FILL}" {stroke}/>'
@@ -189,7 +189,7 @@ def _static_props(sc: Scene) -> str:
             else:
                 y = prop.height
                 x0, x1 = lo - 0.1, hi + 0.1
-            if any(p.y0 == TREADMILL_DECK for p in sc.pieces):
+            if any(p.kind == "treadmill" for p in sc.pieces):
                 cx = _console_x(sc)
                 x0, x1 = min(x0, cx), max(x1, cx)
             out.append(
@@ -224,14 +224,14 @@ def _static_props(sc: Scene) -> str:
             )
         elif kind == "step":
             for p in sc.pieces:
-                if p.y0 == p.y1 == prop.height and p.y0 != TREADMILL_DECK:
+                if p.kind == "step":
                     out.append(
                         f'<rect x="{_c(p.x0)}" y="{_c(-p.y0)}" width="{_c(p.x1 - p.x0)}" height="{_c(p.y0)}" '
                         f'fill="{PROP_FILL}" {stroke}/>'
                     )
         elif kind == "decline_board":
             for p in sc.pieces:
-                if p.y0 > p.y1:
+                if p.kind == "decline_board":
                     poly = [(p.x0, 0), (p.x1, 0), (p.x1, p.y1), (p.x0, p.y0)]
                     out.append(f'<path d="{_path(poly)} Z" fill="{PROP_FILL}" {stroke}/>')
         elif kind == "towel" and prop.at is not None:

@@ -124,24 +124,9 @@ GAIT_CONCEPTS: Final[dict[str, ConceptInfo]] = {
     "trunk_lean": ConceptInfo("Trunk lean from vertical (positive = forward)", "deg", -90, 90),
 }
 
-#: Gait engine result fields -> (gait metric id, side). IMU: retrowalk.gait.imu.ImuGaitResult;
-#: pose: retrowalk.gait.pose.PoseGaitResult (per-side values sit under "left"/"right").
-IMU_RESULT_METRICS: Final[dict[str, str]] = {
-    "cadence_spm": "cadence",
-    "step_time_asymmetry_pct": "step_time_asymmetry",
-    "step_time_cv_pct": "step_time_cv",
-    "step_time_mean_s": "step_time",
-    "steps": "step_count",
-}
-POSE_RESULT_METRICS: Final[dict[str, str]] = {
-    "cadence_spm": "cadence",
-    "step_length_asymmetry_pct": "step_length_asymmetry",
-    "trunk_lean_deg": "trunk_lean",
-}
-POSE_SIDE_METRICS: Final[dict[str, str]] = {
-    "knee_ext_stance_deg": "knee_extension_stance",
-    "stride_time_s": "stride_time",
-}
+#: How gait metric ids map onto the engine-independent gait summary lives with the summary
+#: (``retrowalk.gait.summary.OBSERVATION_FIELDS`` / ``OBSERVATION_LEG_FIELDS``); a test checks that
+#: every id there has a concept above.
 
 SESSION_CODE: Final = ("rehab-session", "Rehabilitation exercise session")
 

@@ -5,17 +5,39 @@ All-or-nothing: every problem is collected as an :class:`ImportIssue` naming the
 is raised if there is any, before anything is written anywhere. Resources the importer does not
 understand (other questionnaires, unknown observation codes) are listed in
 ``ImportResult.ignored`` rather than silently dropped.
+
+Each entry is validated once into its typed R4B model (``fhir.resources``); everything after
+that reads the typed objects (``obs.valueQuantity.value``), never the raw JSON, so a field the
+validation normalised (dates, decimals) is read as validated.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from datetime import datetime
-from typing import Any, Final
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Final, TypeVar
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.careplan import CarePlan
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.coding import Coding
+from fhir.resources.R4B.extension import Extension
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.procedure import Procedure
+from fhir.resources.R4B.questionnaire import Questionnaire
+from fhir.resources.R4B.questionnaireresponse import (
+    QuestionnaireResponse,
+    QuestionnaireResponseItem,
+    QuestionnaireResponseItemAnswer,
+)
+from fhir.resources.R4B.reference import Reference
+from fhir.resources.R4B.resource import Resource
+from fhir.resources.R4B.timing import Timing
 from pydantic import BaseModel, ValidationError
 
 from retrowalk.errors import InputError
@@ -39,6 +61,7 @@ from retrowalk.interop.record import (
 )
 
 Json = dict[str, Any]
+R = TypeVar("R", bound=Resource)
 _SUBSCALE_BY_LOINC: Final = {code: name for name, (code, _d) in C.KOOS_SUBSCALE_LOINC.items()}
 _QR_STATUSES: Final = {"completed", "amended"}
 
@@ -92,36 +115,54 @@ def _strip(resource_id: str, prefix: str) -> str:
     )
 
 
-def _parse_dt(value: Any) -> datetime | None:
-    if not isinstance(value, str):
+def _when(value: datetime | date | str | None) -> datetime | None:
+    """A validated FHIR dateTime as an aware datetime: a date means midnight UTC; a partial date
+    ("2025-03") or a time without a zone is not precise enough (None)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else None
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return None
+
+
+def _number(value: Decimal | float | None) -> float | int | None:
+    """A FHIR decimal as the plain number it was written as: ``3`` an int, ``3.0`` or ``-0.0`` a
+    float (so a round trip keeps the sign of a zero and the type of the value)."""
+    if value is None:
         return None
-    text = value.replace("Z", "+00:00")
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        text += "T00:00:00+00:00"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        return float(value) if not isinstance(exponent, int) or exponent < 0 else int(value)
+    return value
 
 
-def _codings(concept: Any) -> list[Json]:
-    if not isinstance(concept, dict):
-        return []
-    return [c for c in concept.get("coding", []) if isinstance(c, dict)]
+def _codings(concept: CodeableConcept | None) -> list[Coding]:
+    return list(concept.coding or []) if concept is not None else []
 
 
-def _walk_references(node: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            sub = f"{path}.{key}" if path else key
-            if key == "reference" and isinstance(value, str):
-                yield path, value
-            else:
-                yield from _walk_references(value, sub)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _walk_references(value, f"{path}[{i}]")
+def _code_in(concepts: Sequence[CodeableConcept] | None, system: str) -> str | None:
+    return next((c.code for cc in concepts or [] for c in _codings(cc) if c.system == system), None)
+
+
+def _extensions(holder: Any, url: str) -> list[Extension]:
+    return [e for e in getattr(holder, "extension", None) or [] if e.url == url]
+
+
+def _walk_references(node: BaseModel, path: str) -> Iterator[tuple[str, str]]:
+    """(element path, reference) for every Reference inside a typed resource."""
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        if value is None:
+            continue
+        sub = f"{path}.{name}" if path else name
+        items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for i, item in items:
+            here = sub if i is None else f"{sub}[{i}]"
+            if isinstance(item, Reference):
+                if isinstance(item.reference, str):
+                    yield here, item.reference
+            elif isinstance(item, BaseModel):
+                yield from _walk_references(item, here)
 
 
 class _Importer:
@@ -130,8 +171,8 @@ class _Importer:
         self.item_map = {k: v for k, v in (item_map or {}).items()}
         self.issues: list[ImportIssue] = []
         self.ignored: list[str] = []
-        self.resources: list[tuple[str, Json]] = []  # (label, resource)
-        self.index: dict[str, Json] = {}
+        self.resources: list[tuple[str, Resource]] = []  # (label, validated resource)
+        self.index: dict[str, Resource] = {}
 
     # -- helpers --------------------------------------------------------------------------------
     def issue(self, resource: str, path: str, message: str) -> None:
@@ -143,12 +184,13 @@ class _Importer:
         rid = resource.get("id")
         return f"{rtype}/{rid}" if rid else f"{rtype}(entry[{position}])"
 
-    def resolve(self, ref: Any) -> Json | None:
-        if isinstance(ref, dict):
-            ref = ref.get("reference")
-        if not isinstance(ref, str):
+    def of_type(self, kind: type[R]) -> list[tuple[str, R]]:
+        return [(label, res) for label, res in self.resources if isinstance(res, kind)]
+
+    def resolve(self, ref: Reference | None) -> Resource | None:
+        if ref is None or not isinstance(ref.reference, str):
             return None
-        return self.index.get(ref)
+        return self.index.get(ref.reference)
 
     def build(self, label: str, model: type[BaseModel], data: Json, paths: Mapping[str, str]) -> Any:
         """Construct a record model; map its validation errors back to FHIR element paths."""
@@ -178,29 +220,30 @@ class _Importer:
             self.issue("Bundle", "entry", "must be a list")
             return
         for i, entry in enumerate(entries):
-            resource = entry.get("resource") if isinstance(entry, dict) else None
-            if not isinstance(resource, dict) or "resourceType" not in resource:
+            raw = entry.get("resource") if isinstance(entry, dict) else None
+            if not isinstance(raw, dict) or "resourceType" not in raw:
                 self.issue("Bundle", f"entry[{i}].resource", "missing resource")
                 continue
-            label = self.label(resource, i)
+            label = self.label(raw, i)
             try:
-                model = get_fhir_model_class(str(resource["resourceType"]))
+                model = get_fhir_model_class(str(raw["resourceType"]))
             except KeyError:
-                self.issue(
-                    label, "resourceType", f"unknown FHIR R4 resource type {resource['resourceType']!r}"
-                )
+                self.issue(label, "resourceType", f"unknown FHIR R4 resource type {raw['resourceType']!r}")
                 continue
             try:
-                model.model_validate(resource)
+                resource = model.model_validate(raw)
             except ValidationError as exc:
                 self.issues.extend(_validation_issues(label, exc))
+                continue
+            if not isinstance(resource, Resource):
+                self.issue(label, "resourceType", f"{raw['resourceType']!r} is not a resource")
                 continue
             self.resources.append((label, resource))
             keys = []
             if isinstance(entry.get("fullUrl"), str):
                 keys.append(entry["fullUrl"])
-            if resource.get("id"):
-                keys.append(f"{resource['resourceType']}/{resource['id']}")
+            if resource.id:
+                keys.append(f"{resource.get_resource_type()}/{resource.id}")
             for key in keys:
                 if key in self.index:
                     self.issue(
@@ -222,32 +265,31 @@ class _Importer:
                         f"reference {ref!r} does not resolve to an entry in this bundle",
                     )
 
-    def subject_check(self, label: str, resource: Json, patient: Json | None, field: str = "subject") -> None:
-        target = self.resolve(resource.get(field))
+    def subject_check(self, label: str, ref: Reference | None, patient: Patient | None) -> None:
+        target = self.resolve(ref)
         if target is None or target is not patient:
-            self.issue(label, f"{field}.reference", "must reference the bundle's Patient")
+            self.issue(label, "subject.reference", "must reference the bundle's Patient")
 
     # -- per resource type ----------------------------------------------------------------------
-    def patient(self) -> Json | None:
-        patients = [(lb, r) for lb, r in self.resources if r["resourceType"] == "Patient"]
+    def patient(self) -> tuple[str, Patient] | None:
+        patients = self.of_type(Patient)
         if len(patients) != 1:
             self.issue("Bundle", "entry", f"expected exactly one Patient, found {len(patients)}")
             return None
-        return patients[0][1]
+        return patients[0]
 
-    def patient_info(self, label: str, res: Json) -> PatientInfo | None:
-        pid = res.get("id")
-        for ident in res.get("identifier", []):
-            if ident.get("system") == C.PATIENT_ID_SYSTEM and ident.get("value"):
-                pid = ident["value"]
-        birth = res.get("birthDate")
-        names = res.get("name") or []
-        name = names[0].get("text") if names else None
+    def patient_info(self, label: str, res: Patient) -> PatientInfo | None:
+        pid = res.id
+        for ident in res.identifier or []:
+            if ident.system == C.PATIENT_ID_SYSTEM and ident.value:
+                pid = ident.value
+        birth = res.birthDate
+        year = birth.year if isinstance(birth, date) else int(str(birth)[:4]) if birth else None
         data: Json = {
             "id": pid,
-            "birth_year": int(birth[:4]) if isinstance(birth, str) else None,
-            "sex": res.get("gender"),
-            "name": name,
+            "birth_year": year,
+            "sex": res.gender,
+            "name": res.name[0].text if res.name else None,
         }
         out: PatientInfo | None = self.build(
             label, PatientInfo, data, {"id": "id", "birth_year": "birthDate", "sex": "gender"}
@@ -255,46 +297,40 @@ class _Importer:
         return out
 
     def practitioner(self) -> PractitionerInfo | None:
-        found = [(lb, r) for lb, r in self.resources if r["resourceType"] == "Practitioner"]
+        found = self.of_type(Practitioner)
         if not found:
             return None
         if len(found) > 1:
             self.issue("Bundle", "entry", f"expected at most one Practitioner, found {len(found)}")
             return None
         label, res = found[0]
-        names = res.get("name") or []
-        name = names[0].get("text") if names else None
+        name = res.name[0].text if res.name else None
         out: PractitionerInfo | None = self.build(
-            label, PractitionerInfo, {"id": res.get("id"), "name": name}, {"id": "id"}
+            label, PractitionerInfo, {"id": res.id, "name": name}, {"id": "id"}
         )
         return out
 
-    def is_koos(self, qr: Json) -> bool:
-        canonical = str(qr.get("questionnaire", "")).split("|")[0]
+    def is_koos(self, qr: QuestionnaireResponse) -> bool:
+        canonical = str(qr.questionnaire or "").split("|")[0]
         if canonical == C.KOOS_QUESTIONNAIRE_URL:
             return True
-        for _label, res in self.resources:
-            if res["resourceType"] == "Questionnaire" and res.get("url") == canonical:
-                return any(
-                    c.get("system") == C.LOINC and c.get("code") == C.KOOS_PANEL_LOINC[0]
-                    for c in res.get("code", [])
-                )
+        for _label, res in self.of_type(Questionnaire):
+            if res.url == canonical:
+                return any(c.system == C.LOINC and c.code == C.KOOS_PANEL_LOINC[0] for c in res.code or [])
         return "koos" in canonical.lower()
 
-    def answer_value(self, label: str, path: str, item_id: str, answer: Json) -> int | None:
+    def answer_value(
+        self, label: str, path: str, item_id: str, answer: QuestionnaireResponseItemAnswer
+    ) -> int | None:
         labels = [x.lower() for x in ITEM_BY_ID[item_id].labels]
         value: Any = None
-        if "valueCoding" in answer:
-            coding = answer["valueCoding"]
-            ordinal = [
-                e.get("valueDecimal")
-                for e in coding.get("extension", [])
-                if e.get("url") == C.ORDINAL_VALUE_EXT
-            ]
-            code = coding.get("code")
-            display = str(coding.get("display", "")).lower()
+        if answer.valueCoding is not None:
+            coding = answer.valueCoding
+            ordinal = [e.valueDecimal for e in _extensions(coding, C.ORDINAL_VALUE_EXT)]
+            code = coding.code
+            display = str(coding.display or "").lower()
             if ordinal:
-                value = ordinal[0]
+                value = _number(ordinal[0])
             elif isinstance(code, str) and re.fullmatch(r"-?\d+", code):
                 value = int(code)
             elif isinstance(code, str) and code.lower() in labels:
@@ -302,15 +338,16 @@ class _Importer:
             elif display in labels:
                 value = labels.index(display)
             else:
-                self.issue(label, f"{path}.valueCoding", f"cannot read a KOOS score 0-4 from {coding!r}")
+                shown = coding.model_dump(mode="json", exclude_none=True)
+                self.issue(label, f"{path}.valueCoding", f"cannot read a KOOS score 0-4 from {shown!r}")
                 return None
             path += ".valueCoding"
-        elif "valueInteger" in answer:
-            value, path = answer["valueInteger"], path + ".valueInteger"
-        elif "valueDecimal" in answer:
-            value, path = answer["valueDecimal"], path + ".valueDecimal"
-        elif "valueString" in answer and str(answer["valueString"]).lower() in labels:
-            return labels.index(str(answer["valueString"]).lower())
+        elif answer.valueInteger is not None:
+            value, path = answer.valueInteger, path + ".valueInteger"
+        elif answer.valueDecimal is not None:
+            value, path = _number(answer.valueDecimal), path + ".valueDecimal"
+        elif answer.valueString is not None and answer.valueString.lower() in labels:
+            return labels.index(answer.valueString.lower())
         else:
             self.issue(label, path, "answer must be valueCoding, valueInteger or a label string")
             return None
@@ -321,16 +358,16 @@ class _Importer:
             return None
         return value
 
-    def koos_answers(self, label: str, qr: Json) -> dict[str, int]:
+    def koos_answers(self, label: str, qr: QuestionnaireResponse) -> dict[str, int]:
         answers: dict[str, int] = {}
 
-        def visit(items: list[Json], path: str) -> None:
+        def visit(items: Sequence[QuestionnaireResponseItem], path: str) -> None:
             for i, item in enumerate(items):
                 here = f"{path}[{i}]"
-                link = str(item.get("linkId", ""))
-                if item.get("item"):
-                    visit(item["item"], f"{here}.item")
-                found = item.get("answer") or []
+                link = str(item.linkId or "")
+                if item.item:
+                    visit(item.item, f"{here}.item")
+                found = item.answer or []
                 if not found:
                     continue
                 item_id = self.item_map.get(link) or canonical_item_id(link)
@@ -352,7 +389,7 @@ class _Importer:
                 if value is not None:
                     answers[item_id] = value
 
-        visit(qr.get("item", []), "item")
+        visit(qr.item or [], "item")
         return answers
 
     def run(self) -> ImportResult | None:
@@ -360,40 +397,38 @@ class _Importer:
         if self.issues:
             return None
         self.references()
-        patient_res = self.patient()
-        patient = self.patient_info(self.label(patient_res, 0), patient_res) if patient_res else None
+        found = self.patient()
+        patient_res = found[1] if found else None
+        patient = self.patient_info(found[0], found[1]) if found else None
         practitioner = self.practitioner()
 
         koos: list[KoosResponse] = []
         koos_scores: dict[str, dict[str, float]] = {}
         qr_ids: dict[int, str] = {}
-        qr_data: list[tuple[str, Json, Json]] = []
-        for label, res in self.resources:
-            if res["resourceType"] != "QuestionnaireResponse":
-                continue
-            if not self.is_koos(res):
+        qr_data: list[tuple[str, QuestionnaireResponse, Json]] = []
+        for label, qr in self.of_type(QuestionnaireResponse):
+            if not self.is_koos(qr):
                 self.ignored.append(f"{label}: not a KOOS questionnaire response")
                 continue
-            self.subject_check(label, res, patient_res)
-            if res.get("status") not in _QR_STATUSES:
-                self.issue(label, "status", f"status {res.get('status')!r}; only completed responses import")
-            authored = _parse_dt(res.get("authored"))
+            self.subject_check(label, qr.subject, patient_res)
+            if qr.status not in _QR_STATUSES:
+                self.issue(label, "status", f"status {qr.status!r}; only completed responses import")
+            authored = _when(qr.authored)
             if authored is None:
                 self.issue(label, "authored", "authored date-time with timezone is required")
-            answers = self.koos_answers(label, res)
-            qr_ids[id(res)] = res.get("id", "")
-            koos_scores[res.get("id", "")] = {}
-            qr_data.append((label, res, {"id": res.get("id"), "authored": authored, "answers": answers}))
+            answers = self.koos_answers(label, qr)
+            qr_ids[id(qr)] = qr.id or ""
+            koos_scores[qr.id or ""] = {}
+            qr_data.append((label, qr, {"id": qr.id, "authored": authored, "answers": answers}))
 
         pain: list[PainObservation] = []
         measurements: list[Measurement] = []
         gait: list[GaitMetric] = []
-        for label, res in self.resources:
-            if res["resourceType"] == "Observation":
-                self.observation(label, res, patient_res, qr_ids, koos_scores, pain, measurements, gait)
+        for label, obs in self.of_type(Observation):
+            self.observation(label, obs, patient_res, qr_ids, koos_scores, pain, measurements, gait)
 
-        for label, res, data in qr_data:
-            scores = koos_scores.get(res.get("id", ""))
+        for label, qr, data in qr_data:
+            scores = koos_scores.get(qr.id or "")
             if scores:
                 data["scores"] = KoosScores(**scores)
             built = self.build(label, KoosResponse, data, {"answers": "item", "authored": "authored"})
@@ -402,21 +437,21 @@ class _Importer:
 
         programmes = [
             p
-            for label, res in self.resources
-            if res["resourceType"] == "CarePlan"
+            for label, res in self.of_type(CarePlan)
             if (p := self.careplan(label, res, patient_res)) is not None
         ]
         sessions = self.procedures(patient_res)
+        imported = (
+            Patient,
+            Practitioner,
+            Questionnaire,
+            QuestionnaireResponse,
+            Observation,
+            CarePlan,
+            Procedure,
+        )
         for label, res in self.resources:
-            if res["resourceType"] not in {
-                "Patient",
-                "Practitioner",
-                "Questionnaire",
-                "QuestionnaireResponse",
-                "Observation",
-                "CarePlan",
-                "Procedure",
-            }:
+            if not isinstance(res, imported):
                 self.ignored.append(f"{label}: resource type not imported")
         if self.issues or patient is None:
             return None
@@ -439,66 +474,60 @@ class _Importer:
     def observation(
         self,
         label: str,
-        res: Json,
-        patient_res: Json | None,
+        res: Observation,
+        patient_res: Patient | None,
         qr_ids: dict[int, str],
         koos_scores: dict[str, dict[str, float]],
         pain: list[PainObservation],
         measurements: list[Measurement],
         gait: list[GaitMetric],
     ) -> None:
-        codings = _codings(res.get("code"))
-        loinc = next((c["code"] for c in codings if c.get("system") == C.LOINC), None)
-        local = next((c["code"] for c in codings if c.get("system") == C.RETROWALK_CS), None)
-        categories = {c.get("code") for cat in res.get("category", []) for c in _codings(cat)}
+        codings = _codings(res.code)
+        loinc = next((c.code for c in codings if c.system == C.LOINC), None)
+        local = next((c.code for c in codings if c.system == C.RETROWALK_CS), None)
+        categories = {c.code for cat in res.category or [] for c in _codings(cat)}
         if loinc == C.KOOS_PANEL_LOINC[0]:
             return  # the panel only groups the subscale observations
         if loinc not in _SUBSCALE_BY_LOINC and loinc != C.NPRS_LOINC[0] and local is None:
             self.ignored.append(f"{label}: observation code not recognised")
             return
-        self.subject_check(label, res, patient_res)
-        when = _parse_dt(res.get("effectiveDateTime"))
+        self.subject_check(label, res.subject, patient_res)
+        when = _when(res.effectiveDateTime)
         if when is None:
             self.issue(label, "effectiveDateTime", "effectiveDateTime with timezone is required")
-        if res.get("status") not in {"final", "amended", "corrected"}:
-            self.issue(label, "status", f"status {res.get('status')!r}; only final results import")
-        quantity = res.get("valueQuantity") or {}
-        if quantity and quantity.get("system") not in (None, C.UCUM):
+        if res.status not in {"final", "amended", "corrected"}:
+            self.issue(label, "status", f"status {res.status!r}; only final results import")
+        quantity = res.valueQuantity
+        if quantity is not None and quantity.system not in (None, C.UCUM):
             self.issue(label, "valueQuantity.system", "units must be UCUM (http://unitsofmeasure.org)")
-        unit = quantity.get("code") or quantity.get("unit")
+        unit = (quantity.code or quantity.unit) if quantity is not None else None
+        value = _number(quantity.value) if quantity is not None else None
         if loinc in _SUBSCALE_BY_LOINC:
-            sources = [self.resolve(r) for r in res.get("derivedFrom", [])]
+            sources = [self.resolve(r) for r in res.derivedFrom or []]
             qr = next((s for s in sources if s is not None and id(s) in qr_ids), None)
             if qr is None:
                 self.ignored.append(f"{label}: KOOS score without derivedFrom a KOOS QuestionnaireResponse")
                 return
-            value = quantity.get("value")
-            if not isinstance(value, int | float) or not 0 <= value <= 100:
+            if value is None or not 0 <= value <= 100:
                 self.issue(label, "valueQuantity.value", f"KOOS score {value!r} outside 0..100")
                 return
             koos_scores[qr_ids[id(qr)]][_SUBSCALE_BY_LOINC[loinc]] = float(value)
             return
         if loinc == C.NPRS_LOINC[0]:
-            value = res.get("valueInteger", quantity.get("value"))
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            context = next(
-                (e.get("valueCode") for e in res.get("extension", []) if e.get("url") == C.EXT_PAIN_CONTEXT),
-                None,
-            )
+            context = next((e.valueCode for e in _extensions(res, C.EXT_PAIN_CONTEXT)), None)
             session_id = None
-            for ref in res.get("partOf", []):
+            for ref in res.partOf or []:
                 target = self.resolve(ref)
-                if target is not None and target.get("resourceType") == "Procedure":
-                    session_id = _strip(str(target.get("id")), PREFIX["session"])
+                if isinstance(target, Procedure):
+                    session_id = _strip(str(target.id), PREFIX["session"])
             data = {
-                "id": _strip(str(res.get("id")), PREFIX["pain"]),
+                "id": _strip(str(res.id), PREFIX["pain"]),
                 "effective": when,
-                "value": value,
+                "value": res.valueInteger if res.valueInteger is not None else value,
                 "context": context,
                 "session_id": session_id,
             }
-            path = "valueInteger" if "valueInteger" in res else "valueQuantity.value"
+            path = "valueInteger" if res.valueInteger is not None else "valueQuantity.value"
             built = self.build(
                 label,
                 PainObservation,
@@ -508,9 +537,7 @@ class _Importer:
             if built is not None:
                 pain.append(built)
             return
-        side = next(
-            (c.get("code") for c in _codings(res.get("bodySite")) if c.get("system") == C.LATERALITY_CS), None
-        )
+        side = _code_in([res.bodySite] if res.bodySite else [], C.LATERALITY_CS)
         paths = {
             "value": "valueQuantity.value",
             "unit": "valueQuantity.code",
@@ -521,27 +548,15 @@ class _Importer:
             "metric": "code",
         }
         if local in C.GAIT_CONCEPTS or (local not in C.MEASUREMENT_CONCEPTS and "activity" in categories):
-            source = next(
-                (c.get("code") for c in _codings(res.get("method")) if c.get("system") == C.GAIT_SOURCE_CS),
-                None,
-            )
-            direction = next(
-                (
-                    e.get("valueCode")
-                    for e in res.get("extension", [])
-                    if e.get("url") == C.EXT_WALKING_DIRECTION
-                ),
-                None,
-            )
             data = {
-                "id": _strip(str(res.get("id")), PREFIX["gait"]),
+                "id": _strip(str(res.id), PREFIX["gait"]),
                 "effective": when,
                 "metric": local,
-                "value": quantity.get("value"),
+                "value": value,
                 "unit": unit,
                 "side": side,
-                "direction": direction,
-                "source": source,
+                "direction": next((e.valueCode for e in _extensions(res, C.EXT_WALKING_DIRECTION)), None),
+                "source": _code_in([res.method] if res.method else [], C.GAIT_SOURCE_CS),
             }
             built = self.build(
                 label, GaitMetric, data, {**paths, "source": "method", "direction": "extension"}
@@ -550,73 +565,67 @@ class _Importer:
                 gait.append(built)
             return
         data = {
-            "id": _strip(str(res.get("id")), PREFIX["measurement"]),
+            "id": _strip(str(res.id), PREFIX["measurement"]),
             "effective": when,
             "test_id": local,
             "side": side,
-            "value": quantity.get("value"),
+            "value": value,
             "unit": unit,
         }
         built = self.build(label, Measurement, data, paths)
         if built is not None:
             measurements.append(built)
 
-    def dose(self, label: str, path: str, holder: Json, timing: Json | None = None) -> Dose | None:
+    def dose(self, label: str, path: str, holder: Any, timing: Timing | None = None) -> Dose | None:
         data: Json = {}
         by_url = {url: field for field, (url, _unit) in C.DOSE_FIELDS.items()}
-        for ext in holder.get("extension", []):
-            if ext.get("url") != C.EXT_DOSE:
-                continue
-            for sub in ext.get("extension", []):
-                field = by_url.get(sub.get("url"))
+        for ext in _extensions(holder, C.EXT_DOSE):
+            for sub in ext.extension or []:
+                field = by_url.get(sub.url or "")
                 if field is None:
-                    self.issue(label, f"{path}.extension", f"unknown dose element {sub.get('url')!r}")
+                    self.issue(label, f"{path}.extension", f"unknown dose element {sub.url!r}")
                     continue
                 expected_unit = C.DOSE_FIELDS[field][1]
-                if "valueQuantity" in sub:
-                    q = sub["valueQuantity"]
-                    if q.get("code") != expected_unit:
+                if sub.valueQuantity is not None:
+                    if sub.valueQuantity.code != expected_unit:
                         self.issue(label, f"{path}.extension", f"dose {field} must be in {expected_unit!r}")
-                    data[field] = q.get("value")
+                    data[field] = _number(sub.valueQuantity.value)
                 else:
                     data[field] = next(
-                        (sub[k] for k in ("valueInteger", "valueBoolean", "valueString") if k in sub), None
+                        (v for v in (sub.valueInteger, sub.valueBoolean, sub.valueString) if v is not None),
+                        None,
                     )
-        repeat = (timing or {}).get("repeat") or {}
+        repeat = timing.repeat if timing is not None else None
         if (
             "frequency_per_week" not in data
-            and repeat.get("periodUnit") == "wk"
-            and repeat.get("period") == 1
+            and repeat is not None
+            and repeat.periodUnit == "wk"
+            and repeat.period == 1
         ):
-            data["frequency_per_week"] = repeat.get("frequency")
+            data["frequency_per_week"] = repeat.frequency
         out: Dose | None = self.build(label, Dose, data, {k: f"{path}.extension" for k in C.DOSE_FIELDS})
         return out
 
-    def careplan(self, label: str, res: Json, patient_res: Json | None) -> Programme | None:
-        self.subject_check(label, res, patient_res)
+    def careplan(self, label: str, res: CarePlan, patient_res: Patient | None) -> Programme | None:
+        self.subject_check(label, res.subject, patient_res)
         activities = []
-        for i, act in enumerate(res.get("activity", [])):
+        for i, act in enumerate(res.activity or []):
             path = f"activity[{i}].detail"
-            detail = act.get("detail")
-            if not isinstance(detail, dict):
+            detail = act.detail
+            if detail is None:
                 self.issue(label, f"activity[{i}]", "only activity.detail is imported")
                 continue
-            codings = _codings(detail.get("code"))
-            coding = next(
-                (c for c in codings if c.get("system") == C.EXERCISE_CS), codings[0] if codings else None
-            )
+            codings = _codings(detail.code)
+            coding = next((c for c in codings if c.system == C.EXERCISE_CS), codings[0] if codings else None)
             if coding is None:
                 self.issue(label, f"{path}.code", "activity needs an exercise code")
                 continue
-            stage = next(
-                (e.get("valueString") for e in detail.get("extension", []) if e.get("url") == C.EXT_STAGE),
-                None,
-            )
-            reasons = [r.get("text") for r in detail.get("reasonCode", []) if r.get("text")]
-            dose = self.dose(label, path, detail, detail.get("scheduledTiming"))
-            data = {
-                "exercise_id": coding.get("code"),
-                "name": coding.get("display"),
+            stage = next((e.valueString for e in _extensions(detail, C.EXT_STAGE)), None)
+            reasons = [r.text for r in detail.reasonCode or [] if r.text]
+            dose = self.dose(label, path, detail, detail.scheduledTiming)
+            data: Json = {
+                "exercise_id": coding.code,
+                "name": coding.display,
                 "stage": stage,
                 "reason": reasons[0] if reasons else None,
             }
@@ -626,31 +635,25 @@ class _Importer:
             if built is not None:
                 activities.append(built)
         data = {
-            "id": _strip(str(res.get("id")), PREFIX["programme"]),
-            "created": _parse_dt(res.get("created")),
-            "status": res.get("status"),
-            "title": res.get("title"),
+            "id": _strip(str(res.id), PREFIX["programme"]),
+            "created": _when(res.created),
+            "status": res.status,
+            "title": res.title,
             "activities": activities,
         }
         out: Programme | None = self.build(label, Programme, data, {"created": "created", "status": "status"})
         return out
 
-    def procedures(self, patient_res: Json | None) -> list[LoggedSession]:
-        procs = [(lb, r) for lb, r in self.resources if r["resourceType"] == "Procedure"]
-        parts: dict[int, list[tuple[str, Json]]] = {}
-        heads: list[tuple[str, Json]] = []
-        for label, res in procs:
-            self.subject_check(label, res, patient_res)
-            parents = [self.resolve(r) for r in res.get("partOf", [])]
-            parent = next(
-                (p for p in parents if p is not None and p.get("resourceType") == "Procedure"), None
-            )
+    def procedures(self, patient_res: Patient | None) -> list[LoggedSession]:
+        parts: dict[int, list[tuple[str, Procedure]]] = {}
+        heads: list[tuple[str, Procedure]] = []
+        for label, res in self.of_type(Procedure):
+            self.subject_check(label, res.subject, patient_res)
+            parents = [self.resolve(r) for r in res.partOf or []]
+            parent = next((p for p in parents if isinstance(p, Procedure)), None)
             if parent is not None:
                 parts.setdefault(id(parent), []).append((label, res))
-            elif any(
-                c.get("system") == C.RETROWALK_CS and c.get("code") == C.SESSION_CODE[0]
-                for c in _codings(res.get("code"))
-            ):
+            elif any(c.system == C.RETROWALK_CS and c.code == C.SESSION_CODE[0] for c in _codings(res.code)):
                 heads.append((label, res))
             else:
                 self.ignored.append(f"{label}: procedure is not a retrowalk session")
@@ -658,29 +661,28 @@ class _Importer:
         for label, res in heads:
             exercises = []
             for part_label, part in parts.get(id(res), []):
-                codings = _codings(part.get("code"))
-                coding = next((c for c in codings if c.get("system") == C.EXERCISE_CS), None)
+                coding = next((c for c in _codings(part.code) if c.system == C.EXERCISE_CS), None)
                 if coding is None:
                     self.issue(
                         part_label, "code", "session exercise needs a code from the exercise code system"
                     )
                     continue
                 dose = self.dose(part_label, "", part)
-                data = {"exercise_id": coding.get("code"), "completed": part.get("status") != "not-done"}
+                data: Json = {"exercise_id": coding.code, "completed": part.status != "not-done"}
                 if dose is not None:
                     data["dose"] = dose
                 built = self.build(part_label, SessionExercise, data, {"exercise_id": "code"})
                 if built is not None:
                     exercises.append(built)
             programme_id = None
-            for ref in res.get("basedOn", []):
+            for ref in res.basedOn or []:
                 target = self.resolve(ref)
-                if target is not None and target.get("resourceType") == "CarePlan":
-                    programme_id = _strip(str(target.get("id")), PREFIX["programme"])
-            notes = [n.get("text") for n in res.get("note", []) if n.get("text")]
+                if isinstance(target, CarePlan):
+                    programme_id = _strip(str(target.id), PREFIX["programme"])
+            notes = [n.text for n in res.note or [] if n.text]
             data = {
-                "id": _strip(str(res.get("id")), PREFIX["session"]),
-                "performed": _parse_dt(res.get("performedDateTime")),
+                "id": _strip(str(res.id), PREFIX["session"]),
+                "performed": _when(res.performedDateTime),
                 "programme_id": programme_id,
                 "exercises": exercises,
                 "notes": "\n".join(notes) if notes else None,
@@ -727,17 +729,17 @@ def read_koos_response(qr: Any, *, item_map: Mapping[str, str] | None = None) ->
     importer = _Importer({"resourceType": "Bundle", "type": "collection", "entry": []}, item_map)
     label = importer.label(qr, 0)
     try:
-        get_fhir_model_class("QuestionnaireResponse").model_validate(qr)
+        response = QuestionnaireResponse.model_validate(qr)
     except ValidationError as exc:
         raise FhirImportError(_validation_issues(label, exc)) from exc
-    authored = _parse_dt(qr.get("authored"))
+    authored = _when(response.authored)
     if authored is None:
         importer.issue(label, "authored", "authored date-time with timezone is required")
-    answers = importer.koos_answers(label, qr)
+    answers = importer.koos_answers(label, response)
     built = importer.build(
         label,
         KoosResponse,
-        {"id": qr.get("id") or "qr", "authored": authored, "answers": answers},
+        {"id": response.id or "qr", "authored": authored, "answers": answers},
         {"answers": "item"},
     )
     if importer.issues or built is None:

@@ -3,6 +3,11 @@
 Record ids are derived from database ids with a kind prefix ("qr-3", "log-12-during"), so they
 are stable across exports but carry no name. Import creates a NEW client; it never merges into an
 existing one (matching patients across systems is out of scope).
+
+Everything goes through :mod:`retrowalk.storage.crud` and the typed stored documents: gait values
+travel as the engine-independent :class:`~retrowalk.gait.summary.GaitSummary`, so an upload and an
+import export alike. A stored row that cannot be read stops the export (``UnreadableRow``) rather
+than leaving it silently incomplete.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from retrowalk.core.exercises import Dose as CoreDose
+from retrowalk.core.scores.koos import KoosScores as CoreKoosScores
 from retrowalk.core.vocab import SEX_VALUES
 from retrowalk.errors import InputError
+from retrowalk.gait.summary import GaitSummary, Observation, from_observations, observations
 from retrowalk.interop import codes as C
 from retrowalk.interop.record import (
     ClientRecord,
@@ -34,6 +40,7 @@ from retrowalk.interop.record import (
     ProgrammeActivity,
     SessionExercise,
 )
+from retrowalk.storage import crud
 from retrowalk.storage import models as M
 from retrowalk.storage.db import Database
 
@@ -69,96 +76,57 @@ def _midnight(day: date) -> datetime:
 
 
 def _gait_metric(
-    row: M.Recording,
-    metric: str,
-    value: Any,
-    *,
-    side: str | None = None,
-    unit: str | None = None,
-    source: str | None = None,
-    direction: str | None = None,
+    row: M.Recording, obs: Observation, *, source: str | None, direction: str
 ) -> GaitMetric | None:
-    """One gait metric of a recording row; None when absent or implausible (kept out of exports)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    concept = C.GAIT_CONCEPTS.get(metric)
-    suffix = metric.replace("_", "-") + (f"-{side}" if side else "")
+    """One gait value of a recording row; None when implausible (kept out of exports)."""
+    concept = C.GAIT_CONCEPTS.get(obs.metric)
+    suffix = obs.metric.replace("_", "-") + (f"-{obs.side}" if obs.side else "")
     try:
         return GaitMetric(
             id=f"rec-{row.id}-{suffix}",
             effective=row.created_at,
-            metric=metric,
-            value=value,
-            unit=unit or (concept.unit if concept else "{score}"),
-            side=side,
+            metric=obs.metric,
+            value=obs.value,
+            unit=obs.unit or (concept.unit if concept else C.SCORE_UNIT),
+            side=obs.side,
             direction=direction if direction in ("forward", "backward") else None,
-            source=source if source in ("imu", "pose", "manual") else None,
+            source=source,
         )
     except ValidationError:
         return None
 
 
 def _gait_from_recording(row: M.Recording) -> list[GaitMetric]:
-    """Gait metrics of an analysed upload (engine result JSON) or of an imported row."""
-    data = row.metrics or {}
-    found: list[GaitMetric | None] = []
-    if row.kind == "imported":
-        raw_units = data.get("units")
-        units: dict[str, Any] = raw_units if isinstance(raw_units, dict) else {}
-        for key, value in data.items():
-            metric, _, side = key.partition(".")
-            found.append(
-                _gait_metric(
-                    row,
-                    metric,
-                    value,
-                    side=side or None,
-                    unit=units.get(key),
-                    source=data.get("source"),
-                    direction=data.get("direction"),
-                )
-            )
-    elif row.status == "analysed" and row.kind == "imu":
-        for field, metric in C.IMU_RESULT_METRICS.items():
-            found.append(_gait_metric(row, metric, data.get(field), source="imu"))
-    elif row.status == "analysed" and row.kind == "pose":
-        direction = data.get("direction")
-        for field, metric in C.POSE_RESULT_METRICS.items():
-            found.append(_gait_metric(row, metric, data.get(field), source="pose", direction=direction))
-        for side in ("left", "right"):
-            raw_side = data.get(side)
-            per_side: dict[str, Any] = raw_side if isinstance(raw_side, dict) else {}
-            for field, metric in C.POSE_SIDE_METRICS.items():
-                found.append(
-                    _gait_metric(
-                        row, metric, per_side.get(field), side=side, source="pose", direction=direction
-                    )
-                )
+    """The gait values of a recording (analysed upload or import), from its summary."""
+    summary = row.gait
+    if summary is None:
+        return []
+    found = [
+        _gait_metric(row, obs, source=summary.source, direction=summary.direction)
+        for obs in observations(summary)
+    ]
     return [g for g in found if g is not None]
 
 
-def _imported_gait_rows(record: ClientRecord) -> list[tuple[datetime, dict[str, Any]]]:
-    """Gait metrics grouped into recording rows by time, source and direction (flat JSON).
-
-    Keys are ``metric`` or ``metric.side`` with numeric values (so the outcomes charts pick them up),
-    plus ``source``, ``direction`` and the ``units`` of each key.
-    """
-    rows: list[tuple[tuple[datetime, str | None, str | None], dict[str, Any]]] = []
+def _imported_gait(record: ClientRecord) -> list[tuple[datetime, GaitSummary]]:
+    """The record's gait values as summaries: one per time, source and direction."""
+    groups: dict[tuple[datetime, str | None, str | None], list[GaitMetric]] = {}
     for g in record.gait:
-        group = (g.effective, g.source, g.direction)
-        key = g.metric + (f".{g.side}" if g.side else "")
-        target = next((m for k, m in rows if k == group and key not in m), None)
-        if target is None:
-            target = {"source": g.source, "direction": g.direction, "units": {}}
-            rows.append((group, target))
-        target[key] = g.value
-        target["units"][key] = g.unit
-    return [(group[0], metrics) for group, metrics in rows]
+        groups.setdefault((g.effective, g.source, g.direction), []).append(g)
+    out: list[tuple[datetime, GaitSummary]] = []
+    for (when, source, direction), metrics in groups.items():
+        summaries = from_observations(
+            (Observation(metric=g.metric, value=g.value, unit=g.unit, side=g.side) for g in metrics),
+            source=source,
+            direction=direction,
+        )
+        out.extend((when, summary) for summary in summaries)
+    return out
 
 
 def record_from_db(db: Session, client_id: int) -> ClientRecord:
     """The client's whole record; raises InputError when the client does not exist."""
-    client = db.get(M.Client, client_id)
+    client = crud.get_client(db, client_id)
     if client is None:
         raise InputError(
             "client_id", f"no client with id {client_id}", hint="list clients with the API or web UI"
@@ -175,67 +143,54 @@ def record_from_db(db: Session, client_id: int) -> ClientRecord:
         sex=client.sex if client.sex in _SEXES else None,
         name=client.name or None,
     )
-    koos = []
-    for row in db.scalars(
-        select(M.QuestionnaireResponse)
-        .where(M.QuestionnaireResponse.client_id == client_id, M.QuestionnaireResponse.instrument == "koos")
-        .order_by(M.QuestionnaireResponse.id)
-    ):
-        answers = {k: int(v) for k, v in (row.answers or {}).items() if v is not None}
-        scores = {k: v for k, v in (row.scores or {}).items() if k in KoosScores.model_fields}
-        koos.append(
-            KoosResponse(
-                id=f"qr-{row.id}",
-                authored=row.created_at,
-                answers=answers,
-                scores=KoosScores.model_validate(scores),
-            )
+    koos = [
+        KoosResponse(
+            id=f"qr-{row.id}",
+            authored=row.created_at,
+            answers={k: int(v) for k, v in (row.answers or {}).items() if v is not None},
+            scores=KoosScores.model_validate(row.scores.model_dump()),
         )
+        for row in crud.list_questionnaires(db, client_id, "koos")
+    ]
     pain: list[PainObservation] = []
     measurements: list[Measurement] = []
-    for a in db.scalars(
-        select(M.Assessment).where(M.Assessment.client_id == client_id).order_by(M.Assessment.id)
-    ):
-        inputs = a.inputs or {}
-        for key, context in (("pain_at_rest_nprs", "rest"), ("pain_activity_nprs", "during")):
-            if inputs.get(key) is not None:
+    for a in crud.list_assessments(db, client_id):
+        inputs = a.inputs
+        rest = inputs.pain_at_rest_nprs if "pain_at_rest_nprs" in inputs.model_fields_set else None
+        for value, context in ((rest, "rest"), (inputs.pain_activity_nprs, "during")):
+            if value is not None:
                 pain.append(
                     PainObservation(
-                        id=f"a{a.id}-{context}", effective=a.created_at, value=inputs[key], context=context
+                        id=f"a{a.id}-{context}", effective=a.created_at, value=value, context=context
                     )
                 )
-        for i, m in enumerate(inputs.get("measurements", [])):
-            if isinstance(m.get("value"), bool):
+        for i, m in enumerate(inputs.measurements):
+            if isinstance(m.value, bool):
                 continue  # positive/negative tests have no FHIR quantity; see docs/interop.md
-            concept = C.MEASUREMENT_CONCEPTS.get(m["test_id"])
-            unit = C.CATALOGUE_UNIT_TO_UCUM.get(m.get("unit") or "", concept.unit if concept else "{score}")
-            side = {"both": "bilateral"}.get(m.get("side", "both"), m.get("side"))
+            concept = C.MEASUREMENT_CONCEPTS.get(m.test_id)
+            unit = C.CATALOGUE_UNIT_TO_UCUM.get(m.unit or "", concept.unit if concept else C.SCORE_UNIT)
             measurements.append(
                 Measurement(
                     id=f"a{a.id}-{i}",
                     effective=a.created_at,
-                    test_id=m["test_id"],
-                    side=side,
-                    value=m["value"],
+                    test_id=m.test_id,
+                    side="bilateral" if m.side == "both" else m.side,
+                    value=m.value,
                     unit=unit,
                 )
             )
     programmes = []
-    rows = list(
-        db.scalars(
-            select(M.Programme).where(M.Programme.client_id == client_id).order_by(M.Programme.version)
-        )
-    )
+    rows = crud.list_programmes(db, client_id)
     for n, p in enumerate(rows):
         activities = [
             ProgrammeActivity(
-                exercise_id=item["exercise_id"],
-                name=item.get("name") or None,
-                stage=item.get("stage") or None,
-                dose=_dose_from_core(item.get("dose")),
-                reason=item.get("reason") or None,
+                exercise_id=item.exercise_id,
+                name=item.name or None,
+                stage=item.stage or None,
+                dose=_dose_from_core(item.dose.model_dump()),
+                reason=item.reason or None,
             )
-            for item in (p.content or {}).get("items", [])
+            for item in p.content.items
         ]
         programmes.append(
             Programme(
@@ -248,11 +203,7 @@ def record_from_db(db: Session, client_id: int) -> ClientRecord:
         )
     known_programmes = {p.id for p in rows}
     sessions = []
-    for log in db.scalars(
-        select(M.SessionLog)
-        .where(M.SessionLog.client_id == client_id)
-        .order_by(M.SessionLog.session_date, M.SessionLog.id)
-    ):
+    for log in crud.list_session_logs(db, client_id):
         sid = f"log-{log.id}"
         when = _midnight(log.session_date)
         dose = Dose(
@@ -286,11 +237,7 @@ def record_from_db(db: Session, client_id: int) -> ClientRecord:
                     )
                 )
     gait: list[GaitMetric] = []
-    for recording in db.scalars(
-        select(M.Recording)
-        .where(M.Recording.client_id == client_id)
-        .order_by(M.Recording.created_at, M.Recording.id)
-    ):
+    for recording in crud.list_recordings(db, client_id):
         gait.extend(_gait_from_recording(recording))
     return ClientRecord(
         patient=patient,
@@ -306,8 +253,7 @@ def record_from_db(db: Session, client_id: int) -> ClientRecord:
 
 def all_records(database: Database) -> list[ClientRecord]:
     with database.transaction() as db:
-        ids = list(db.scalars(select(M.Client.id).order_by(M.Client.id)))
-        return [record_from_db(db, cid) for cid in ids]
+        return [record_from_db(db, cid) for cid in crud.list_client_ids(db)]
 
 
 def _group_measurements(record: ClientRecord) -> Iterator[tuple[datetime, list[Measurement]]]:
@@ -318,7 +264,7 @@ def _group_measurements(record: ClientRecord) -> Iterator[tuple[datetime, list[M
 
 
 def _trainer(db: Session, username: str) -> M.User:
-    trainer = db.scalar(select(M.User).where(M.User.username == username))
+    trainer = crud.get_user_by_username(db, username)
     if trainer is None or trainer.role != "trainer" or not trainer.active:
         raise InputError(
             "--trainer",
@@ -334,33 +280,38 @@ def check_trainer(database: Database, username: str) -> None:
         _trainer(db, username)
 
 
+def _prefixed(exc: InputError, prefix: str) -> InputError:
+    return InputError(f"{prefix}.{exc.field}", exc.message, hint=exc.hint)
+
+
 def import_record(database: Database, record: ClientRecord, *, trainer_username: str | None = None) -> int:
     """Write the record as a new client in one transaction (all or nothing); returns the client id.
 
-    Gait metrics become recording rows of kind "imported" (no file; the metrics JSON holds them).
+    Gait values become recording rows of kind "imported" (no file; their gait summary holds them).
+    A programme dose outside the core's bounds fails the whole import (InputError naming it).
     """
     with database.transaction() as db:
-        client = M.Client(
-            name=record.patient.name or f"Imported {record.patient.id}",
-            date_of_birth=None,
+        client = crud.create_client(
+            db,
+            record.patient.name or f"Imported {record.patient.id}",
+            trainer=_trainer(db, trainer_username) if trainer_username is not None else None,
             sex=record.patient.sex,
             notes=f"Imported from FHIR (patient {record.patient.id}"
             + (f", birth year {record.patient.birth_year}" if record.patient.birth_year else "")
             + ")",
         )
-        if trainer_username is not None:
-            client.trainers.append(_trainer(db, trainer_username))
-        db.add(client)
-        db.flush()
         for k in record.koos:
-            db.add(
-                M.QuestionnaireResponse(
-                    client_id=client.id,
-                    created_at=k.authored,
-                    instrument="koos",
-                    answers=dict(k.answers),
-                    scores=k.scores.model_dump() if k.scores else {},
-                )
+            scores = k.scores.model_dump() if k.scores else {}
+            crud.add_questionnaire(
+                db,
+                client.id,
+                answers=dict(k.answers),
+                scores=CoreKoosScores.model_validate(
+                    {sub: scores.get(sub) for sub in CoreKoosScores.model_fields}
+                ),
+                instrument="koos",
+                by=None,
+                created_at=k.authored,
             )
         for when, group in _group_measurements(record):
             inputs = {
@@ -373,30 +324,20 @@ def import_record(database: Database, record: ClientRecord, *, trainer_username:
                     for m in group
                 ]
             }
-            db.add(
-                M.Assessment(
-                    client_id=client.id,
-                    created_at=when,
-                    inputs=inputs,
-                    findings={"imported": True, "evaluated": False},
-                )
+            crud.add_assessment(
+                db,
+                client.id,
+                inputs=inputs,
+                findings=None,
+                pain_nprs=None,
+                stop=False,
+                by=None,
+                created_at=when,
             )
-        for when, metrics in _imported_gait_rows(record):
-            db.add(
-                M.Recording(
-                    client_id=client.id,
-                    created_at=when,
-                    kind="imported",
-                    original_name="FHIR import",
-                    path="",
-                    sha256="",
-                    size_bytes=0,
-                    status="imported",
-                    metrics=metrics,
-                )
-            )
-        programme_rows: dict[str, M.Programme] = {}
-        for version, p in enumerate(record.programmes, start=1):
+        for when, summary in _imported_gait(record):
+            crud.add_imported_gait(db, client.id, when=when, summary=summary)
+        programme_ids: dict[str, int] = {}
+        for p in record.programmes:
             content = {
                 "items": [
                     {
@@ -409,12 +350,19 @@ def import_record(database: Database, record: ClientRecord, *, trainer_username:
                     for a in p.activities
                 ]
             }
-            row = M.Programme(
-                client_id=client.id, version=version, created_at=p.created, goals=[], content=content
-            )
-            db.add(row)
-            programme_rows[p.id] = row
-        db.flush()
+            try:
+                row = crud.add_programme(
+                    db,
+                    client.id,
+                    content=content,
+                    assessment_id=None,
+                    pain_nprs=None,
+                    by=None,
+                    created_at=p.created,
+                )
+            except InputError as exc:
+                raise _prefixed(exc, f"programmes[{p.id}]") from exc
+            programme_ids[p.id] = row.id
         pain_by_session: dict[str, dict[str, float]] = {}
         for obs in record.pain:
             if (
@@ -426,24 +374,22 @@ def import_record(database: Database, record: ClientRecord, *, trainer_username:
         columns = {v: k for k, v in _SESSION_PAIN.items()}
         for s in record.sessions:
             pains = {columns[c]: v for c, v in pain_by_session.get(s.id, {}).items()}
-            prog = programme_rows.get(s.programme_id or "")
             for ex in s.exercises:
-                db.add(
-                    M.SessionLog(
-                        client_id=client.id,
-                        programme_id=prog.id if prog else None,
-                        session_date=s.performed.date(),
-                        exercise_id=ex.exercise_id,
-                        minutes=ex.dose.duration_min,
-                        speed_kmh=ex.dose.speed_kmh,
-                        incline_pct=ex.dose.incline_pct,
-                        handrails=ex.dose.handrails,
-                        sets=ex.dose.sets,
-                        reps=ex.dose.reps,
-                        completed=ex.completed,
-                        notes=s.notes or "",
-                        **pains,
-                    )
+                crud.add_session_log(
+                    db,
+                    client.id,
+                    programme_id=programme_ids.get(s.programme_id or ""),
+                    by=None,
+                    session_date=s.performed.date(),
+                    exercise_id=ex.exercise_id,
+                    minutes=ex.dose.duration_min,
+                    speed_kmh=ex.dose.speed_kmh,
+                    incline_pct=ex.dose.incline_pct,
+                    handrails=ex.dose.handrails,
+                    sets=ex.dose.sets,
+                    reps=ex.dose.reps,
+                    completed=ex.completed,
+                    notes=s.notes or "",
+                    **pains,
                 )
-        db.flush()
         return client.id

@@ -8,21 +8,40 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Row, Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import JSON, Row, Select, bindparam, delete, func, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
+from retrowalk.core.assessment import AssessmentInput, AssessmentResult
+from retrowalk.core.prescription import Programme as ProgrammeContent
+from retrowalk.core.scores.koos import KoosScores
+from retrowalk.errors import InputError
+from retrowalk.gait.summary import GaitSummary
+from retrowalk.storage.documents import (
+    ASSESSMENT_FINDINGS,
+    ASSESSMENT_INPUTS,
+    DOCUMENT_COLUMNS,
+    KOOS_SCORES,
+    PROGRAMME_CONTENT,
+    DocumentError,
+    DocumentSchema,
+    RecordingMetrics,
+    RowProblem,
+    UnreadableRow,
+)
 from retrowalk.storage.models import (
     ROLES,
     Assessment,
     AuditEntry,
     AuthSession,
+    Base,
     Client,
     FlagAcknowledgement,
     Message,
@@ -193,13 +212,15 @@ def create_client(
     db: Session,
     name: str,
     *,
-    trainer: User,
+    trainer: User | None,
     date_of_birth: date | None = None,
     sex: str | None = None,
     notes: str = "",
 ) -> Client:
+    """A new client, linked to ``trainer`` (None: an import nobody is linked to yet)."""
     client = Client(name=name, date_of_birth=date_of_birth, sex=sex, notes=notes)
-    client.trainers.append(trainer)
+    if trainer is not None:
+        client.trainers.append(trainer)
     db.add(client)
     db.flush()
     return client
@@ -207,6 +228,10 @@ def create_client(
 
 def get_client(db: Session, client_id: int) -> Client | None:
     return db.get(Client, client_id)
+
+
+def list_client_ids(db: Session) -> Sequence[int]:
+    return db.scalars(select(Client.id).order_by(Client.id)).all()
 
 
 _TRAINERS_CLIENT = (
@@ -249,6 +274,115 @@ def link_trainer(db: Session, client: Client, trainer: User) -> None:
     db.flush()
 
 
+# --- typed documents: reading rows that may not validate ------------------------------------------
+
+R = TypeVar("R", bound=Base)
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[R]):
+    """Rows that could be read, and a :class:`RowProblem` for each one that could not.
+
+    Pages show ``rows`` and list ``problems`` ("assessment 7 cannot be read: ..."), so one bad
+    row never takes the whole page down.
+    """
+
+    rows: list[R]
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def _problem(table: str, row_id: int, exc: DocumentError) -> RowProblem:
+    column = next(
+        (c for (t, c), schema in DOCUMENT_COLUMNS.items() if t == table and schema.name == exc.document),
+        exc.document,
+    )
+    return RowProblem(table=table, row_id=row_id, column=column, message=exc.message)
+
+
+def _read_rows(db: Session, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> Loaded[Any]:
+    """All rows of ``stmt`` (one ORM entity) that validate, plus problems for those that do not.
+
+    The usual case is one query; only when a row fails are the rows read one by one to find it.
+    """
+    try:
+        return Loaded(list(db.scalars(stmt, params).all()))
+    except DocumentError:
+        pass
+    entity = stmt.column_descriptions[0]["entity"]
+    rows: list[Any] = []
+    problems: list[RowProblem] = []
+    for row_id in db.scalars(stmt.with_only_columns(entity.id), params).all():
+        try:
+            rows.append(db.get_one(entity, row_id))
+        except DocumentError as exc:
+            problems.append(_problem(entity.__tablename__, row_id, exc))
+    return Loaded(rows, problems)
+
+
+def _read_one(db: Session, stmt: Select[Any], params: Mapping[str, Any] | None = None) -> Any:
+    """The first row of ``stmt`` or None; :class:`UnreadableRow` when it does not validate."""
+    try:
+        return db.scalars(stmt, params).first()
+    except DocumentError as exc:
+        entity = stmt.column_descriptions[0]["entity"]
+        row_id = db.scalar(stmt.with_only_columns(entity.id), params)
+        raise UnreadableRow(_problem(entity.__tablename__, int(row_id or 0), exc)) from exc
+
+
+def _get(db: Session, entity: type[R], row_id: int) -> R | None:
+    try:
+        return db.get(entity, row_id)
+    except DocumentError as exc:
+        raise UnreadableRow(_problem(entity.__tablename__, row_id, exc)) from exc
+
+
+def _all_or_raise(loaded: Loaded[R]) -> list[R]:
+    if loaded.problems:
+        raise UnreadableRow(loaded.problems[0])
+    return loaded.rows
+
+
+def _document(schema: DocumentSchema[Any], value: Any, field_name: str) -> Any:
+    """``value`` validated for storage; InputError naming the field when it does not fit."""
+    try:
+        return schema.validate(value)
+    except DocumentError as exc:
+        raise InputError(field_name, exc.message, hint=f"give a valid {schema.model.__name__}") from exc
+
+
+_CLIENT_DOCUMENT_TABLES: dict[str, type[Base]] = {
+    "assessments": Assessment,
+    "programmes": Programme,
+    "questionnaire_responses": QuestionnaireResponse,
+    "recordings": Recording,
+}
+
+
+def client_row_problems(db: Session, client_id: int) -> list[RowProblem]:
+    """Every stored document of one client that cannot be read, without loading any model.
+
+    One query per table on the raw JSON: cheap enough for a banner on the client's page.
+    """
+    problems: list[RowProblem] = []
+    for table, entity in _CLIENT_DOCUMENT_TABLES.items():
+        columns = [(c, s) for (t, c), s in DOCUMENT_COLUMNS.items() if t == table]
+        mapped = entity.__table__.c
+        stmt = (
+            select(mapped.id, *(type_coerce(mapped[c], JSON).label(c) for c, _s in columns))
+            .where(mapped.client_id == client_id)
+            .order_by(mapped.id)
+        )
+        for row in db.execute(stmt):
+            for column, schema in columns:
+                try:
+                    schema.load(getattr(row, column))
+                except DocumentError as exc:
+                    problems.append(
+                        RowProblem(table=table, row_id=row.id, column=column, message=exc.message)
+                    )
+    return problems
+
+
 # --- assessments and questionnaires ---------------------------------------------------------------
 
 
@@ -256,33 +390,47 @@ def add_assessment(
     db: Session,
     client_id: int,
     *,
-    inputs: dict[str, Any],
-    findings: dict[str, Any],
+    inputs: AssessmentInput | Mapping[str, Any],
+    findings: AssessmentResult | Mapping[str, Any] | None,
     pain_nprs: float | None,
     stop: bool,
     by: User | None,
     affected_side: str | None = None,
+    created_at: datetime | None = None,
 ) -> Assessment:
+    """Store an assessment; ``findings`` None = imported and not evaluated by the core."""
     row = Assessment(
         client_id=client_id,
-        inputs=inputs,
-        findings=findings,
+        inputs=_document(ASSESSMENT_INPUTS, inputs, "inputs"),
+        findings=_document(ASSESSMENT_FINDINGS, findings, "findings"),
         pain_nprs=pain_nprs,
         stop=stop,
         created_by=by.id if by else None,
         affected_side=affected_side,
     )
+    if created_at is not None:
+        row.created_at = created_at
     db.add(row)
     db.flush()
     return row
 
 
-def list_assessments(db: Session, client_id: int) -> Sequence[Assessment]:
-    return db.scalars(
+def _assessments(client_id: int) -> Select[Any]:
+    return (
         select(Assessment)
         .where(Assessment.client_id == client_id)
         .order_by(Assessment.created_at, Assessment.id)
-    ).all()
+    )
+
+
+def read_assessments(db: Session, client_id: int) -> Loaded[Assessment]:
+    """Oldest first, with a problem for each row that cannot be read."""
+    return _read_rows(db, _assessments(client_id))
+
+
+def list_assessments(db: Session, client_id: int) -> Sequence[Assessment]:
+    """Oldest first; :class:`UnreadableRow` if any cannot be read (see :func:`read_assessments`)."""
+    return _all_or_raise(read_assessments(db, client_id))
 
 
 _ASSESSMENT_PAIN = (
@@ -298,36 +446,57 @@ def assessment_pain_series(db: Session, client_id: int) -> Sequence[Any]:
 
 
 def get_assessment(db: Session, client_id: int, assessment_id: int) -> Assessment | None:
-    row = db.get(Assessment, assessment_id)
+    """The assessment or None; :class:`UnreadableRow` when it is stored but cannot be read."""
+    row = _get(db, Assessment, assessment_id)
     return row if row is not None and row.client_id == client_id else None
 
 
 def latest_assessment(db: Session, client_id: int) -> Assessment | None:
-    return db.scalar(
+    """The newest assessment or None; :class:`UnreadableRow` when it cannot be read."""
+    row: Assessment | None = _read_one(
+        db,
         select(Assessment)
         .where(Assessment.client_id == client_id)
         .order_by(Assessment.created_at.desc(), Assessment.id.desc())
-        .limit(1)
+        .limit(1),
     )
+    return row
 
 
 def add_questionnaire(
     db: Session,
     client_id: int,
     *,
-    answers: dict[str, Any],
-    scores: dict[str, Any],
+    answers: Mapping[str, Any],
+    scores: KoosScores | Mapping[str, Any],
     instrument: str = "koos",
     by: User | None,
+    created_at: datetime | None = None,
 ) -> QuestionnaireResponse:
     row = QuestionnaireResponse(
         client_id=client_id,
-        answers=answers,
-        scores=scores,
+        answers=dict(answers),
+        scores=_document(KOOS_SCORES, scores, "scores"),
         instrument=instrument,
         created_by=by.id if by else None,
     )
+    if created_at is not None:
+        row.created_at = created_at
     db.add(row)
+    db.flush()
+    return row
+
+
+def update_questionnaire(
+    db: Session,
+    row: QuestionnaireResponse,
+    *,
+    answers: Mapping[str, Any],
+    scores: KoosScores | Mapping[str, Any],
+) -> QuestionnaireResponse:
+    """Replace a response's answers and scores (completing a partly answered KOOS)."""
+    row.answers = dict(answers)
+    row.scores = _document(KOOS_SCORES, scores, "scores")
     db.flush()
     return row
 
@@ -340,11 +509,19 @@ def _questionnaires_statement(*, by_instrument: bool) -> Select[Any]:
     return stmt.order_by(QuestionnaireResponse.created_at, QuestionnaireResponse.id)
 
 
+def read_questionnaires(
+    db: Session, client_id: int, instrument: str | None = None
+) -> Loaded[QuestionnaireResponse]:
+    """Oldest first, with a problem for each row that cannot be read."""
+    stmt = _questionnaires_statement(by_instrument=instrument is not None)
+    return _read_rows(db, stmt, {"client_id": client_id, "instrument": instrument})
+
+
 def list_questionnaires(
     db: Session, client_id: int, instrument: str | None = None
 ) -> Sequence[QuestionnaireResponse]:
-    stmt = _questionnaires_statement(by_instrument=instrument is not None)
-    return db.scalars(stmt, {"client_id": client_id, "instrument": instrument}).all()
+    """Oldest first; :class:`UnreadableRow` if any cannot be read (see :func:`read_questionnaires`)."""
+    return _all_or_raise(read_questionnaires(db, client_id, instrument))
 
 
 # --- programmes (versioned, never overwritten) ----------------------------------------------------
@@ -354,20 +531,21 @@ def add_programme(
     db: Session,
     client_id: int,
     *,
-    content: dict[str, Any],
+    content: ProgrammeContent | Mapping[str, Any],
     assessment_id: int | None,
     pain_nprs: float | None,
     goals: Sequence[str] = (),
     by: User | None,
     reason: str = "",
     source: str = "generated",
+    created_at: datetime | None = None,
 ) -> Programme:
     """Store a new version; earlier versions stay untouched (UNIQUE(client_id, version) guards races)."""
     last = db.scalar(select(func.max(Programme.version)).where(Programme.client_id == client_id))
     row = Programme(
         client_id=client_id,
         version=(last or 0) + 1,
-        content=content,
+        content=_document(PROGRAMME_CONTENT, content, "content"),
         assessment_id=assessment_id,
         pain_nprs=pain_nprs,
         goals=list(goals),
@@ -375,6 +553,8 @@ def add_programme(
         reason=reason,
         source=source,
     )
+    if created_at is not None:
+        row.created_at = created_at
     db.add(row)
     db.flush()
     return row
@@ -389,13 +569,21 @@ _CURRENT_PROGRAMME = (
 
 
 def current_programme(db: Session, client_id: int) -> Programme | None:
-    return db.scalar(_CURRENT_PROGRAMME, {"client_id": client_id})
+    """The newest version or None; :class:`UnreadableRow` when it cannot be read."""
+    row: Programme | None = _read_one(db, _CURRENT_PROGRAMME, {"client_id": client_id})
+    return row
+
+
+def read_programmes(db: Session, client_id: int) -> Loaded[Programme]:
+    """Oldest version first, with a problem for each row that cannot be read."""
+    return _read_rows(
+        db, select(Programme).where(Programme.client_id == client_id).order_by(Programme.version)
+    )
 
 
 def list_programmes(db: Session, client_id: int) -> Sequence[Programme]:
-    return db.scalars(
-        select(Programme).where(Programme.client_id == client_id).order_by(Programme.version)
-    ).all()
+    """Oldest version first; :class:`UnreadableRow` if any cannot be read."""
+    return _all_or_raise(read_programmes(db, client_id))
 
 
 # --- session logs --------------------------------------------------------------------------------
@@ -506,15 +694,77 @@ def update_session_log(db: Session, row: SessionLog, **fields: Any) -> SessionLo
 # --- recordings ----------------------------------------------------------------------------------
 
 
-def add_recording(db: Session, client_id: int, *, by: User | None, **fields: Any) -> Recording:
-    row = Recording(client_id=client_id, created_by=by.id if by else None, **fields)
+def _metrics(kind: str, metrics: RecordingMetrics | Mapping[str, Any] | None) -> RecordingMetrics | None:
+    """Typed metrics: engine result JSON (as ``io.recordings.analyse_file`` returns it) is turned
+    into :class:`RecordingMetrics` here, so callers may hand over either."""
+    if metrics is None or isinstance(metrics, RecordingMetrics):
+        return metrics
+    try:
+        return RecordingMetrics.from_engine(kind, metrics)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise InputError("metrics", f"not a {kind} gait result: {exc}") from exc
+
+
+def add_recording(
+    db: Session,
+    client_id: int,
+    *,
+    by: User | None,
+    kind: str,
+    metrics: RecordingMetrics | Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> Recording:
+    row = Recording(
+        client_id=client_id,
+        created_by=by.id if by else None,
+        kind=kind,
+        metrics=_metrics(kind, metrics),
+        **fields,
+    )
     db.add(row)
     db.flush()
     return row
 
 
+def set_recording_result(
+    db: Session,
+    row: Recording,
+    *,
+    status: str,
+    metrics: RecordingMetrics | Mapping[str, Any] | None = None,
+    error: str | None = None,
+) -> Recording:
+    """Record an analysis outcome on an existing row (e.g. a background re-analysis): engine result
+    JSON is typed here, as in :func:`add_recording`."""
+    row.metrics = _metrics(row.kind, metrics)
+    row.status = status
+    row.error = error
+    db.flush()
+    return row
+
+
+def add_imported_gait(
+    db: Session, client_id: int, *, when: datetime, summary: GaitSummary, by: User | None = None
+) -> Recording:
+    """Gait values that came in through an import: a recording row without a file."""
+    return add_recording(
+        db,
+        client_id,
+        by=by,
+        kind="imported",
+        created_at=when,
+        original_name="FHIR import",
+        path="",
+        sha256="",
+        size_bytes=0,
+        status="imported",
+        metrics=RecordingMetrics.imported(summary),
+    )
+
+
 def get_recording(db: Session, client_id: int, recording_id: int) -> Recording | None:
-    row = db.get(Recording, recording_id)
+    """The recording or None; :class:`UnreadableRow` when it is stored but cannot be read."""
+    row = _get(db, Recording, recording_id)
     return row if row is not None and row.client_id == client_id else None
 
 
@@ -525,8 +775,21 @@ _RECORDINGS = (
 )
 
 
+def read_recordings(db: Session, client_id: int) -> Loaded[Recording]:
+    """Oldest first, with a problem for each row that cannot be read."""
+    return _read_rows(db, _RECORDINGS, {"client_id": client_id})
+
+
 def list_recordings(db: Session, client_id: int) -> Sequence[Recording]:
-    return db.scalars(_RECORDINGS, {"client_id": client_id}).all()
+    """Oldest first; :class:`UnreadableRow` if any cannot be read (see :func:`read_recordings`)."""
+    return _all_or_raise(read_recordings(db, client_id))
+
+
+def gait_series(db: Session, client_id: int) -> Loaded[Recording]:
+    """Recordings with a gait summary (analysed uploads and imports), oldest first: what the
+    charts, the PDF and the API outcomes read, through ``Recording.gait``."""
+    loaded = read_recordings(db, client_id)
+    return Loaded([r for r in loaded.rows if r.gait is not None], loaded.problems)
 
 
 # --- audit ---------------------------------------------------------------------------------------

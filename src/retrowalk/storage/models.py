@@ -30,6 +30,20 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from retrowalk.core.assessment import AssessmentInput, AssessmentResult
+from retrowalk.core.prescription import Programme as ProgrammeContent
+from retrowalk.core.scores.koos import KoosScores
+from retrowalk.gait.summary import GaitSummary
+from retrowalk.storage.documents import (
+    ASSESSMENT_FINDINGS,
+    ASSESSMENT_INPUTS,
+    KOOS_SCORES,
+    PROGRAMME_CONTENT,
+    RECORDING_METRICS,
+    Document,
+    RecordingMetrics,
+)
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -137,10 +151,10 @@ class Assessment(Base):
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: What the trainer entered (the core's AssessmentInput, as JSON).
-    inputs: Mapped[dict[str, Any]]
-    #: What the core computed from it (AssessmentResult, as JSON).
-    findings: Mapped[dict[str, Any]]
+    #: What the trainer entered (the core's AssessmentInput).
+    inputs: Mapped[AssessmentInput] = mapped_column(Document(ASSESSMENT_INPUTS))
+    #: What the core computed from it; None for an imported assessment that was never evaluated.
+    findings: Mapped[AssessmentResult | None] = mapped_column(Document(ASSESSMENT_FINDINGS), nullable=False)
     pain_nprs: Mapped[float | None] = mapped_column(Float, default=None)
     stop: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Which knee hurts: "left", "right" or "both" (asked on every assessment).
@@ -156,7 +170,7 @@ class QuestionnaireResponse(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     instrument: Mapped[str] = mapped_column(String(32), default="koos")
     answers: Mapped[dict[str, Any]]
-    scores: Mapped[dict[str, Any]]
+    scores: Mapped[KoosScores] = mapped_column(Document(KOOS_SCORES))
 
 
 class Programme(Base):
@@ -173,7 +187,7 @@ class Programme(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     pain_nprs: Mapped[float | None] = mapped_column(Float, default=None)
     goals: Mapped[list[Any]]
-    content: Mapped[dict[str, Any]]
+    content: Mapped[ProgrammeContent] = mapped_column(Document(PROGRAMME_CONTENT))
     #: Why this version exists and what made it: "generated", "editor" or "decision".
     reason: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(16), default="generated")
@@ -254,8 +268,14 @@ class Recording(Base):
     size_bytes: Mapped[int] = mapped_column(Integer)
     #: "analysed", "stored" (no engine available) or "failed".
     status: Mapped[str] = mapped_column(String(16), default="stored")
-    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: Gait results (summary + the engine's own JSON); None when not analysed.
+    metrics: Mapped[RecordingMetrics | None] = mapped_column(Document(RECORDING_METRICS), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    @property
+    def gait(self) -> GaitSummary | None:
+        """The engine-independent gait summary every reader uses (None: nothing analysed)."""
+        return None if self.metrics is None else self.metrics.summary
 
 
 class AuditEntry(Base):

@@ -46,4 +46,4 @@ async def koos_submit(request: Request, client_id: int, db: Session = DbSession)
     row = questionnaires.submit_koos(
         db, user, client, KoosIn(answers=answers), continue_today=True, detail="web"
     )
-    return render(request, "koos.html", _ctx(client, answers, row.scores))
+    return render(request, "koos.html", _ctx(client, answers, row.scores.model_dump()))

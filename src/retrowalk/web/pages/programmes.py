@@ -165,8 +165,7 @@ def editor_page(request: Request, client_id: int, db: Session = DbSession) -> Re
     current = programmes.current(db, user, client) if programmes.current_version(db, client) else None
     rows = []
     if current is not None:
-        for item in current.content.get("items") or []:
-            rows.append(_row(item["exercise_id"], Dose.model_validate(item["dose"])))
+        rows = [_row(item.exercise_id, item.dose) for item in current.content.items]
     return render(
         request, "programme_edit.html", _ctx(db, client, rows, filters=_filters(request.query_params))
     )
