@@ -3,18 +3,24 @@ database; app.outcomes.weekly_adherence against the prescribed frequency."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.api.api_support import assess_and_prescribe
 
 from retrowalk.app import clinical, outcomes, programmes
 from retrowalk.app.programmes import ItemIn, VersionIn
 from retrowalk.core.exercises import Dose
+from retrowalk.core.prescription import Programme as CoreProgramme
+from retrowalk.core.prescription import ProgrammeItem
 from retrowalk.errors import InputError
 from retrowalk.storage import Database, crud
-from retrowalk.storage.models import AuditEntry, Client, User
+from retrowalk.storage.models import AuditEntry, Client, SessionLog, User
+from retrowalk.storage.models import Programme as ProgrammeRow
 
 
 def _client(db: Any) -> tuple[User, Client]:
@@ -133,3 +139,29 @@ def test_weekly_adherence_counts_session_days_against_the_prescribed_frequency(d
         assert weeks[0].planned == pytest.approx(per_week, abs=0.05)
         assert weeks[1].days == 4 and weeks[1].planned == pytest.approx(per_week * 4 / 7, abs=0.05)
         assert weeks[0].pct == pytest.approx(min(100.0, 200.0 / weeks[0].planned))
+
+
+@given(
+    start=st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 6, 30)),
+    span=st.integers(min_value=0, max_value=60),
+    offsets=st.lists(st.integers(min_value=-5, max_value=70), max_size=40),
+    per_week=st.integers(min_value=1, max_value=7),
+)
+def test_weekly_adherence_invariants(start: date, span: int, offsets: list[int], per_week: int) -> None:
+    """Every completed session day in range is counted once, in its own week; planned is the
+    prescribed frequency pro rata; weeks are consecutive Mondays."""
+    item = ProgrammeItem(exercise_id="forward_walk", dose=Dose(minutes=10, sessions_per_week=per_week))
+    prog = ProgrammeRow(version=1, created_at=datetime(start.year, start.month, start.day, tzinfo=UTC))
+    prog.content = CoreProgramme(items=[item])
+    today = start + timedelta(days=span)
+    logs = [SessionLog(session_date=start + timedelta(days=o), completed=True) for o in offsets]
+    weeks = outcomes.weekly_adherence(logs, [prog], today=today)
+    in_range = {start + timedelta(days=o) for o in offsets if 0 <= o <= span}
+    assert sum(w.done for w in weeks) == len(in_range)
+    assert sum(w.days for w in weeks) == span + 1
+    for a, b in itertools.pairwise(weeks):
+        assert b.week_start - a.week_start == timedelta(days=7)
+    for w in weeks:
+        assert w.week_start.weekday() == 0 and w.done <= w.days
+        assert w.planned == pytest.approx(round(per_week * w.days / 7, 1))
+        assert 0 <= w.pct <= 100
