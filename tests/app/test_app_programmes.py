@@ -165,3 +165,29 @@ def test_weekly_adherence_invariants(start: date, span: int, offsets: list[int],
         assert w.week_start.weekday() == 0 and w.done <= w.days
         assert w.planned == pytest.approx(round(per_week * w.days / 7, 1))
         assert 0 <= w.pct <= 100
+
+
+def test_an_edited_version_keeps_fall_risk_supervision_and_unchanged_items(database: Database) -> None:
+    with database.transaction() as db:
+        user, client = _client(db)
+        older = clinical.demo_assessment_inputs()
+        older["age"] = 72
+        for m in older["measurements"]:
+            if m["test_id"] == "single_leg_stance":
+                m["value"] = 3
+        inputs, findings = clinical.evaluate_assessment(older)
+        assert findings["fall_risk"]
+        crud.add_assessment(
+            db, client.id, inputs=inputs, findings=findings, pain_nprs=3.0, stop=False, by=user
+        )
+        first = crud.current_programme(db, client.id)
+        assert first is not None
+        kept = first.content.items[0]
+        body = VersionIn(
+            items=[ItemIn(exercise_id=kept.exercise_id, dose=kept.dose), ItemIn(exercise_id="retro_walk_1")],
+            reason="r",
+        )
+        row = programmes.save_edit(db, user, client, body)
+        same, retro = row.content.items
+        assert same == kept  # reason, notes and dose_since carried over unchanged
+        assert retro.supervised_only and retro.notes

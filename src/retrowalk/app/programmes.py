@@ -14,7 +14,7 @@ from retrowalk.app.access import require_role
 from retrowalk.app.errors import Conflict, NotFound
 from retrowalk.core.exercises import Dose, Exercise, ExerciseLibrary, load_library
 from retrowalk.core.prescription import Programme as CoreProgramme
-from retrowalk.core.prescription import ProgrammeItem, active_conditions, contraindicated_by
+from retrowalk.core.prescription import ProgrammeItem, active_conditions, contraindicated_by, supervise
 from retrowalk.core.vocab import Pain, field_messages
 from retrowalk.errors import InputError
 from retrowalk.storage import crud
@@ -165,7 +165,10 @@ def new_version(
     (:func:`check_items`), keeps the programme-level fields of ``base`` (default: the current
     version's), stores a new version with who and why, and audits it.
 
-    409 when the latest assessment says stop and refer, or when ``reason`` is empty.
+    After a positive fall-risk screen retro-walking items are marked supervised-only with the
+    client's note (``core.prescription.supervise``), whichever path made the version. 422
+    (InputError naming the field) for a refused item or an empty ``reason``; 409 when the latest
+    assessment says stop and refer.
     """
     reason = reason.strip()
     if not reason:
@@ -178,6 +181,8 @@ def new_version(
         base = current.content if current is not None else CoreProgramme()
     pain = base.pain_nprs if base.pain_nprs is not None else (current.pain_nprs if current else None)
     check_items(db, client, items, pain=pain)
+    if latest is not None and latest.findings is not None:
+        items = supervise(items, latest.findings, load_library())
     content = CoreProgramme.model_validate({**base.model_dump(), "items": [i.model_dump() for i in items]})
     row = crud.add_programme(
         db,
@@ -202,10 +207,31 @@ def new_version(
     return row
 
 
+def _carry_over(db: Session, client: Client, items: list[ProgrammeItem]) -> list[ProgrammeItem]:
+    """Keep what the current version knows about an exercise the edit leaves as it was (its
+    reason, notes, ``dose_since``); a changed dose starts counting after the last logged session,
+    so sessions done at the old dose never count towards progressing the new one."""
+    current = crud.current_programme(db, client.id)
+    before = {i.exercise_id: i for i in (current.content.items if current else [])}
+    logs = crud.list_session_logs(db, client.id, limit=1)
+    last_day = logs[-1].session_date if logs else None
+    out: list[ProgrammeItem] = []
+    for item in items:
+        old = before.get(item.exercise_id)
+        if old is not None and old.dose == item.dose:
+            out.append(old)
+        elif old is not None:
+            out.append(item.model_copy(update={"dose_since": last_day, "notes": old.notes}))
+        else:
+            out.append(item)
+    return out
+
+
 def save_edit(db: Session, user: User, client: Client, body: VersionIn) -> Programme:
     """The trainer's editor: the entries become library items and a new ``editor`` version."""
     require_role(user, "trainer")
-    return new_version(db, user, client, items_from_entries(body.items), reason=body.reason, source="editor")
+    items = _carry_over(db, client, items_from_entries(body.items))
+    return new_version(db, user, client, items, reason=body.reason, source="editor")
 
 
 # --- the editor's library, checks and diffs --------------------------------------------------------
