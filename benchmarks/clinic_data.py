@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from retrowalk.core import assessment as core_assessment
 from retrowalk.core import prescription as core_prescription
+from retrowalk.core.prescription import ProgrammeItem
 from retrowalk.core.scores import koos as core_koos
 from retrowalk.storage import Database, crud
 
@@ -128,8 +129,8 @@ def _gait_metrics(cadence: int, direction: str) -> dict[str, Any]:
     return dict(analyse(walk.recording, placement="waist").model_dump(mode="json"))
 
 
-def _dose_fields(item: dict[str, Any]) -> dict[str, Any]:
-    dose = item.get("dose") or {}
+def _dose_fields(item: ProgrammeItem) -> dict[str, Any]:
+    dose = item.dose.model_dump()
     return {
         k: dose[k]
         for k in ("minutes", "speed_kmh", "incline_pct", "handrails", "sets", "reps", "hold_s")
@@ -187,7 +188,7 @@ def _add_client(
             clinic.counts["koos"] += 1
             next_koos = day + KOOS_EVERY
         if day.weekday() in session_days and programme is not None:
-            items = programme.content.get("items", [])[: size.exercises_per_session]
+            items = programme.content.items[: size.exercises_per_session]
             for item in items:
                 pain = _clamp(rng.gauss(3.5 - 2.5 * progress, 1.0), 0, 10)
                 if rng.random() < 0.03:
@@ -198,7 +199,7 @@ def _add_client(
                     programme_id=programme.id,
                     by=trainer,
                     session_date=day,
-                    exercise_id=item["exercise_id"],
+                    exercise_id=item.exercise_id,
                     pain_before=round(_clamp(pain - 1, 0, 10)),
                     pain_during=round(pain),
                     pain_after=round(_clamp(pain - 0.5, 0, 10)),

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +36,79 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(default=65536, ge=64, description="argon2id memory per hash.")
     argon2_parallelism: int = Field(default=4, ge=1, le=16)
     login_window_seconds: float = Field(default=60.0, gt=0, description="... within this window → 429.")
+    # Background jobs (retrowalk.jobs): huey on SQLite in data_dir by default, Redis at scale.
+    jobs_backend: Literal["sqlite", "redis", "immediate"] = Field(
+        default="sqlite", description="immediate runs each job inside the request (tests, debugging)."
+    )
+    jobs_redis_url: str | None = Field(
+        default=None, description="redis://host:6379/0 for jobs_backend=redis."
+    )
+    jobs_in_process: bool = Field(default=False, description="Run one job worker inside the web server.")
+    jobs_max_attempts: int = Field(default=3, ge=1, le=20)
+    jobs_retry_delay_s: float = Field(default=5.0, ge=0, description="First retry delay; doubles each time.")
+    jobs_lease_s: float = Field(
+        default=120.0, gt=0, description="A running job without a heartbeat this long is requeued."
+    )
+
+    # --- login under flood (retrowalk.app.throttle) ---
+    login_per_ip: str = Field(
+        default="30/minute", description="Login attempts per client IP (limits-library rate string)."
+    )
+    login_per_username: str = Field(
+        default="10/minute", description="Login attempts per username, from any IP."
+    )
+    login_max_concurrent_hashes: int = Field(
+        default=2, ge=1, le=64, description="Password hashes computed at once; more attempts wait briefly."
+    )
+    login_hash_wait_seconds: float = Field(
+        default=0.5, ge=0, description="How long an attempt waits for a hashing slot before 429."
+    )
+    rate_limit_storage_url: str = Field(
+        default="memory://",
+        description="limits storage URI (e.g. redis://host:6379) so workers and hosts share one limit.",
+    )
+
+    # --- bounded work per request: each a clear 4xx naming the limit ---
+    max_csv_columns: int = Field(default=256, ge=4, description="Columns in an uploaded CSV header.")
+    max_csv_rows: int = Field(default=2_000_000, ge=1, description="Data rows in an uploaded CSV.")
+    max_samples: int = Field(default=2_000_000, ge=1, description="Samples (IMU) or frames (pose).")
+    max_duration_seconds: float = Field(default=4 * 3600.0, gt=0, description="Recording duration.")
+    max_archive_members: int = Field(default=16, ge=1, description="Members of an uploaded .npz.")
+    max_archive_uncompressed_bytes: int = Field(
+        default=128 * 1024 * 1024, ge=1024, description="Summed uncompressed size of a .npz's members."
+    )
+    max_trial_strata: int = Field(default=1000, ge=1, description="Strata (product of factor levels).")
+    max_trial_arms: int = Field(default=10, ge=2, description="Arms of a trial definition.")
+    max_trial_visits: int = Field(default=50, ge=2, description="Visits of a trial definition.")
+    max_trial_outcomes: int = Field(default=50, ge=1, description="Outcomes of a trial definition.")
+    max_trial_rows: int = Field(default=10_000, ge=1, description="Rows of an uploaded trial data file.")
+    max_fhir_entries: int = Field(default=10_000, ge=1, description="Entries of an imported FHIR Bundle.")
+    max_json_depth: int = Field(default=64, ge=4, description="Nesting depth of any JSON document read.")
+    max_logs_per_client_per_day: int = Field(
+        default=30, ge=1, description="Session-log rows one client may have for one day."
+    )
+
+    max_concurrent_heavy: int = Field(
+        default=1, ge=1, le=64, description="Analyses and PDF renders computed at once; more wait their turn."
+    )
+
+    # --- accounts (retrowalk.app.accounts) ---
+    account_link_ttl_hours: float = Field(default=24.0, gt=0, description="Reset/invite link lifetime.")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Origin the one-time links point at."
+    )
+    min_secret_key_length: int = Field(default=32, ge=16, description="Characters of RETROWALK_SECRET_KEY.")
+
+    @field_validator("login_per_ip", "login_per_username")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate like '30/minute': {value!r}") from exc
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -59,6 +59,8 @@ def postgres_base_url() -> str:
 def make_settings(data_dir: Path, db_url: str, **overrides: Any) -> Settings:
     # Cheaper argon2id than production (still real hashing and verification) keeps the suite fast.
     fast = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
+    # Background jobs run inside the request that submits them (no worker to start in unit tests).
+    fast["jobs_backend"] = "immediate"  # type: ignore[assignment]
     return Settings(data_dir=data_dir, database_url=db_url, secret_key="k" * 64, **{**fast, **overrides})
 
 

@@ -66,6 +66,8 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/users"): ADMIN,
     ("GET", "/api/v1/users/{user_id}"): ADMIN,
     ("PATCH", "/api/v1/users/{user_id}"): ADMIN,
+    ("POST", "/api/v1/users/{user_id}/password-reset"): ADMIN,
+    ("POST", "/api/v1/account/password"): PUBLIC,
     ("GET", "/api/v1/audit"): ADMIN,
     ("GET", "/api/v1/clients"): CARE,
     ("POST", "/api/v1/clients"): TRAINERS,
@@ -101,6 +103,10 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", f"{C}/recordings"): A_OR_TRAINER,
     ("POST", f"{C}/recordings"): A_OR_TRAINER,
     ("GET", f"{C}/recordings/{{recording_id}}"): A_OR_TRAINER,
+    ("POST", f"{C}/captures"): A_OR_TRAINER,
+    ("GET", f"{C}/captures/{{token}}"): A_OR_TRAINER,
+    ("PUT", f"{C}/captures/{{token}}/chunks/{{n}}"): A_OR_TRAINER,
+    ("POST", f"{C}/captures/{{token}}/finish"): A_OR_TRAINER,
     ("GET", f"{C}/outcomes"): A_OR_TRAINER,
     ("GET", f"{C}/fhir"): A_OR_TRAINER,
     ("GET", "/api/v1/trials"): TRIAL_MANAGERS,
@@ -117,6 +123,8 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
 OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/v1/auth/logout"): {204},
     ("POST", "/api/v1/users"): {201},
+    ("POST", "/api/v1/users/{user_id}/password-reset"): {202},
+    ("POST", "/api/v1/account/password"): {422},  # authorised (public); the token is made up
     ("POST", "/api/v1/clients"): {201},
     ("POST", f"{C}/account"): {409},  # client A already has a login: authorised, then refused on content
     ("POST", f"{C}/assessments"): {201},
@@ -127,6 +135,9 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{C}/messages"): {201},
     ("POST", f"{C}/session-logs"): {201},
     ("POST", f"{C}/recordings"): {201},
+    ("POST", f"{C}/captures"): {201},
+    ("PUT", f"{C}/captures/{{token}}/chunks/{{n}}"): {200, 409},  # 409 once finished
+    ("POST", f"{C}/captures/{{token}}/finish"): {200, 201},  # 200: the same recording again
     ("POST", "/api/v1/trials"): {201},
     ("POST", f"{T}/randomise"): {409},  # the world's trial already has its sealed list
     ("POST", f"{T}/allocations"): {201},
@@ -167,8 +178,10 @@ def test_every_route_has_a_rule(world: World) -> None:
 def _request_kwargs(world: World, method: str, path: str) -> dict[str, Any]:
     if path.endswith("/auth/login"):
         return {"json": {"username": world.usernames["trainer_a"], "password": PASSWORD}}
+    if path.endswith("/account/password"):
+        return {"json": {"token": "x" * 43, "password": PASSWORD}}
     if path == "/api/v1/users" and method == "POST":
-        return {"json": {"username": unique("u"), "password": PASSWORD, "role": "trainer"}}
+        return {"json": {"username": unique("u"), "role": "trainer"}}
     if path.startswith("/api/v1/users/") and method == "PATCH":
         return {"json": {"display_name": "Renamed"}}
     if path == "/api/v1/clients" and method == "POST":
@@ -223,13 +236,42 @@ def _request_kwargs(world: World, method: str, path: str) -> dict[str, Any]:
         from tests.api.api_support import world_trial_csv
 
         return {"files": {"file": ("data.csv", world_trial_csv(unique("P")), "text/csv")}}
+    if path.endswith("/captures") and method == "POST":
+        return {"json": {"kind": "imu", "placement": "thigh"}}
+    if path.endswith("/chunks/{n}"):
+        return {"json": {"samples": [[i * 20.0, 0.1, 0.2, 9.8] for i in range(300)]}}  # 6 s at 50 Hz
+    if path.endswith("/finish"):
+        return {"json": {"chunks": 1}}
     if path.endswith("/recordings") and method == "POST":
         return {"files": {"file": ("walk.csv", walking_csv(), "text/csv")}, "data": {"kind": "imu"}}
     return {}
 
 
+_CAPTURES: dict[int, str] = {}
+
+
+def _capture_token(world: World) -> str:
+    """One capture on client A's record with its chunk 0 stored, as start + one chunk would leave it."""
+    if id(world) not in _CAPTURES:
+        import secrets
+        from pathlib import Path
+
+        from retrowalk.io.capture import write_chunk
+        from retrowalk.storage.captures import Capture
+
+        with world.app.state.db.transaction() as db:
+            token = secrets.token_hex(16)
+            db.add(Capture(token=token, client_id=world.ids["client_a"], kind="imu", placement="thigh"))
+        chunk = Path(world.app.state.settings.data_dir) / "captures" / str(world.ids["client_a"]) / token
+        write_chunk(chunk / "000000.json", _request_kwargs(world, "PUT", "/chunks/{n}")["json"])
+        _CAPTURES[id(world)] = token
+    return _CAPTURES[id(world)]
+
+
 def _url(world: World, path: str) -> str:
     return path.format(
+        token=_capture_token(world) if "{token}" in path else "",
+        n=0,
         client_id=world.ids["client_a"],
         assessment_id=world.ids["assessment_a"],
         log_id=world.ids["log_a"],

@@ -163,7 +163,12 @@ def test_another_process_holding_the_file_lock_makes_writers_wait(tmp_path: Path
 
 
 def test_a_burst_larger_than_the_thread_pool_is_served_in_turn(tmp_path: Path) -> None:
-    app = create_app(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'b.sqlite3'}"))
+    # 60 logs of one day: over the default per-day cap, which is not what this test is about.
+    app = create_app(
+        make_settings(
+            tmp_path / "data", f"sqlite:///{tmp_path / 'b.sqlite3'}", max_logs_per_client_per_day=1000
+        )
+    )
     world = build_world(app)
     client_id = world.ids["client_a"]
     token = world.http.post(

@@ -6,6 +6,7 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests.api.api_support import PASSWORD, World, make_settings
@@ -13,6 +14,7 @@ from tests.api.api_support import PASSWORD, World, make_settings
 from retrowalk.api.app import create_app
 from retrowalk.http.security import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
 from retrowalk.settings import Settings
+from retrowalk.storage.models import User
 
 LOGIN = "/api/v1/auth/login"
 
@@ -73,17 +75,19 @@ def test_login_rate_limit_per_username_and_ip(world: World) -> None:
 
 
 def test_rate_limit_window_expires(tmp_path: Path) -> None:
-    from retrowalk.http.security import LoginRateLimiter
-
-    limiter = LoginRateLimiter(max_failures=2, window_s=0.2)
-    limiter.failed("Ann", "1.2.3.4")
-    limiter.failed("ann", "1.2.3.4")  # usernames compare case-insensitively
-    assert limiter.retry_after("ANN", "1.2.3.4") > 0
-    assert limiter.retry_after("ann", "5.6.7.8") == 0
     import time
 
-    time.sleep(0.25)
-    assert limiter.retry_after("ann", "1.2.3.4") == 0
+    from retrowalk.app.throttle import LoginThrottle, Throttled
+
+    limiter = LoginThrottle(Settings(data_dir=tmp_path, login_max_failures=2, login_window_seconds=1))
+    limiter.failed("Ann", "1.2.3.4")
+    limiter.failed("ann", "1.2.3.4")  # usernames compare case-insensitively
+    with pytest.raises(Throttled) as blocked:
+        limiter.check("ANN", "1.2.3.4")
+    assert blocked.value.retry_after >= 1
+    limiter.check("ann", "5.6.7.8")  # another address is not blocked
+    time.sleep(1.1)
+    limiter.check("ann", "1.2.3.4")
 
 
 def test_logout_revokes_the_token(world: World) -> None:
@@ -94,14 +98,23 @@ def test_logout_revokes_the_token(world: World) -> None:
 
 
 def test_password_change_logs_out_everywhere(world: World) -> None:
+    from retrowalk.app import accounts
+
     victim = world.fresh_headers("trainer_b")
-    r = world.http.patch(
-        f"/api/v1/users/{world.ids['user_trainer_b']}",
-        json={"password": "a new long password"},
-        headers=world.headers["admin"],
-    )
-    assert r.status_code == 200
+    with world.app.state.db.transaction() as db:
+        admin = db.get(User, world.ids["user_admin"])
+        user = db.get(User, world.ids["user_trainer_b"])
+        accounts.request_password_reset(db, world.app.state.settings, admin, user)
+    token = _outbox_token(world)
+    r = world.http.post("/api/v1/account/password", json={"token": token, "password": "a new long password"})
+    assert r.status_code == 204
     assert world.http.get("/api/v1/auth/me", headers=victim).status_code == 401
+
+
+def _outbox_token(world: World) -> str:
+    outbox = Path(world.app.state.settings.data_dir) / "outbox"
+    newest = max(outbox.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+    return newest.read_text().split("token=")[1].split()[0]
 
 
 def test_garbage_tokens_are_401(world: World) -> None:

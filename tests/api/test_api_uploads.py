@@ -34,7 +34,12 @@ def test_upload_is_stored_with_checksum(world: World) -> None:
     assert r.status_code == 201, r.text  # type: ignore[attr-defined]
     body = r.json()  # type: ignore[attr-defined]
     assert body["sha256"] == hashlib.sha256(CSV).hexdigest() and body["size_bytes"] == len(CSV)
+    assert body["status"] in ("queued", "analysed")  # answered before or after the job ran
+    body = world.http.get(
+        f"/api/v1/clients/{world.ids['client_a']}/recordings/{body['id']}", headers=world.headers["client_a"]
+    ).json()
     assert body["status"] == "analysed" and body["error"] is None
+    assert body["quality"]["ok"] is True
     assert body["metrics"]["steps"] > 5 and 60 < body["metrics"]["cadence_spm"] < 140
     files = _stored_files(world)
     assert len(files) == 1 and files[0].read_bytes() == CSV
@@ -132,7 +137,10 @@ def test_pose_upload_is_analysed_by_the_pose_engine(world: World) -> None:
     content = sample.read_bytes()
     r = _upload(world, "side_view.csv", content, "pose")
     assert r.status_code == 201, r.text  # type: ignore[attr-defined]
-    body = r.json()  # type: ignore[attr-defined]
+    rec_id = r.json()["id"]  # type: ignore[attr-defined]
+    body = world.http.get(
+        f"/api/v1/clients/{world.ids['client_a']}/recordings/{rec_id}", headers=world.headers["client_a"]
+    ).json()
     assert body["status"] == "analysed", body["error"]
     assert body["metrics"]["direction"] == "backward"
     assert 40 < body["metrics"]["cadence_spm"] < 160

@@ -42,7 +42,13 @@ C = "/clients/{client_id}"
 RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
+    # the service worker and the manifest hold no data: the phone fetches them before any login
+    ("GET", "/sw.js"): PUBLIC,
+    ("GET", "/manifest.webmanifest"): PUBLIC,
     ("POST", "/logout"): ANY_USER,
+    # the one-time link's page: the token is the credential, so anyone may open it
+    ("GET", "/account/password"): PUBLIC,
+    ("POST", "/account/password"): PUBLIC,
     ("GET", "/"): ANY_USER,
     ("GET", "/clients/new"): _web(TRAINERS),
     ("POST", "/clients/new"): _web(TRAINERS),
@@ -75,6 +81,7 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("GET", "/login"): {200, 303},  # a logged-in visitor is sent on
     ("POST", "/login"): {303},
     ("POST", "/logout"): {303},
+    ("POST", "/account/password"): {422},  # reached, then refused: no valid token
     ("GET", "/"): {200, 303},  # a client account is sent to its own log page
     ("POST", "/clients/new"): {303},
     ("POST", f"{C}/assessment"): {303},

@@ -210,6 +210,7 @@ def test_trainer_day_journey(live: dict[str, Any], browser: Any) -> None:
     expect(page.locator("#client-notes")).to_contain_text("wants to cycle again")
     expect(page.locator("#session-history")).to_contain_text("stairs hurt afterwards")
     expect(page.locator("#weekly-adherence tbody tr")).to_have_count(4)
+    _shot(page, "08-client-page-1366")
 
     # programme editor
     page.click("#edit-programme")

@@ -15,11 +15,14 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 import retrowalk
+from retrowalk.api import docs, hardening
 from retrowalk.app import auth
 from retrowalk.app.errors import AppError
+from retrowalk.app.throttle import LoginThrottle
 from retrowalk.errors import InputError
 from retrowalk.http.deps import RequestGate
-from retrowalk.http.security import LoginRateLimiter, load_secret_key
+from retrowalk.http.security import load_secret_key
+from retrowalk.io import limits
 from retrowalk.settings import Settings, get_settings
 from retrowalk.storage.db import Database
 from retrowalk.storage.documents import DocumentError, UnreadableRow
@@ -167,17 +170,6 @@ def _integrity_error(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
-def _database_busy(_request: Request, exc: Exception) -> JSONResponse:
-    """The database stayed locked past its busy timeout (overload): ask the client to retry."""
-    assert isinstance(exc, OperationalError)
-    text = str(exc.orig) if exc.orig is not None else str(exc)
-    if "locked" not in text and "busy" not in text:
-        raise exc
-    return JSONResponse(
-        {"detail": "the database is busy; retry shortly"}, status_code=503, headers={"Retry-After": "1"}
-    )
-
-
 @asynccontextmanager
 async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Freeze start-up objects out of the garbage collector's view while serving.
@@ -186,12 +178,21 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     collection walked them all and stalled every request for tens of milliseconds. Frozen, a
     collection only walks what requests allocate.
     """
+    from retrowalk.jobs import EmbeddedWorker, queue_for
+
+    settings: Settings = _app.state.settings
+    worker = None
+    if settings.jobs_in_process and settings.jobs_backend != "immediate":
+        worker = EmbeddedWorker(queue_for(_app.state))
+        worker.start()
     gc.collect()
     gc.freeze()
     try:
         yield
     finally:
         gc.unfreeze()
+        if worker is not None:
+            worker.stop()
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -200,9 +201,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from retrowalk.web.pages import router as web_router
 
     settings = settings or get_settings()
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
+    limits.configure(settings)  # the parsers' limits (retrowalk.io.limits) follow this app's settings
+    hardening.prepare_data_dir(settings)  # 0700, takes writes; else InputError (CLI: exit 2)
     db = database or Database(settings.resolved_database_url)
-    db.upgrade()
+    try:
+        db.upgrade()
+    except OperationalError as exc:
+        meaning = hardening.storage_fault(exc) or str(exc.orig or exc).splitlines()[0]
+        raise InputError(
+            "database", f"cannot open the database: {meaning}", hint="check RETROWALK_DATA_DIR"
+        ) from None
+    hardening.tighten_database_files(str(db.engine.url))
     auth.configure_password_hashing(
         time_cost=settings.argon2_time_cost,
         memory_kib=settings.argon2_memory_kib,
@@ -215,7 +224,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         description="Knee-pain rehabilitation around backward walking: clients, assessments, "
         "programmes, session logs, gait recordings and outcomes.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from the pinned local package below (retrowalk.api.docs)
         redoc_url=None,
         lifespan=_lifespan,
     )
@@ -223,7 +232,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.db = db
     app.state.db_gate = RequestGate(enabled=db.engine.dialect.name == "sqlite")
     app.state.secret_key = load_secret_key(settings)
-    app.state.login_limiter = LoginRateLimiter(settings.login_max_failures, settings.login_window_seconds)
+    app.state.login_limiter = LoginThrottle(settings)
 
     app.add_exception_handler(InputError, _input_error)
     app.add_exception_handler(ValidationError, _validation_error)
@@ -231,9 +240,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(UnreadableRow, _unreadable_row)
     app.add_exception_handler(DocumentError, _unreadable_row)
-    app.add_exception_handler(OperationalError, _database_busy)
+    hardening.install(app, settings)  # error pages, faults, headers, malformed JSON (inside the size limit)
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
 
+    docs.install(app, docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(web_router)
 

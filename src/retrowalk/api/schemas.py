@@ -170,6 +170,9 @@ class RecordingOut(Out):
         description="The gait engine's own result (or the imported values)."
     )
     gait: GaitSummary | None = Field(description="The engine-independent gait summary.")
+    quality: dict[str, Any] | None = Field(
+        default=None, description="Measurement-quality flags; ok false: the numbers are withheld (reason)."
+    )
     error: str | None
 
     @field_validator("metrics", mode="before")

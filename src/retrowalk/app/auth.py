@@ -8,17 +8,18 @@ the password is checked with no turn held, and the login is recorded in a second
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from retrowalk.app.errors import Conflict, NotFound, TooManyAttempts, Unauthorised
+from retrowalk.app.errors import Conflict, NotFound, Unauthorised
+from retrowalk.settings import Settings
 from retrowalk.storage import crud
 from retrowalk.storage.db import Database
 from retrowalk.storage.models import AuditEntry, User
@@ -38,6 +39,7 @@ Password = Annotated[
     ),
 ]
 StaffRole = Literal["admin", "trainer"]
+T = TypeVar("T")
 
 
 class LoginIn(BaseModel):
@@ -54,11 +56,14 @@ class Gate(Protocol):
 
 
 class Limiter(Protocol):
-    """Failed-login limiter keyed on (username, client address)."""
+    """Login limits (:class:`retrowalk.app.throttle.LoginThrottle`): failures per (username,
+    address), per address and per username, and a bound on concurrent password hashes."""
 
-    def retry_after(self, username: str, ip: str) -> float: ...
+    def check(self, username: str, ip: str) -> None: ...
     def failed(self, username: str, ip: str) -> None: ...
     def succeeded(self, username: str, ip: str) -> None: ...
+    def hashing_slot(self) -> AbstractAsyncContextManager[None]: ...
+    async def run_hash(self, fn: Callable[..., T], *args: Any) -> T: ...
 
 
 @dataclass(frozen=True)
@@ -83,17 +88,18 @@ async def login(
     Raises :class:`TooManyAttempts` while the limiter holds this (username, ip) back and
     :class:`Unauthorised` for a wrong or inactive login.
     """
-    wait = limiter.retry_after(body.username, ip)
-    if wait > 0:
-        raise TooManyAttempts("too many failed logins; try again later", retry_after=int(wait) + 1)
+    limiter.check(body.username, ip)  # TooManyAttempts before any hashing
 
     def read() -> tuple[int, str, bool] | None:
         with database.transaction() as db:
             return crud.login_candidate(db, body.username)
 
-    async with gate.turn():
-        candidate = await anyio.to_thread.run_sync(read)
-    checked = await anyio.to_thread.run_sync(crud.check_password, candidate, body.password)
+    # A hashing slot first: excess attempts are refused (429) before they queue for the database
+    # or cost a hash; hashes run on the limiter's own lower-priority threads.
+    async with limiter.hashing_slot():
+        async with gate.turn():
+            candidate = await anyio.to_thread.run_sync(read)
+        checked = await limiter.run_hash(crud.check_password, candidate, body.password)
 
     def record(user_id: int, new_hash: str | None) -> tuple[str, User] | None:
         with database.transaction() as db:
@@ -126,20 +132,22 @@ def logout(db: Session, user: User, token: str, *, detail: str = "") -> None:
 
 
 class UserCreate(BaseModel):
+    """An admin or trainer account; its owner sets the password through a one-time link."""
+
     model_config = ConfigDict(extra="forbid")
 
     username: Username
-    password: Password
     role: StaffRole
     display_name: str = Field(default="", max_length=200)
 
 
 class UserUpdate(BaseModel):
+    """Admins change names and activity, never passwords (``app.accounts``: one-time links)."""
+
     model_config = ConfigDict(extra="forbid")
 
     display_name: str | None = Field(default=None, max_length=200)
     active: bool | None = None
-    password: Password | None = None
 
 
 def list_users(db: Session, admin: User) -> Sequence[User]:
@@ -147,11 +155,13 @@ def list_users(db: Session, admin: User) -> Sequence[User]:
     return crud.list_users(db)
 
 
-def create_user(db: Session, admin: User | None, body: UserCreate, *, detail: str = "") -> User:
-    if crud.get_user_by_username(db, body.username) is not None:
-        raise Conflict("username already taken")
-    user = crud.create_user(db, body.username, body.password, body.role, display_name=body.display_name)
-    crud.audit(db, admin, "create", "user", resource_id=user.id, detail=f"{detail}role={user.role}")
+def create_user(db: Session, admin: User, body: UserCreate, *, settings: Settings) -> User:
+    """Invite: the new user sets their own password through a one-time link (audited)."""
+    from retrowalk.app import accounts
+
+    user, _delivery = accounts.invite(
+        db, settings, admin, body.username, body.role, display_name=body.display_name
+    )
     return user
 
 
@@ -172,16 +182,13 @@ def update_user(db: Session, admin: User, user_id: int, body: UserUpdate) -> Use
     user = _user_or_404(db, user_id)
     if body.active is False and user.id == admin.id:
         raise Conflict("an administrator cannot deactivate themselves")
+    from retrowalk.app import accounts
+
     if body.display_name is not None:
         user.display_name = body.display_name
+        crud.audit(db, admin, "update", "user", resource_id=user.id, detail="display_name")
     if body.active is not None:
-        user.active = body.active
-    if body.password is not None:
-        crud.set_password(db, user, body.password)
-    changed = sorted(k for k, v in body.model_dump(exclude_none=True).items() if k != "password")
-    if body.password is not None:
-        changed.append("password")
-    crud.audit(db, admin, "update", "user", resource_id=user.id, detail=",".join(changed))
+        accounts.set_active(db, admin, user, body.active)  # deactivation revokes every token
     return user
 
 

@@ -8,6 +8,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
+from retrowalk.app import accounts
 from retrowalk.app.access import require_role
 from retrowalk.app.auth import Password, Username
 from retrowalk.app.errors import Conflict, NotFound
@@ -79,8 +80,8 @@ def list_clients(db: Session, user: User) -> Sequence[Client]:
 def create_client(db: Session, user: User, body: NewClient, *, detail: str = "") -> Client:
     """A new record linked to the trainer creating it (and its login when asked)."""
     require_role(user, "trainer")
-    if body.account is not None and crud.get_user_by_username(db, body.account.username) is not None:
-        raise Conflict("username already taken")
+    if body.account is not None:
+        accounts.check_new_username(db, body.account.username)  # 422, same words taken or not
     client = crud.create_client(
         db, body.name, trainer=user, date_of_birth=body.date_of_birth, sex=body.sex, notes=body.notes
     )
@@ -128,8 +129,7 @@ def create_account(db: Session, user: User, client: Client, body: ClientAccountC
     """Give the client their own login (they then see their programme and log sessions)."""
     if client.account is not None:
         raise Conflict("this client already has an account")
-    if crud.get_user_by_username(db, body.username) is not None:
-        raise Conflict("username already taken")
+    accounts.check_new_username(db, body.username)  # 422, same words whether taken or not
     account = crud.create_user(
         db, body.username, body.password, "client", display_name=client.name, client_id=client.id
     )

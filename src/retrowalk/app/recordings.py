@@ -1,5 +1,6 @@
 """Gait recordings: store an upload (size and format checked) under the data directory and
-analyse it with the IMU or pose gait engine."""
+queue its analysis by the IMU or pose gait engine (status queued → analysing → analysed,
+withheld or failed; see :mod:`retrowalk.jobs.tasks`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from sqlalchemy.orm import Session
 
@@ -71,12 +72,13 @@ def upload_recording(
     data_dir: Path,
     limit: int,
     on_rollback: Callable[[Callable[[], None]], None],
+    analyse: Callable[[int, dict[str, Any]], None],
 ) -> Recording:
-    """Store and analyse one recording.
+    """Store one recording and queue its analysis (``analyse(recording_id, options)``).
 
     ``on_rollback`` registers the removal of the stored file should the caller's transaction
-    roll back. An unreadable recording raises InputError naming the problem inside the file; an
-    engine failure keeps the upload (status ``failed``) for re-analysis.
+    roll back. An unreadable recording raises InputError naming the problem inside the file (it
+    is read here, which is cheap; the analysis runs in the background).
     """
     if upload.size is not None and upload.size > limit:
         raise TooLarge(f"file larger than the upload limit of {limit} bytes")
@@ -99,19 +101,16 @@ def upload_recording(
     on_rollback(lambda: dest.unlink(missing_ok=True))
     sha256, size = _store(upload.stream, dest, limit)
 
-    status_, metrics, error = "stored", None, None
-    opts: dict[str, object] = {"placement": upload.placement} if upload.kind == "imu" else {}
+    opts: dict[str, Any] = {"placement": upload.placement} if upload.kind == "imu" else {}
     if upload.kind == "pose" and upload.fps is not None:
         opts["fps"] = upload.fps
     try:
-        metrics = rec_io.analyse_file(dest, upload.kind, **opts)
-        status_ = "analysed"
+        rec_io.check_readable(dest, upload.kind, **opts)
     except InputError as exc:
         # The readers name the stored copy; the uploader knows the file by its own name.
         field = "file" if exc.field in ("file", "path") else f"file.{exc.field}"
         raise InputError(field, exc.message.replace(dest.name, name), hint=exc.hint) from exc
-    except Exception as exc:  # an engine failure must not lose the upload; keep it for re-analysis
-        status_, error = "failed", f"{type(exc).__name__}: {exc}"
+    status_, metrics, error = "queued", None, None
     row = crud.add_recording(
         db,
         client.id,
@@ -126,6 +125,7 @@ def upload_recording(
         error=error,
         session_log_id=upload.session_log_id,
     )
+    analyse(row.id, opts)
     crud.audit(
         db,
         user,

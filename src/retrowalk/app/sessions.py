@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from sqlalchemy.orm import Session
 
-from retrowalk.app import clinical
+from retrowalk.app import clinical, quotas
 from retrowalk.app.access import read_one
 from retrowalk.app.errors import NotFound
 from retrowalk.core import prescription as core_prescription
@@ -257,6 +257,8 @@ def log_session(
     """
     for entry in entries:
         clinical.check_exercise(entry.exercise_id)
+    for day in {entry.session_date for entry in entries}:  # capped: each write re-judges the window
+        quotas.check_logs_per_day(db, client.id, day, adding=sum(e.session_date == day for e in entries))
     programme = crud.current_programme(db, client.id)
     rows = [
         crud.add_session_log(

@@ -101,6 +101,16 @@ def user_errors() -> Iterator[None]:
         fail(str(exc.filename or "file"), "file not found", hint="check the path")
     except IsADirectoryError as exc:
         fail(str(exc.filename or "file"), "is a directory, expected a file", hint="pass a file path")
+    except Exception as exc:
+        # e.g. a read-only or full disk under the database; sqlalchemy is only imported (and
+        # its errors only raised) by the commands that open one.
+        sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+        if sqlalchemy_exc is None or not isinstance(exc, sqlalchemy_exc.OperationalError):
+            raise
+        from retrowalk.api.hardening import storage_fault
+
+        reason = storage_fault(exc) or str(exc.orig or exc).splitlines()[0]
+        fail("database", f"cannot use the database: {reason}", hint="check RETROWALK_DATA_DIR and free space")
 
 
 def read_structured(path: Path, field: str = "file") -> Any:
@@ -123,6 +133,8 @@ def read_structured(path: Path, field: str = "file") -> Any:
         if path.suffix.lower() == ".json":
             return json.loads(text)
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except RecursionError:
+        raise InputError(field, f"{path} is nested too deeply", hint="flatten the document") from None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise InputError(
             field,

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "serve": "server",
     "db": "server",
     "user": "server",
+    "worker": "worker",
 }
 
 app = typer.Typer(

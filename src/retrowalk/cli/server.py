@@ -25,6 +25,7 @@ def _announce_and_serve(
     fmt: OutputFormat,
     extra: dict[str, Any],
     render_extra: Callable[[object], None] | None,
+    worker: bool = False,
 ) -> None:
     """Say where the app is (JSON on stdout with --format json; server logs go to stderr), then serve."""
     import uvicorn
@@ -33,6 +34,8 @@ def _announce_and_serve(
     from retrowalk.settings import get_settings
 
     settings = get_settings()
+    if worker:  # one job worker inside the server process (retrowalk.jobs)
+        settings = settings.model_copy(update={"jobs_in_process": True})
     h, p = host or settings.host, port or settings.port
     info = {"url": f"http://{h}:{p}/", "api_docs": f"http://{h}:{p}/api/v1/docs", **extra}
 
@@ -41,8 +44,9 @@ def _announce_and_serve(
             render_extra(d)
         console.print(f"Serving on {d['url']}  (API docs: {d['api_docs']})")
 
+    with user_errors():  # a bad data directory or database: one line, exit 2
+        app = create_app(settings)
     emit(info, fmt, render)
-    app = create_app(settings)
     # uvicorn sends its access log to stdout; keep stdout for our own output (--format json).
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
@@ -53,14 +57,18 @@ def start(
     host: str | None = typer.Option(None, help="Bind address (default: settings.host, 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port (default: settings.port, 8000)."),
     seed: bool = typer.Option(True, "--seed/--no-seed", help="Create demo data when the database is empty."),
+    worker: bool = typer.Option(
+        True, "--worker/--no-worker", help="Run one background-job worker in-process."
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Migrate the database, create demo data on first start, print the demo logins, serve."""
+    from retrowalk.api.hardening import prepare_data_dir
     from retrowalk.settings import get_settings
     from retrowalk.storage.seed import seed_demo
 
-    settings = get_settings()
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # health data: owner only
+    with user_errors():
+        prepare_data_dir(get_settings())  # 0700 and writable, else one line and exit 2
     with user_errors(), open_database() as database:
         creds = []
         if seed:
@@ -87,6 +95,7 @@ def start(
         fmt,
         {"demo_logins": [{"role": c.role, "username": c.username, "password": c.password} for c in creds]},
         render,
+        worker=worker,
     )
 
 

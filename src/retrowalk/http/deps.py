@@ -6,9 +6,11 @@ named in the path, checked by the one access rule in :mod:`retrowalk.app.access`
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import anyio
@@ -22,6 +24,48 @@ from retrowalk.http.security import CSRF_HEADER, SESSION_COOKIE, csrf_ok
 from retrowalk.storage.db import BUSY_TIMEOUT_S, Database
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class TurnLock:
+    """An asyncio lock handed over in order, except that a request coming back from work done
+    outside its turn (:meth:`RequestGate.released`) goes first: it already queued once, and it
+    holds a worker thread while it waits."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._returning: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def locked(self) -> bool:
+        return self._held
+
+    async def acquire(self, *, returning: bool = False) -> None:
+        if not self._held and not self._waiting and not self._returning:
+            self._held = True
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._returning if returning else self._waiting
+        queue.append(future)
+        try:
+            await future
+        except BaseException:
+            if future.done() and not future.cancelled():
+                self.release()  # handed the turn just as we gave up: pass it on
+            else:
+                future.cancel()
+                with contextlib.suppress(ValueError):
+                    queue.remove(future)
+            raise
+
+    def release(self) -> None:
+        """Hand the turn to the next waiter (returning ones first), or free it."""
+        for queue in (self._returning, self._waiting):
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(None)
+                    return
+        self._held = False
 
 
 class RequestGate:
@@ -38,31 +82,70 @@ class RequestGate:
     def __init__(self, enabled: bool, timeout_s: float = BUSY_TIMEOUT_S) -> None:
         self.enabled = enabled
         self.timeout_s = timeout_s
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+        self._parked = 0
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TurnLock] = (
             weakref.WeakKeyDictionary()
         )
 
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        if not self.enabled:
-            yield
-            return
+    def _lock(self) -> TurnLock:
         loop = asyncio.get_running_loop()
         lock = self._locks.get(loop)
         if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
+            lock = self._locks[loop] = TurnLock()
+        return lock
+
+    async def _acquire(self) -> None:
         try:
-            await asyncio.wait_for(lock.acquire(), self.timeout_s)
+            await asyncio.wait_for(self._lock().acquire(), self.timeout_s)
         except TimeoutError:
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
                 "the database is busy; retry shortly",
                 headers={"Retry-After": "1"},
             ) from None
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if not self.enabled:
+            yield
+            return
+        await self._acquire()
         try:
             yield
         finally:
-            lock.release()
+            self._lock().release()
+
+    @contextmanager
+    def released(self) -> Iterator[None]:
+        """From a route's worker thread that holds the turn: give it up for a while (CPU-heavy
+        work), then queue for it again. The caller must have ended its transaction first.
+
+        A thread parked here holds a worker-thread token while it waits to get the turn back, and
+        the request holding the turn may need a token to go on: so at most all tokens but two are
+        ever parked; past that the work runs with the turn kept (as before), never deadlocking.
+        """
+        if not self.enabled or not anyio.from_thread.run_sync(self._park):
+            yield
+            return
+        try:
+            yield
+        finally:
+            # No timeout here: the request must get its turn back to finish (and the enclosing
+            # turn() releases exactly what it holds).
+            anyio.from_thread.run(self._unpark)
+
+    def _park(self) -> bool:
+        """On the event loop: give up the turn if a worker thread would still be free."""
+        tokens = anyio.to_thread.current_default_thread_limiter().total_tokens
+        if self._parked >= tokens - 2:
+            return False
+        self._parked += 1
+        self._lock().release()
+        return True
+
+    async def _unpark(self) -> None:
+        await self._lock().acquire(returning=True)
+        self._parked -= 1
 
 
 def rollback_request(session: Session, request: Request) -> None:

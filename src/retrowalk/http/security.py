@@ -1,4 +1,4 @@
-"""Secrets, CSRF tokens and the login rate limiter."""
+"""Secrets and CSRF tokens (login limits: :mod:`retrowalk.app.throttle`)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ import hashlib
 import hmac
 import os
 import secrets
-import threading
-import time
-from collections import deque
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from retrowalk.errors import InputError
 from retrowalk.settings import Settings
 
 SESSION_COOKIE = "retrowalk_session"
@@ -24,6 +22,13 @@ CSRF_HEADER = "X-CSRF-Token"
 def load_secret_key(settings: Settings) -> bytes:
     """RETROWALK_SECRET_KEY, else a key generated once into data_dir/secret_key (mode 600)."""
     if settings.secret_key:
+        if len(settings.secret_key) < settings.min_secret_key_length:
+            raise InputError(
+                "secret_key",
+                f"RETROWALK_SECRET_KEY has {len(settings.secret_key)} characters, fewer than "
+                f"{settings.min_secret_key_length}",
+                hint="use e.g. python -c 'import secrets; print(secrets.token_hex(32))'",
+            )
         return settings.secret_key.encode()
     path = Path(settings.data_dir) / "secret_key"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,46 +74,3 @@ def client_ip(request: Request) -> str:
 
 def csrf_ok(secret: bytes, session_token: str, presented: str | None) -> bool:
     return presented is not None and hmac.compare_digest(csrf_token_for(secret, session_token), presented)
-
-
-class LoginRateLimiter:
-    """At most ``max_failures`` failed logins per (username, client IP) in a sliding window.
-
-    In-process memory: good for the single-process server ``retrowalk start`` runs; a multi-process
-    deployment would need a shared store (documented limitation).
-    """
-
-    def __init__(self, max_failures: int, window_s: float) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and now - q[0] >= self.window_s:
-            q.popleft()
-        return q
-
-    def retry_after(self, username: str, ip: str) -> float:
-        """Seconds until another attempt is allowed (0 when allowed now)."""
-        key = (username.casefold(), ip)
-        now = time.monotonic()
-        with self._lock:
-            q = self._recent(key, now)
-            if len(q) < self.max_failures:
-                return 0.0
-            return max(0.0, self.window_s - (now - q[0]))
-
-    def failed(self, username: str, ip: str) -> None:
-        key = (username.casefold(), ip)
-        now = time.monotonic()
-        with self._lock:
-            self._recent(key, now).append(now)
-            if len(self._failures) > 10_000:  # bound memory under a username-spraying attack
-                for k in [k for k, v in self._failures.items() if not v][:5_000]:
-                    del self._failures[k]
-
-    def succeeded(self, username: str, ip: str) -> None:
-        with self._lock:
-            self._failures.pop((username.casefold(), ip), None)

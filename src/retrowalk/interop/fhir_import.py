@@ -59,6 +59,7 @@ from retrowalk.interop.record import (
     ProgrammeActivity,
     SessionExercise,
 )
+from retrowalk.io import limits
 
 Json = dict[str, Any]
 R = TypeVar("R", bound=Resource)
@@ -701,6 +702,11 @@ def import_bundle(bundle: Any, *, item_map: Mapping[str, str] | None = None) -> 
     """
     if not isinstance(bundle, dict):
         raise FhirImportError([ImportIssue(resource="Bundle", path="", message="expected a JSON object")])
+    limits.check_json_depth(bundle, "bundle")  # before any recursive walk
+    entries = bundle.get("entry")
+    limits.check(
+        "bundle.entry", "Bundle entries", len(entries) if isinstance(entries, list) else 0, "max_fhir_entries"
+    )
     importer = _Importer(bundle, item_map)
     result = importer.run()
     if importer.issues or result is None:

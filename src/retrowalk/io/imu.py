@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from retrowalk.errors import InputError
 from retrowalk.gait.imu import ImuRecording
 from retrowalk.gait.imu._models import GRAVITY
+from retrowalk.io import limits
 
 MAX_FILE_BYTES = 2 * 1024**3
 MAX_GAP_S = 1.0
@@ -47,6 +48,7 @@ def _check_file(path: Path) -> None:
         )
     if size == 0:
         raise InputError("file", f"{path.name} is empty", hint="export the recording again")
+    limits.check_csv(path)  # columns and rows, before pandas parses the header (quadratic in columns)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -242,6 +244,8 @@ def read_imu(
         )
     if float(np.std(dt)) > 0.1 / fs:
         warnings.append(f"irregular sampling (median {1 / np.median(dt):.1f} Hz); resampled to {fs:g} Hz")
+    limits.check_duration(t1 - t0)
+    limits.check_samples(int((t1 - t0) * fs))
     grid = np.arange(t0, t1, 1.0 / fs)
     acc = _resample(acc_raw, grid)
     med = float(np.median(np.linalg.norm(acc, axis=1)))

@@ -17,6 +17,7 @@ import pandas as pd
 from retrowalk.errors import InputError
 from retrowalk.gait.pose.keypoints import JOINTS, KeypointSeries, from_named
 from retrowalk.gait.pose.tracking import walker_choice
+from retrowalk.io import limits
 
 #: MediaPipe Pose landmark order (33 points) -> canonical joints.
 MEDIAPIPE_33 = (
@@ -259,8 +260,9 @@ def _image_size(meta: dict[str, Any], image_size: tuple[int, int] | None) -> tup
 def _read_json(path: Path, fps: float | None, image_size: tuple[int, int] | None) -> KeypointSeries:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise InputError("file", f"{path.name} is not valid JSON: {exc}", hint="fix the syntax") from exc
+    limits.check_json_depth(data)  # before any walk over it
     notes: list[str] = []
     meta: dict[str, Any] = data if isinstance(data, dict) else {}
     if "people" in meta:
@@ -532,6 +534,8 @@ def read_keypoints(
             raise InputError("file", f"{p} holds no OpenPose *_keypoints.json files")
         return _read_openpose_files(files, fps, image_size)
     suffix = p.suffix.lower()
+    if suffix in (".csv", ".npy", ".npz"):  # bounded before parsing or decompressing
+        {".csv": limits.check_csv, ".npy": limits.check_npy_header, ".npz": limits.check_archive}[suffix](p)
     if suffix == ".json":
         return _read_json(p, fps, image_size)
     if suffix == ".csv":

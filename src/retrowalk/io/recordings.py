@@ -90,3 +90,48 @@ def analyse_file(path: Path | str, kind: str, **opts: Any) -> dict[str, Any]:
         kp = read_keypoints(path, **opts)
         return dict(analyse_pose(kp).model_dump(mode="json"))
     raise InputError("kind", f"unknown recording kind {kind!r}", hint="use imu or pose")
+
+
+def check_readable(path: Path | str, kind: str, **opts: Any) -> None:
+    """Read the recording as its job will (cheap next to the analysis); InputError when unreadable.
+
+    The upload answers at once with 422 for a file no job could analyse.
+    """
+    path = Path(path)
+    if kind == "imu":
+        read_imu(path)
+    elif kind == "pose":
+        read_keypoints(path, **{k: v for k, v in opts.items() if k == "fps"})
+    else:
+        raise InputError("kind", f"unknown recording kind {kind!r}", hint="use imu or pose")
+
+
+def analyse_with_quality(
+    path: Path | str, kind: str, **opts: Any
+) -> tuple[str, dict[str, Any] | None, dict[str, Any]]:
+    """Quality flags first, then the engine: (status, engine result JSON or None, quality JSON).
+
+    Weak data (a flag that withholds) gets no numbers: status "withheld", no engine result, and
+    the quality says why.
+    """
+    from retrowalk.gait.quality import imu_quality, pose_quality
+    from retrowalk.io.capture import raw_imu_timestamps
+
+    path = Path(path)
+    if kind == "imu":
+        placement = opts.pop("placement", "unknown")
+        rec = read_imu(path, **opts)
+        report = imu_quality(
+            rec.acc, rec.sampling_rate_hz, timestamps_s=raw_imu_timestamps(path), gyr=rec.gyr
+        )
+        run = lambda: analyse_imu(rec, placement=placement).model_dump(mode="json")  # noqa: E731
+    elif kind == "pose":
+        kp = read_keypoints(path, **{k: v for k, v in opts.items() if k == "fps"})
+        report = pose_quality(kp)
+        run = lambda: analyse_pose(kp).model_dump(mode="json")  # noqa: E731
+    else:
+        raise InputError("kind", f"unknown recording kind {kind!r}", hint="use imu or pose")
+    quality = {**report.model_dump(mode="json"), "ok": report.ok, "reason": report.reason}
+    if not report.ok:
+        return "withheld", None, quality
+    return "analysed", dict(run()), quality

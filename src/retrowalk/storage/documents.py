@@ -224,6 +224,10 @@ class RecordingMetrics(BaseModel):
     summary: GaitSummary
     engine: Literal["imu", "pose"] | None = Field(default=None, description="None: imported")
     result: dict[str, Any] | None = Field(default=None, description="the engine's own result JSON")
+    quality: dict[str, Any] | None = Field(
+        default=None,
+        description="measurement-quality flags (retrowalk.gait.quality.QualityReport + ok, reason)",
+    )
 
     @classmethod
     def from_engine(cls, kind: str, result: Mapping[str, Any]) -> RecordingMetrics:

@@ -266,7 +266,7 @@ class Recording(Base):
     path: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
-    #: "analysed", "stored" (no engine available) or "failed".
+    #: "queued"/"analysing" (retrowalk.jobs), "analysed", "withheld" (weak data), "stored" or "failed".
     status: Mapped[str] = mapped_column(String(16), default="stored")
     #: Gait results (summary + the engine's own JSON); None when not analysed.
     metrics: Mapped[RecordingMetrics | None] = mapped_column(Document(RECORDING_METRICS), default=None)
@@ -276,6 +276,11 @@ class Recording(Base):
     def gait(self) -> GaitSummary | None:
         """The engine-independent gait summary every reader uses (None: nothing analysed)."""
         return None if self.metrics is None else self.metrics.summary
+
+    @property
+    def quality(self) -> dict[str, Any] | None:
+        """Measurement-quality flags of the analysis (retrowalk.gait.quality), None before it."""
+        return None if self.metrics is None else self.metrics.quality
 
 
 class AuditEntry(Base):
@@ -380,3 +385,20 @@ class TrialObservation(Base):
     #: The optional visit-level columns (day, adherence, medication, deviation, withdrawal) as text.
     extra: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccountToken(Base):
+    """A one-time link to set a password (admin's reset or invitation): only the SHA-256 of the
+    secret is stored; it expires, works once, and dies with a deactivation."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (CheckConstraint("purpose IN ('reset', 'invite')", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)

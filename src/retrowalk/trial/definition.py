@@ -7,6 +7,7 @@ model, so a misspelt arm or an impossible window fails before any participant is
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -14,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from retrowalk.core.scores.mcid import instrument_for, instrument_range
 
 _ID = r"^[A-Za-z0-9_.-]+$"
+#: Ceiling on strata (the product of factor levels) for any caller; edges set a lower limit
+#: (``max_trial_strata``). Randomisation builds a list per stratum, so 10^7 strata ran out of memory.
+MAX_STRATA = 100_000
 
 
 class _Strict(BaseModel):
@@ -34,8 +38,10 @@ class Outcome(_Strict):
         description="Direction of improvement: VAS pain and WOMAC are 'lower', ROM and strength 'higher'."
     )
     primary: bool = False
-    min: float | None = Field(default=None, description="Smallest plausible value (data outside fail).")
-    max: float | None = None
+    min: float | None = Field(
+        default=None, allow_inf_nan=False, description="Smallest plausible value (data outside fail)."
+    )
+    max: float | None = Field(default=None, allow_inf_nan=False)
     instrument: str | None = Field(
         default=None, description="Scale or assessment test id (e.g. 'vas_10cm', 'koos_pain')."
     )
@@ -125,6 +131,10 @@ class TrialDefinition(_Strict):
         for a, b in itertools.pairwise(self.visits):
             if a.day + a.window_after >= b.day - b.window_before:
                 raise ValueError(f"visit windows of {a.id!r} and {b.id!r} overlap")
+        if self.stratum_count > MAX_STRATA:
+            raise ValueError(
+                f"stratification gives {self.stratum_count} strata, over the limit of {MAX_STRATA}"
+            )
         unit = sum(a.ratio for a in self.arms)
         if not self.block_sizes:
             raise ValueError("block_sizes must not be empty")
@@ -148,6 +158,11 @@ class TrialDefinition(_Strict):
             if o.id == outcome_id:
                 return o
         raise KeyError(outcome_id)
+
+    @property
+    def stratum_count(self) -> int:
+        """Number of strata, counted without building them."""
+        return math.prod(len(f.levels) for f in self.stratification)
 
     def strata(self) -> list[dict[str, str]]:
         """Every combination of factor levels (one stratum when unstratified)."""

@@ -3,9 +3,11 @@
 from fastapi import APIRouter
 
 from retrowalk.api.routes import (
+    accounts,
     assessments,
     audit,
     auth,
+    capture,
     care,
     clients,
     fhir,
@@ -23,6 +25,7 @@ api_router = APIRouter()
 _ROUTERS = (
     health,
     auth,
+    accounts,
     users,
     clients,
     assessments,
@@ -30,6 +33,7 @@ _ROUTERS = (
     programmes,
     sessions,
     recordings,
+    capture,
     outcomes,
     audit,
     trials,

@@ -72,7 +72,10 @@ def add_trainer(
     "/{client_id}/account",
     response_model=UserOut,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "client already has an account, or username taken"}},
+    responses={
+        409: {"description": "client already has an account"},
+        422: {"description": "username cannot be used"},
+    },
 )
 def create_account(
     body: ClientAccountCreate, client: Client = TrainerOnly, user: User = CurrentUser, db: Session = DbSession

@@ -1,4 +1,5 @@
-"""Gait recordings: multipart upload (size and format checked), stored and analysed by app.recordings."""
+"""Gait recordings: multipart upload (size and format checked), stored by app.recordings and
+analysed in the background (status queued → analysing → analysed, withheld or failed)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from retrowalk.app import recordings
 from retrowalk.app.access import Client, Recording, User
 from retrowalk.gait.imu import Placement
 from retrowalk.http.deps import CurrentUser, DbSession, TrainerOrSelf, on_rollback
+from retrowalk.jobs import analyse_later
 from retrowalk.settings import Settings
 
 router = APIRouter(prefix="/clients/{client_id}/recordings", tags=["recordings"])
@@ -40,6 +42,7 @@ def upload_recording(
     db: Session = DbSession,
 ) -> Recording:
     settings: Settings = request.app.state.settings
+
     upload = recordings.Upload(
         kind, file.filename or "upload", file.file, file.size, session_log_id, fps, placement
     )
@@ -51,6 +54,8 @@ def upload_recording(
         data_dir=settings.data_dir,
         limit=settings.upload_limit_bytes,
         on_rollback=lambda undo: on_rollback(request, undo),
+        # analysed in the background (retrowalk.jobs): the upload answers at once with "queued"
+        analyse=analyse_later(request.app.state, db),
     )
 
 

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from retrowalk.app.access import Trial, User, audit
 from retrowalk.errors import InputError
+from retrowalk.http import offload
 from retrowalk.http.deps import DbSession, require_role
+from retrowalk.io import limits
 from retrowalk.io.trial import read_rows_bytes
 from retrowalk.settings import Settings
 from retrowalk.storage import trials as store
@@ -120,6 +122,13 @@ def _parse_definition(body: TrialCreate) -> tuple[TrialDefinition, str]:
 
 
 def _check_lengths(d: TrialDefinition, field: str) -> None:
+    for loc, what, count, setting in (
+        ("stratification", "strata (product of factor levels)", d.stratum_count, "max_trial_strata"),
+        ("arms", "arms", len(d.arms), "max_trial_arms"),
+        ("visits", "visits", len(d.visits), "max_trial_visits"),
+        ("outcomes", "outcomes", len(d.outcomes), "max_trial_outcomes"),
+    ):  # counted, never built: before anything below enumerates the strata
+        limits.check(f"{field}.{loc}", what, count, setting)
     ids = [("id", d.id)]
     ids += [(f"arms.{i}.id", a.id) for i, a in enumerate(d.arms)]
     ids += [(f"outcomes.{i}.id", o.id) for i, o in enumerate(d.outcomes)]
@@ -260,6 +269,7 @@ def upload_observations(
     source = FsPath(file.filename or "upload.csv").name[:100] or "upload.csv"
     definition = store.definition_of(trial)
     try:
+        limits.check(source, "data rows", data.count(b"\n"), "max_trial_rows")
         rows = read_rows_bytes(data, definition, source=source)
         dataset = store.add_observations(db, trial, rows, source=source)
     except InputError as exc:
@@ -290,6 +300,7 @@ def upload_observations(
     responses={409: {"description": "no observations uploaded yet"}},
 )
 def analyse_trial(
+    request: Request,
     trial_id: int = TrialId,
     per_protocol: bool = Query(False, description="Per-protocol population instead of ITT."),
     user: User = TrialManager,
@@ -297,7 +308,7 @@ def analyse_trial(
 ) -> TrialAnalysis:
     """The same result as `retrowalk trial analyse --format json` on the stored data."""
     trial = _owned(trial_id, user, db)
-    result = store.analyse_trial(db, trial, population="per-protocol" if per_protocol else "itt")
+    result = offload.trial_analysis(request, db, trial, "per-protocol" if per_protocol else "itt")
     if result is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "no observations uploaded yet")
     audit(db, user, "read", "trial_analysis", resource_id=trial.id, detail=result.population)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Depends, Path, status
+from fastapi import APIRouter, Depends, Path, Request, status
 from sqlalchemy.orm import Session
 
 from retrowalk.api.schemas import UserCreate, UserOut, UserUpdate
@@ -26,10 +26,11 @@ def list_users(admin: User = AdminOnly, db: Session = DbSession) -> Sequence[Use
     "",
     response_model=UserOut,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "username taken"}},
+    responses={422: {"description": "username cannot be used"}},
 )
-def create_user(body: UserCreate, admin: User = AdminOnly, db: Session = DbSession) -> User:
-    return auth.create_user(db, admin, body)
+def create_user(request: Request, body: UserCreate, admin: User = AdminOnly, db: Session = DbSession) -> User:
+    """Invite: the new user sets their own password through a one-time link."""
+    return auth.create_user(db, admin, body, settings=request.app.state.settings)
 
 
 @router.get("/{user_id}", response_model=UserOut)

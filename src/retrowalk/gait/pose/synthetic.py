@@ -42,6 +42,8 @@ class WalkerSpec:
     focal_px: float = 1300.0
     image_size: tuple[int, int] = (1280, 720)
     yaw_deg: float = 0.0
+    #: The walker turned about the vertical by this angle from side-on (90 = facing the camera).
+    body_yaw_deg: float = 0.0
     pitch_deg: float = 0.0
     roll_deg: float = 0.0
     noise_px: float = 0.0
@@ -214,8 +216,11 @@ def _project(pts3: dict[str, FloatArray], spec: WalkerSpec, x_mid: float, hip_h:
     w, h = spec.image_size
     n = next(iter(pts3.values())).shape[0]
     xy = np.full((n, len(JOINTS), 2), np.nan)
+    by = np.radians(spec.body_yaw_deg)
+    turn = np.array([[np.cos(by), 0, np.sin(by)], [0, 1, 0], [-np.sin(by), 0, np.cos(by)]])
+    centre = np.array([x_mid, hip_h, 0.0])
     for name, p in pts3.items():
-        c = (p - cam) @ rot.T
+        c = ((p - centre) @ turn.T + centre - cam) @ rot.T
         xy[:, JOINT_INDEX[name], 0] = spec.focal_px * c[:, 0] / c[:, 2] + w / 2
         xy[:, JOINT_INDEX[name], 1] = spec.focal_px * c[:, 1] / c[:, 2] + h / 2
     return xy

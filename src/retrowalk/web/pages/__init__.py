@@ -4,12 +4,14 @@
 from fastapi import APIRouter, Depends
 
 from retrowalk.web.pages import (
+    account,
     assessments,
     care,
     clients,
     dashboard,
     koos,
     login,
+    offline,
     programmes,
     recordings,
     sessions,
@@ -18,5 +20,19 @@ from retrowalk.web.pages import (
 from retrowalk.web.pages._auth import receive_form_first
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
-for _module in (login, dashboard, clients, assessments, programmes, care, koos, sessions, recordings, trials):
+_MODULES = (
+    login,
+    account,
+    dashboard,
+    clients,
+    assessments,
+    programmes,
+    care,
+    koos,
+    sessions,
+    recordings,
+    trials,
+    offline,
+)
+for _module in _MODULES:
     router.include_router(_module.router)

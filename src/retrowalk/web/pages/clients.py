@@ -15,10 +15,11 @@ from retrowalk.app import clients, dashboard, messages, outcomes, records
 from retrowalk.app.access import client_access, require_role
 from retrowalk.app.auth import PASSWORD_MIN_LENGTH
 from retrowalk.app.clients import NewClient
-from retrowalk.app.errors import Conflict
 from retrowalk.app.sessions import today
 from retrowalk.core.vocab import SEX_VALUES
-from retrowalk.http.deps import DbSession
+from retrowalk.errors import InputError
+from retrowalk.http import offload
+from retrowalk.http.deps import DbSession, rollback_request
 from retrowalk.reports.charts import all_charts
 from retrowalk.web.pages._auth import checked_form, page_user
 from retrowalk.web.pages._common import form_errors, redirect, render, text
@@ -56,8 +57,9 @@ async def new_client_submit(request: Request, db: Session = DbSession) -> Respon
         return _new_client_page(request, values, errors, code=422)
     try:
         client = clients.create_client(db, user, body, detail="web")
-    except Conflict as exc:
-        return _new_client_page(request, values, {"username": exc.detail}, code=422)
+    except InputError as exc:  # the username cannot be used (one answer, taken or not)
+        rollback_request(db, request)
+        return _new_client_page(request, values, {exc.field: exc.message}, code=422)
     return redirect(f"/clients/{client.id}?created=1")
 
 
@@ -91,7 +93,7 @@ def client_report(request: Request, client_id: int, db: Session = DbSession) -> 
 
     user = page_user(request, db)
     client = client_access(db, user, client_id, "trainer", "client")
-    pdf = render_pdf(records.progress_report(db, user, client))
+    pdf = offload.outside_turn(request, db, render_pdf, records.progress_report(db, user, client))  # no turn
     safe = re.sub(r"[^A-Za-z0-9_-]+", "-", client.name).strip("-") or "client"
     return Response(
         pdf,

@@ -17,6 +17,7 @@ from retrowalk.app.recordings import PLACEMENTS, Kind, Upload
 from retrowalk.errors import InputError
 from retrowalk.gait.imu import Placement
 from retrowalk.http.deps import DbSession, on_rollback, rollback_request
+from retrowalk.jobs import analyse_later
 from retrowalk.settings import Settings
 from retrowalk.web.pages._auth import checked_form, page_user
 from retrowalk.web.pages._common import input_error_text, number, render
@@ -70,6 +71,7 @@ async def recordings_submit(request: Request, client_id: int, db: Session = DbSe
             "data_dir": settings.data_dir,
             "limit": settings.upload_limit_bytes,
             "on_rollback": lambda undo: on_rollback(request, undo),
+            "analyse": analyse_later(request.app.state, db),
         }
         await run_in_threadpool(recordings.upload_recording, db, user, client, _upload(form), **kwargs)
     except (InputError, AppError) as exc:

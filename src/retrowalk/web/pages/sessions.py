@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from retrowalk.app import records, sessions
+from retrowalk.app import captures, records, sessions
 from retrowalk.app.access import Client, client_access
 from retrowalk.app.sessions import SessionLogIn, SessionLogUpdate, today
 from retrowalk.errors import InputError
@@ -105,13 +105,20 @@ async def log_submit(request: Request, client_id: int, db: Session = DbSession) 
     if errors:
         return render(request, "log.html", _log_ctx(db, client, values, errors), code=422)
     day: date = entries[0].session_date
-    done = sessions.log_session(db, user, client, entries, detail=f"web {day}")
+    # A save queued offline is sent again until an answer arrives: its key stores it once.
+    key = text(form, "idempotency_key")
+    if captures.already_saved(db, client, key):
+        next_session = sessions.next_session(db, client.id, programme)
+    else:
+        done = sessions.log_session(db, user, client, entries, detail=f"web {day}")
+        captures.remember_save(db, client, key, done.logs, text(form, "recording_ids"))
+        next_session = done.next_session
     ctx = {
         "client": client,
-        "decisions": records.decision_items(done.next_session),
+        "decisions": records.decision_items(next_session),
         "session_date": day,
         "pain": {"pain_during": entries[0].pain_during, "pain_after": entries[0].pain_after},
-        "engine": done.next_session is not None,
+        "engine": next_session is not None,
     }
     return render(request, "log_saved.html", ctx)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from retrowalk.app.access import User, audit, require_role
 from retrowalk.app.errors import NotFound
 from retrowalk.errors import InputError
+from retrowalk.http import offload
 from retrowalk.http.deps import DbSession
 from retrowalk.storage import trials as store
 from retrowalk.trial.analysis import Population, TrialAnalysis
@@ -136,7 +137,7 @@ def trial_page(request: Request, trial_id: int, db: Session = DbSession, populat
     error = None
     result: TrialAnalysis | None = None
     try:
-        result = store.analyse_trial(db, trial, population=pop)
+        result = offload.trial_analysis(request, db, trial, pop)  # cached; computed with no turn held
     except InputError as exc:  # stored rows no longer pass (should not happen): say so, don't crash
         error = f"{exc.field}: {exc.message}"
     view = store.allocations_view(db, trial) if trial.digest is not None else None

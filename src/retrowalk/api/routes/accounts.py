@@ -1,0 +1,53 @@
+"""Account links over HTTP: admins send reset links (invitations: POST /users); the owner sets the password.
+
+Admins never choose or see another user's password (:mod:`retrowalk.app.accounts`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Path, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from retrowalk.api.schemas import UserOut
+from retrowalk.app import accounts
+from retrowalk.app.access import User
+from retrowalk.http.deps import DbSession, require_role
+
+router = APIRouter(tags=["users"])
+AdminOnly = Depends(require_role("admin"))
+UserId = Path(ge=1, le=2**31 - 1)
+
+
+class LinkSent(BaseModel):
+    user: UserOut
+    sent: bool = Field(default=True, description="A one-time link went to the user (not to you).")
+    expires_at: datetime
+
+
+class SetPasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=16, max_length=200, description="From the one-time link.")
+    password: str = Field(
+        min_length=accounts.PASSWORD_MIN_LENGTH,
+        max_length=accounts.PASSWORD_MAX_LENGTH,
+        description=f"At least {accounts.PASSWORD_MIN_LENGTH} characters.",
+    )
+
+
+@router.post("/users/{user_id}/password-reset", response_model=LinkSent, status_code=status.HTTP_202_ACCEPTED)
+def reset_password(
+    request: Request, user_id: int = UserId, admin: User = AdminOnly, db: Session = DbSession
+) -> LinkSent:
+    """Send the user a one-time link to choose a new password; nothing is shown to the admin."""
+    user, delivery = accounts.reset_password_of(db, request.app.state.settings, admin, user_id)
+    return LinkSent(user=UserOut.model_validate(user), expires_at=delivery.expires_at)
+
+
+@router.post("/account/password", status_code=status.HTTP_204_NO_CONTENT, responses={422: {}})
+def set_password(body: SetPasswordIn, db: Session = DbSession) -> None:
+    """Use a one-time link (reset or invitation): the link dies and every old login is revoked."""
+    accounts.redeem(db, body.token, body.password)

@@ -1,0 +1,118 @@
+"""Login under flood: failure limits on a shared limiter and a bound on concurrent password hashes.
+
+Every login costs an argon2 hash (64 MiB, ~0.1 s), so a flood of anonymous attempts could take
+the server's memory and CPU. Three failure limits, kept in a ``limits`` storage (memory by
+default; ``RETROWALK_RATE_LIMIT_STORAGE_URL`` such as ``redis://host:6379`` makes several workers
+or hosts share them), are tested before any hashing: per (username, IP), per IP (spraying many
+usernames) and per username (one account from many addresses). Attempts that pass still wait for
+one of ``login_max_concurrent_hashes`` hashing slots, and give up with 429 after
+``login_hash_wait_seconds``; so excess attempts are answered fast, before hashing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import os
+import sys
+import threading
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from limits import RateLimitItem, RateLimitItemPerSecond, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from retrowalk.app.errors import TooManyAttempts
+from retrowalk.settings import Settings
+
+T = TypeVar("T")
+
+
+class Throttled(TooManyAttempts):
+    """An attempt refused before hashing: the edges answer 429 with ``Retry-After``."""
+
+    def __init__(self, reason: str, retry_after_s: float) -> None:
+        super().__init__(reason, retry_after=max(1, math.ceil(retry_after_s)))
+        self.reason = reason
+
+
+def _lower_priority() -> None:
+    """Hashing threads run at a lower CPU priority (argon2's own lane threads inherit it), so a
+    flood of logins cannot starve the event loop and /health. Linux: per thread."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+class LoginThrottle:
+    """The login limits of one app (the storage may be shared between processes)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage_url))
+        window = max(1, math.ceil(settings.login_window_seconds))
+        self._pair: list[RateLimitItem] = [RateLimitItemPerSecond(settings.login_max_failures, window)]
+        self._ip = parse_many(settings.login_per_ip)
+        self._user = parse_many(settings.login_per_username)
+        self._slots = settings.login_max_concurrent_hashes
+        self._wait_s = settings.login_hash_wait_seconds
+        self._executor = ThreadPoolExecutor(
+            max_workers=self._slots, thread_name_prefix="password-hash", initializer=_lower_priority
+        )
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _keys(self, username: str, ip: str) -> list[tuple[list[RateLimitItem], tuple[str, ...], str]]:
+        name = username.casefold()
+        return [
+            (self._pair, ("login-pair", name, ip), "too many failed logins; try again later"),
+            (self._ip, ("login-ip", ip), "too many failed logins from this address; try again later"),
+            (self._user, ("login-user", name), "too many failed logins for this account; try again later"),
+        ]
+
+    def check(self, username: str, ip: str) -> None:
+        """Raise :class:`Throttled` if any failure limit is used up (no counting)."""
+        for items, key, reason in self._keys(username, ip):
+            for item in items:
+                if not self._limiter.test(item, *key):
+                    reset = self._limiter.get_window_stats(item, *key).reset_time
+                    raise Throttled(reason, reset - time.time())
+
+    def failed(self, username: str, ip: str) -> None:
+        for items, key, _reason in self._keys(username, ip):
+            for item in items:
+                self._limiter.hit(item, *key)
+
+    def succeeded(self, username: str, ip: str) -> None:
+        """A right password clears its (username, IP) failures; the wider limits keep counting."""
+        for item in self._pair:
+            self._limiter.clear(item, "login-pair", username.casefold(), ip)
+
+    async def run_hash(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a password hash or check on the hashing threads (call inside :meth:`hashing_slot`)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    @asynccontextmanager
+    async def hashing_slot(self) -> AsyncIterator[None]:
+        """One of the bounded password-hashing slots, or :class:`Throttled` after a short wait."""
+        loop = asyncio.get_running_loop()
+        semaphore = self._semaphores.get(loop)
+        if semaphore is None:
+            semaphore = self._semaphores[loop] = asyncio.Semaphore(self._slots)
+        try:
+            if semaphore.locked():
+                await asyncio.wait_for(semaphore.acquire(), self._wait_s)
+            else:
+                await semaphore.acquire()  # free: no wait (and no timer)
+        except TimeoutError:
+            raise Throttled("too many logins at once; try again shortly", 1.0) from None
+        try:
+            yield
+        finally:
+            semaphore.release()

@@ -1,0 +1,144 @@
+"""Admins manage accounts without taking them over: one-time links, audit, revocation at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select, update
+from tests.api.api_support import PASSWORD, World, unique
+
+from retrowalk.app import accounts
+from retrowalk.storage.models import AccountToken, AuditEntry
+
+LOGIN = "/api/v1/auth/login"
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def _links(world: World) -> list[str]:
+    outbox = Path(world.app.state.settings.data_dir) / "outbox"
+    files = sorted(outbox.iterdir(), key=lambda p: p.stat().st_mtime_ns) if outbox.exists() else []
+    return [f.read_text().split("token=")[1].split()[0] for f in files]
+
+
+def _login(world: World, username: str, password: str) -> int:
+    r = world.http.post(LOGIN, json={"username": username, "password": password})
+    world.http.cookies.clear()
+    return r.status_code
+
+
+def test_admins_cannot_set_passwords(world: World) -> None:
+    uid = world.ids["user_trainer_a"]
+    r = world.http.patch(
+        f"/api/v1/users/{uid}", json={"password": NEW_PASSWORD}, headers=world.headers["admin"]
+    )
+    assert r.status_code == 422
+    r = world.http.post(
+        "/api/v1/users",
+        json={"username": unique("u"), "password": NEW_PASSWORD, "role": "trainer"},
+        headers=world.headers["admin"],
+    )
+    assert r.status_code == 422
+    assert _login(world, world.usernames["trainer_a"], NEW_PASSWORD) == 401
+
+
+def test_reset_sends_a_one_time_link_the_admin_never_sees(world: World) -> None:
+    uid = world.ids["user_trainer_a"]
+    old = world.fresh_headers("trainer_a")
+    r = world.http.post(f"/api/v1/users/{uid}/password-reset", headers=world.headers["admin"])
+    assert r.status_code == 202
+    (token,) = _links(world)
+    assert token not in r.text
+    outbox = next((Path(world.app.state.settings.data_dir) / "outbox").iterdir())
+    assert outbox.stat().st_mode & 0o077 == 0
+    with world.app.state.db.transaction() as db:  # stored hashed only
+        stored = db.scalars(select(AccountToken.token_hash)).all()
+        assert token not in stored and len(stored) == 1
+    assert world.http.get("/api/v1/auth/me", headers=old).status_code == 200  # nothing happens yet
+    r = world.http.post("/api/v1/account/password", json={"token": token, "password": NEW_PASSWORD})
+    assert r.status_code == 204
+    assert world.http.get("/api/v1/auth/me", headers=old).status_code == 401  # logged out everywhere
+    assert _login(world, world.usernames["trainer_a"], NEW_PASSWORD) == 200
+    again = world.http.post(
+        "/api/v1/account/password", json={"token": token, "password": "another passphrase"}
+    )
+    assert again.status_code == 422 and "invalid or has expired" in again.text
+    with world.app.state.db.transaction() as db:
+        actions = db.scalars(select(AuditEntry.action).where(AuditEntry.resource_id == str(uid))).all()
+    assert "password_reset" in actions
+
+
+def test_an_expired_link_is_refused(world: World) -> None:
+    uid = world.ids["user_trainer_b"]
+    world.http.post(f"/api/v1/users/{uid}/password-reset", headers=world.headers["admin"])
+    (token,) = _links(world)
+    with world.app.state.db.transaction() as db:
+        db.execute(update(AccountToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    r = world.http.post("/api/v1/account/password", json={"token": token, "password": NEW_PASSWORD})
+    assert r.status_code == 422
+    assert _login(world, world.usernames["trainer_b"], PASSWORD) == 200
+
+
+def test_invitation_creates_an_account_only_its_owner_can_open(world: World) -> None:
+    name = unique("invited")
+    r = world.http.post(
+        "/api/v1/users", json={"username": name, "role": "trainer"}, headers=world.headers["admin"]
+    )
+    assert r.status_code == 201 and r.json()["username"] == name
+    (token,) = _links(world)
+    assert _login(world, name, NEW_PASSWORD) == 401
+    web = world.http.get(f"/account/password?token={token}")
+    assert web.status_code == 200 and 'name="token"' in web.text
+    mismatch = world.http.post(
+        "/account/password", data={"token": token, "password": NEW_PASSWORD, "confirm": "something else!"}
+    )
+    assert mismatch.status_code == 422
+    done = world.http.post(
+        "/account/password",
+        data={"token": token, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert _login(world, name, NEW_PASSWORD) == 200
+
+
+def test_deactivation_revokes_every_token_and_reactivation_revives_none(world: World) -> None:
+    uid = world.ids["user_trainer_b"]
+    admin = world.headers["admin"]
+    tokens = [world.fresh_headers("trainer_b") for _ in range(3)]
+    world.http.post(f"/api/v1/users/{uid}/password-reset", headers=admin)
+    (link,) = _links(world)
+    assert world.http.patch(f"/api/v1/users/{uid}", json={"active": False}, headers=admin).status_code == 200
+    assert world.http.patch(f"/api/v1/users/{uid}", json={"active": True}, headers=admin).status_code == 200
+    for headers in tokens:
+        assert world.http.get("/api/v1/auth/me", headers=headers).status_code == 401
+    r = world.http.post("/api/v1/account/password", json={"token": link, "password": NEW_PASSWORD})
+    assert r.status_code == 422  # the pending link died with the deactivation
+    assert _login(world, world.usernames["trainer_b"], PASSWORD) == 200
+    with world.app.state.db.transaction() as db:
+        details = db.scalars(select(AuditEntry.detail).where(AuditEntry.resource_id == str(uid))).all()
+    assert any("revoked" in d for d in details) and any("reactivated" in d for d in details)
+
+
+def test_username_probes_get_one_answer(world: World) -> None:
+    taken = world.usernames["trainer_b"]
+    r = world.http.post("/api/v1/clients", json={"name": "Probe"}, headers=world.headers["trainer_a"])
+    cid = r.json()["id"]
+    r = world.http.post(
+        f"/api/v1/clients/{cid}/account",
+        json={"username": taken, "password": PASSWORD},
+        headers=world.headers["trainer_a"],
+    )
+    assert r.status_code == 422 and accounts.USERNAME_UNAVAILABLE in r.text
+    assert "taken" not in r.text and "exists" not in r.text
+
+
+def test_one_password_policy(world: World) -> None:
+    """The web form refuses what the API and CLI refuse (it accepted 8 characters)."""
+    assert accounts.password_problem("x" * (accounts.PASSWORD_MIN_LENGTH - 1))
+    assert accounts.password_problem("x" * accounts.PASSWORD_MIN_LENGTH) is None
+    r = world.http.post(
+        "/api/v1/account/password",
+        json={"token": "x" * 43, "password": "x" * (accounts.PASSWORD_MIN_LENGTH - 1)},
+    )
+    assert r.status_code == 422 and "password" in r.text
