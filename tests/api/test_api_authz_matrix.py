@@ -100,6 +100,15 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", f"{C}/session-logs/next"): A_OR_TRAINER,
     ("GET", f"{C}/session-logs/{{log_id}}"): A_OR_TRAINER,
     ("PATCH", f"{C}/session-logs/{{log_id}}"): A_OR_TRAINER,
+    # A client corrects only a log of today; the world's log is older (authorised, then refused).
+    ("POST", f"{C}/session-logs/{{log_id}}/corrections"): {**A_OR_TRAINER, "client_a": 403},
+    ("GET", f"{C}/red-flags"): A_OR_TRAINER,
+    ("POST", f"{C}/red-flags/clearances"): TRAINER_OF_A,
+    ("POST", f"{C}/hands-free-signoffs"): TRAINER_OF_A,
+    ("GET", f"{C}/decisions"): A_OR_TRAINER,
+    ("POST", f"{C}/decisions/{{decision_id}}/approve"): TRAINER_OF_A,
+    ("POST", f"{C}/decisions/{{decision_id}}/decline"): TRAINER_OF_A,
+    ("PUT", f"{C}/decision-policy"): TRAINER_OF_A,
     ("GET", f"{C}/recordings"): A_OR_TRAINER,
     ("POST", f"{C}/recordings"): A_OR_TRAINER,
     ("GET", f"{C}/recordings/{{recording_id}}"): A_OR_TRAINER,
@@ -134,6 +143,10 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{C}/flag-acknowledgements"): {409},  # authorised; client A has no such flag
     ("POST", f"{C}/messages"): {201},
     ("POST", f"{C}/session-logs"): {201},
+    ("POST", f"{C}/red-flags/clearances"): {422},  # nothing in force in the world: refused on content
+    ("POST", f"{C}/hands-free-signoffs"): {201},
+    ("POST", f"{C}/decisions/{{decision_id}}/approve"): {404},  # no decision waits in the world
+    ("POST", f"{C}/decisions/{{decision_id}}/decline"): {404},
     ("POST", f"{C}/recordings"): {201},
     ("POST", f"{C}/captures"): {201},
     ("PUT", f"{C}/captures/{{token}}/chunks/{{n}}"): {200, 409},  # 409 once finished
@@ -224,6 +237,14 @@ def _request_kwargs(world: World, method: str, path: str) -> dict[str, Any]:
         }
     if path.endswith("{log_id}") and method == "PATCH":
         return {"json": {"pain_next_morning": 1}}
+    if path.endswith("/corrections"):
+        return {"json": {"pain_after": 1, "reason": "typed 7 for 1"}}
+    if path.endswith("/clearances"):
+        return {"json": {"flag_id": "signs_of_dvt", "reason": "seen by the GP, no DVT"}}
+    if path.endswith("/hands-free-signoffs"):
+        return {"json": {"reason": "steps even on the treadmill today"}}
+    if path.endswith("/decision-policy"):
+        return {"json": {"policy": "protocol"}}
     if path == "/api/v1/trials" and method == "POST":
         from tests.api.api_support import world_trial
 
@@ -278,6 +299,7 @@ def _url(world: World, path: str) -> str:
         recording_id=world.ids["recording_a"],
         user_id=world.ids["user_trainer_a"],
         trial_id=world.ids["trial_a"],
+        decision_id=2**31 - 1,
     )
 
 

@@ -43,6 +43,15 @@ CHROME_ARGS = [
 CLIENT = ("walker-e2e", "client-pass-123")
 
 
+def _answer_log(page: Any) -> None:
+    """Answer what the log form asks before it saves (nothing is preset): pain before, during and
+    after, and done per exercise."""
+    for key in ("pain_before", "pain_during", "pain_after"):
+        page.locator(f"#{key} label:has(input[value='1'])").click()
+    for box in page.locator("fieldset.done-choice").all():
+        box.get_by_text("Yes, done", exact=True).click()
+
+
 def _setup_world(db_url: str) -> tuple[int, int]:
     """A client with a login and a programme; returns (client id, exercises in the programme)."""
     from retrowalk.app import clinical
@@ -218,6 +227,7 @@ def test_devicemotion_backward_walk_is_analysed_by_the_server(live: dict[str, An
     assert page.locator("#log-form input[name=recording_ids]").input_value() == str(rec_id)
     # saving the log ties the recording to the retro-walk exercise's row of that session
     exercise = page.get_attribute("[data-capture]", "data-exercise-id")
+    _answer_log(page)
     page.click("#save-session")
     page.wait_for_load_state()
     log_id = _recording(page, live, rec_id)["session_log_id"]
@@ -312,6 +322,7 @@ def test_offline_log_is_queued_and_synced_exactly_once(live: dict[str, Any], bro
     page.reload()  # the page opens without a connection
     page.wait_for_selector("form[data-offline-log]")
     page.fill("#notes", "saved at the gym, no signal")
+    _answer_log(page)
     page.click("#save-session")
     status = page.locator("[data-sync-status]")
     page.wait_for_selector("[data-sync-status][data-waiting='1']")

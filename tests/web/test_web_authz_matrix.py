@@ -46,9 +46,6 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/sw.js"): PUBLIC,
     ("GET", "/manifest.webmanifest"): PUBLIC,
     ("POST", "/logout"): ANY_USER,
-    # the one-time link's page: the token is the credential, so anyone may open it
-    ("GET", "/account/password"): PUBLIC,
-    ("POST", "/account/password"): PUBLIC,
     ("GET", "/"): ANY_USER,
     ("GET", "/clients/new"): _web(TRAINERS),
     ("POST", "/clients/new"): _web(TRAINERS),
@@ -70,8 +67,20 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", f"{C}/log"): _web(A_OR_TRAINER),
     ("POST", f"{C}/log"): _web(A_OR_TRAINER),
     ("POST", f"{C}/log/morning"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/log/saved"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/log/{{log_id}}/correct"): _web(A_OR_TRAINER),
+    # A client corrects only a log of today; the world's log is older (authorised, then refused).
+    ("POST", f"{C}/log/{{log_id}}/correct"): _web({**A_OR_TRAINER, "client_a": 403}),
+    ("GET", f"{C}/progress"): _web(A_OR_TRAINER),
+    ("POST", f"{C}/red-flags/clear"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/hands-free"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/decisions/{{decision_id}}"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/decision-policy"): _web(TRAINER_OF_A),
     ("GET", f"{C}/recordings"): _web(A_OR_TRAINER),
     ("POST", f"{C}/recordings"): _web(A_OR_TRAINER),
+    # the one-time link's page (harden's): anyone with the link; a bad token is refused on content
+    ("GET", "/account/password"): PUBLIC,
+    ("POST", "/account/password"): PUBLIC,
     ("GET", "/trials"): _web(TRIAL_MANAGERS),
     ("GET", "/trials/{trial_id}"): _web(OWNER_OF_TRIAL_A),
 }
@@ -81,7 +90,6 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("GET", "/login"): {200, 303},  # a logged-in visitor is sent on
     ("POST", "/login"): {303},
     ("POST", "/logout"): {303},
-    ("POST", "/account/password"): {422},  # reached, then refused: no valid token
     ("GET", "/"): {200, 303},  # a client account is sent to its own log page
     ("POST", "/clients/new"): {303},
     ("POST", f"{C}/assessment"): {303},
@@ -91,6 +99,13 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{C}/flags/ack"): {303},  # a flag that is not raised (any more): back to the page
     ("POST", f"{C}/messages"): {303},
     ("POST", f"{C}/log/morning"): {303},
+    ("POST", f"{C}/log"): {303},  # post/redirect/get
+    ("POST", "/account/password"): {422},  # no valid token sent
+    ("POST", f"{C}/log/{{log_id}}/correct"): {303},
+    ("POST", f"{C}/red-flags/clear"): {422},  # nothing in force in the world: refused on content
+    ("POST", f"{C}/hands-free"): {303},
+    ("POST", f"{C}/decisions/{{decision_id}}"): {404},  # no decision waits in the world
+    ("POST", f"{C}/decision-policy"): {303},
     ("POST", f"{C}/recordings"): {422},  # authorised, then refused: no file chosen
 }
 
@@ -156,14 +171,35 @@ def _form(world: World, method: str, path: str) -> dict[str, Any]:
     if path.endswith("/koos"):
         return {"P1": "1", "P2": "2"}
     if path.endswith("/log"):
-        return {"session_date": "2025-03-03", "pain_during": "2", "pain_after": "1", "ex0.completed": "yes"}
+        return {
+            "session_date": "2025-03-03",
+            "pain_before": "1",
+            "pain_during": "2",
+            "pain_after": "1",
+            **{f"ex{i}.completed": "yes" for i in range(20)},  # every programme item answered
+        }
     if path.endswith("/log/morning"):
         return {"session_date": "2025-03-01", "pain_next_morning": "1"}
+    if path.endswith("/correct"):
+        return {"pain_after": "1", "reason": "typed 7 for 1"}
+    if path.endswith("/red-flags/clear"):
+        return {"flag_id": "signs_of_dvt", "reason": "seen by the GP, no DVT"}
+    if path.endswith("/hands-free"):
+        return {"reason": "even steps today"}
+    if path.endswith("/decision-policy"):
+        return {"policy": "protocol"}
+    if "/decisions/" in path:
+        return {"action": "approve"}
     return {}
 
 
 def _url(world: World, path: str) -> str:
-    return path.format(client_id=world.ids["client_a"], trial_id=world.ids["trial_a"])
+    return path.format(
+        client_id=world.ids["client_a"],
+        trial_id=world.ids["trial_a"],
+        log_id=world.ids["log_a"],
+        decision_id=2**31 - 1,
+    )
 
 
 def test_page_authorisation_matrix(world: World) -> None:

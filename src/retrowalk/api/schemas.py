@@ -14,16 +14,27 @@ from retrowalk.app.auth import LoginIn, UserCreate, UserUpdate
 from retrowalk.app.clients import ClientAccountCreate, ClientIn, ClientUpdate, TrainerLinkIn
 from retrowalk.app.programmes import ProgrammeIn
 from retrowalk.app.questionnaires import KoosIn
-from retrowalk.app.sessions import SessionLogIn, SessionLogUpdate
+from retrowalk.app.sessions import (
+    DecisionPolicyIn,
+    HandsFreeSignOffIn,
+    RedFlagClear,
+    SessionLogCorrection,
+    SessionLogIn,
+    SessionLogUpdate,
+)
 
 __all__ = [
     "AssessmentIn",
     "ClientAccountCreate",
     "ClientIn",
     "ClientUpdate",
+    "DecisionPolicyIn",
+    "HandsFreeSignOffIn",
     "KoosIn",
     "LoginIn",
     "ProgrammeIn",
+    "RedFlagClear",
+    "SessionLogCorrection",
     "SessionLogIn",
     "SessionLogUpdate",
     "TrainerLinkIn",
@@ -116,6 +127,12 @@ class ProgrammeOut(Out):
     pain_nprs: float | None
     goals: list[Any]
     content: ProgrammeContent
+    based_on_id: int | None = None
+    decided_after: date | None = None
+    origin: str | None = Field(
+        default=None, description='"decision after session <date>" for a decided version.'
+    )
+    origin_reason: str | None = None
     reason: str = ""
     source: str = "generated"
 
@@ -144,6 +161,33 @@ class SessionLogOut(Out):
     pain_next_morning: float | None
     completed: bool
     notes: str
+    red_flags: list[str] | None = None
+
+
+class SignOffOut(Out):
+    """A trainer's clearance of a red flag, or sign-off for hands-free walking."""
+
+    id: int
+    kind: str
+    flag_id: str | None
+    signed_by_name: str
+    signed_on: date
+    reason: str
+
+
+class RedFlagsOut(BaseModel):
+    in_force: list[dict[str, Any]]
+    can_log_exercise: bool
+    signoffs: list[SignOffOut]
+
+
+class PendingDecisionOut(Out):
+    id: int
+    programme_id: int
+    decided_after: date
+    reason: str
+    status: str
+    content: dict[str, Any]
 
 
 class SessionLogCreated(BaseModel):

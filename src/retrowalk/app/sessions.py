@@ -21,11 +21,19 @@ from sqlalchemy.orm import Session
 
 from retrowalk.app import clinical, quotas
 from retrowalk.app.access import read_one
-from retrowalk.app.errors import NotFound
+from retrowalk.app.errors import Conflict, Forbidden, NotFound
 from retrowalk.core import prescription as core_prescription
 from retrowalk.core import progression as core_progression
-from retrowalk.core.assessment import AssessmentResult
-from retrowalk.core.progression import NextSession
+from retrowalk.core.assessment import AssessmentResult, load_catalogue
+from retrowalk.core.exercises import load_library
+from retrowalk.core.progression import (
+    DecisionKind,
+    GaitCheck,
+    HandsFreeEvidence,
+    NextSession,
+    RedFlagClearance,
+)
+from retrowalk.core.progression import TrainerSignOff as CoreSignOff
 from retrowalk.core.vocab import (
     Handrails,
     HoldSeconds,
@@ -37,8 +45,19 @@ from retrowalk.core.vocab import (
     SpeedKmh,
     field_messages,
 )
+from retrowalk.errors import InputError
 from retrowalk.storage import crud
-from retrowalk.storage.models import Assessment, Client, Programme, SessionLog, User
+from retrowalk.storage.models import (
+    DECISION_POLICIES,
+    Assessment,
+    Client,
+    PendingDecision,
+    Programme,
+    Recording,
+    SessionLog,
+    TrainerSignOff,
+    User,
+)
 
 #: History the pain-monitoring model needs: the latest sessions, a streak of a few broken ones and
 #: the week-to-week trend. Eight weeks covers all three and keeps each decision's cost bounded.
@@ -84,6 +103,18 @@ class SessionLogIn(LoggedValues):
     pain_after: Pain = Field(description="Pain right after.")
     completed: bool = True
     notes: str = Field(default="", max_length=5_000)
+    red_flags: list[str] = Field(
+        default_factory=list, max_length=20, description="Catalogue red-flag ids reported at this session."
+    )
+
+    @field_validator("red_flags")
+    @classmethod
+    def _red_flags(cls, v: list[str]) -> list[str]:
+        known = load_catalogue().red_flags
+        for flag_id in v:
+            if flag_id not in known:
+                raise ValueError(f"unknown red flag {flag_id!r}; use one of {sorted(known)}")
+        return list(dict.fromkeys(v))
 
     @field_validator("session_date")
     @classmethod
@@ -93,6 +124,42 @@ class SessionLogIn(LoggedValues):
             raise ValueError("session date is in the future")
         if v < EARLIEST_SESSION:
             raise ValueError(f"session date is before {EARLIEST_SESSION.year}")
+        return v
+
+
+class SessionLogCorrection(LoggedValues):
+    """A correction of a stored log (any dose or pain field, done or not); unset fields stay."""
+
+    completed: bool | None = None
+    notes: str | None = Field(default=None, max_length=5_000)
+    reason: str = Field(default="", max_length=500, description="Why it is corrected (audited).")
+
+
+class RedFlagClear(BaseModel):
+    """A trainer clears a red flag (or the pain stop) in force: why is required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    flag_id: str = Field(min_length=1, max_length=100)
+    reason: str = Field(min_length=3, max_length=2_000)
+
+
+class HandsFreeSignOffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=2_000)
+
+
+class DecisionPolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    policy: str = Field(description=f"one of {DECISION_POLICIES}")
+
+    @field_validator("policy")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in DECISION_POLICIES:
+            raise ValueError(f"use one of {list(DECISION_POLICIES)}")
         return v
 
 
@@ -127,7 +194,7 @@ def stored_problems(log: Any) -> dict[str, str]:
 # --- the decision ------------------------------------------------------------------------------
 
 
-_LOG_FIELDS = ("session_date", "exercise_id", "completed", *PAIN_FIELDS, *DOSE_FIELDS)
+_LOG_FIELDS = ("session_date", "exercise_id", "completed", "red_flags", *PAIN_FIELDS, *DOSE_FIELDS)
 
 
 def row_getter(sample: Any, names: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
@@ -154,7 +221,7 @@ def session_records(logs: Sequence[Any]) -> list[dict[str, Any]]:
         return []
     read = row_getter(logs[0], _LOG_FIELDS)
     for log in logs:
-        when, exercise_id, completed, before, during, after, morning, *dose_values = read(log)
+        when, exercise_id, completed, flags, before, during, after, morning, *dose_values = read(log)
         day = by_day.get(when)
         if day is None:
             day = by_day[when] = {
@@ -162,8 +229,12 @@ def session_records(logs: Sequence[Any]) -> list[dict[str, Any]]:
                 "pain_during": None,
                 "pain_after": None,
                 "pain_next_morning": None,
+                "red_flags": [],
                 "exercises": [],
             }
+        for flag_id in flags or ():
+            if flag_id not in day["red_flags"]:
+                day["red_flags"].append(flag_id)
         for key, value in (
             ("pain_before", before),
             ("pain_during", during),
@@ -181,9 +252,22 @@ def session_records(logs: Sequence[Any]) -> list[dict[str, Any]]:
         if day["pain_during"] is None or day["pain_after"] is None:
             continue
         day["date"] = when
-        day["pain_before"] = day["pain_before"] or 0.0
+        # pain_before stays None when not asked: the core then compares with the intake's rest
+        # pain or holds; a missing baseline is never read as 0.
         records.append(day)
     return records
+
+
+def _complete_doses(records: list[dict[str, Any]], programme: core_prescription.Programme) -> None:
+    """A logged dose holds only what the form asks (minutes, speed, sets, ...); the parts it does
+    not ask (safety key, per side, weekly frequency) are the prescription's. Without this, a dose
+    logged exactly as prescribed never equals the prescribed dose and is never progressed."""
+    prescribed = {i.exercise_id: i.dose.model_dump(exclude_none=True) for i in programme.items}
+    for day in records:
+        for ex in day["exercises"]:
+            base = prescribed.get(ex["exercise_id"])
+            if ex["dose"] and base is not None:
+                ex["dose"] = {**{k: v for k, v in base.items() if k not in DOSE_FIELDS}, **ex["dose"]}
 
 
 @cache
@@ -193,10 +277,16 @@ def _session_records_adapter() -> TypeAdapter[list[Any]]:
 
 
 def decide(
-    programme: Programme | Any, logs: Sequence[Any], assessment: Assessment | None = None
+    programme: Programme | Any,
+    logs: Sequence[Any],
+    assessment: Assessment | None = None,
+    *,
+    cleared: Sequence[RedFlagClearance] = (),
+    hands_free: HandsFreeEvidence | None = None,
 ) -> NextSession | None:
-    """The progression engine's decision from a programme, its logs and the client's latest
-    assessment (its conditions, pain and red flags); None when no logged day can be judged yet.
+    """The progression engine's decision from a programme, its logs, the client's latest
+    assessment (its conditions, pain and red flags), the trainers' clearances and the hands-free
+    evidence; None when no logged day can be judged yet.
     Rows outside today's vocabulary are left out (see :func:`stored_problems`)."""
     records = session_records(logs)
     if not records:
@@ -207,6 +297,7 @@ def decide(
         if isinstance(content, core_prescription.Programme)
         else core_prescription.Programme.model_validate(dict(content))
     )
+    _complete_doses(records, prog)
     try:
         sessions = _session_records_adapter().validate_python(records)
     except ValidationError:
@@ -216,7 +307,17 @@ def decide(
         if not sessions:
             return None
     result, pain = _assessment_for_engine(assessment)
-    return core_progression.decide_next(prog, sessions, assessment=result, pain_nprs=pain)
+    known = {s.date for s in sessions}
+    flags = {f for s in sessions for f in s.red_flags} | {core_progression.PAIN_STOP_FLAG}
+    clear = [c for c in cleared if c.flag_id in flags] if known else []
+    return core_progression.decide_next(
+        prog,
+        sessions,
+        assessment=result,
+        pain_nprs=pain,
+        red_flags_cleared=clear,
+        hands_free_evidence=hands_free,
+    )
 
 
 def _assessment_for_engine(row: Assessment | None) -> tuple[AssessmentResult | None, float | None]:
@@ -230,14 +331,78 @@ def _assessment_for_engine(row: Assessment | None) -> tuple[AssessmentResult | N
         return None, row.pain_nprs
 
 
+def clearances(db: Session, client_id: int) -> list[RedFlagClearance]:
+    """The trainers' clearances of red flags and pain stops, as the core reads them."""
+    return [
+        RedFlagClearance(
+            flag_id=r.flag_id, cleared_by=r.signed_by_name, cleared_on=r.signed_on, reason=r.reason
+        )
+        for r in crud.list_signoffs(db, client_id, "red_flag")
+        if r.flag_id
+    ]
+
+
+#: Where the gait engines put step asymmetry (%), and the pose engine's forward-lean flag code.
+ASYMMETRY_KEYS = ("step_length_asymmetry_pct", "step_time_asymmetry_pct")
+TRUNK_LEAN_FLAG = "trunk_forward_lean"
+
+
+def gait_check(rec: Recording) -> GaitCheck | None:
+    """A recording's step asymmetry and forward-trunk-lean flag; None when it has no asymmetry."""
+    gait = rec.gait
+    if gait is None:
+        return None
+    asym = gait.step_length_asymmetry_pct
+    if asym is None:
+        asym = gait.step_time_asymmetry_pct
+    if asym is None or not 0 <= asym <= 100:
+        return None
+    lean = any(f.code == TRUNK_LEAN_FLAG for f in gait.flags)
+    return GaitCheck(recorded_on=rec.created_at.date(), step_asymmetry_pct=asym, forward_trunk_lean=lean)
+
+
+def hands_free_evidence(db: Session, client_id: int) -> HandsFreeEvidence:
+    """The latest recordings' step asymmetry and trunk lean, and the trainer's latest sign-off."""
+    checks = [c for r in crud.list_recordings(db, client_id)[-20:] if (c := gait_check(r)) is not None]
+    signoffs = crud.list_signoffs(db, client_id, "hands_free")
+    sign = signoffs[-1] if signoffs else None
+    return HandsFreeEvidence(
+        recordings=checks,
+        sign_off=CoreSignOff(signed_by=sign.signed_by_name, signed_on=sign.signed_on, note=sign.reason)
+        if sign is not None
+        else None,
+    )
+
+
 def next_session(db: Session, client_id: int, programme: Programme | None = None) -> NextSession | None:
-    """What to do next time: the current programme judged on the sessions logged under it in the
-    last :data:`DECISION_WINDOW_DAYS` (the one rule for every edge)."""
+    """What to do next time: the current programme judged on the sessions logged under it (and
+    the versions it was decided from) in the last :data:`DECISION_WINDOW_DAYS` (the one rule for
+    every edge).
+
+    When the current version was made by a decision and no session has been logged since, the
+    answer is that decision (judged from the version it was decided from), so every edge keeps
+    showing why the prescription changed rather than "no new session".
+    """
     programme = programme or crud.current_programme(db, client_id)
     if programme is None:
         return None
-    logs = crud.session_log_rows(db, client_id, programme_id=programme.id, last_days=DECISION_WINDOW_DAYS)
-    return decide(programme, logs, crud.latest_assessment(db, client_id))
+    lineage = crud.programme_lineage(db, programme)
+    logs = crud.session_log_rows(db, client_id, programme_ids=lineage, last_days=DECISION_WINDOW_DAYS)
+    base = programme
+    since = programme.decided_after
+    if (
+        programme.based_on_id is not None
+        and since is not None
+        and not any(r.session_date > since for r in logs)
+    ):
+        base = crud.get_programme(db, client_id, programme.based_on_id) or programme
+    return decide(
+        base,
+        logs,
+        crud.latest_assessment(db, client_id),
+        cleared=clearances(db, client_id),
+        hands_free=hands_free_evidence(db, client_id),
+    )
 
 
 def read_next_session(db: Session, user: User, client: Client) -> NextSession | None:
@@ -248,27 +413,322 @@ def read_next_session(db: Session, user: User, client: Client) -> NextSession | 
 # --- logging -----------------------------------------------------------------------------------
 
 
+def blocked_reason(ns: NextSession | None) -> str | None:
+    """Why exercise cannot be logged now (a red flag or pain stop in force), else None."""
+    if ns is None or ns.can_log_exercise:
+        return None
+    flags = "; ".join(f.text for f in ns.red_flags_in_force) or "the programme is stopped"
+    return (
+        f"exercise cannot be logged while this is in force: {flags}; a trainer clears it on the client page"
+    )
+
+
 def log_session(
-    db: Session, user: User, client: Client, entries: Sequence[SessionLogIn], *, detail: str = ""
+    db: Session,
+    user: User,
+    client: Client,
+    entries: Sequence[SessionLogIn],
+    *,
+    detail: str = "",
+    form_key: str | None = None,
 ) -> Logged:
-    """Store one session (one row per exercise), audit it and decide the next session.
+    """Store one session (one row per exercise), audit it, decide the next session and apply the
+    decision to the programme (see :func:`apply_decision`).
 
     Every entry's exercise must be in the library; the rows are tied to the current programme.
+    While a red flag or pain stop is in force, exercise cannot be logged (409 with the reason).
+    ``form_key`` (the log form's own key): the same form sent again stores nothing new and returns
+    the rows the first send stored.
     """
+    if form_key:
+        earlier = crud.logs_with_form_key(db, client.id, form_key)
+        if earlier:
+            return Logged(logs=list(earlier), next_session=next_session(db, client.id))
     for entry in entries:
         clinical.check_exercise(entry.exercise_id)
     for day in {entry.session_date for entry in entries}:  # capped: each write re-judges the window
         quotas.check_logs_per_day(db, client.id, day, adding=sum(e.session_date == day for e in entries))
     programme = crud.current_programme(db, client.id)
+    reason = blocked_reason(next_session(db, client.id, programme))
+    if reason is not None:
+        raise Conflict(reason)
     rows = [
         crud.add_session_log(
-            db, client.id, programme_id=programme.id if programme else None, by=user, **entry.model_dump()
+            db,
+            client.id,
+            programme_id=programme.id if programme else None,
+            by=user,
+            form_key=form_key or None,
+            **{**entry.model_dump(), "red_flags": entry.red_flags or None},
         )
         for entry in entries
     ]
     resource_id = rows[0].id if len(rows) == 1 else None
     crud.audit(db, user, "create", "session_log", resource_id=resource_id, client_id=client.id, detail=detail)
-    return Logged(logs=rows, next_session=next_session(db, client.id, programme))
+    decision = next_session(db, client.id, programme)
+    if programme is not None and decision is not None:
+        apply_decision(db, client, programme, decision, max(e.session_date for e in entries))
+    return Logged(logs=rows, next_session=decision)
+
+
+# --- decisions applied to the programme ---------------------------------------------------------
+
+
+def _items_key(content: Any) -> list[tuple[str, Any]]:
+    return [(i.exercise_id, i.dose) for i in content.items]
+
+
+def needs_approval(policy: str, decision: NextSession) -> set[str]:
+    """Exercise ids whose change waits for the trainer under ``policy``.
+
+    Easing off (regress, stop) always applies at once: safety does not wait. "protocol" (the
+    default) waits on moving up to another stage or adding an exercise; "approve" waits on every
+    increase; "auto" on nothing.
+    """
+    if policy == "auto":
+        return set()
+    out: set[str] = set()
+    for d in decision.decisions:
+        if d.decision is not DecisionKind.progress:
+            continue
+        stage_change = d.next_exercise_id is not None and d.next_exercise_id != d.exercise_id
+        if policy == "approve" or stage_change:
+            out.add(d.exercise_id)
+    if decision.added:
+        out.add("__added__")
+    return out
+
+
+def apply_decision(
+    db: Session, client: Client, programme: Programme, decision: NextSession, day: date
+) -> tuple[Programme | None, PendingDecision | None]:
+    """Make the decision the next prescription: a new programme version ("decision after session
+    <date>", with the reason) for what applies at once, and a pending decision for what waits for
+    the trainer (the client's ``decision_policy``). Nothing is stored while stopped or unchanged."""
+    if decision.stop and not decision.can_log_exercise:
+        return None, None
+    current = programme.content
+    proposed = decision.programme
+    waiting = needs_approval(client.decision_policy or "protocol", decision)
+    reasons = "; ".join(
+        f"{d.exercise_id}: {d.decision.value} ({d.reason})"
+        for d in decision.decisions
+        if d.next_exercise_id != d.exercise_id or d.next_dose != _dose_of(current, d.exercise_id)
+    )
+    applied = proposed
+    if waiting:
+        keep = {d.exercise_id: d for d in decision.decisions if d.exercise_id in waiting}
+        old = {i.exercise_id: i for i in current.items}
+        items = []
+        for d in decision.decisions:
+            if d.exercise_id in keep:
+                items.append(old[d.exercise_id])
+            elif d.next_exercise_id is not None:
+                items.extend(i for i in proposed.items if i.exercise_id == d.next_exercise_id)
+        applied = proposed.model_copy(update={"items": list({i.exercise_id: i for i in items}.values())})
+    new_row: Programme | None = None
+    if _items_key(applied) != _items_key(current):
+        new_row = crud.add_decision_programme(
+            db, programme, content=applied, decided_after=day, reason=reasons
+        )
+    pending: PendingDecision | None = None
+    if waiting and _items_key(proposed) != _items_key(applied):
+        pending = crud.add_pending_decision(
+            db,
+            new_row or programme,
+            content=proposed,
+            decided_after=day,
+            reason=reasons,
+        )
+    return new_row, pending
+
+
+def _dose_of(content: Any, exercise_id: str) -> Any:
+    return next((i.dose for i in content.items if i.exercise_id == exercise_id), None)
+
+
+def waiting_ids(db: Session, client_id: int) -> list[str]:
+    """Exercises whose decided change waits for the trainer's approval."""
+    pending = crud.pending_decisions(db, client_id)
+    if not pending:
+        return []
+    programme = crud.current_programme(db, client_id)
+    current = {i.exercise_id: i.dose for i in programme.content.items} if programme else {}
+    proposed = core_prescription.Programme.model_validate(pending[-1].content)
+    new = {i.exercise_id: i.dose for i in proposed.items}
+    return [eid for eid, dose in current.items() if new.get(eid) != dose]
+
+
+def pending_decisions(db: Session, client: Client) -> Sequence[PendingDecision]:
+    return crud.pending_decisions(db, client.id)
+
+
+def resolve_decision(
+    db: Session, user: User, client: Client, decision_id: int, *, approve: bool
+) -> Programme | None:
+    """The trainer approves (a new programme version) or declines a pending decision."""
+    if user.role != "trainer":
+        raise Forbidden("only a trainer approves or declines a decision")
+    row = crud.get_pending_decision(db, client.id, decision_id)
+    if row is None or row.status != "pending":
+        raise NotFound("pending decision not found")
+    current = crud.current_programme(db, client.id)
+    if current is None or current.id != row.programme_id:
+        crud.resolve_pending_decision(db, row, status="superseded", by=user)
+        raise Conflict("the programme changed since this decision; it no longer applies")
+    crud.resolve_pending_decision(db, row, status="approved" if approve else "declined", by=user)
+    made: Programme | None = None
+    if approve:
+        made = crud.add_decision_programme(
+            db,
+            current,
+            content=core_prescription.Programme.model_validate(row.content),
+            decided_after=row.decided_after,
+            reason=row.reason,
+        )
+        made.based_on_id = current.based_on_id or current.id
+        made.origin = f"{made.origin}, approved by {user.display_name or user.username}"
+    crud.audit(
+        db,
+        user,
+        "update",
+        "pending_decision",
+        resource_id=row.id,
+        client_id=client.id,
+        detail="approved" if approve else "declined",
+    )
+    return made
+
+
+def set_decision_policy(db: Session, user: User, client: Client, body: DecisionPolicyIn) -> Client:
+    if user.role != "trainer":
+        raise Forbidden("only a trainer sets how decisions are applied")
+    client.decision_policy = body.policy
+    db.flush()
+    crud.audit(
+        db,
+        user,
+        "update",
+        "client",
+        resource_id=client.id,
+        client_id=client.id,
+        detail=f"policy {body.policy}",
+    )
+    return client
+
+
+# --- red flags and sign-offs --------------------------------------------------------------------
+
+
+def clear_red_flag(db: Session, user: User, client: Client, body: RedFlagClear) -> TrainerSignOff:
+    """A trainer clears a red flag (or pain stop) in force: who, when and why are stored."""
+    if user.role != "trainer":
+        raise Forbidden("only a trainer clears a red flag")
+    ns = next_session(db, client.id)
+    in_force = {f.flag_id: f for f in (ns.red_flags_in_force if ns is not None else [])}
+    hit = in_force.get(body.flag_id)
+    if hit is None:
+        raise InputError(
+            "flag_id", f"{body.flag_id!r} is not in force", hint=f"in force: {sorted(in_force) or 'none'}"
+        )
+    if hit.origin == "assessment":
+        raise Conflict("this red flag comes from the assessment: record a new assessment to clear it")
+    row = crud.add_signoff(
+        db, client.id, kind="red_flag", flag_id=body.flag_id, by=user, signed_on=today(), reason=body.reason
+    )
+    crud.audit(
+        db, user, "create", "red_flag_clearance", resource_id=row.id, client_id=client.id, detail=body.flag_id
+    )
+    return row
+
+
+def sign_off_hands_free(db: Session, user: User, client: Client, body: HandsFreeSignOffIn) -> TrainerSignOff:
+    if user.role != "trainer":
+        raise Forbidden("only a trainer signs off hands-free walking")
+    row = crud.add_signoff(
+        db, client.id, kind="hands_free", flag_id=None, by=user, signed_on=today(), reason=body.reason
+    )
+    crud.audit(db, user, "create", "hands_free_signoff", resource_id=row.id, client_id=client.id)
+    return row
+
+
+def signoffs(db: Session, client: Client) -> Sequence[TrainerSignOff]:
+    return crud.list_signoffs(db, client.id)
+
+
+# --- corrections --------------------------------------------------------------------------------
+
+
+def correct_log(db: Session, user: User, client: Client, log_id: int, body: SessionLogCorrection) -> Logged:
+    """Correct a stored log: the client their own on the same day, a trainer any; the change is
+    audited (field: old → new) and the session is judged again.
+
+    When the current programme was decided after this very session, the decision is taken again
+    from the version it was decided from, and the result is stored as a new version.
+    """
+    row = crud.get_session_log(db, client.id, log_id)
+    if row is None:
+        raise NotFound("session log not found")
+    if user.role == "client" and row.session_date != today():
+        raise Forbidden("a client can correct a log on the day it was done; ask your trainer")
+    changes = {
+        k: v
+        for k, v in body.model_dump(exclude_unset=True).items()
+        if k != "reason" and not (k == "notes" and v is None)
+    }
+    if "completed" in changes and changes["completed"] is None:
+        del changes["completed"]
+    detail = ", ".join(f"{k}: {getattr(row, k)!r} → {v!r}" for k, v in sorted(changes.items()))
+    crud.update_session_log(db, row, **changes)
+    crud.audit(
+        db,
+        user,
+        "update",
+        "session_log",
+        resource_id=row.id,
+        client_id=client.id,
+        detail=f"correction {detail}" + (f" ({body.reason})" if body.reason else ""),
+    )
+    return Logged(logs=[row], next_session=rejudge(db, client, row.session_date))
+
+
+def rejudge(db: Session, client: Client, day: date) -> NextSession | None:
+    """Judge again after a correction of (or a later answer about) the session on ``day``: from the
+    version decided before it when the current one was decided after it, and apply the result."""
+    programme = crud.current_programme(db, client.id)
+    if programme is None:
+        return None
+    base = programme
+    if programme.decided_after is not None and programme.decided_after >= day and programme.based_on_id:
+        base = crud.get_programme(db, client.id, programme.based_on_id) or programme
+    lineage = crud.programme_lineage(db, base)
+    logs = crud.session_log_rows(
+        db,
+        client.id,
+        programme_ids=[*crud.programme_lineage(db, programme), *lineage],
+        last_days=DECISION_WINDOW_DAYS,
+    )
+    decision = decide(
+        base,
+        logs,
+        crud.latest_assessment(db, client.id),
+        cleared=clearances(db, client.id),
+        hands_free=hands_free_evidence(db, client.id),
+    )
+    if decision is not None and base is programme:
+        apply_decision(db, client, programme, decision, day)
+        return decision
+    changed = decision is not None and _items_key(decision.programme) != _items_key(programme.content)
+    if decision is not None and base is not programme and changed:
+        made = crud.add_decision_programme(
+            db,
+            base,
+            content=decision.programme,
+            decided_after=day,
+            reason="judged again after a correction",
+        )
+        made.origin = f"decision after session {day.isoformat()} (corrected)"
+    return decision
 
 
 def list_logs(db: Session, user: User, client: Client, *, limit: int | None = None) -> Sequence[SessionLog]:
@@ -298,7 +758,7 @@ def update_log(db: Session, user: User, client: Client, log_id: int, body: Sessi
         client_id=client.id,
         detail=",".join(sorted(changes)),
     )
-    return Logged(logs=[row], next_session=next_session(db, client.id))
+    return Logged(logs=[row], next_session=rejudge(db, client, row.session_date))
 
 
 def pending_morning(logs: Sequence[SessionLog], on: date) -> date | None:
@@ -320,19 +780,100 @@ def record_morning_pain(db: Session, user: User, client: Client, day: date, body
             crud.update_session_log(db, log, pain_next_morning=body.pain_next_morning)
             changed += 1
     crud.audit(db, user, "update", "session_log", client_id=client.id, detail=f"morning {day}")
+    if changed:
+        rejudge(db, client, day)
     return changed
 
 
 @dataclass(frozen=True)
 class LogForm:
-    """What the log page needs: the programme to log against and the morning question."""
+    """What the log page needs: the programme to log against, the morning question, and what
+    is in force (when exercise cannot be logged)."""
 
     programme: Programme | None
     today: date
     pending_morning: date | None
+    next_session: NextSession | None
+    blocked: str | None
+    todays_logs: list[SessionLog]
 
 
 def log_form(db: Session, client_id: int) -> LogForm:
     on = today()
     logs = crud.list_session_logs(db, client_id)
-    return LogForm(crud.current_programme(db, client_id), on, pending_morning(logs, on))
+    programme = crud.current_programme(db, client_id)
+    ns = next_session(db, client_id, programme)
+    return LogForm(
+        programme,
+        on,
+        pending_morning(logs, on),
+        ns,
+        blocked_reason(ns),
+        [log for log in logs if log.session_date == on],
+    )
+
+
+def red_flag_choices() -> list[tuple[str, str]]:
+    """The catalogue's red flags as (id, text) for the log form's choice list."""
+    return [(f.id, f.text) for f in load_catalogue().red_flags.values()]
+
+
+def library_has(exercise_id: str) -> bool:
+    return exercise_id in load_library().exercises
+
+
+def logs_with_form_key(db: Session, client_id: int, key: str) -> Sequence[SessionLog]:
+    """The rows an earlier send of the same log form stored (empty: not seen yet)."""
+    return crud.logs_with_form_key(db, client_id, key)
+
+
+@dataclass(frozen=True)
+class PendingView:
+    """A decision waiting for the trainer, item by item (now → proposed)."""
+
+    id: int
+    decided_after: date
+    reason: str
+    changes: list[tuple[str, str, str]]
+
+
+@dataclass(frozen=True)
+class SafetyView:
+    """What the trainer's client page shows about safety and decisions."""
+
+    in_force: list[core_progression.RedFlagInForce]
+    signoffs: list[TrainerSignOff]
+    pending: list[PendingView]
+    policy: str
+    policies: tuple[str, ...]
+    versions: list[Programme]
+
+
+def _item_lines(content: core_prescription.Programme | None) -> dict[str, str]:
+    from retrowalk.app.records import exercise_label
+
+    items = content.items if content is not None else []
+    return {i.exercise_id: f"{exercise_label(i.exercise_id)}: {i.dose.describe()}" for i in items}
+
+
+def safety_view(db: Session, client: Client) -> SafetyView:
+    ns = next_session(db, client.id)
+    current = crud.current_programme(db, client.id)
+    now = _item_lines(current.content if current else None)
+    pending = []
+    for row in crud.pending_decisions(db, client.id):
+        proposed = _item_lines(core_prescription.Programme.model_validate(row.content))
+        changes = [
+            (eid, now.get(eid, "–"), proposed.get(eid, "left out"))
+            for eid in dict.fromkeys([*now, *proposed])
+            if now.get(eid) != proposed.get(eid)
+        ]
+        pending.append(PendingView(row.id, row.decided_after, row.reason, changes))
+    return SafetyView(
+        in_force=list(ns.red_flags_in_force) if ns else [],
+        signoffs=list(crud.list_signoffs(db, client.id)),
+        pending=pending,
+        policy=client.decision_policy or "protocol",
+        policies=DECISION_POLICIES,
+        versions=list(crud.list_programmes(db, client.id))[-8:],
+    )

@@ -45,12 +45,15 @@ from retrowalk.storage.models import (
     Client,
     FlagAcknowledgement,
     Message,
+    PendingDecision,
     Programme,
     QuestionnaireResponse,
     Recording,
     SessionLog,
+    TrainerSignOff,
     User,
     client_trainers,
+    utcnow,
 )
 
 # Statements that run on (nearly) every request are built once, with bind parameters: building a
@@ -581,6 +584,113 @@ def read_programmes(db: Session, client_id: int) -> Loaded[Programme]:
     )
 
 
+def programme_lineage(db: Session, programme: Programme, *, limit: int = 200) -> list[int]:
+    """The version and the versions it was decided from (decision versions point back with
+    ``based_on_id``), newest first: the sessions logged under any of them are one history."""
+    ids = [programme.id]
+    row: Programme | None = programme
+    while row is not None and row.based_on_id is not None and len(ids) < limit:
+        ids.append(row.based_on_id)
+        row = db.get(Programme, row.based_on_id)
+    return ids
+
+
+def get_programme(db: Session, client_id: int, programme_id: int) -> Programme | None:
+    row = db.get(Programme, programme_id)
+    return row if row is not None and row.client_id == client_id else None
+
+
+def add_decision_programme(
+    db: Session, base: Programme, *, content: ProgrammeContent, decided_after: date, reason: str
+) -> Programme:
+    """A new version made by a progression decision, traceable to its session and reason."""
+    row = add_programme(
+        db,
+        base.client_id,
+        content=content,
+        assessment_id=base.assessment_id,
+        pain_nprs=base.pain_nprs,
+        goals=list(base.goals or []),
+        by=None,
+    )
+    row.based_on_id = base.id
+    row.decided_after = decided_after
+    row.origin = f"decision after session {decided_after.isoformat()}"
+    row.origin_reason = reason
+    db.flush()
+    return row
+
+
+def add_pending_decision(
+    db: Session, base: Programme, *, content: ProgrammeContent, decided_after: date, reason: str
+) -> PendingDecision:
+    """Park a decision for the trainer; an older pending one for this client is superseded."""
+    for old in pending_decisions(db, base.client_id):
+        old.status = "superseded"
+    row = PendingDecision(
+        client_id=base.client_id,
+        programme_id=base.id,
+        decided_after=decided_after,
+        content=content.model_dump(mode="json"),
+        reason=reason,
+        status="pending",
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def pending_decisions(db: Session, client_id: int) -> Sequence[PendingDecision]:
+    return db.scalars(
+        select(PendingDecision)
+        .where(PendingDecision.client_id == client_id, PendingDecision.status == "pending")
+        .order_by(PendingDecision.id)
+    ).all()
+
+
+def get_pending_decision(db: Session, client_id: int, decision_id: int) -> PendingDecision | None:
+    row = db.get(PendingDecision, decision_id)
+    return row if row is not None and row.client_id == client_id else None
+
+
+def resolve_pending_decision(db: Session, row: PendingDecision, *, status: str, by: User) -> None:
+    row.status = status
+    row.decided_by = by.id
+    row.decided_at = utcnow()
+    db.flush()
+
+
+def add_signoff(
+    db: Session,
+    client_id: int,
+    *,
+    kind: str,
+    flag_id: str | None,
+    by: User,
+    signed_on: date,
+    reason: str,
+) -> TrainerSignOff:
+    row = TrainerSignOff(
+        client_id=client_id,
+        kind=kind,
+        flag_id=flag_id,
+        signed_by=by.id,
+        signed_by_name=by.display_name or by.username,
+        signed_on=signed_on,
+        reason=reason,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def list_signoffs(db: Session, client_id: int, kind: str | None = None) -> Sequence[TrainerSignOff]:
+    stmt = select(TrainerSignOff).where(TrainerSignOff.client_id == client_id)
+    if kind is not None:
+        stmt = stmt.where(TrainerSignOff.kind == kind)
+    return db.scalars(stmt.order_by(TrainerSignOff.signed_on, TrainerSignOff.id)).all()
+
+
 def list_programmes(db: Session, client_id: int) -> Sequence[Programme]:
     """Oldest version first; :class:`UnreadableRow` if any cannot be read."""
     return _all_or_raise(read_programmes(db, client_id))
@@ -604,6 +714,8 @@ SESSION_FIELDS = (
     "pain_next_morning",
     "completed",
     "notes",
+    "red_flags",
+    "form_key",
 )
 
 
@@ -633,7 +745,9 @@ def list_session_logs(db: Session, client_id: int, *, limit: int | None = None) 
 #: Session-log columns for charts and decisions: timestamps, authors and free text are left out
 #: so that they are not decoded for every row.
 SESSION_ROW_COLUMNS = tuple(
-    c for c in SessionLog.__table__.c if c.name not in ("client_id", "created_at", "created_by", "notes")
+    c
+    for c in SessionLog.__table__.c
+    if c.name not in ("client_id", "created_at", "created_by", "notes", "form_key")
 )
 
 
@@ -644,13 +758,23 @@ def _session_rows_statement(*, by_programme: bool, newest_first: bool) -> Select
     if by_programme:
         scope = scope & (table.c.programme_id == bindparam("programme_id"))
     stmt = select(*SESSION_ROW_COLUMNS).where(scope)
+    return _ordered(stmt, newest_first=newest_first)
+
+
+def _ordered(stmt: Select[Any], *, newest_first: bool) -> Select[Any]:
+    table = SessionLog.__table__
     if newest_first:
         return stmt.order_by(table.c.session_date.desc(), table.c.id.desc())
     return stmt.order_by(table.c.session_date, table.c.id)
 
 
 def session_log_rows(
-    db: Session, client_id: int, *, programme_id: int | None = None, last_days: int | None = None
+    db: Session,
+    client_id: int,
+    *,
+    programme_id: int | None = None,
+    programme_ids: Sequence[int] | None = None,
+    last_days: int | None = None,
 ) -> Sequence[Row[Any]]:
     """Read-only rows (:data:`SESSION_ROW_COLUMNS`, attribute access), oldest first: for charts and
     the progression engine, where ORM objects would only cost time.
@@ -659,8 +783,12 @@ def session_log_rows(
     per decision stays bounded however long the history grows. The rows are then read newest
     first and the read stops at the cut-off: one query, and no more rows than needed.
     """
-    params = {"client_id": client_id, "programme_id": programme_id}
+    params: dict[str, Any] = {"client_id": client_id, "programme_id": programme_id}
     stmt = _session_rows_statement(by_programme=programme_id is not None, newest_first=last_days is not None)
+    if programme_ids is not None:
+        table = SessionLog.__table__
+        scope = (table.c.client_id == client_id) & table.c.programme_id.in_(list(programme_ids))
+        stmt = _ordered(select(*SESSION_ROW_COLUMNS).where(scope), newest_first=last_days is not None)
     if last_days is None:
         return db.execute(stmt, params).all()
     newest_first = db.execute(stmt, params)
@@ -675,6 +803,15 @@ def session_log_rows(
     newest_first.close()
     rows.reverse()
     return rows
+
+
+def logs_with_form_key(db: Session, client_id: int, key: str) -> Sequence[SessionLog]:
+    """The rows an earlier submission of the same log form stored (empty: not seen yet)."""
+    return db.scalars(
+        select(SessionLog)
+        .where(SessionLog.client_id == client_id, SessionLog.form_key == key)
+        .order_by(SessionLog.id)
+    ).all()
 
 
 def get_session_log(db: Session, client_id: int, log_id: int) -> SessionLog | None:

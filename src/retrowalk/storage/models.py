@@ -55,6 +55,11 @@ NAMING = {
 ROLES = ("admin", "trainer", "client")
 RECORDING_KINDS = ("imu", "pose")
 HANDRAILS = ("none", "one", "both")
+#: How a client's progression decisions reach the programme: "protocol" applies dose changes within
+#: the protocol at once and waits for the trainer on stage changes (the default); "approve" waits
+#: for the trainer on every change; "auto" applies every change at once.
+DECISION_POLICIES = ("protocol", "approve", "auto")
+SIGNOFF_KINDS = ("red_flag", "hands_free")
 
 
 def utcnow() -> datetime:
@@ -135,6 +140,7 @@ class Client(Base):
     sex: Mapped[str | None] = mapped_column(String(16), default=None)
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decision_policy: Mapped[str] = mapped_column(String(16), default="protocol", server_default="protocol")
     #: Set when the trainer archives the client (hidden from the default dashboard, never deleted).
     archived_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -188,6 +194,13 @@ class Programme(Base):
     pain_nprs: Mapped[float | None] = mapped_column(Float, default=None)
     goals: Mapped[list[Any]]
     content: Mapped[ProgrammeContent] = mapped_column(Document(PROGRAMME_CONTENT))
+    #: Set on a version made by a progression decision: the version it was decided from, the
+    #: session that caused it ("decision after session <date>") and the decision's reason.
+    #: (A plain column, no foreign key: adding one would make SQLite copy the referenced table.)
+    based_on_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    decided_after: Mapped[date | None] = mapped_column(Date, default=None)
+    origin: Mapped[str | None] = mapped_column(String(200), default=None)
+    origin_reason: Mapped[str | None] = mapped_column(Text, default=None)
     #: Why this version exists and what made it: "generated", "editor" or "decision".
     reason: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str] = mapped_column(String(16), default="generated")
@@ -198,6 +211,7 @@ class SessionLog(Base):
     __table_args__ = (
         CheckConstraint("handrails IN ('none', 'one', 'both')", name="handrails"),
         Index("ix_session_logs_client_date", "client_id", "session_date"),
+        Index("ix_session_logs_form_key", "client_id", "form_key", "exercise_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -220,6 +234,48 @@ class SessionLog(Base):
     pain_next_morning: Mapped[float | None] = mapped_column(Float, default=None)
     completed: Mapped[bool] = mapped_column(Boolean, default=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    #: Catalogue red-flag ids reported at this session (in force until a trainer clears them).
+    red_flags: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    #: The log form's per-form key: a reload or double tap of the same form stores nothing new.
+    form_key: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class TrainerSignOff(Base):
+    """A trainer's clearance of a red flag (or of the pain stop), or sign-off for hands-free
+    retro-walking: who, when and why. Rows are only inserted."""
+
+    __tablename__ = "trainer_signoffs"
+    __table_args__ = (CheckConstraint("kind IN ('red_flag', 'hands_free')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    flag_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    signed_by_name: Mapped[str] = mapped_column(String(200))
+    signed_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PendingDecision(Base):
+    """A decided programme change waiting for the trainer (stage changes by default)."""
+
+    __tablename__ = "pending_decisions"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'approved', 'declined', 'superseded')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id", ondelete="CASCADE"))
+    decided_after: Mapped[date] = mapped_column(Date)
+    content: Mapped[dict[str, Any]]
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class FlagAcknowledgement(Base):

@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Header, Path, Query, status
 from sqlalchemy.orm import Session
 
-from retrowalk.api.schemas import SessionLogCreated, SessionLogIn, SessionLogOut, SessionLogUpdate
+from retrowalk.api.schemas import (
+    SessionLogCorrection,
+    SessionLogCreated,
+    SessionLogIn,
+    SessionLogOut,
+    SessionLogUpdate,
+)
 from retrowalk.app import sessions
 from retrowalk.app.access import Client, SessionLog, User
 from retrowalk.http.deps import CurrentUser, DbSession, TrainerOrSelf
@@ -24,9 +30,16 @@ def _created(done: sessions.Logged) -> SessionLogCreated:
 
 @router.post("", response_model=SessionLogCreated, status_code=status.HTTP_201_CREATED)
 def log_session(
-    body: SessionLogIn, client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession
+    body: SessionLogIn,
+    client: Client = TrainerOrSelf,
+    user: User = CurrentUser,
+    db: Session = DbSession,
+    idempotency_key: str | None = Header(
+        None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Sent again: stored once."
+    ),
 ) -> SessionLogCreated:
-    return _created(sessions.log_session(db, user, client, [body]))
+    """Log one exercise; 409 while a red flag or pain stop is in force (the reason says which)."""
+    return _created(sessions.log_session(db, user, client, [body], form_key=idempotency_key))
 
 
 @router.get("", response_model=list[SessionLogOut])
@@ -65,3 +78,15 @@ def update_session_log(
 ) -> SessionLogCreated:
     """Add what is known later (next-morning pain, notes); the decision is recomputed."""
     return _created(sessions.update_log(db, user, client, log_id, body))
+
+
+@router.post("/{log_id}/corrections", response_model=SessionLogCreated)
+def correct_session_log(
+    body: SessionLogCorrection,
+    log_id: int = LogId,
+    client: Client = TrainerOrSelf,
+    user: User = CurrentUser,
+    db: Session = DbSession,
+) -> SessionLogCreated:
+    """Correct a log (a client: their own, on the same day; a trainer: any); audited, judged again."""
+    return _created(sessions.correct_log(db, user, client, log_id, body))

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from retrowalk.app import clients, dashboard, messages, outcomes, records
+from retrowalk.app import clients, dashboard, messages, outcomes, records, sessions
 from retrowalk.app.access import client_access, require_role
 from retrowalk.app.auth import PASSWORD_MIN_LENGTH
 from retrowalk.app.clients import NewClient
@@ -80,10 +80,12 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
         ),
     )
     charts = [{"title": c.title, "svg": Markup(c.svg)} for c in all_charts(view.charts)]
-    ctx = {**vars(view), "charts": charts, "summary": summary}
+    ctx = {**vars(view), "charts": charts, "summary": summary, "safety": sessions.safety_view(db, client)}
     ctx["weeks"] = outcomes.client_weekly_adherence(db, client)[-8:]
     ctx["unread"] = messages.unread_for(db, user, [client.id]).get(client.id, 0)
     ctx["flash"] = "Client created." if request.query_params.get("created") else None
+    if request.query_params.get("cleared"):
+        ctx["flash"] = "Cleared. The client can log exercise again unless something else is in force."
     return render(request, "client.html", ctx)
 
 

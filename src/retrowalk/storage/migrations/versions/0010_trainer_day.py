@@ -2,7 +2,7 @@
 acknowledgements, message threads
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-01
 """
 
@@ -12,21 +12,20 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("programmes") as batch:
-        batch.add_column(sa.Column("reason", sa.Text(), nullable=False, server_default=""))
-        batch.add_column(
-            sa.Column("source", sa.String(length=16), nullable=False, server_default="generated")
-        )
-    with op.batch_alter_table("clients") as batch:
-        batch.add_column(sa.Column("archived_at", sa.DateTime(), nullable=True))
-    with op.batch_alter_table("assessments") as batch:
-        batch.add_column(sa.Column("affected_side", sa.String(length=8), nullable=True))
+    # plain ADD COLUMN (as 0009): a SQLite batch copy of clients would cascade-delete with
+    # foreign keys on
+    op.add_column("programmes", sa.Column("reason", sa.Text(), nullable=False, server_default=""))
+    op.add_column(
+        "programmes", sa.Column("source", sa.String(length=16), nullable=False, server_default="generated")
+    )
+    op.add_column("clients", sa.Column("archived_at", sa.DateTime(), nullable=True))
+    op.add_column("assessments", sa.Column("affected_side", sa.String(length=8), nullable=True))
     op.create_table(
         "flag_acknowledgements",
         sa.Column("id", sa.Integer(), nullable=False),
