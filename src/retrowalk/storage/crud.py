@@ -612,6 +612,8 @@ def add_decision_programme(
         pain_nprs=base.pain_nprs,
         goals=list(base.goals or []),
         by=None,
+        reason=reason,
+        source="decision",
     )
     row.based_on_id = base.id
     row.decided_after = decided_after
