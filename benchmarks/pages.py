@@ -4,6 +4,8 @@ Builds a clinic with ``benchmarks/clinic_data.py`` (5 trainers, 100 clients, a y
 by default), then calls the real app in-process over ASGI, one request at a time, so the figures
 are the server's own time (routing, queries, rendering) without sockets or a load generator.
 A trainer's pages cycle through that trainer's clients; client pages use one client's login.
+Besides wall time, each request's CPU time (the whole process's, requests run one at a time) is
+kept: on a machine shared with other work it shows the server's own cost.
 Prints a markdown table of p50/p95/p99 per page: SQLite always, PostgreSQL too when
 ``RETROWALK_TEST_POSTGRES_URL`` (or ``--postgres-url``) names a server (a throw-away database is
 created on it and dropped afterwards).
@@ -68,6 +70,7 @@ class Row:
     label: str
     statuses: set[int]
     ms: list[float]
+    cpu_ms: list[float]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -100,14 +103,16 @@ async def _time_pages(
                 continue
             headers = {"Authorization": f"Bearer {tokens[role]}"}
             ids = visible[role]
-            row = Row(label, set(), [])
-            await http.get(template.format(c=ids[0]), headers=headers)  # warm-up (first-use caches)
+            row = Row(label, set(), [], [])
+            for c in ids if opts.warm else ids[:1]:  # warm-up (first-use caches; --warm: every client)
+                await http.get(template.format(c=c), headers=headers)
             budget_end = time.perf_counter() + opts.budget_s
             for i in range(opts.requests):
                 path = template.format(c=ids[i % len(ids)])
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), time.process_time()
                 response = await http.get(path, headers=headers)
                 row.ms.append((time.perf_counter() - start) * 1000)
+                row.cpu_ms.append((time.process_time() - cpu) * 1000)
                 row.statuses.add(response.status_code)
                 if i + 1 >= opts.min_requests and time.perf_counter() > budget_end:
                     break
@@ -163,8 +168,8 @@ def _postgres_database(server_url: str) -> Iterator[str]:
 
 def _table(results: dict[str, list[Row]]) -> str:
     backends = list(results)
-    head = "| page | " + " | ".join(f"{b} p50 / p95 / p99 ms" for b in backends) + " | n |"
-    lines = [head, "|---|" + "---:|" * len(backends) + "---:|"]
+    head = "| page | " + " | ".join(f"{b} p50 / p95 / p99 ms | {b} CPU p50 ms" for b in backends) + " | n |"
+    lines = [head, "|---|" + "---:|---:|" * len(backends) + "---:|"]
     for i, row in enumerate(results[backends[0]]):
         cells = []
         for b in backends:
@@ -172,6 +177,7 @@ def _table(results: dict[str, list[Row]]) -> str:
             status = "" if r.statuses == {200} else f" (HTTP {','.join(map(str, sorted(r.statuses)))})"
             p = [_percentile(r.ms, q) for q in (50, 95, 99)]
             cells.append(f"{p[0]:.1f} / {p[1]:.1f} / {p[2]:.1f}{status}")
+            cells.append(f"{statistics.median(r.cpu_ms):.1f}")
         lines.append(f"| {row.label} | " + " | ".join(cells) + f" | {len(row.ms)} |")
     return "\n".join(lines)
 
@@ -190,6 +196,9 @@ def main() -> None:
     parser.add_argument("--sqlite", type=Path, help="SQLite file to reuse (generated there if absent)")
     parser.add_argument("--postgres-url", default=os.environ.get("RETROWALK_TEST_POSTGRES_URL"))
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--warm", action="store_true", help="open every page for every client once first (repeat views)"
+    )
     parser.add_argument("--only", nargs="*", help="time only pages whose label contains one of these")
     opts = parser.parse_args()
     if opts.no_sqlite and not opts.postgres_url:

@@ -75,6 +75,8 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", C): TRAINER_OF_A,
     ("POST", f"{C}/trainers"): TRAINER_OF_A,
     ("POST", f"{C}/account"): TRAINER_OF_A,
+    ("POST", f"{C}/invite"): TRAINER_OF_A,
+    ("POST", f"{C}/password-link"): TRAINER_OF_A,
     ("GET", f"{C}/audit"): TRAINER_OF_A,
     ("GET", f"{C}/assessments"): TRAINER_OF_A,
     ("POST", f"{C}/assessments"): TRAINER_OF_A,
@@ -136,6 +138,7 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", "/api/v1/account/password"): {422},  # authorised (public); the token is made up
     ("POST", "/api/v1/clients"): {201},
     ("POST", f"{C}/account"): {409},  # client A already has a login: authorised, then refused on content
+    ("POST", f"{C}/invite"): {409},  # likewise: client A already has a login
     ("POST", f"{C}/assessments"): {201},
     ("POST", f"{C}/koos"): {201},
     ("POST", f"{C}/programmes"): {201},
@@ -203,6 +206,8 @@ def _request_kwargs(world: World, method: str, path: str) -> dict[str, Any]:
         return {"json": {"notes": "updated"}}
     if path.endswith("/trainers"):
         return {"json": {"username": world.usernames["trainer_a"]}}
+    if path.endswith("/invite"):
+        return {"json": {"username": unique("inv")}}
     if path.endswith("/account"):
         return {"json": {"username": unique("acct"), "password": PASSWORD}}
     if path.endswith("/assessments") and method == "POST":

@@ -11,20 +11,16 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 from sqlalchemy import func, select
-from tests.api.api_support import assessment_inputs, free_port
-from tests.web.web_helpers import require_tool
+from tests.api.api_support import assessment_inputs
+from tests.web.web_helpers import require_tool, uvicorn_server
 
 from retrowalk.gait.imu.synthetic import make_walk
 
@@ -93,36 +89,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "RETROWALK_UPLOAD_LIMIT_BYTES": str(60 * 1024 * 1024),
         "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }
-    port = free_port()
-    log = (data_dir / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "retrowalk.api.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("server did not start:\n" + (data_dir / "server.log").read_text())
-            time.sleep(0.3)
+    with uvicorn_server(env, data_dir / "server.log") as base:
         yield {
             "base": base,
             "client_id": client_id,
@@ -130,13 +97,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             "data_dir": data_dir,
             "exercises": exercises,
         }
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

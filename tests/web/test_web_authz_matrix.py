@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from tests.api.api_support import PASSWORD, ROLES, World, build_world, make_settings, unique
 from tests.api.test_api_authz_matrix import (
     A_OR_TRAINER,
+    ADMIN,
     OK,
     OWNER_OF_TRIAL_A,
     TRAINER_OF_A,
@@ -45,12 +46,15 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     # the service worker and the manifest hold no data: the phone fetches them before any login
     ("GET", "/sw.js"): PUBLIC,
     ("GET", "/manifest.webmanifest"): PUBLIC,
+    ("GET", "/account/password"): PUBLIC,  # the page behind a one-time link: the link authorises
+    ("POST", "/account/password"): PUBLIC,
     ("POST", "/logout"): ANY_USER,
     ("GET", "/"): ANY_USER,
     ("GET", "/clients/new"): _web(TRAINERS),
     ("POST", "/clients/new"): _web(TRAINERS),
     ("GET", C): _web(A_OR_TRAINER),
     ("GET", f"{C}/report.pdf"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/handout.pdf"): _web(A_OR_TRAINER),
     ("GET", f"{C}/assessment"): _web(TRAINER_OF_A),
     ("POST", f"{C}/assessment"): _web(TRAINER_OF_A),
     ("POST", f"{C}/programme"): _web(TRAINER_OF_A),
@@ -78,17 +82,26 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", f"{C}/decision-policy"): _web(TRAINER_OF_A),
     ("GET", f"{C}/recordings"): _web(A_OR_TRAINER),
     ("POST", f"{C}/recordings"): _web(A_OR_TRAINER),
-    # the one-time link's page (harden's): anyone with the link; a bad token is refused on content
-    ("GET", "/account/password"): PUBLIC,
-    ("POST", "/account/password"): PUBLIC,
+    ("GET", "/admin"): _web(ADMIN),
+    ("POST", "/admin/users"): _web(ADMIN),
+    ("POST", "/admin/users/{user_id}/active"): _web(ADMIN),
+    ("POST", "/admin/users/{user_id}/reset"): _web(ADMIN),
+    ("POST", f"{C}/invite"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/password-link"): _web(TRAINER_OF_A),
     ("GET", "/trials"): _web(TRIAL_MANAGERS),
     ("GET", "/trials/{trial_id}"): _web(OWNER_OF_TRIAL_A),
+    ("GET", "/trials/new"): _web(TRIAL_MANAGERS),
+    ("POST", "/trials/new"): _web(TRIAL_MANAGERS),
+    ("POST", "/trials/{trial_id}/randomise"): _web(OWNER_OF_TRIAL_A),
+    ("POST", "/trials/{trial_id}/enrol"): _web(OWNER_OF_TRIAL_A),
+    ("POST", "/trials/{trial_id}/visits"): _web(OWNER_OF_TRIAL_A),
 }
 
 #: What "passes authorisation" answers when the request is otherwise as sent.
 OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("GET", "/login"): {200, 303},  # a logged-in visitor is sent on
     ("POST", "/login"): {303},
+    ("POST", "/account/password"): {422},  # authorised (public), then refused: no valid link
     ("POST", "/logout"): {303},
     ("GET", "/"): {200, 303},  # a client account is sent to its own log page
     ("POST", "/clients/new"): {303},
@@ -99,14 +112,21 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{C}/flags/ack"): {303},  # a flag that is not raised (any more): back to the page
     ("POST", f"{C}/messages"): {303},
     ("POST", f"{C}/log/morning"): {303},
+    ("POST", "/admin/users"): {303},
+    ("POST", "/admin/users/{user_id}/active"): {303},
+    ("POST", "/admin/users/{user_id}/reset"): {303},
     ("POST", f"{C}/log"): {303},  # post/redirect/get
-    ("POST", "/account/password"): {422},  # no valid token sent
     ("POST", f"{C}/log/{{log_id}}/correct"): {303},
     ("POST", f"{C}/red-flags/clear"): {422},  # nothing in force in the world: refused on content
     ("POST", f"{C}/hands-free"): {303},
     ("POST", f"{C}/decisions/{{decision_id}}"): {404},  # no decision waits in the world
     ("POST", f"{C}/decision-policy"): {303},
     ("POST", f"{C}/recordings"): {422},  # authorised, then refused: no file chosen
+    ("POST", f"{C}/invite"): {422},  # client A already has a login: authorised, then refused
+    ("POST", "/trials/new"): {303},
+    ("POST", "/trials/{trial_id}/randomise"): {409},  # trial A is sealed: authorised, then refused
+    ("POST", "/trials/{trial_id}/enrol"): {303},
+    ("POST", "/trials/{trial_id}/visits"): {422},  # nobody of that code is enrolled
 }
 
 
@@ -146,6 +166,21 @@ def _form(world: World, method: str, path: str) -> dict[str, Any]:
         return {"username": world.usernames["trainer_a"], "password": PASSWORD}
     if path == "/clients/new":
         return {"name": "New client"}
+    if path == "/trials/new":
+        import yaml
+        from tests.api.api_support import world_trial
+
+        return {"definition_yaml": yaml.safe_dump(world_trial(unique("t-")))}
+    if path.endswith("/enrol"):
+        return {"participant": unique("p"), "stratum.sex": "F"}
+    if path.endswith("/visits"):
+        return {"participant": "nobody", "visit": "baseline", "value.pain": "5"}
+    if path == "/admin/users":
+        return {"username": unique("staff"), "role": "trainer"}
+    if path.endswith("/active"):
+        return {"active": "1"}
+    if path.endswith("/invite"):
+        return {"username": unique("inv")}
     if path.endswith("/assessment"):
         return {
             "age": "58",
@@ -199,6 +234,7 @@ def _url(world: World, path: str) -> str:
         trial_id=world.ids["trial_a"],
         log_id=world.ids["log_a"],
         decision_id=2**31 - 1,
+        user_id=world.ids["user_trainer_b"],
     )
 
 
@@ -207,7 +243,8 @@ def test_page_authorisation_matrix(world: World) -> None:
     sessions = {role: browser(world, role) for role in ROLES}
     for (method, path), role in itertools.product(page_routes(world), ROLES):
         expected = RULES[(method, path)][role]
-        http = browser(world, role) if path == "/logout" else sessions[role]
+        # logging in or out changes who the session is: those get a session of their own
+        http = browser(world, role) if path in ("/login", "/logout") else sessions[role]
         data = _form(world, method, path)
         csrf = http.cookies.get(CSRF_COOKIE)
         if method == "POST" and csrf:
@@ -223,8 +260,9 @@ def test_page_authorisation_matrix(world: World) -> None:
             if got_kind == LOGIN or got not in allowed:
                 failures.append(f"{role:9} {method:5} {path}: {got} not in {allowed}: {r.text[:200]}")
         elif got_kind != expected:
-            failures.append(f"{role:9} {method:5} {path}: {got_kind} != {expected}: {r.text[:200]}")
-    assert failures == []
+            where = r.headers.get("location", "")
+            failures.append(f"{role:9} {method:5} {path}: {got_kind} != {expected}: {where} {r.text[:200]}")
+    assert failures == [], "\n".join(failures)
 
 
 def test_pages_need_the_csrf_token(world: World) -> None:

@@ -9,30 +9,20 @@ Screenshots go to test-artifacts/ (gitignored).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.api.api_support import free_port
-from web_helpers import require_tool
+from web_helpers import chromium, require_tool, uvicorn_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROME_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TRAINER = ("trainer-e2e", "trainer-pass-123")
 CLIENT_NAME = "Ada Lovelace-Testclient"
 CLIENT = ("ada-e2e", "client-pass-123")
@@ -70,58 +60,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         check=True,
         timeout=120,
     )
-    port = free_port()
-    log = (data_dir / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "retrowalk.api.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("server did not start:\n" + (data_dir / "server.log").read_text())
-            time.sleep(0.3)
+    with uvicorn_server(env, data_dir / "server.log") as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        require_tool("chromium")  # skips locally, fails in CI
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def _login(page: object, base: str, user: tuple[str, str]) -> None:
@@ -165,12 +111,15 @@ def test_trainer_and_client_journey(server: str, browser: object) -> None:
     page.get_by_label("Full name").fill(CLIENT_NAME)
     page.get_by_label("Date of birth").fill("1958-03-14")
     page.get_by_label("Sex").select_option("female")
-    page.get_by_label("Username").fill(CLIENT[0])
-    page.get_by_label("Password").fill(CLIENT[1])
     page.get_by_role("button", name="Create client").click()
     expect(page.get_by_role("heading", name=CLIENT_NAME)).to_be_visible()
     client_url = page.url.split("?")[0]
     client_id = int(client_url.rstrip("/").rsplit("/", 1)[1])
+    # the client's login: the trainer names it and passes on a one-time link (no password typed)
+    page.fill("#invite-username", CLIENT[0])
+    page.get_by_role("button", name="Invite to the app").click()
+    invite_link = page.locator("#link").input_value()
+    page.goto(client_url)
 
     # assessment: inline validation first (out of range value is refused next to the field)
     page.get_by_role("link", name="New assessment").click()
@@ -208,6 +157,10 @@ def test_trainer_and_client_journey(server: str, browser: object) -> None:
     # client on a phone: log a session with pain 7/10
     phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)  # type: ignore[attr-defined]
     mobile = phone.new_page()
+    mobile.goto(server + invite_link[invite_link.index("/account/password") :])
+    mobile.fill("#password", CLIENT[1])
+    mobile.fill("#confirm", CLIENT[1])
+    mobile.get_by_role("button", name="Save and go to the login").click()
     _login(mobile, server, CLIENT)
     expect(mobile.get_by_role("heading", name="Today's session")).to_be_visible()
     _assert_labelled(mobile)
@@ -260,6 +213,18 @@ def test_trainer_and_client_journey(server: str, browser: object) -> None:
     text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert CLIENT_NAME in text
     assert "Joint-by-joint findings" in text and "Pain over time" in text
+
+    # the client's one-page picture handout, linked from the client page
+    handout = page.request.get(f"{client_url}/handout.pdf?page=Letter")
+    assert handout.status == 200 and handout.headers["content-type"] == "application/pdf"
+    pdf = ARTIFACTS / "e2e-handout.pdf"
+    pdf.write_bytes(handout.body())
+    info = subprocess.run(
+        [require_tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M) and "612 x 792" in info  # one Letter page
+    text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Your exercises for today" in text and "Pain rule" in text
     ctx.close()
 
 

@@ -10,22 +10,13 @@ from typing import Any
 
 import pytest
 from jinja2 import Environment, PackageLoader, select_autoescape
-from web_helpers import require_tool
+from web_helpers import chromium
 
 from retrowalk.core.exercises import load_library
 from retrowalk.web.figures import exercise_figure
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROME_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _render(exercise_id: str, dose: str = "") -> str:
@@ -99,16 +90,8 @@ def test_two_figures_on_one_page_have_unique_ids() -> None:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        require_tool("chromium")  # skips locally, fails in CI
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 FRAME_STATE = """() => [...document.querySelectorAll('svg.rw-figure .fr')].map(g => {

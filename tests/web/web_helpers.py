@@ -1,11 +1,30 @@
-"""Helpers for the web tests: external tools are skipped locally but required in CI."""
+"""Helpers for the web tests: external tools are skipped locally but required in CI; one way to
+start a real server and one way to launch Debian's Chromium, shared by every browser test."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
+from tests.api.live_server import free_port, wait_healthy
+
+CHROMIUM = "/usr/bin/chromium"
+#: Without the background-networking flags Chromium's connections are refused by the closed network.
+CHROME_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def require_tool(name: str) -> str:
@@ -15,3 +34,46 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{name} is required in CI (install poppler-utils / chromium)")
         pytest.skip(f"{name} not installed")
     return path
+
+
+@contextmanager
+def uvicorn_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """A real ``retrowalk`` app under uvicorn on a free loopback port; yields its base URL."""
+    port = free_port()
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "uvicorn", "--factory", "retrowalk.api.app:create_app"),
+                *("--host", "127.0.0.1", "--port", str(port)),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            try:
+                wait_healthy(proc, port)
+            except RuntimeError as exc:
+                pytest.fail(f"server did not start ({exc}):\n" + log_path.read_text())
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextmanager
+def chromium(extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
+    """Debian's Chromium under Playwright (the tool's own browser download does not work here)."""
+    if not Path(CHROMIUM).exists():
+        require_tool("chromium")  # skips locally, fails in CI
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROME_ARGS, *extra_args])
+        try:
+            yield b
+        finally:
+            b.close()

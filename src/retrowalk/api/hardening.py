@@ -28,7 +28,7 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +37,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -272,30 +273,72 @@ def _with_security_headers(scope: Scope, send: Send) -> Send:
 # --- error pages and handlers -------------------------------------------------------------------
 
 
-def error_page(code: int, title: str, detail: str) -> HTMLResponse:
+def error_page(
+    code: int, title: str, detail: str, *, back: str = "/", problems: Sequence[str] = ()
+) -> HTMLResponse:
     """A small self-contained HTML error page (no template: it must render even when they fail)."""
+    label = "Back to the client's page" if back != "/" else "Back to the start page"
+    items = "".join(f"<li>{html.escape(p)}</li>" for p in problems)
     body = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{code} {html.escape(title)} · retrowalk</title>"
         "<link rel='stylesheet' href='/static/app.css'></head><body><main class='card'>"
-        f"<h1>{html.escape(title)}</h1><p>{html.escape(detail)}</p>"
-        "<p><a href='/'>Back to the start page</a></p></main></body></html>"
+        f"<h1>{html.escape(title)}</h1><p id='error'>{html.escape(detail)}</p>"
+        + (f"<ul id='problems'>{items}</ul>" if items else "")
+        + f"<p><a class='button' id='back' href='{html.escape(back)}'>{label}</a></p></main></body></html>"
     )
     return HTMLResponse(body, status_code=code)
 
 
-_TITLES = {400: "Bad request", 401: "Log in first", 403: "Forbidden", 404: "Not found", 409: "Conflict"}
+_TITLES = {
+    400: "Bad request",
+    401: "Log in first",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Too large",
+    415: "Unsupported file type",
+    422: "Invalid input",
+    429: "Too many attempts",
+}
 
 
 def _request_wants_html(request: Request) -> bool:
     return _wants_html(request.scope)
 
 
+def _back(request: Request, code: int) -> str:
+    """The way back: the client's page below ``/clients/N/...`` (unless the client is what was
+    not found), else the start page."""
+    parts = request.url.path.strip("/").split("/")
+    if code != 404 and len(parts) >= 3 and parts[0] == "clients" and parts[1].isdigit():
+        return f"/clients/{int(parts[1])}"
+    return "/"
+
+
+def _refusal_text(exc: Exception) -> tuple[int, str, list[str]]:
+    """Status, one line and per-field problems of a refusal, in words (never a JSON dump)."""
+    from retrowalk.core.vocab import field_messages
+
+    if isinstance(exc, InputError):
+        return (
+            422,
+            "Please go back and correct:",
+            [f"{exc.field}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")],
+        )
+    if isinstance(exc, ValidationError):
+        return 422, "Please go back and correct:", [f"{k}: {v}" for k, v in field_messages(exc).items()]
+    code = int(getattr(exc, "status_code", 400))
+    return code, str(getattr(exc, "detail", _TITLES.get(code, "Error"))), []
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if _request_wants_html(request) and exc.status_code >= 400:
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
-        page = error_page(exc.status_code, _TITLES.get(exc.status_code, "Error"), detail)
+        title = _TITLES.get(exc.status_code, "Error")
+        page = error_page(exc.status_code, title, detail, back=_back(request, exc.status_code))
         for key, value in (exc.headers or {}).items():
             page.headers[key] = value
         return page
@@ -306,10 +349,10 @@ def _html_for_app_errors(handler: Callable[[Request, Exception], Any]) -> Callab
     """The app's handler for use-case refusals, with an HTML page for browsers on web routes."""
 
     async def handle(request: Request, exc: Exception) -> Response:
-        status_code = int(getattr(exc, "status_code", 400))
         if _request_wants_html(request):
+            status_code, detail, problems = _refusal_text(exc)
             title = _TITLES.get(status_code, "Error")
-            page = error_page(status_code, title, str(getattr(exc, "detail", title)))
+            page = error_page(status_code, title, detail, back=_back(request, status_code), problems=problems)
             retry = getattr(exc, "retry_after", None)
             if retry is not None:
                 page.headers["Retry-After"] = str(retry)
@@ -345,8 +388,12 @@ async def _request_validation_error(request: Request, exc: Exception) -> Respons
         for e in exc.errors()
     ]
     if _request_wants_html(request):
-        text = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
-        return error_page(422, "Invalid input", text)
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc'] if p not in ('body', 'query', 'path'))}: {e['msg']}"
+            for e in errors
+        ]
+        back = _back(request, 422)
+        return error_page(422, _TITLES[422], "Please go back and correct:", back=back, problems=problems)
     return JSONResponse({"detail": errors}, status_code=422)
 
 
@@ -493,8 +540,10 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     from retrowalk.app.errors import AppError
 
-    if AppError in app.exception_handlers:
-        app.add_exception_handler(AppError, _html_for_app_errors(app.exception_handlers[AppError]))
+    # use-case refusals and refused values: HTML pages on web routes, the app's JSON elsewhere
+    for kind in (AppError, InputError, ValidationError):
+        if kind in app.exception_handlers:
+            app.add_exception_handler(kind, _html_for_app_errors(app.exception_handlers[kind]))
     app.add_exception_handler(RequestValidationError, _request_validation_error)
     app.add_exception_handler(OperationalError, _operational_error)
     app.add_exception_handler(OSError, _os_error)

@@ -23,11 +23,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from retrowalk.app.auth import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
-from retrowalk.app.errors import Conflict, NotFound
+from retrowalk.app.errors import Conflict, Forbidden, NotFound
 from retrowalk.errors import InputError
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
-from retrowalk.storage.models import AccountToken, AuthSession, User
+from retrowalk.storage.models import AccountToken, AuthSession, Client, User
 
 #: The new usernames accepted (the one pattern of ``app.auth``, with its length).
 USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{3,64}$"
@@ -89,6 +89,12 @@ def _deliver(settings: Settings, user: User, purpose: str, link: str, expires_at
 
 
 def _issue(db: Session, settings: Settings, admin: User | None, user: User, purpose: str) -> Delivery:
+    return _issue_link(db, settings, admin, user, purpose)[0]
+
+
+def _issue_link(
+    db: Session, settings: Settings, admin: User | None, user: User, purpose: str
+) -> tuple[Delivery, str]:
     # A new link replaces any earlier unused one of the same purpose.
     db.execute(
         delete(AccountToken).where(
@@ -111,7 +117,7 @@ def _issue(db: Session, settings: Settings, admin: User | None, user: User, purp
     db.flush()
     link = f"{settings.public_base_url.rstrip('/')}/account/password?token={token}"
     _deliver(settings, user, purpose, link, expires)
-    return Delivery(user.id, purpose, expires)
+    return Delivery(user.id, purpose, expires), link
 
 
 def request_password_reset(db: Session, settings: Settings, admin: User, user: User) -> Delivery:
@@ -192,3 +198,56 @@ def set_active(db: Session, admin: User, user: User, active: bool) -> None:
         "deactivated; all logins and links revoked" if not active else "reactivated; old logins stay revoked"
     )
     crud.audit(db, admin, "update", "user", resource_id=user.id, detail=detail)
+
+
+@dataclass(frozen=True)
+class HandedLink:
+    """A client's one-time link, shown once to their trainer to pass on (clients have no mail
+    address here); the same message also goes to the outbox."""
+
+    user: User
+    link: str
+    expires_at: datetime
+
+
+def _trainer_of(trainer: User, client: Client) -> None:
+    if trainer.role != "trainer" or all(t.id != trainer.id for t in client.trainers):
+        raise Forbidden("only the client's trainer can send their links")
+
+
+def invite_client(
+    db: Session, settings: Settings, trainer: User, client: Client, username: str
+) -> HandedLink:
+    """The client's own login, opened only by the client through a one-time invitation link:
+    the trainer chooses the username, never the password."""
+    _trainer_of(trainer, client)
+    if client.account is not None:
+        raise Conflict("this client already has a login; send a new password link instead")
+    check_new_username(db, username)
+    user = crud.create_user(
+        db, username, secrets.token_urlsafe(32), "client", display_name=client.name, client_id=client.id
+    )
+    delivery, link = _issue_link(db, settings, trainer, user, "invite")
+    crud.audit(db, trainer, "invite", "user", resource_id=user.id, client_id=client.id, detail="role=client")
+    return HandedLink(user, link, delivery.expires_at)
+
+
+def client_reset_link(db: Session, settings: Settings, trainer: User, client: Client) -> HandedLink:
+    """A one-time link for the client to choose a new password (the old one works until then)."""
+    _trainer_of(trainer, client)
+    user = client.account
+    if user is None:
+        raise Conflict("this client has no login yet; invite them first")
+    if not user.active:
+        raise Conflict("this login is deactivated; ask an administrator")
+    delivery, link = _issue_link(db, settings, trainer, user, "reset")
+    crud.audit(
+        db,
+        trainer,
+        "password_reset",
+        "user",
+        resource_id=user.id,
+        client_id=client.id,
+        detail="link handed over",
+    )
+    return HandedLink(user, link, delivery.expires_at)

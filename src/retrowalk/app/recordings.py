@@ -4,13 +4,15 @@ withheld or failed; see :mod:`retrowalk.jobs.tasks`)."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import uuid
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, cast
 
 from sqlalchemy.orm import Session
 
@@ -99,7 +101,22 @@ def upload_recording(
     relative = Path("uploads") / str(client.id) / f"{uuid.uuid4().hex}{suffix}"
     dest = Path(data_dir) / relative
     on_rollback(lambda: dest.unlink(missing_ok=True))
-    sha256, size = _store(upload.stream, dest, limit)
+    stream: BinaryIO = upload.stream
+    if suffix.endswith(".gz"):
+        # Stored decompressed: the readers see plain text and the upload limit holds for the
+        # text too (a small archive cannot unpack into an unbounded file).
+        dest = dest.with_name(dest.name.removesuffix(".gz"))
+        relative = relative.with_name(dest.name)
+        upload.stream.seek(0)
+        stream = cast(BinaryIO, gzip.GzipFile(fileobj=upload.stream, mode="rb"))
+    try:
+        sha256, size = _store(stream, dest, limit)
+    except (OSError, EOFError, zlib.error) as exc:
+        if stream is upload.stream:  # not a decompression: a real storage failure
+            raise
+        raise InputError(
+            "file", f"{name}: not a valid gzip file", hint="compress the export with gzip"
+        ) from exc
 
     opts: dict[str, Any] = {"placement": upload.placement} if upload.kind == "imu" else {}
     if upload.kind == "pose" and upload.fps is not None:
@@ -145,3 +162,17 @@ def list_recordings(db: Session, user: User, client: Client, *, detail: str = "l
 
 def get_recording(db: Session, user: User, client: Client, recording_id: int) -> Recording:
     return read_one(db, user, client, crud.get_recording(db, client.id, recording_id), "recording")
+
+
+#: How many recent session-log rows the upload form offers to attach a recording to.
+SESSION_CHOICES = 60
+
+
+def session_choices(db: Session, client: Client) -> list[tuple[int, str]]:
+    """(session-log id, "2025-03-01 · Backward walking") for the upload form, newest first."""
+    from retrowalk.app.records import exercise_label
+
+    logs = crud.list_session_logs(db, client.id, limit=SESSION_CHOICES)
+    return [
+        (log.id, f"{log.session_date:%Y-%m-%d} · {exercise_label(log.exercise_id)}") for log in reversed(logs)
+    ]

@@ -32,7 +32,14 @@ from retrowalk.reports.charts import (
     PainPoint,
     RetroWalkPoint,
 )
-from retrowalk.reports.pdf import FindingRow, OutcomeRow, ProgrammeRow, ReportClient, ReportData
+from retrowalk.reports.pdf import (
+    AdherenceSummary,
+    FindingRow,
+    OutcomeRow,
+    ProgrammeRow,
+    ReportClient,
+    ReportData,
+)
 from retrowalk.storage import crud
 from retrowalk.storage.models import Assessment, Client, Programme, Recording, SessionLog, User
 
@@ -330,6 +337,26 @@ def adherence_pct(
     return min(100.0, 100.0 * len(done) / planned)
 
 
+def adherence_summary(
+    logs: Sequence[SessionLog], programmes: Sequence[Programme], *, today: date | None = None
+) -> AdherenceSummary | None:
+    """Completed session days since the first programme version against the days prescribed:
+    each day counts ``sessions_per_week / 7`` of the version in force that day, so a new version
+    neither restarts the count nor forgets the sessions before it."""
+    if not programmes:
+        return None
+    today = today or datetime.now(UTC).date()
+    ordered = sorted(programmes, key=lambda p: p.version)
+    starts = [(_day(p.created_at), sessions_per_week(p.content)) for p in ordered]
+    first = starts[0][0]
+    planned = 0.0
+    for n in range(max(0, (today - first).days + 1)):
+        day = date.fromordinal(first.toordinal() + n)
+        planned += next(per for start, per in reversed(starts) if start <= day) / 7.0
+    done = len({log.session_date for log in logs if log.completed and first <= log.session_date <= today})
+    return AdherenceSummary(since=first, per_week=starts[-1][1], planned=max(1.0, planned), done=done)
+
+
 @dataclass(frozen=True)
 class FlaggedLog:
     """A stored session row that no longer passes today's vocabulary, and why."""
@@ -393,7 +420,8 @@ def report_data(db: Session, client: Client) -> ReportData:
         ],
         outcomes=outcome_rows(inputs),
         sessions_logged=len({log.session_date for log in logs}),
-        adherence_pct=adherence_pct(logs, programme),
+        adherence=(summary := adherence_summary(logs, crud.list_programmes(db, client.id))),
+        adherence_pct=summary.pct if summary else None,
         charts=inputs,
     )
 

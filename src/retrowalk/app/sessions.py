@@ -9,14 +9,17 @@ only module that calls the core's progression engine.
 
 from __future__ import annotations
 
+import json
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from operator import attrgetter, itemgetter
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
 from retrowalk.app import clinical, quotas
@@ -43,6 +46,7 @@ from retrowalk.core.vocab import (
     Reps,
     Sets,
     SpeedKmh,
+    field_bounds,
     field_messages,
 )
 from retrowalk.errors import InputError
@@ -191,6 +195,25 @@ def stored_problems(log: Any) -> dict[str, str]:
     return {}
 
 
+@cache
+def _stored_limits() -> dict[str, tuple[Any, ...]]:
+    """The numeric session fields' bounds (the vocabulary's) as the database can test them."""
+    limits: dict[str, tuple[Any, ...]] = {}
+    for name in (*DOSE_FIELDS, *PAIN_FIELDS):
+        b = field_bounds(name) if name != "handrails" else None
+        if b is not None:
+            limits[name] = (b.min, b.max, b.exclusive_min, b.exclusive_max)
+    return limits
+
+
+def clients_with_stored_problems(db: Session, client_ids: Sequence[int]) -> set[int]:
+    """The clients with a stored session row that :func:`stored_problems` flags: the database
+    finds the rows outside the numeric bounds (the only way a stored row can fail: the schema
+    constrains handrails), this module's model confirms them; no full history is read."""
+    candidates = crud.session_logs_outside(db, client_ids, _stored_limits())
+    return {log.client_id for log in candidates if stored_problems(log)}
+
+
 # --- the decision ------------------------------------------------------------------------------
 
 
@@ -276,6 +299,12 @@ def _session_records_adapter() -> TypeAdapter[list[Any]]:
     return TypeAdapter(list[core_progression.SessionRecord])
 
 
+#: The fields of a logged row that a decision reads, as a hashable row (a cache key part).
+_LogRow = namedtuple("_LogRow", _LOG_FIELDS)  # type: ignore[misc]
+#: Decisions kept in memory: one per client whose page, dashboard row or log reply was recent.
+DECISION_CACHE_SIZE = 2048
+
+
 def decide(
     programme: Programme | Any,
     logs: Sequence[Any],
@@ -287,16 +316,53 @@ def decide(
     """The progression engine's decision from a programme, its logs, the client's latest
     assessment (its conditions, pain and red flags), the trainers' clearances and the hands-free
     evidence; None when no logged day can be judged yet.
-    Rows outside today's vocabulary are left out (see :func:`stored_problems`)."""
+    Rows outside today's vocabulary are left out (see :func:`stored_problems`).
+
+    The engine is a pure function of these inputs, so its answer is memoised on exactly what it
+    reads (programme content, the rows' logged fields, the assessment's findings and pain, the
+    clearances and evidence): the dashboard judges every client on each view, and most have
+    logged nothing new since.
+    """
+    if not logs:
+        return None
+    read = row_getter(logs[0], _LOG_FIELDS)
+    rows = tuple(_LogRow(*(tuple(v) if isinstance(v, list) else v for v in read(log))) for log in logs)
+    # none yet, or imported and never evaluated: the programme's own conditions apply
+    findings = None if assessment is None or assessment.findings is None else to_json(assessment.findings)
+    pain = None if assessment is None else assessment.pain_nprs
+    evidence = None if hands_free is None else to_json(hands_free)
+    decision = _decide_json(
+        to_json(programme.content), rows, findings, pain, to_json(list(cleared)), evidence
+    )
+    # kept as JSON: each caller gets its own model (20 times cheaper than a deep copy)
+    return None if decision is None else NextSession.model_validate_json(decision)
+
+
+@lru_cache(maxsize=DECISION_CACHE_SIZE)
+def _decide_json(
+    content: bytes,
+    logs: tuple[Any, ...],
+    findings: bytes | None,
+    pain_nprs: float | None,
+    cleared: bytes,
+    hands_free: bytes | None,
+) -> bytes | None:
+    decision = _decide(content, logs, findings, pain_nprs, cleared, hands_free)
+    return None if decision is None else decision.model_dump_json().encode()
+
+
+def _decide(
+    content: bytes,
+    logs: tuple[Any, ...],
+    findings: bytes | None,
+    pain_nprs: float | None,
+    cleared_json: bytes,
+    hands_free_json: bytes | None,
+) -> NextSession | None:
     records = session_records(logs)
     if not records:
         return None
-    content = programme.content
-    prog = (
-        content
-        if isinstance(content, core_prescription.Programme)
-        else core_prescription.Programme.model_validate(dict(content))
-    )
+    prog = core_prescription.Programme.model_validate(json.loads(content))
     _complete_doses(records, prog)
     try:
         sessions = _session_records_adapter().validate_python(records)
@@ -306,7 +372,9 @@ def decide(
         )
         if not sessions:
             return None
-    result, pain = _assessment_for_engine(assessment)
+    result = _assessment_for_engine(findings)
+    cleared = [RedFlagClearance.model_validate(c) for c in json.loads(cleared_json)]
+    hands_free = None if hands_free_json is None else HandsFreeEvidence.model_validate_json(hands_free_json)
     known = {s.date for s in sessions}
     flags = {f for s in sessions for f in s.red_flags} | {core_progression.PAIN_STOP_FLAG}
     clear = [c for c in cleared if c.flag_id in flags] if known else []
@@ -314,21 +382,21 @@ def decide(
         prog,
         sessions,
         assessment=result,
-        pain_nprs=pain,
+        pain_nprs=pain_nprs,
         red_flags_cleared=clear,
         hands_free_evidence=hands_free,
     )
 
 
-def _assessment_for_engine(row: Assessment | None) -> tuple[AssessmentResult | None, float | None]:
-    """The stored assessment as the engine reads it; one an older core wrote and today's no longer
-    validates is left out (the programme's own pain and conditions then apply)."""
-    if row is None or row.findings is None:  # none yet, or imported and never evaluated
-        return None, row.pain_nprs if row is not None else None
+def _assessment_for_engine(findings: bytes | None) -> AssessmentResult | None:
+    """The stored assessment's findings as the engine reads them; findings an older core wrote
+    and today's no longer validates are left out (the programme's own conditions then apply)."""
+    if findings is None:
+        return None
     try:
-        return AssessmentResult.model_validate(row.findings), row.pain_nprs
+        return AssessmentResult.model_validate(json.loads(findings))
     except ValidationError:
-        return None, row.pain_nprs
+        return None
 
 
 def clearances(db: Session, client_id: int) -> list[RedFlagClearance]:

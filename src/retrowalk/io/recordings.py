@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +19,9 @@ ALLOWED_SUFFIXES: dict[str, frozenset[str]] = {
     "imu": frozenset({".csv", ".txt", ".tsv"}),
     "pose": frozenset({".json", ".csv", ".npy", ".npz"}),
 }
+#: Text exports also accepted gzip-compressed (``.csv.gz``, as the Mobilise-D samples come).
+GZIP_KINDS: dict[str, frozenset[str]] = {"imu": frozenset({".csv", ".txt", ".tsv"})}
+GZIP_MAGIC = b"\x1f\x8b"
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -35,6 +39,21 @@ def check_format(kind: str, filename: str, head: bytes) -> str:
     if kind not in ALLOWED_SUFFIXES:
         raise InputError("kind", f"unknown recording kind {kind!r}", hint="use imu or pose")
     suffix = Path(filename).suffix.lower()
+    if suffix == ".gz" and kind in GZIP_KINDS:
+        inner = Path(Path(filename).stem).suffix.lower()
+        if inner not in GZIP_KINDS[kind]:
+            allowed = ", ".join(f"{s}.gz" for s in sorted(GZIP_KINDS[kind]))
+            raise UnsupportedFormat("file", f"{inner or 'no extension'}.gz is not accepted", hint=allowed)
+        if not head.startswith(GZIP_MAGIC):
+            raise InputError("file", "not a gzip file", hint="compress the CSV export with gzip")
+        # the same text checks on the start of the compressed text
+        try:
+            unpacked = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 65536)
+        except zlib.error as exc:
+            raise InputError(
+                "file", "not a valid gzip file", hint="compress the CSV export with gzip"
+            ) from exc
+        return check_format(kind, f"x{inner}", unpacked) + ".gz"
     if suffix not in ALLOWED_SUFFIXES[kind]:
         allowed = ", ".join(sorted(ALLOWED_SUFFIXES[kind]))
         raise UnsupportedFormat(

@@ -12,9 +12,12 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec
 
 import matplotlib
 
@@ -25,6 +28,7 @@ from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from pydantic import BaseModel, Field
+from pydantic_core import to_json
 
 from retrowalk.core.scores.koos import SUBSCALE_TITLES
 from retrowalk.core.scores.nprs import pain_rules
@@ -42,6 +46,9 @@ PALETTE = {
     "grey": "#595959",
 }
 MARKERS = ("o", "s", "^", "D", "v")
+#: At most this many markers per series: a year of sessions stays readable (the line style still
+#: tells the series apart) and the SVG small enough for the PDF renderer (one element per marker).
+MAX_MARKERS = 40
 LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)))
 
 #: Pain-monitoring model: pain during/after activity may reach 5/10 (Silbernagel 2007).
@@ -73,6 +80,59 @@ _RC: Any = {  # matplotlib types rcParams keys as Literals
     "legend.frameon": False,
     "legend.fontsize": 9,
 }
+
+
+#: Rendered charts kept in memory (about 15-100 kB each): five per client for the last ~100
+#: clients viewed, so a client page, its PDF and a repeat view render each chart once.
+CHART_CACHE_SIZE = 500
+
+_P = ParamSpec("_P")
+
+
+class _ChartCache:
+    """Bounded, thread-safe LRU of rendered charts keyed by the chart and its exact inputs.
+
+    Why: matplotlib takes 0.1-0.3 s per chart and the client page, the PDF and every repeat
+    view draw the same series; a key made of the inputs' JSON (a few kB) can never serve a
+    chart for other data, and any new or corrected row changes it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._charts: OrderedDict[bytes, Chart] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes, render: Callable[[], Chart]) -> Chart:
+        with self._lock:
+            chart = self._charts.get(key)
+            if chart is not None:
+                self._charts.move_to_end(key)
+                return chart.model_copy()
+        chart = render()  # outside the lock: two threads may both render a new chart, never wait
+        with self._lock:
+            self._charts[key] = chart
+            while len(self._charts) > self.size:
+                self._charts.popitem(last=False)
+        return chart.model_copy()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._charts.clear()
+
+    def __len__(self) -> int:
+        return len(self._charts)
+
+
+chart_cache = _ChartCache(CHART_CACHE_SIZE)
+
+
+def _cached(render: Callable[_P, Chart]) -> Callable[_P, Chart]:
+    @wraps(render)
+    def cached(*args: _P.args, **kwargs: _P.kwargs) -> Chart:
+        key = render.__name__.encode() + to_json([args, kwargs])
+        return chart_cache.get(key, lambda: render(*args, **kwargs))
+
+    return cached
 
 
 class PainPoint(BaseModel):
@@ -132,9 +192,29 @@ class Chart(BaseModel):
     svg: str
 
 
-def _new_figure(rows: int = 1, height_per_row: float = 2.6) -> tuple[Figure, list[Axes]]:
-    fig = Figure(figsize=(7.0, 0.6 + height_per_row * rows), layout="constrained")
+#: Figure width and fixed margins, in inches: room for the title, the y label (``left``; the KOOS
+#: panels' horizontal labels need more), the date ticks with their year line and the x label.
+#: Fixed margins instead of matplotlib's constrained layout, which measured every text twice and
+#: took more than half of each chart's rendering time.
+FIG_WIDTH_IN = 7.0
+MARGIN_IN = {"top": 0.42, "bottom": 0.78, "right": 0.18, "left": 0.78, "gap": 0.22}
+
+
+def _new_figure(
+    rows: int = 1, height_per_row: float = 2.6, *, left_in: float = MARGIN_IN["left"]
+) -> tuple[Figure, list[Axes]]:
+    m = MARGIN_IN
+    height = 0.6 + height_per_row * rows
+    fig = Figure(figsize=(FIG_WIDTH_IN, height))
     axes = fig.subplots(rows, 1, sharex=True, squeeze=False)
+    panel = (height - m["top"] - m["bottom"] - m["gap"] * (rows - 1)) / rows
+    fig.subplots_adjust(
+        left=left_in / FIG_WIDTH_IN,
+        right=1 - m["right"] / FIG_WIDTH_IN,
+        top=1 - m["top"] / height,
+        bottom=m["bottom"] / height,
+        hspace=m["gap"] / panel,
+    )
     return fig, [row[0] for row in axes]
 
 
@@ -174,6 +254,11 @@ def _series(points: Sequence[BaseModel], attr: str) -> tuple[list[Any], list[flo
     return xs, ys
 
 
+def _every(xs: Sequence[Any]) -> int:
+    """Marker stride keeping a series at :data:`MAX_MARKERS` markers or fewer (1 = every point)."""
+    return max(1, -(-len(xs) // MAX_MARKERS))
+
+
 def _to_svg(fig: Figure, key: str, title: str, description: str) -> Chart:
     buf = io.StringIO()
     with rc_context(_RC):
@@ -211,6 +296,7 @@ def _d(x: Any) -> str:
     return x.date().isoformat() if isinstance(x, datetime) else str(x)
 
 
+@_cached
 def pain_chart(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> Chart:
     """Pain during, after and next morning per session, with the acceptable-pain line at ``limit``/10."""
     pts = sorted(points, key=lambda p: _sort_key(p.when))
@@ -232,7 +318,15 @@ def pain_chart(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> Cha
             xs, ys = _series(pts, attr)
             parts.append(_describe(label, xs, ys, "/10"))
             if ys:
-                ax.plot(xs, ys, marker=MARKERS[i], ls=LINESTYLES[i], color=colour, label=label)
+                ax.plot(
+                    xs,
+                    ys,
+                    markevery=_every(xs),
+                    marker=MARKERS[i],
+                    ls=LINESTYLES[i],
+                    color=colour,
+                    label=label,
+                )
         ax.set_ylim(-0.3, 10.3)
         ax.set_yticks(range(0, 11))
         ax.set_ylabel("Pain (0-10 NRS)")
@@ -247,6 +341,7 @@ def pain_chart(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> Cha
     return _to_svg(fig, "pain", title, desc)
 
 
+@_cached
 def koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = None) -> Chart:
     """One small panel per KOOS subscale; the shaded band is baseline ± MCID (change inside it is
     not clinically important), so a point above the band is a clinically important improvement."""
@@ -255,7 +350,7 @@ def koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = N
     title = "KOOS subscales over time (0-100, higher is better)"
     parts = []
     with rc_context(_RC):
-        fig, axes = _new_figure(len(KOOS_SUBSCALES), 1.2)
+        fig, axes = _new_figure(len(KOOS_SUBSCALES), 1.2, left_in=2.6)
         for i, ((attr, label), ax) in enumerate(zip(KOOS_SUBSCALES, axes, strict=True)):
             xs, ys = _series(pts, attr)
             parts.append(_describe(label, xs, ys, ""))
@@ -270,7 +365,15 @@ def koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = N
                     lw=0,
                     label=f"Baseline ± MCID ({band:g})",
                 )
-                ax.plot(xs, ys, marker=MARKERS[i], ls=LINESTYLES[i], color=PALETTE["blue"], label="Score")
+                ax.plot(
+                    xs,
+                    ys,
+                    markevery=_every(xs),
+                    marker=MARKERS[i],
+                    ls=LINESTYLES[i],
+                    color=PALETTE["blue"],
+                    label="Score",
+                )
                 if i == 0:
                     ax.legend(loc="lower right", ncols=2)
             else:
@@ -286,7 +389,7 @@ def koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = N
             ax.set_ylim(0, 100)
             ax.set_yticks([0, 50, 100])
             ax.set_ylabel(label, rotation=0, ha="right", va="center")
-        axes[0].set_title(title)
+        axes[0].set_title(title, loc="right")  # wider than the panels: extends into the margin
         axes[-1].set_xlabel("Questionnaire date")
         if pts:
             _format_dates(axes[-1], pts)
@@ -299,6 +402,7 @@ def koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = N
     return _to_svg(fig, "koos", title, desc)
 
 
+@_cached
 def knee_rom_chart(points: Sequence[KneeRomPoint]) -> Chart:
     """Knee extension deficit (target 0°) and flexion (typical 135-150°) per side."""
     pts = sorted(points, key=lambda p: _sort_key(p.when))
@@ -322,6 +426,7 @@ def knee_rom_chart(points: Sequence[KneeRomPoint]) -> Chart:
                     ax.plot(
                         xs,
                         ys,
+                        markevery=_every(xs),
                         marker=MARKERS[j],
                         ls=LINESTYLES[j],
                         color=colour,
@@ -345,6 +450,7 @@ def knee_rom_chart(points: Sequence[KneeRomPoint]) -> Chart:
     return _to_svg(fig, "knee-rom", title, desc)
 
 
+@_cached
 def retro_walk_chart(points: Sequence[RetroWalkPoint]) -> Chart:
     """Retro-walking dose per session: duration, belt speed and incline."""
     pts = sorted(points, key=lambda p: _sort_key(p.when))
@@ -366,7 +472,15 @@ def retro_walk_chart(points: Sequence[RetroWalkPoint]) -> Chart:
             xs, ys = _series(pts, attr)
             parts.append(_describe(label, xs, ys, unit))
             if ys:
-                ax.plot(xs, ys, marker=MARKERS[i], ls=LINESTYLES[i], color=colour, drawstyle="steps-post")
+                ax.plot(
+                    xs,
+                    ys,
+                    markevery=_every(xs),
+                    marker=MARKERS[i],
+                    ls=LINESTYLES[i],
+                    color=colour,
+                    drawstyle="steps-post",
+                )
             ax.set_ylabel(label)
             ax.set_ylim(bottom=0)
         axes[0].set_title(title)
@@ -379,6 +493,7 @@ def retro_walk_chart(points: Sequence[RetroWalkPoint]) -> Chart:
     return _to_svg(fig, "retro-walk", title, " ".join(parts))
 
 
+@_cached
 def gait_chart(points: Sequence[GaitPoint]) -> Chart:
     """Cadence and step symmetry from recordings; 100 % symmetry is the reference."""
     pts = sorted(points, key=lambda p: _sort_key(p.when))
@@ -389,7 +504,7 @@ def gait_chart(points: Sequence[GaitPoint]) -> Chart:
         xs, ys = _series(pts, "cadence_spm")
         parts.append(_describe("Cadence", xs, ys, " steps/min"))
         if ys:
-            ax_c.plot(xs, ys, marker=MARKERS[0], color=PALETTE["blue"])
+            ax_c.plot(xs, ys, markevery=_every(xs), marker=MARKERS[0], color=PALETTE["blue"])
         ax_c.set_ylabel("Cadence (steps/min)")
         ax_s.axhline(100, color=PALETTE["green"], lw=1.5, ls="--", label="Perfect symmetry (100 %)")
         xs, ys = _series(pts, "symmetry_pct")
@@ -398,6 +513,7 @@ def gait_chart(points: Sequence[GaitPoint]) -> Chart:
             ax_s.plot(
                 xs,
                 ys,
+                markevery=_every(xs),
                 marker=MARKERS[1],
                 ls=LINESTYLES[1],
                 color=PALETTE["vermillion"],

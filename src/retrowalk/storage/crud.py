@@ -16,8 +16,23 @@ from typing import Any, Generic, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import JSON, Row, Select, bindparam, delete, func, insert, select, type_coerce, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    JSON,
+    Row,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
+from sqlalchemy.orm import Session, defer
 
 from retrowalk.core.assessment import AssessmentInput, AssessmentResult
 from retrowalk.core.prescription import Programme as ProgrammeContent
@@ -805,6 +820,86 @@ def session_log_rows(
     newest_first.close()
     rows.reverse()
     return rows
+
+
+# --- many clients at once (the trainer's dashboard): a fixed number of queries, not per client ---
+
+
+def _latest_per_client(model: Any, client_ids: Sequence[int], *order: Any) -> Select[Any]:
+    """The first row per client in ``order`` (a window function: SQLite 3.25+, PostgreSQL)."""
+    ranked = (
+        select(model.id, func.row_number().over(partition_by=model.client_id, order_by=order).label("n"))
+        .where(model.client_id.in_(client_ids))
+        .subquery()
+    )
+    return select(model).join(ranked, ranked.c.id == model.id).where(ranked.c.n == 1)
+
+
+def current_programmes(db: Session, client_ids: Sequence[int]) -> dict[int, Programme]:
+    """Each client's current (highest-version) programme, by client id; one query."""
+    if not client_ids:
+        return {}
+    stmt = _latest_per_client(Programme, client_ids, Programme.version.desc())
+    return {p.client_id: p for p in db.scalars(stmt)}
+
+
+def latest_assessments(
+    db: Session, client_ids: Sequence[int], *, with_inputs: bool = True
+) -> dict[int, Assessment]:
+    """Each client's latest assessment (as :func:`latest_assessment`), by client id; one query.
+    ``with_inputs=False`` leaves the raw test values unread until used (the findings suffice)."""
+    if not client_ids:
+        return {}
+    stmt = _latest_per_client(Assessment, client_ids, Assessment.created_at.desc(), Assessment.id.desc())
+    if not with_inputs:
+        stmt = stmt.options(defer(Assessment.inputs))
+    return {a.client_id: a for a in db.scalars(stmt)}
+
+
+def session_day_stats(
+    db: Session, client_ids: Sequence[int], *, recent_from: date, week_from: date
+) -> dict[int, Any]:
+    """Per client, aggregated in SQL: ``last_day`` (latest session date), ``worst_recent`` (worst
+    pain during/after/next morning on days from ``recent_from``) and ``week_done`` (completed
+    session days from ``week_from``)."""
+    if not client_ids:
+        return {}
+    t = SessionLog.__table__.c
+    recent = t.session_date >= recent_from
+    worst = [func.max(case((recent, col))) for col in (t.pain_during, t.pain_after, t.pain_next_morning)]
+    stmt = (
+        select(
+            t.client_id,
+            func.max(t.session_date).label("last_day"),
+            *(w.label(f"worst_{i}") for i, w in enumerate(worst)),
+            func.count(
+                func.distinct(case((and_(t.session_date >= week_from, t.completed), t.session_date)))
+            ).label("week_done"),
+        )
+        .where(t.client_id.in_(client_ids))
+        .group_by(t.client_id)
+    )
+    return {row.client_id: row for row in db.execute(stmt)}
+
+
+def session_logs_outside(
+    db: Session, client_ids: Sequence[int], limits: Mapping[str, tuple[Any, ...]]
+) -> Sequence[SessionLog]:
+    """Stored logs with a value outside ``limits`` (column -> (min, max, exclusive_min,
+    exclusive_max), None = open): candidates for the caller's
+    own validation, found by the database instead of reading every row."""
+    if not client_ids:
+        return []
+    t = SessionLog.__table__.c
+    outside: list[Any] = []
+    for name, (lo, hi, ex_lo, ex_hi) in limits.items():
+        col = t[name]
+        if lo is not None:
+            outside.append(col <= lo if ex_lo else col < lo)
+        if hi is not None:
+            outside.append(col >= hi if ex_hi else col > hi)
+    stmt = select(SessionLog).where(SessionLog.client_id.in_(client_ids), or_(false(), *outside))
+    return db.scalars(stmt.order_by(SessionLog.id)).all()
 
 
 def logs_with_form_key(db: Session, client_id: int, key: str) -> Sequence[SessionLog]:

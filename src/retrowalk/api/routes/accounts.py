@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from retrowalk.api.schemas import UserOut
 from retrowalk.app import accounts
-from retrowalk.app.access import User
-from retrowalk.http.deps import DbSession, require_role
+from retrowalk.app.access import Client, User
+from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly, require_role
 
 router = APIRouter(tags=["users"])
 AdminOnly = Depends(require_role("admin"))
@@ -51,3 +51,43 @@ def reset_password(
 def set_password(body: SetPasswordIn, db: Session = DbSession) -> None:
     """Use a one-time link (reset or invitation): the link dies and every old login is revoked."""
     accounts.redeem(db, body.token, body.password)
+
+
+class ClientInviteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=64, description="The client's login name.")
+
+
+class HandedLinkOut(BaseModel):
+    """A client's one-time link for their trainer to pass on (shown once; clients have no mail)."""
+
+    user: UserOut
+    link: str
+    expires_at: datetime
+
+
+@router.post("/clients/{client_id}/invite", response_model=HandedLinkOut, status_code=status.HTTP_201_CREATED)
+def invite_client(
+    request: Request,
+    body: ClientInviteIn,
+    client: Client = TrainerOnly,
+    user: User = CurrentUser,
+    db: Session = DbSession,
+) -> HandedLinkOut:
+    """The client's own login, opened through a one-time link they get from their trainer."""
+    handed = accounts.invite_client(db, request.app.state.settings, user, client, body.username)
+    return HandedLinkOut(
+        user=UserOut.model_validate(handed.user), link=handed.link, expires_at=handed.expires_at
+    )
+
+
+@router.post("/clients/{client_id}/password-link", response_model=HandedLinkOut)
+def client_password_link(
+    request: Request, client: Client = TrainerOnly, user: User = CurrentUser, db: Session = DbSession
+) -> HandedLinkOut:
+    """A one-time link for the client to choose a new password (replaces an unused one)."""
+    handed = accounts.client_reset_link(db, request.app.state.settings, user, client)
+    return HandedLinkOut(
+        user=UserOut.model_validate(handed.user), link=handed.link, expires_at=handed.expires_at
+    )

@@ -5,11 +5,13 @@ from fastapi import APIRouter, Depends
 
 from retrowalk.web.pages import (
     account,
+    accounts,
     assessments,
     care,
     clients,
     dashboard,
     decisions,
+    handout,
     koos,
     login,
     offline,
@@ -24,8 +26,10 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_f
 _MODULES = (
     login,
     account,
+    accounts,
     dashboard,
     clients,
+    handout,
     assessments,
     programmes,
     care,

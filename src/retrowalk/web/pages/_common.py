@@ -7,15 +7,17 @@ templates read ``min``/``max``/``step`` from the vocabulary (``field_bounds``).
 
 from __future__ import annotations
 
+import re
 from typing import Any, get_args
 
 from fastapi import Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 from starlette.datastructures import FormData
 
+from retrowalk.core.prescription import load_rules
 from retrowalk.core.scores.nprs import pain_rules
 from retrowalk.core.vocab import FIELD_TYPES, field_bounds, field_messages
 from retrowalk.errors import InputError
@@ -26,6 +28,17 @@ _env = template_environment("retrowalk.web")
 _env.globals["field_bounds"] = field_bounds
 #: The core's pain limit ("above 5", nprs.yaml), for the pain hints and badges.
 _env.globals["pain_limit"] = pain_rules().limit_above
+
+
+def goal_choices() -> list[tuple[str, str, str]]:
+    """The goals the prescription knows (prescription.yaml): key, label, what it adds."""
+    return [
+        (key, key.replace("_", " "), goal.reason.split("→")[-1].strip())
+        for key, goal in load_rules().goals.items()
+    ]
+
+
+_env.globals["goal_choices"] = goal_choices
 templates = Jinja2Templates(env=_env)
 
 
@@ -37,6 +50,19 @@ def render(request: Request, name: str, ctx: dict[str, Any], *, code: int = 200)
         "nav_unread": getattr(request.state, "unread", 0),
     }
     return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=code)
+
+
+def pdf_response(pdf: bytes, kind: str, name: str, client_id: int) -> Response:
+    """A PDF shown inline, named after the client (ASCII only) and never cached: health data."""
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "client"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="retrowalk-{kind}{safe}-{client_id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -201,6 +201,6 @@ async def programme_submit(request: Request, client_id: int, db: Session = DbSes
     user = page_user(request, db)
     client = client_access(db, user, client_id, "trainer")
     form = await checked_form(request)
-    goals = [g.strip() for g in str(form.get("goals") or "").split(",") if g.strip()][:20]
+    goals = [g.strip() for g in form.getlist("goals") if isinstance(g, str) and g.strip()][:20]
     programmes.generate(db, user, client, ProgrammeIn(goals=goals), detail="web")
     return redirect(f"/clients/{client.id}#programme")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,7 +21,7 @@ from retrowalk.http import offload
 from retrowalk.http.deps import DbSession, rollback_request
 from retrowalk.reports.charts import all_charts
 from retrowalk.web.pages._auth import checked_form, page_user
-from retrowalk.web.pages._common import form_errors, redirect, render, text
+from retrowalk.web.pages._common import form_errors, pdf_response, redirect, render, text
 
 router = APIRouter()
 
@@ -44,12 +43,12 @@ def new_client_page(request: Request, db: Session = DbSession) -> Response:
 async def new_client_submit(request: Request, db: Session = DbSession) -> Response:
     user = require_role(page_user(request, db), "trainer")
     form = await checked_form(request)
-    values = {k: text(form, k) for k in ("name", "date_of_birth", "sex", "notes", "username")}
+    values = {k: text(form, k) for k in ("name", "date_of_birth", "sex", "notes")}
     raw: dict[str, Any] = {k: values[k] or None for k in ("name", "date_of_birth", "sex")}
     raw["name"] = values["name"]
     raw["notes"] = values["notes"]
-    if values["username"]:
-        raw["account"] = {"username": values["username"], "password": str(form.get("password") or "")}
+    # no login here: the trainer invites the client from their page (a one-time link; the
+    # client chooses the password, web/pages/accounts.py)
     try:
         body = NewClient.model_validate(raw)
     except ValidationError as exc:
@@ -80,7 +79,12 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
         ),
     )
     charts = [{"title": c.title, "svg": Markup(c.svg)} for c in all_charts(view.charts)]
-    ctx = {**vars(view), "charts": charts, "summary": summary, "safety": sessions.safety_view(db, client)}
+    by_log: dict[int, list[Any]] = {}
+    for rec in view.recordings:
+        if rec.session_log_id is not None:
+            by_log.setdefault(rec.session_log_id, []).append(rec)
+    ctx = {**vars(view), "charts": charts, "summary": summary, "recordings_by_log": by_log}
+    ctx["safety"] = sessions.safety_view(db, client)
     ctx["weeks"] = outcomes.client_weekly_adherence(db, client)[-8:]
     ctx["unread"] = messages.unread_for(db, user, [client.id]).get(client.id, 0)
     ctx["flash"] = "Client created." if request.query_params.get("created") else None
@@ -96,12 +100,4 @@ def client_report(request: Request, client_id: int, db: Session = DbSession) -> 
     user = page_user(request, db)
     client = client_access(db, user, client_id, "trainer", "client")
     pdf = offload.outside_turn(request, db, render_pdf, records.progress_report(db, user, client))  # no turn
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", client.name).strip("-") or "client"
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="retrowalk-{safe}-{client.id}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return pdf_response(pdf, "", client.name, client.id)

@@ -1,4 +1,4 @@
-"""Home: a client goes to their log, an admin to the admin page, a trainer to the dashboard."""
+"""Home: a client goes to their log, an admin to the admin page (/admin), a trainer to the dashboard."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def home(request: Request, db: Session = DbSession) -> Response:
     if user.role == "client" and user.client_id is not None:
         return redirect(f"/clients/{user.client_id}/log")
     if user.role != "trainer":
-        return render(request, "admin.html", {})
+        return redirect("/admin")
     on = today()
     q = request.query_params.get("q", "").strip()[:100]
     raw = request.query_params.get("show", "active")

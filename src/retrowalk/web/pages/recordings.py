@@ -13,6 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 from retrowalk.app import recordings
 from retrowalk.app.access import Client, User, client_access
 from retrowalk.app.errors import AppError
+from retrowalk.app.recording_view import describe
 from retrowalk.app.recordings import PLACEMENTS, Kind, Upload
 from retrowalk.errors import InputError
 from retrowalk.gait.imu import Placement
@@ -20,19 +21,25 @@ from retrowalk.http.deps import DbSession, on_rollback, rollback_request
 from retrowalk.jobs import analyse_later
 from retrowalk.settings import Settings
 from retrowalk.web.pages._auth import checked_form, page_user
-from retrowalk.web.pages._common import input_error_text, number, render
+from retrowalk.web.pages._common import input_error_text, number, redirect, render
 
 router = APIRouter()
 
 
 def _page(request: Request, db: Session, user: User, client: Client, error: str | None) -> Response:
     rows = list(reversed(recordings.list_recordings(db, user, client, detail="web page")))
-    return render(
-        request,
-        "recordings.html",
-        {"client": client, "recordings": rows, "error": error},
-        code=422 if error else 200,
-    )
+    sessions = recordings.session_choices(db, client)
+    labels = dict(sessions)
+    shown = [
+        {
+            "row": r,
+            "results": describe(r.gait.model_dump(mode="json") if r.gait else None, r.status),
+            "session": labels.get(r.session_log_id or -1),
+        }
+        for r in rows
+    ]
+    ctx = {"client": client, "recordings": shown, "sessions": sessions, "error": error}
+    return render(request, "recordings.html", ctx, code=422 if error else 200)
 
 
 @router.get("/clients/{client_id}/recordings", response_class=HTMLResponse)
@@ -52,10 +59,17 @@ def _upload(form: FormData) -> Upload:
     if placement not in PLACEMENTS:
         raise InputError("placement", f"unknown sensor placement {placement!r}", hint=", ".join(PLACEMENTS))
     fps = number(form, "fps")
+    session = number(form, "session_log_id", whole=True)
     if fps is not None and not 0 < fps <= 1000:
         raise InputError("fps", "frame rate must be between 0 and 1000")
     return Upload(
-        cast(Kind, kind), upload.filename, upload.file, upload.size, None, fps, cast(Placement, placement)
+        cast(Kind, kind),
+        upload.filename,
+        upload.file,
+        upload.size,
+        None if session is None else int(session),
+        fps,
+        cast(Placement, placement),
     )
 
 
@@ -73,11 +87,13 @@ async def recordings_submit(request: Request, client_id: int, db: Session = DbSe
             "on_rollback": lambda undo: on_rollback(request, undo),
             "analyse": analyse_later(request.app.state, db),
         }
-        await run_in_threadpool(recordings.upload_recording, db, user, client, _upload(form), **kwargs)
+        row = await run_in_threadpool(recordings.upload_recording, db, user, client, _upload(form), **kwargs)
     except (InputError, AppError) as exc:
         # a bad file: undo everything (row, audit, stored copy) and say why on the page
         rollback_request(db, request)
         error = (
             f"{exc.field}: {input_error_text(exc)}" if isinstance(exc, InputError) else f"file: {exc.detail}"
         )
-    return _page(request, db, user, client, error)
+        return _page(request, db, user, client, error)
+    # post/redirect/get: reloading the result page never uploads the file again
+    return redirect(f"/clients/{client.id}/recordings#recording-{row.id}")

@@ -1,7 +1,7 @@
 """account tokens: one-time password-reset and invitation links (hashed, expiring)
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01
 """
 
