@@ -85,6 +85,17 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", f"{C}/programmes"): A_OR_TRAINER,
     ("POST", f"{C}/programmes"): TRAINER_OF_A,
     ("GET", f"{C}/programmes/current"): A_OR_TRAINER,
+    ("POST", f"{C}/programmes/versions"): TRAINER_OF_A,
+    ("GET", f"{C}/programmes/compare"): A_OR_TRAINER,
+    ("GET", f"{C}/programmes/library"): TRAINER_OF_A,
+    ("GET", "/api/v1/dashboard"): TRAINERS,
+    ("PUT", f"{C}/archived"): TRAINER_OF_A,
+    ("POST", f"{C}/flag-acknowledgements"): TRAINER_OF_A,
+    ("GET", f"{C}/messages"): A_OR_TRAINER,
+    ("POST", f"{C}/messages"): A_OR_TRAINER,
+    ("GET", f"{C}/messages/unread"): A_OR_TRAINER,
+    ("GET", f"{C}/adherence"): A_OR_TRAINER,
+    ("GET", f"{C}/assessment-visits"): TRAINER_OF_A,
     ("GET", f"{C}/session-logs"): A_OR_TRAINER,
     ("POST", f"{C}/session-logs"): A_OR_TRAINER,
     ("GET", f"{C}/session-logs/next"): A_OR_TRAINER,
@@ -129,6 +140,9 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{C}/assessments"): {201},
     ("POST", f"{C}/koos"): {201},
     ("POST", f"{C}/programmes"): {201},
+    ("POST", f"{C}/programmes/versions"): {201},
+    ("POST", f"{C}/flag-acknowledgements"): {409},  # authorised; client A has no such flag
+    ("POST", f"{C}/messages"): {201},
     ("POST", f"{C}/session-logs"): {201},
     ("POST", f"{C}/red-flags/clearances"): {422},  # nothing in force in the world: refused on content
     ("POST", f"{C}/hands-free-signoffs"): {201},
@@ -200,6 +214,16 @@ def _request_kwargs(world: World, method: str, path: str) -> dict[str, Any]:
         return {"json": {"answers": {f"P{i}": 1 for i in range(1, 10)}}}
     if path.endswith("/programmes") and method == "POST":
         return {"json": {"pain_nprs": 3}}
+    if path.endswith("/programmes/versions"):
+        return {"json": {"items": [{"exercise_id": "forward_walk"}], "reason": "matrix"}}
+    if path.endswith("/programmes/compare"):
+        return {"params": {"a": 1, "b": 1}}
+    if path.endswith("/archived"):
+        return {"json": {"archived": False}}
+    if path.endswith("/flag-acknowledgements"):
+        return {"json": {"flag": "no such flag", "note": "seen"}}
+    if path.endswith("/messages") and method == "POST":
+        return {"json": {"body": "How is the knee?"}}
     if path.endswith("/session-logs") and method == "POST":
         return {
             "json": {

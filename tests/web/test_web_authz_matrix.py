@@ -58,6 +58,14 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", f"{C}/assessment"): _web(TRAINER_OF_A),
     ("POST", f"{C}/assessment"): _web(TRAINER_OF_A),
     ("POST", f"{C}/programme"): _web(TRAINER_OF_A),
+    ("GET", f"{C}/programme/edit"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/programme/edit"): _web(TRAINER_OF_A),
+    ("GET", f"{C}/programme/versions"): _web(TRAINER_OF_A),
+    ("GET", f"{C}/assessments"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/archive"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/flags/ack"): _web(TRAINER_OF_A),
+    ("GET", f"{C}/messages"): _web(A_OR_TRAINER),
+    ("POST", f"{C}/messages"): _web(A_OR_TRAINER),
     ("GET", f"{C}/koos"): _web(A_OR_TRAINER),
     ("POST", f"{C}/koos"): _web(A_OR_TRAINER),
     ("GET", f"{C}/log"): _web(A_OR_TRAINER),
@@ -99,6 +107,10 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", "/clients/new"): {303},
     ("POST", f"{C}/assessment"): {303},
     ("POST", f"{C}/programme"): {303},
+    ("POST", f"{C}/programme/edit"): {303},
+    ("POST", f"{C}/archive"): {303},
+    ("POST", f"{C}/flags/ack"): {303},  # a flag that is not raised (any more): back to the page
+    ("POST", f"{C}/messages"): {303},
     ("POST", f"{C}/log/morning"): {303},
     ("POST", "/admin/users"): {303},
     ("POST", "/admin/users/{user_id}/active"): {303},
@@ -170,7 +182,27 @@ def _form(world: World, method: str, path: str) -> dict[str, Any]:
     if path.endswith("/invite"):
         return {"username": unique("inv")}
     if path.endswith("/assessment"):
-        return {"age": "58", "pain_at_rest_nprs": "2", "pain_activity_nprs": "3", "m.knee_to_wall.left": "9"}
+        return {
+            "age": "58",
+            "pain_at_rest_nprs": "2",
+            "pain_activity_nprs": "3",
+            "m.knee_to_wall.left": "9",
+            "affected_side": "left",
+        }
+    if path.endswith("/programme/edit"):
+        return {
+            "n": "1",
+            "it0.exercise_id": "forward_walk",
+            "it0.minutes": "10",
+            "reason": "matrix",
+            "op": "save",
+        }
+    if path.endswith("/archive"):
+        return {"archived": "0"}
+    if path.endswith("/flags/ack"):
+        return {"flag": "no such flag", "note": "seen"}
+    if path.endswith("/messages"):
+        return {"body": "How is the knee?"}
     if path.endswith("/koos"):
         return {"P1": "1", "P2": "2"}
     if path.endswith("/log"):

@@ -139,6 +139,7 @@ def test_trainer_and_client_journey(server: str, browser: object) -> None:
     ):
         page.fill(f"#m-{test_id}-left", str(left))
         page.fill(f"#m-{test_id}-right", str(right))
+    page.check("input[name=affected_side][value=left]")
     page.get_by_role("button", name="Save assessment").click()
     findings = page.locator("#findings-table")
     expect(findings).to_contain_text("mobility deficit")

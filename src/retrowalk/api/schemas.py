@@ -101,6 +101,7 @@ class AssessmentOut(Out):
     findings: AssessmentResult | None = Field(description="None: imported and never evaluated.")
     pain_nprs: float | None
     stop: bool
+    affected_side: str | None = None
 
 
 class KoosOut(Out):
@@ -131,6 +132,8 @@ class ProgrammeOut(Out):
         default=None, description='"decision after session <date>" for a decided version.'
     )
     origin_reason: str | None = None
+    reason: str = ""
+    source: str = "generated"
 
 
 # --- session logs ------------------------------------------------------------------------------
@@ -262,3 +265,84 @@ class AuditOut(Out):
 
 class Problem(BaseModel):
     detail: Any
+
+
+# --- programme editor, trainer's day -----------------------------------------------------------
+
+
+class ItemChangeOut(BaseModel):
+    exercise_id: str
+    name: str
+    change: Literal["added", "removed", "dose", "moved", "same"]
+    old: str
+    new: str
+
+
+class LibraryEntryOut(BaseModel):
+    exercise_id: str
+    name: str
+    joint: str
+    quality: str
+    stage: str
+    dose: dict[str, Any]
+    dose_text: str
+    contraindicated: list[str] = Field(
+        description="why this client's assessment rules it out; empty: allowed"
+    )
+
+
+class MessageOut(Out):
+    id: int
+    client_id: int
+    sender_id: int | None
+    from_role: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+class FlagOut(BaseModel):
+    flag: str
+    acknowledged: str | None = Field(description="the trainer's note, when acknowledged")
+
+
+class DashboardRowOut(BaseModel):
+    client_id: int
+    name: str
+    archived: bool
+    due: bool
+    flags: list[FlagOut]
+    unread: int
+    last_session: date | None
+    week_done: int
+    week_planned: int
+
+
+class WeekAdherenceOut(BaseModel):
+    week_start: date
+    days: int
+    per_week: int
+    planned: float
+    done: int
+    pct: float
+
+
+class TestChangeOut(BaseModel):
+    test_id: str
+    test_name: str
+    unit: str
+    side: str
+    previous: float | bool | None
+    current: float | bool | None
+    change: float | None
+    beyond_error: bool | None
+    error: float | None
+    error_source: str | None
+
+
+class VisitOut(BaseModel):
+    assessment_id: int
+    created_at: datetime
+    affected_side: str | None
+    previous_id: int | None
+    changes: list[TestChangeOut]

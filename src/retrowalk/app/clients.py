@@ -106,3 +106,22 @@ def add_trainer(db: Session, user: User, client: Client, body: TrainerLinkIn) ->
 
 def trainer_ids(client: Client) -> list[int]:
     return sorted(t.id for t in client.trainers)
+
+
+def set_archived(db: Session, user: User, client: Client, archived: bool) -> Client:
+    """Archive (hide from the default dashboard) or bring back a client; nothing is deleted."""
+    require_role(user, "trainer")
+    from datetime import UTC, datetime
+
+    client.archived_at = datetime.now(UTC) if archived else None
+    db.flush()
+    crud.audit(
+        db,
+        user,
+        "update",
+        "client",
+        resource_id=client.id,
+        client_id=client.id,
+        detail="archived" if archived else "unarchived",
+    )
+    return client

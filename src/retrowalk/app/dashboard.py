@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from retrowalk.app.access import require_role
+from retrowalk.app.errors import Conflict
+from retrowalk.app.messages import unread_for
 from retrowalk.app.records import DecisionItem, decision_items, sessions_per_week
 from retrowalk.app.sessions import (
     clients_with_stored_problems,
@@ -41,6 +45,18 @@ class SummaryRow:
     has_programme: bool
     assessed: bool
     decisions: list[DecisionItem] = field(default_factory=list)
+    #: Flag text -> the trainer's acknowledgement note (a changed flag text is a new flag).
+    acknowledged: dict[str, str] = field(default_factory=dict)
+    unread: int = 0
+
+    @property
+    def open_flags(self) -> list[str]:
+        """Flags nobody has acknowledged yet: what "needs attention" lists."""
+        return [f for f in self.flags if f not in self.acknowledged]
+
+    @property
+    def archived(self) -> bool:
+        return self.client.archived_at is not None
 
 
 def summary_row(
@@ -124,11 +140,36 @@ def client_summary(db: Session, client: Client, on: date) -> SummaryRow:
     programme = crud.current_programme(db, client.id)
     latest = crud.latest_assessment(db, client.id)
     decisions = decision_items(next_session(db, client.id, programme))
-    return summary_row(client, on, logs=logs, programme=programme, latest=latest, decisions=decisions)
+    return with_acknowledgements(
+        db, summary_row(client, on, logs=logs, programme=programme, latest=latest, decisions=decisions)
+    )
 
 
-def dashboard(db: Session, user: User, on: date) -> list[SummaryRow]:
-    """The trainer's clients, flagged first, then due, then by name.
+def with_acknowledgements(db: Session, row: SummaryRow) -> SummaryRow:
+    """The row with the trainer's notes on those of its flags already acknowledged."""
+    acks = {a.flag: a.note for a in crud.list_flag_acks(db, row.client.id)}
+    row.acknowledged.update({f: acks[f] for f in row.flags if f in acks})
+    return row
+
+
+#: The dashboard's filters: active (not archived) clients, only due, only flagged, archived, all.
+Show = Literal["active", "due", "flagged", "archived", "all"]
+SHOW_VALUES: tuple[str, ...] = ("active", "due", "flagged", "archived", "all")
+
+
+def _shown(row: SummaryRow, show: Show) -> bool:
+    if show == "all":
+        return True
+    if show == "archived":
+        return row.archived
+    if row.archived:
+        return False
+    return show == "active" or (show == "due" and row.due) or (show == "flagged" and bool(row.open_flags))
+
+
+def dashboard(db: Session, user: User, on: date, *, q: str = "", show: Show = "active") -> list[SummaryRow]:
+    """The trainer's clients matching ``q`` (name or notes) and ``show``: unacknowledged flags
+    first, then unread messages, then due, then by name.
 
     The same rows as :func:`client_summary` per client, from a fixed number of queries for all
     clients for the flags and counts (aggregates in SQL): a year of logs per client made the
@@ -136,8 +177,14 @@ def dashboard(db: Session, user: User, on: date) -> list[SummaryRow]:
     :func:`~retrowalk.app.sessions.next_session` (memoised on its inputs).
     """
     require_role(user, "trainer")
-    clients = crud.list_clients_for(db, user)
+    text = q.strip().lower()
+    clients = [
+        c
+        for c in crud.list_clients_for(db, user)
+        if not text or text in c.name.lower() or text in (c.notes or "").lower()
+    ]
     ids = [c.id for c in clients]
+    unread = unread_for(db, user, ids)
     programmes = crud.current_programmes(db, ids)
     latest = crud.latest_assessments(db, ids, with_inputs=False)
     stats = crud.session_day_stats(
@@ -151,18 +198,48 @@ def dashboard(db: Session, user: User, on: date) -> list[SummaryRow]:
         decision = next_session(db, client.id, programme) if programme else None
         stat = stats.get(client.id)
         worst: list[float] = [w for w in (stat[2:5] if stat else ()) if w is not None]
-        rows.append(
-            _row(
-                client,
-                on,
-                worst_recent=float(max(worst)) if worst else None,
-                outside_limits=client.id in outside,
-                last_day=stat.last_day if stat else None,
-                week_done=int(stat.week_done) if stat else 0,
-                programme=programme,
-                latest=latest.get(client.id),
-                decisions=decision_items(decision),
-            )
+        row = _row(
+            client,
+            on,
+            worst_recent=float(max(worst)) if worst else None,
+            outside_limits=client.id in outside,
+            last_day=stat.last_day if stat else None,
+            week_done=int(stat.week_done) if stat else 0,
+            programme=programme,
+            latest=latest.get(client.id),
+            decisions=decision_items(decision),
         )
-    rows.sort(key=lambda r: (not r.flags, not r.due, r.client.name.lower()))
+        row = with_acknowledgements(db, SummaryRow(**{**vars(row), "unread": unread.get(client.id, 0)}))
+        if _shown(row, show):
+            rows.append(row)
+    rows.sort(key=lambda r: (not r.open_flags, not r.unread, not r.due, r.client.name.lower()))
     return rows
+
+
+class FlagAckIn(BaseModel):
+    """The trainer saw a flag and says what they did (called the client, referred, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    flag: str = Field(min_length=1, max_length=300)
+    note: str = Field(min_length=1, max_length=2000)
+
+
+def acknowledge_flag(db: Session, user: User, client: Client, body: FlagAckIn, on: date) -> SummaryRow:
+    """Record the acknowledgement of one of the client's current flags (404 for a flag not raised)."""
+    require_role(user, "trainer")
+    row = client_summary(db, client, on)
+    if body.flag not in row.flags:
+        raise Conflict("no such flag for this client now (it may have cleared)")
+    note = body.note.strip()
+    ack = crud.add_flag_ack(db, client.id, flag=body.flag, note=note, by=user)
+    crud.audit(
+        db,
+        user,
+        "create",
+        "flag_ack",
+        resource_id=ack.id,
+        client_id=client.id,
+        detail=f"{body.flag}: {note[:200]}",
+    )
+    return client_summary(db, client, on)

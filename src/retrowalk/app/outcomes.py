@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from retrowalk.app import clinical
+from retrowalk.app.records import sessions_per_week
 from retrowalk.app.sessions import row_getter
 from retrowalk.core.scores.koos import SUBSCALES
 from retrowalk.gait.summary import UNITS as GAIT_UNITS
 from retrowalk.storage import crud
-from retrowalk.storage.models import Client, User
+from retrowalk.storage.models import Client, Programme, SessionLog, User
 
 KOOS_SUBSCALES = SUBSCALES
 PAIN_FIELDS = ("pain_during", "pain_after", "pain_next_morning")
@@ -118,3 +121,68 @@ def outcomes_data(db: Session, client_id: int) -> dict[str, Any]:
 def read_outcomes(db: Session, user: User, client: Client) -> dict[str, Any]:
     crud.audit(db, user, "read", "outcomes", client_id=client.id)
     return outcomes_data(db, client.id)
+
+
+@dataclass(frozen=True)
+class WeekAdherence:
+    """One calendar week (Monday first) of a programme: completed session days against the plan.
+
+    ``planned`` is the prescribed sessions per week pro rata for the days the programme ran in
+    that week (its first week and the week in progress are partial), so a client who started on a
+    Friday is not "33 %" for a week they only had three days of.
+    """
+
+    week_start: date
+    days: int
+    per_week: int
+    planned: float
+    done: int
+
+    @property
+    def pct(self) -> float:
+        return 0.0 if self.planned <= 0 else min(100.0, 100.0 * self.done / self.planned)
+
+
+def _day(at: datetime | date) -> date:
+    return at.date() if isinstance(at, datetime) else at
+
+
+def weekly_adherence(
+    logs: Sequence[SessionLog], programmes: Sequence[Programme], *, today: date | None = None
+) -> list[WeekAdherence]:
+    """Adherence per week against the prescribed frequency (``sessions_per_week`` of the version
+    in force on each day), from the first programme to ``today``; pure, for pages, API and PDF."""
+    if not programmes:
+        return []
+    today = today or datetime.now(UTC).date()
+    ordered = sorted(programmes, key=lambda p: p.version)
+    starts = [(_day(p.created_at), sessions_per_week(p.content)) for p in ordered]
+    first = starts[0][0]
+    done_days = {log.session_date for log in logs if log.completed and first <= log.session_date <= today}
+    out: list[WeekAdherence] = []
+    monday = first - timedelta(days=first.weekday())
+    while monday <= today:
+        days = [monday + timedelta(days=i) for i in range(7) if first <= monday + timedelta(days=i) <= today]
+        planned = 0.0
+        per_week = starts[0][1]
+        for day in days:
+            per_week = next((n for start, n in reversed(starts) if start <= day), starts[0][1])
+            planned += per_week / 7.0
+        out.append(
+            WeekAdherence(
+                week_start=monday,
+                days=len(days),
+                per_week=per_week,
+                planned=round(planned, 1),
+                done=sum(1 for d in days if d in done_days),
+            )
+        )
+        monday += timedelta(days=7)
+    return out
+
+
+def client_weekly_adherence(db: Session, client: Client, *, today: date | None = None) -> list[WeekAdherence]:
+    """:func:`weekly_adherence` for one stored client (pure read)."""
+    return weekly_adherence(
+        crud.list_session_logs(db, client.id), crud.list_programmes(db, client.id), today=today
+    )

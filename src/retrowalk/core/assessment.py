@@ -80,6 +80,17 @@ class Asymmetry(BaseModel):
     certainty: Certainty
 
 
+class MeasurementError(BaseModel):
+    """The smallest change of a test's value beyond its measurement error (MDC or minimum
+    significant difference), in the test's unit, with where it comes from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: float = Field(gt=0)
+    source: str
+    certainty: Certainty
+
+
 class TestDefinition(BaseModel):
     """One catalogue entry: what is measured, how, the cut-off and where it comes from."""
 
@@ -100,6 +111,7 @@ class TestDefinition(BaseModel):
     source: str
     certainty: Certainty
     asymmetry: Asymmetry | None = None
+    measurement_error: MeasurementError | None = None
     note: str | None = None
     safety_notes: list[SafetyNote] = Field(default_factory=list)
 
@@ -557,3 +569,64 @@ def _fall_risk(cat: Catalogue, inp: AssessmentInput) -> list[str]:
             side = "" if m.side == "both" else f" {m.side}"
             reasons.append(f"age {inp.age}, {m.test_id}{side} {_fmt(float(m.value))} < {_fmt(limit)}")
     return reasons
+
+
+class TestChange(BaseModel):
+    """One test and side at this visit beside the previous one: the change and whether it is
+    beyond the test's measurement error (None: no value for it in the catalogue)."""
+
+    test_id: str
+    test_name: str
+    unit: str
+    side: Side
+    previous: float | bool | None
+    current: float | bool | None
+    change: float | None
+    beyond_error: bool | None
+    error: float | None
+    error_source: str | None
+
+
+def compare_visits(
+    previous: AssessmentInput | None, current: AssessmentInput, catalogue: Catalogue | None = None
+) -> list[TestChange]:
+    """Every test measured at either visit, in catalogue order, with the change since the previous.
+
+    A change counts as real only when it is larger than the catalogue's ``measurement_error``;
+    booleans and tests without a value get ``beyond_error`` None.
+    """
+    cat = catalogue or load_catalogue()
+
+    def values(inp: AssessmentInput | None) -> dict[tuple[str, str], float | bool]:
+        return {(m.test_id, m.side): m.value for m in (inp.measurements if inp else [])}
+
+    before, now = values(previous), values(current)
+    out: list[TestChange] = []
+    for test in cat.tests.values():
+        for side in ("left", "right", "both"):
+            key = (test.id, side)
+            if key not in before and key not in now:
+                continue
+            old, new = before.get(key), now.get(key)
+            change: float | None = None
+            beyond: bool | None = None
+            err = test.measurement_error
+            numeric = not isinstance(old, bool) and not isinstance(new, bool)
+            if old is not None and new is not None and numeric:
+                change = round(float(new) - float(old), 2)
+                beyond = abs(change) > err.value if err is not None else None
+            out.append(
+                TestChange(
+                    test_id=test.id,
+                    test_name=test.label or test.name,
+                    unit=test.unit,
+                    side=side,
+                    previous=old,
+                    current=new,
+                    change=change,
+                    beyond_error=beyond,
+                    error=err.value if err else None,
+                    error_source=err.source if err else None,
+                )
+            )
+    return out

@@ -30,6 +30,7 @@ from sqlalchemy import (
     or_,
     select,
     type_coerce,
+    update,
 )
 from sqlalchemy.orm import Session, defer
 
@@ -57,6 +58,8 @@ from retrowalk.storage.models import (
     AuthSession,
     Base,
     Client,
+    FlagAcknowledgement,
+    Message,
     PendingDecision,
     Programme,
     QuestionnaireResponse,
@@ -410,6 +413,7 @@ def add_assessment(
     pain_nprs: float | None,
     stop: bool,
     by: User | None,
+    affected_side: str | None = None,
     created_at: datetime | None = None,
 ) -> Assessment:
     """Store an assessment; ``findings`` None = imported and not evaluated by the core."""
@@ -420,6 +424,7 @@ def add_assessment(
         pain_nprs=pain_nprs,
         stop=stop,
         created_by=by.id if by else None,
+        affected_side=affected_side,
     )
     if created_at is not None:
         row.created_at = created_at
@@ -549,6 +554,8 @@ def add_programme(
     pain_nprs: float | None,
     goals: Sequence[str] = (),
     by: User | None,
+    reason: str = "",
+    source: str = "generated",
     created_at: datetime | None = None,
 ) -> Programme:
     """Store a new version; earlier versions stay untouched (UNIQUE(client_id, version) guards races)."""
@@ -561,6 +568,8 @@ def add_programme(
         pain_nprs=pain_nprs,
         goals=list(goals),
         created_by=by.id if by else None,
+        reason=reason,
+        source=source,
     )
     if created_at is not None:
         row.created_at = created_at
@@ -618,6 +627,8 @@ def add_decision_programme(
         pain_nprs=base.pain_nprs,
         goals=list(base.goals or []),
         by=None,
+        reason=reason,
+        source="decision",
     )
     row.based_on_id = base.id
     row.decided_after = decided_after
@@ -1052,3 +1063,54 @@ def list_audit(db: Session, *, client_id: int | None = None, limit: int = 200) -
     if client_id is not None:
         stmt = stmt.where(AuditEntry.client_id == client_id)
     return db.scalars(stmt.order_by(AuditEntry.id.desc()).limit(limit)).all()
+
+
+# --- trainer's day: flag acknowledgements, messages ----------------------------------------------
+
+
+def add_flag_ack(db: Session, client_id: int, *, flag: str, note: str, by: User) -> FlagAcknowledgement:
+    row = FlagAcknowledgement(client_id=client_id, flag=flag, note=note, created_by=by.id)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def list_flag_acks(db: Session, client_id: int) -> Sequence[FlagAcknowledgement]:
+    return db.scalars(
+        select(FlagAcknowledgement)
+        .where(FlagAcknowledgement.client_id == client_id)
+        .order_by(FlagAcknowledgement.id)
+    ).all()
+
+
+def add_message(db: Session, client_id: int, *, by: User, body: str) -> Message:
+    row = Message(client_id=client_id, sender_id=by.id, from_role=by.role, body=body)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def list_messages(db: Session, client_id: int) -> Sequence[Message]:
+    return db.scalars(select(Message).where(Message.client_id == client_id).order_by(Message.id)).all()
+
+
+def unread_counts(db: Session, client_ids: Sequence[int], *, from_role: str) -> dict[int, int]:
+    """Unread messages per client sent by ``from_role`` (what the other side has not opened)."""
+    if not client_ids:
+        return {}
+    rows = db.execute(
+        select(Message.client_id, func.count())
+        .where(Message.client_id.in_(client_ids), Message.from_role == from_role, Message.read_at.is_(None))
+        .group_by(Message.client_id)
+    ).all()
+    return {int(cid): int(n) for cid, n in rows}
+
+
+def mark_read(db: Session, client_id: int, *, from_role: str) -> int:
+    """Mark the thread's messages from ``from_role`` read; returns how many were unread."""
+    result = db.execute(
+        update(Message)
+        .where(Message.client_id == client_id, Message.from_role == from_role, Message.read_at.is_(None))
+        .values(read_at=datetime.now(UTC))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -141,6 +141,8 @@ class Client(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decision_policy: Mapped[str] = mapped_column(String(16), default="protocol", server_default="protocol")
+    #: Set when the trainer archives the client (hidden from the default dashboard, never deleted).
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
 
     trainers: Mapped[list[User]] = relationship(secondary=client_trainers)
     account: Mapped[User | None] = relationship(
@@ -161,6 +163,8 @@ class Assessment(Base):
     findings: Mapped[AssessmentResult | None] = mapped_column(Document(ASSESSMENT_FINDINGS), nullable=False)
     pain_nprs: Mapped[float | None] = mapped_column(Float, default=None)
     stop: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Which knee hurts: "left", "right" or "both" (asked on every assessment).
+    affected_side: Mapped[str | None] = mapped_column(String(8), default=None)
 
 
 class QuestionnaireResponse(Base):
@@ -197,6 +201,9 @@ class Programme(Base):
     decided_after: Mapped[date | None] = mapped_column(Date, default=None)
     origin: Mapped[str | None] = mapped_column(String(200), default=None)
     origin_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    #: Why this version exists and what made it: "generated", "editor" or "decision".
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16), default="generated")
 
 
 class SessionLog(Base):
@@ -269,6 +276,35 @@ class PendingDecision(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class FlagAcknowledgement(Base):
+    """A trainer saw a dashboard flag and says what they did about it (audited, never updated)."""
+
+    __tablename__ = "flag_acknowledgements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    flag: Mapped[str] = mapped_column(String(300))
+    note: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Message(Base):
+    """One message in a client's thread; ``read_at`` is set when the other side opens the thread."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_client_created", "client_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: The sender's role when sent ("trainer" or "client"): whose side counts it as unread.
+    from_role: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Recording(Base):

@@ -8,6 +8,7 @@ from retrowalk.api.routes import (
     audit,
     auth,
     capture,
+    care,
     clients,
     decisions,
     fhir,
@@ -38,6 +39,7 @@ _ROUTERS = (
     outcomes,
     audit,
     trials,
+    care,
 )
 for _module in (*_ROUTERS, fhir):
     api_router.include_router(_module.router)

@@ -24,7 +24,7 @@ router = APIRouter(prefix="/clients/{client_id}/assessments", tags=["assessments
 def create_assessment(
     body: AssessmentIn, client: Client = TrainerOnly, user: User = CurrentUser, db: Session = DbSession
 ) -> Assessment:
-    return assessments.record_assessment(db, user, client, body.inputs)
+    return assessments.record_assessment(db, user, client, body.inputs, affected_side=body.affected_side)
 
 
 @router.get("", response_model=list[AssessmentOut])

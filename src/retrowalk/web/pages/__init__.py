@@ -7,6 +7,7 @@ from retrowalk.web.pages import (
     account,
     accounts,
     assessments,
+    care,
     clients,
     dashboard,
     decisions,
@@ -14,6 +15,7 @@ from retrowalk.web.pages import (
     koos,
     login,
     offline,
+    programmes,
     recordings,
     sessions,
     trials,
@@ -21,7 +23,7 @@ from retrowalk.web.pages import (
 from retrowalk.web.pages._auth import receive_form_first
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(receive_form_first)])
-for _module in (
+_MODULES = (
     login,
     account,
     accounts,
@@ -29,11 +31,14 @@ for _module in (
     clients,
     handout,
     assessments,
+    programmes,
+    care,
     koos,
     sessions,
     decisions,
     recordings,
     trials,
     offline,
-):
+)
+for _module in _MODULES:
     router.include_router(_module.router)

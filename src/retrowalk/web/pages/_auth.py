@@ -12,7 +12,7 @@ from fastapi import HTTPException, Request, status
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from retrowalk.app import auth
+from retrowalk.app import auth, messages
 from retrowalk.app.access import User
 from retrowalk.http.deps import read_credentials
 from retrowalk.http.security import csrf_ok, csrf_token_for
@@ -44,6 +44,9 @@ def page_user(request: Request, db: Session) -> User:
     user = optional_user(request, db)
     if user is None:
         raise LoginRedirect(request.url.path)
+    if user.role == "client" and user.client_id is not None:
+        # the client's navigation shows their unread messages on every page
+        request.state.unread = messages.unread_for(db, user, [user.client_id]).get(user.client_id, 0)
     return user
 
 

@@ -44,7 +44,11 @@ templates = Jinja2Templates(env=_env)
 
 def render(request: Request, name: str, ctx: dict[str, Any], *, code: int = 200) -> HTMLResponse:
     user = getattr(request.state, "user", None)
-    base = {"user": user, "csrf_token": csrf_token(request)}
+    base = {
+        "user": user,
+        "csrf_token": csrf_token(request),
+        "nav_unread": getattr(request.state, "unread", 0),
+    }
     return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=code)
 
 

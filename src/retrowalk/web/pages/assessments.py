@@ -20,7 +20,7 @@ from retrowalk.core.assessment import load_catalogue
 from retrowalk.errors import InputError
 from retrowalk.http.deps import DbSession
 from retrowalk.web.pages._auth import checked_form, page_user
-from retrowalk.web.pages._common import input_error_text, number, redirect, render
+from retrowalk.web.pages._common import input_error_text, number, redirect, render, text
 
 router = APIRouter()
 
@@ -38,7 +38,13 @@ def _assessment_fields(cat: Any) -> list[dict[str, Any]]:
 
 
 def _assessment_ctx(
-    client: Client, values: Mapping[str, Any], errors: dict[str, str], general_error: str = ""
+    client: Client,
+    values: Mapping[str, Any],
+    errors: dict[str, str],
+    general_error: str = "",
+    *,
+    previous: Mapping[str, Any] | None = None,
+    previous_at: str = "",
 ) -> dict[str, Any]:
     cat = load_catalogue()
     joints: dict[str, list[dict[str, Any]]] = {}
@@ -56,6 +62,9 @@ def _assessment_ctx(
         "errors": errors,
         "general_error": general_error,
         "stop_at": cat.pain_at_rest_stop_at,
+        "sides": assessments.AFFECTED_SIDES,
+        "previous": previous or {},
+        "previous_at": previous_at,
     }
 
 
@@ -63,13 +72,21 @@ def _assessment_ctx(
 def assessment_page(request: Request, client_id: int, db: Session = DbSession) -> Response:
     user = page_user(request, db)
     client = client_access(db, user, client_id, "trainer")
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = assessments.prefill(db, client)
+    last = assessments.latest(db, client.id)
     if client.date_of_birth:
         on, dob = today(), client.date_of_birth
         values["age"] = on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
     if client.sex:
         values["sex"] = client.sex
-    return render(request, "assessment.html", _assessment_ctx(client, values, {}))
+    ctx = _assessment_ctx(
+        client,
+        values,
+        {},
+        previous=values if last else None,
+        previous_at=last.created_at.strftime("%d %b %Y") if last else "",
+    )
+    return render(request, "assessment.html", ctx)
 
 
 def _inputs(form: FormData, errors: dict[str, str]) -> tuple[dict[str, Any], dict[int, str]]:
@@ -123,9 +140,19 @@ async def assessment_submit(request: Request, client_id: int, db: Session = DbSe
     errors: dict[str, str] = {}
     inputs, index_to_field = _inputs(form, errors)
     general = ""
+    side = text(form, "affected_side")
+    if side not in assessments.AFFECTED_SIDES:
+        errors["affected_side"] = "Choose which knee hurts: left, right or both."
     if not errors:
         try:
-            assessments.record_assessment(db, user, client, inputs, detail="web")
+            assessments.record_assessment(
+                db,
+                user,
+                client,
+                inputs,
+                detail="web",
+                affected_side=side,  # type: ignore[arg-type]
+            )
         except InputError as exc:
             field = exc.field.removeprefix("inputs.")
             match = re.match(r"measurements[\[.](\d+)", field)
@@ -143,7 +170,30 @@ async def assessment_submit(request: Request, client_id: int, db: Session = DbSe
                 errors[target] = str(e.get("msg", "invalid value"))
         else:
             return redirect(f"/clients/{client.id}#findings")
-    return render(request, "assessment.html", _assessment_ctx(client, values, errors, general), code=422)
+    last = assessments.latest(db, client.id)
+    previous = assessments.prefill(db, client) if last else None
+    ctx = _assessment_ctx(
+        client,
+        values,
+        errors,
+        general,
+        previous=previous,
+        previous_at=last.created_at.strftime("%d %b %Y") if last else "",
+    )
+    return render(request, "assessment.html", ctx, code=422)
+
+
+@router.get("/clients/{client_id}/assessments", response_class=HTMLResponse)
+def history_page(request: Request, client_id: int, db: Session = DbSession) -> Response:
+    """Every assessment, newest first, each test beside the previous visit."""
+    user = page_user(request, db)
+    client = client_access(db, user, client_id, "trainer")
+    ctx = {
+        "client": client,
+        "visits": assessments.visits(db, user, client),
+        "flash": "Assessment saved." if request.query_params.get("saved") else None,
+    }
+    return render(request, "assessments.html", ctx)
 
 
 @router.post("/clients/{client_id}/programme")

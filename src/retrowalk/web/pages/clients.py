@@ -10,7 +10,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from retrowalk.app import clients, dashboard, records, sessions
+from retrowalk.app import clients, dashboard, messages, outcomes, records, sessions
 from retrowalk.app.access import client_access, require_role
 from retrowalk.app.auth import PASSWORD_MIN_LENGTH
 from retrowalk.app.clients import NewClient
@@ -67,13 +67,16 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
     user = page_user(request, db)
     client = client_access(db, user, client_id, "trainer", "client")
     view = records.client_view(db, user, client, detail="web page")
-    summary = dashboard.summary_row(
-        client,
-        today(),
-        logs=view.logs,
-        programme=view.programme,
-        latest=view.assessment,
-        decisions=view.decisions,
+    summary = dashboard.with_acknowledgements(
+        db,
+        dashboard.summary_row(
+            client,
+            today(),
+            logs=view.logs,
+            programme=view.programme,
+            latest=view.assessment,
+            decisions=view.decisions,
+        ),
     )
     charts = [{"title": c.title, "svg": Markup(c.svg)} for c in all_charts(view.charts)]
     by_log: dict[int, list[Any]] = {}
@@ -82,6 +85,8 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
             by_log.setdefault(rec.session_log_id, []).append(rec)
     ctx = {**vars(view), "charts": charts, "summary": summary, "recordings_by_log": by_log}
     ctx["safety"] = sessions.safety_view(db, client)
+    ctx["weeks"] = outcomes.client_weekly_adherence(db, client)[-8:]
+    ctx["unread"] = messages.unread_for(db, user, [client.id]).get(client.id, 0)
     ctx["flash"] = "Client created." if request.query_params.get("created") else None
     if request.query_params.get("cleared"):
         ctx["flash"] = "Cleared. The client can log exercise again unless something else is in force."

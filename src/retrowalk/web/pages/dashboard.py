@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from retrowalk.app import dashboard
+from retrowalk.app.dashboard import SHOW_VALUES, Show
 from retrowalk.app.sessions import today
 from retrowalk.http.deps import DbSession
 from retrowalk.web.pages._auth import page_user
@@ -23,4 +24,18 @@ def home(request: Request, db: Session = DbSession) -> Response:
     if user.role != "trainer":
         return redirect("/admin")
     on = today()
-    return render(request, "dashboard.html", {"rows": dashboard.dashboard(db, user, on), "today": on})
+    q = request.query_params.get("q", "").strip()[:100]
+    raw = request.query_params.get("show", "active")
+    show: Show = raw if raw in SHOW_VALUES else "active"  # type: ignore[assignment]
+    rows = dashboard.dashboard(db, user, on, q=q, show=show)
+    ctx = {"rows": rows, "today": on, "q": q, "show": show, "show_labels": SHOW_LABELS}
+    return render(request, "dashboard.html", ctx)
+
+
+SHOW_LABELS = {
+    "active": "Active clients",
+    "due": "Due for a session",
+    "flagged": "Flagged",
+    "archived": "Archived",
+    "all": "All clients",
+}
