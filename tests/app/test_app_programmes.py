@@ -191,3 +191,37 @@ def test_an_edited_version_keeps_fall_risk_supervision_and_unchanged_items(datab
         same, retro = row.content.items
         assert same == kept  # reason, notes and dose_since carried over unchanged
         assert retro.supervised_only and retro.notes
+
+
+def test_a_decision_outside_the_safe_band_is_held_for_the_trainer_not_applied(database: Database) -> None:
+    """Applied decisions pass the editor's checks: one that would prescribe 9 km/h retro-walking
+    (outside the protocol's band) is parked for the trainer and the prescription stays as it was."""
+    from retrowalk.app import sessions
+    from retrowalk.core.progression import Decision, DecisionKind, NextSession
+
+    with database.transaction() as db:
+        _user, client = _client(db)
+        row = crud.current_programme(db, client.id)
+        assert row is not None
+        current = row.content
+        retro = next(i for i in current.items if i.exercise_id.startswith("retro_walk"))
+        unsafe = retro.dose.model_copy(update={"speed_kmh": 9.0})
+        items = [i.model_copy(update={"dose": unsafe}) if i is retro else i for i in current.items]
+        decision = NextSession(
+            decisions=[
+                Decision(
+                    exercise_id=retro.exercise_id,
+                    decision=DecisionKind("progress"),
+                    next_exercise_id=retro.exercise_id,
+                    next_dose=unsafe,
+                    changed=["speed_kmh"],
+                    reason="went well twice",
+                )
+            ],
+            programme=current.model_copy(update={"items": items}),
+        )
+        made, pending = sessions.apply_decision(db, client, row, decision, date(2026, 12, 1))
+        assert made is None and pending is not None
+        assert "held for the trainer" in pending.reason and "dose" in pending.reason
+        after = crud.current_programme(db, client.id)
+        assert after is not None and after.id == row.id

@@ -151,6 +151,17 @@ def check_items(db: Session, client: Client, items: Sequence[ProgrammeItem], *, 
             )
 
 
+def checked_decision(db: Session, client: Client, content: CoreProgramme) -> CoreProgramme:
+    """A progression decision's programme, held to the same checks as a trainer's edit
+    (:func:`check_items`) and with the fall-risk supervision every version gets, before it is
+    stored: the core already avoids contraindicated steps, and this makes every path say so."""
+    check_items(db, client, content.items, pain=content.pain_nprs)
+    latest = crud.latest_assessment(db, client.id)
+    if latest is not None and latest.findings is not None:
+        return content.model_copy(update={"items": supervise(content.items, latest.findings, load_library())})
+    return content
+
+
 def new_version(
     db: Session,
     user: User,

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
-from retrowalk.app import clinical, quotas
+from retrowalk.app import clinical, programmes, quotas
 from retrowalk.app.access import read_one
 from retrowalk.app.errors import Conflict, Forbidden, NotFound
 from retrowalk.core import prescription as core_prescription
@@ -595,12 +595,19 @@ def apply_decision(
                 items.extend(i for i in proposed.items if i.exercise_id == d.next_exercise_id)
         applied = proposed.model_copy(update={"items": list({i.exercise_id: i for i in items}.values())})
     new_row: Programme | None = None
+    held = False
     if _items_key(applied) != _items_key(current):
-        new_row = crud.add_decision_programme(
-            db, programme, content=applied, decided_after=day, reason=reasons
-        )
+        try:
+            applied = programmes.checked_decision(db, client, applied)
+        except InputError as exc:  # never stored unchecked: the trainer decides instead
+            held, applied = True, current
+            reasons = f"held for the trainer ({exc.field}: {exc.message}); {reasons}"
+        else:
+            new_row = crud.add_decision_programme(
+                db, programme, content=applied, decided_after=day, reason=reasons
+            )
     pending: PendingDecision | None = None
-    if waiting and _items_key(proposed) != _items_key(applied):
+    if (waiting or held) and _items_key(proposed) != _items_key(applied):
         pending = crud.add_pending_decision(
             db,
             new_row or programme,
@@ -650,7 +657,9 @@ def resolve_decision(
         made = crud.add_decision_programme(
             db,
             current,
-            content=core_prescription.Programme.model_validate(row.content),
+            content=programmes.checked_decision(
+                db, client, core_prescription.Programme.model_validate(row.content)
+            ),
             decided_after=row.decided_after,
             reason=row.reason,
         )
@@ -791,7 +800,7 @@ def rejudge(db: Session, client: Client, day: date) -> NextSession | None:
         made = crud.add_decision_programme(
             db,
             base,
-            content=decision.programme,
+            content=programmes.checked_decision(db, client, decision.programme),
             decided_after=day,
             reason="judged again after a correction",
         )
