@@ -76,10 +76,9 @@ def downgrade() -> None:
     op.drop_table("messages")
     op.drop_index(op.f("ix_flag_acknowledgements_client_id"), table_name="flag_acknowledgements")
     op.drop_table("flag_acknowledgements")
-    with op.batch_alter_table("assessments") as batch:
-        batch.drop_column("affected_side")
-    with op.batch_alter_table("clients") as batch:
-        batch.drop_column("archived_at")
-    with op.batch_alter_table("programmes") as batch:
-        batch.drop_column("source")
-        batch.drop_column("reason")
+    # Plain DROP COLUMN (SQLite >= 3.35), as 0009 does: a batch copy of `clients` would drop the
+    # old table with foreign keys on and so cascade-delete every row that points at it.
+    op.drop_column("assessments", "affected_side")
+    op.drop_column("clients", "archived_at")
+    op.drop_column("programmes", "source")
+    op.drop_column("programmes", "reason")
