@@ -72,7 +72,9 @@ def test_imported_gait_shows_in_the_api_outcomes_and_in_the_web_and_pdf_charts(t
     assert "No gait recordings" not in gait_chart(charts.gait).svg
 
     page = http.get(f"/clients/{client_id}/recordings", headers=auth)
-    assert page.status_code == 200 and "Cadence" in page.text and "steps/min" in page.text and "92" in page.text
+    assert (
+        page.status_code == 200 and "Cadence" in page.text and "steps/min" in page.text and "92" in page.text
+    )
     assert http.get(f"/clients/{client_id}", headers=auth).status_code == 200
 
 
