@@ -78,6 +78,12 @@ def client_access(db: Session, user: User, client_id: int, *roles: str) -> Clien
     return client
 
 
+def client_updated(db: Session, user: User, client: Client, detail: str) -> Client:
+    """The audit row of a change to the client record itself (what changed, in ``detail``)."""
+    crud.audit(db, user, "update", "client", resource_id=client.id, client_id=client.id, detail=detail)
+    return client
+
+
 def audit(
     db: Session,
     user: User | None,

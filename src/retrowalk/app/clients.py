@@ -8,7 +8,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
-from retrowalk.app.access import require_role
+from retrowalk.app.access import client_updated, require_role
 from retrowalk.app.errors import NotFound
 from retrowalk.app.sessions import today
 from retrowalk.core.vocab import Sex
@@ -87,12 +87,7 @@ def update_client(db: Session, user: User, client: Client, body: ClientUpdate) -
     for key, value in changes.items():
         setattr(client, key, value)
     db.flush()
-    return _updated(db, user, client, ",".join(sorted(changes)))
-
-
-def _updated(db: Session, user: User, client: Client, detail: str) -> Client:
-    crud.audit(db, user, "update", "client", resource_id=client.id, client_id=client.id, detail=detail)
-    return client
+    return client_updated(db, user, client, ",".join(sorted(changes)))
 
 
 def add_trainer(db: Session, user: User, client: Client, body: TrainerLinkIn) -> Client:
@@ -101,7 +96,7 @@ def add_trainer(db: Session, user: User, client: Client, body: TrainerLinkIn) ->
     if trainer is None or trainer.role != "trainer" or not trainer.active:
         raise NotFound("no active trainer with that username")
     crud.link_trainer(db, client, trainer)
-    return _updated(db, user, client, f"linked trainer {trainer.id}")
+    return client_updated(db, user, client, f"linked trainer {trainer.id}")
 
 
 def trainer_ids(client: Client) -> list[int]:
@@ -115,13 +110,5 @@ def set_archived(db: Session, user: User, client: Client, archived: bool) -> Cli
 
     client.archived_at = datetime.now(UTC) if archived else None
     db.flush()
-    crud.audit(
-        db,
-        user,
-        "update",
-        "client",
-        resource_id=client.id,
-        client_id=client.id,
-        detail="archived" if archived else "unarchived",
-    )
+    client_updated(db, user, client, "archived" if archived else "unarchived")
     return client

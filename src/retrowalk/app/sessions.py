@@ -23,7 +23,7 @@ from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
 from retrowalk.app import clinical, programmes, quotas
-from retrowalk.app.access import read_one
+from retrowalk.app.access import client_updated, read_one
 from retrowalk.app.errors import Conflict, Forbidden, NotFound
 from retrowalk.core import prescription as core_prescription
 from retrowalk.core import progression as core_progression
@@ -682,15 +682,7 @@ def set_decision_policy(db: Session, user: User, client: Client, body: DecisionP
         raise Forbidden("only a trainer sets how decisions are applied")
     client.decision_policy = body.policy
     db.flush()
-    crud.audit(
-        db,
-        user,
-        "update",
-        "client",
-        resource_id=client.id,
-        client_id=client.id,
-        detail=f"policy {body.policy}",
-    )
+    client_updated(db, user, client, f"policy {body.policy}")
     return client
 
 

@@ -259,6 +259,11 @@ def _every(xs: Sequence[Any]) -> int:
     return max(1, -(-len(xs) // MAX_MARKERS))
 
 
+def _line(ax: Any, xs: Sequence[Any], ys: Sequence[Any], style: int, colour: str, **kw: Any) -> None:
+    """One series in the charts' shared style: marker and line style by position, thinned markers."""
+    ax.plot(xs, ys, markevery=_every(xs), marker=MARKERS[style], ls=LINESTYLES[style], color=colour, **kw)
+
+
 def _to_svg(fig: Figure, key: str, title: str, description: str) -> Chart:
     buf = io.StringIO()
     with rc_context(_RC):
@@ -318,15 +323,7 @@ def pain_chart(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> Cha
             xs, ys = _series(pts, attr)
             parts.append(_describe(label, xs, ys, "/10"))
             if ys:
-                ax.plot(
-                    xs,
-                    ys,
-                    markevery=_every(xs),
-                    marker=MARKERS[i],
-                    ls=LINESTYLES[i],
-                    color=colour,
-                    label=label,
-                )
+                _line(ax, xs, ys, i, colour, label=label)
         ax.set_ylim(-0.3, 10.3)
         ax.set_yticks(range(0, 11))
         ax.set_ylabel("Pain (0-10 NRS)")
@@ -365,15 +362,7 @@ def koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = N
                     lw=0,
                     label=f"Baseline ± MCID ({band:g})",
                 )
-                ax.plot(
-                    xs,
-                    ys,
-                    markevery=_every(xs),
-                    marker=MARKERS[i],
-                    ls=LINESTYLES[i],
-                    color=PALETTE["blue"],
-                    label="Score",
-                )
+                _line(ax, xs, ys, i, PALETTE["blue"], label="Score")
                 if i == 0:
                     ax.legend(loc="lower right", ncols=2)
             else:
@@ -423,15 +412,7 @@ def knee_rom_chart(points: Sequence[KneeRomPoint]) -> Chart:
                 xs, ys = _series(side_pts, attr)
                 parts.append(_describe(f"{side.title()} {what}", xs, ys, "°"))
                 if ys:
-                    ax.plot(
-                        xs,
-                        ys,
-                        markevery=_every(xs),
-                        marker=MARKERS[j],
-                        ls=LINESTYLES[j],
-                        color=colour,
-                        label=f"{side.title()} knee",
-                    )
+                    _line(ax, xs, ys, j, colour, label=f"{side.title()} knee")
         ax_ext.set_ylabel("Extension deficit (°)")
         ax_ext.invert_yaxis()  # up = better (less deficit)
         ax_flex.set_ylabel("Flexion (°)")
@@ -472,15 +453,7 @@ def retro_walk_chart(points: Sequence[RetroWalkPoint]) -> Chart:
             xs, ys = _series(pts, attr)
             parts.append(_describe(label, xs, ys, unit))
             if ys:
-                ax.plot(
-                    xs,
-                    ys,
-                    markevery=_every(xs),
-                    marker=MARKERS[i],
-                    ls=LINESTYLES[i],
-                    color=colour,
-                    drawstyle="steps-post",
-                )
+                _line(ax, xs, ys, i, colour, drawstyle="steps-post")
             ax.set_ylabel(label)
             ax.set_ylim(bottom=0)
         axes[0].set_title(title)
@@ -510,15 +483,7 @@ def gait_chart(points: Sequence[GaitPoint]) -> Chart:
         xs, ys = _series(pts, "symmetry_pct")
         parts.append(_describe("Symmetry", xs, ys, " %"))
         if ys:
-            ax_s.plot(
-                xs,
-                ys,
-                markevery=_every(xs),
-                marker=MARKERS[1],
-                ls=LINESTYLES[1],
-                color=PALETTE["vermillion"],
-                label="Step symmetry",
-            )
+            _line(ax_s, xs, ys, 1, PALETTE["vermillion"], label="Step symmetry")
         ax_s.set_ylabel("Symmetry (%)")
         ax_s.legend(loc="best")
         ax_s.set_xlabel("Recording date")
