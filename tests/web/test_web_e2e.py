@@ -8,16 +8,14 @@ Screenshots go to test-artifacts/ (gitignored).
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from web_helpers import chromium, require_tool, uvicorn_server
+from web_helpers import chromium, live_app, require_tool
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,30 +35,7 @@ UNLABELLED_JS = """() => [...document.querySelectorAll('input, select, textarea'
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("e2e-data")
-    env = {
-        **os.environ,
-        "RETROWALK_DATA_DIR": str(data_dir),
-        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    env.pop("RETROWALK_DATABASE_URL", None)
-    # the trainer account, created the way an operator would (storage API, own process)
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from retrowalk.settings import get_settings\n"
-            "from retrowalk.storage.db import Database\n"
-            "from retrowalk.storage import crud\n"
-            "d = Database(get_settings().resolved_database_url); d.upgrade()\n"
-            "with d.transaction() as db:\n"
-            f"    crud.create_user(db, {TRAINER[0]!r}, {TRAINER[1]!r}, 'trainer',"
-            " display_name='Tess Trainer')\n",
-        ],
-        env=env,
-        check=True,
-        timeout=120,
-    )
-    with uvicorn_server(env, data_dir / "server.log") as base:
+    with live_app(data_dir, (*TRAINER, "trainer", "Tess Trainer")) as base:
         yield base
 
 

@@ -6,10 +6,7 @@ to test-artifacts/; the data are checked afterwards through the REST API."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +17,7 @@ import pytest
 from test_web_e2e import ROOT, _login, _shot
 from tests.api.api_support import WALK_TRIAL
 from web_helpers import chromium as launch_chromium
-from web_helpers import uvicorn_server
+from web_helpers import live_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,29 +40,8 @@ SMALL_TARGETS_JS = f"""() => [...document.querySelectorAll('{TARGETS}')]
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data_dir = tmp_path_factory.mktemp("journey-data")
-    env = {
-        **os.environ,
-        "RETROWALK_DATA_DIR": str(data_dir),
-        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    env.pop("RETROWALK_DATABASE_URL", None)
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from retrowalk.settings import get_settings\n"
-            "from retrowalk.storage.db import Database\n"
-            "from retrowalk.storage import crud\n"
-            "d = Database(get_settings().resolved_database_url); d.upgrade()\n"
-            "with d.transaction() as db:\n"
-            f"    crud.create_user(db, {ADMIN[0]!r}, {ADMIN[1]!r}, 'admin', display_name='Ada Admin')\n",
-        ],
-        env=env,
-        check=True,
-        timeout=120,
-    )
-    env["RETROWALK_JOBS_IN_PROCESS"] = "true"  # one analysis worker inside the server
-    with uvicorn_server(env, data_dir / "server.log") as base:
+    # one analysis worker inside the server
+    with live_app(data_dir, (*ADMIN, "admin", "Ada Admin"), RETROWALK_JOBS_IN_PROCESS="true") as base:
         yield base, data_dir
 
 

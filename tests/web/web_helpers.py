@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from tests.api.live_server import free_port, wait_healthy
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 #: Without the background-networking flags Chromium's connections are refused by the closed network.
 CHROME_ARGS = [
@@ -62,6 +63,36 @@ def uvicorn_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@contextmanager
+def live_app(data_dir: Path, first_user: tuple[str, str, str, str], **settings: str) -> Iterator[str]:
+    """A real server on its own SQLite data directory, with one account made first the way an
+    operator would (storage API, in its own process); ``settings`` are extra environment values."""
+    env = {
+        **os.environ,
+        "RETROWALK_DATA_DIR": str(data_dir),
+        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    env.pop("RETROWALK_DATABASE_URL", None)
+    username, password, role, display = first_user
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from retrowalk.settings import get_settings\n"
+            "from retrowalk.storage.db import Database\n"
+            "from retrowalk.storage import crud\n"
+            "d = Database(get_settings().resolved_database_url); d.upgrade()\n"
+            "with d.transaction() as db:\n"
+            f"    crud.create_user(db, {username!r}, {password!r}, {role!r}, display_name={display!r})\n",
+        ],
+        env=env,
+        check=True,
+        timeout=120,
+    )
+    with uvicorn_server({**env, **settings}, data_dir / "server.log") as base:
+        yield base
 
 
 @contextmanager
