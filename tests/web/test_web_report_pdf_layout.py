@@ -14,8 +14,8 @@ from web_report_fixtures import sample_report
 from retrowalk.app.records import adherence_summary
 from retrowalk.core.prescription import Programme as ProgrammeContent
 from retrowalk.core.prescription import programme_from_items
-from retrowalk.reports.charts import ChartInputs, PainPoint
-from retrowalk.reports.pdf import ProgrammeRow, render_html, render_pdf
+from retrowalk.reports.charts import ChartInputs, KoosPoint, PainPoint
+from retrowalk.reports.pdf import ProgrammeRow, charts_with_data, render_html, render_pdf
 from retrowalk.storage.models import Programme, SessionLog
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -69,6 +69,16 @@ def test_only_charts_with_data_are_drawn() -> None:
     html = render_html(sample_report().model_copy(update={"charts": ChartInputs()}))
     assert '<svg role="img"' not in html.split("<h2>Charts</h2>")[1]
     assert 'id="no-chart"' in html
+
+
+def test_a_chart_whose_points_hold_no_values_is_left_out() -> None:
+    """A KOOS set too incomplete to score gives a dated point with no subscale: nothing to draw."""
+    inputs = ChartInputs(
+        pain=[PainPoint(when=date(2026, 11, 30), during=3)], koos=[KoosPoint(when=date(2026, 11, 30))]
+    )
+    shown, empty = charts_with_data(inputs)
+    assert [c.key for c in shown] == ["pain"]
+    assert any("KOOS" in title for title in empty)
 
 
 def test_adherence_counts_prescribed_days_across_versions() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Literal
@@ -165,12 +166,23 @@ def render_html(data: ReportData, *, inline_charts: bool = True) -> str:
 
 def charts_with_data(inputs: ChartInputs) -> tuple[list[Chart], list[str]]:
     """The charts that have something to draw, and the titles of those left out (no empty axes)."""
-    series = (inputs.pain, inputs.koos, inputs.knee_rom, inputs.retro_walk, inputs.gait)
+    series: tuple[Sequence[BaseModel], ...] = (
+        inputs.pain,
+        inputs.koos,
+        inputs.knee_rom,
+        inputs.retro_walk,
+        inputs.gait,
+    )
     shown: list[Chart] = []
     empty: list[str] = []
     for chart, points in zip(all_charts(inputs), series, strict=True):
-        (shown.append(chart) if points else empty.append(chart.title))
+        (shown.append(chart) if any(map(_drawable, points)) else empty.append(chart.title))
     return shown, empty
+
+
+def _drawable(point: BaseModel) -> bool:
+    """A point with at least one value to plot (a KOOS answer set too incomplete to score has none)."""
+    return any(isinstance(v, int | float) for k, v in point if k not in ("when", "side"))
 
 
 def _img(chart: Chart) -> str:
