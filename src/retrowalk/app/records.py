@@ -244,42 +244,38 @@ def _nprs_mcid() -> tuple[float | None, str]:
         return 1.0, "Salaffi 2004"
 
 
+def _first_and_latest(measure: str, values: Sequence[float | None], **fields: Any) -> list[OutcomeRow]:
+    """One row from the first and the latest known value of a series; none when nothing is known."""
+    known = [v for v in values if v is not None]
+    return [OutcomeRow(measure=measure, baseline=known[0], latest=known[-1], **fields)] if known else []
+
+
 def outcome_rows(inputs: ChartInputs) -> list[OutcomeRow]:
     rows: list[OutcomeRow] = []
     mcids = inputs.koos_mcid
     for key, label in KOOS_LABELS.items():
-        values = [getattr(p, key) for p in inputs.koos if getattr(p, key) is not None]
-        if values:
-            rows.append(
-                OutcomeRow(
-                    measure=label,
-                    unit="0-100",
-                    baseline=values[0],
-                    latest=values[-1],
-                    mcid=mcids.get(key, 10.0),
-                    better="higher",
-                    source="mcid.yaml (Roos & Lohmander 2003 by default)",
-                )
-            )
+        rows += _first_and_latest(
+            label,
+            [getattr(p, key) for p in inputs.koos],
+            unit="0-100",
+            mcid=mcids.get(key, 10.0),
+            better="higher",
+            source="mcid.yaml (Roos & Lohmander 2003 by default)",
+        )
     nprs_mcid, nprs_src = _nprs_mcid()
     for attr, label in (
         ("during", "Pain during session"),
         ("after", "Pain after session"),
         ("next_morning", "Pain next morning"),
     ):
-        values = [getattr(p, attr) for p in inputs.pain if getattr(p, attr) is not None]
-        if values:
-            rows.append(
-                OutcomeRow(
-                    measure=label,
-                    unit="NPRS 0-10",
-                    baseline=values[0],
-                    latest=values[-1],
-                    mcid=nprs_mcid,
-                    better="lower",
-                    source=nprs_src,
-                )
-            )
+        rows += _first_and_latest(
+            label,
+            [getattr(p, attr) for p in inputs.pain],
+            unit="NPRS 0-10",
+            mcid=nprs_mcid,
+            better="lower",
+            source=nprs_src,
+        )
     rom = (
         ("extension_deficit_deg", "Knee extension deficit", "lower"),
         ("flexion_deg", "Knee flexion", "higher"),
@@ -287,24 +283,15 @@ def outcome_rows(inputs: ChartInputs) -> list[OutcomeRow]:
     for side in ("left", "right"):
         pts = [p for p in inputs.knee_rom if p.side == side]
         for attr, label, better in rom:
-            values = [getattr(p, attr) for p in pts if getattr(p, attr) is not None]
-            if values:
-                rows.append(
-                    OutcomeRow(
-                        measure=f"{label} ({side})",
-                        unit="°",
-                        baseline=values[0],
-                        latest=values[-1],
-                        mcid=10.0,
-                        better=better,
-                        source="goniometer minimum significant difference 10°",
-                    )
-                )
-    walks = [p.minutes for p in inputs.retro_walk if p.minutes is not None]
-    if walks:
-        rows.append(
-            OutcomeRow(measure="Retro-walking duration", unit="min", baseline=walks[0], latest=walks[-1])
-        )
+            rows += _first_and_latest(
+                f"{label} ({side})",
+                [getattr(p, attr) for p in pts],
+                unit="°",
+                mcid=10.0,
+                better=better,
+                source="goniometer minimum significant difference 10°",
+            )
+    rows += _first_and_latest("Retro-walking duration", [p.minutes for p in inputs.retro_walk], unit="min")
     return rows
 
 

@@ -735,9 +735,7 @@ def correct_log(db: Session, user: User, client: Client, log_id: int, body: Sess
     When the current programme was decided after this very session, the decision is taken again
     from the version it was decided from, and the result is stored as a new version.
     """
-    row = crud.get_session_log(db, client.id, log_id)
-    if row is None:
-        raise NotFound("session log not found")
+    row = _stored_log(db, client, log_id)
     if user.role == "client" and row.session_date != today():
         raise Forbidden("a client can correct a log on the day it was done; ask your trainer")
     changes = {
@@ -748,16 +746,24 @@ def correct_log(db: Session, user: User, client: Client, log_id: int, body: Sess
     if "completed" in changes and changes["completed"] is None:
         del changes["completed"]
     detail = ", ".join(f"{k}: {getattr(row, k)!r} → {v!r}" for k, v in sorted(changes.items()))
-    crud.update_session_log(db, row, **changes)
-    crud.audit(
-        db,
-        user,
-        "update",
-        "session_log",
-        resource_id=row.id,
-        client_id=client.id,
-        detail=f"correction {detail}" + (f" ({body.reason})" if body.reason else ""),
+    return _changed(
+        db, user, client, row, changes, f"correction {detail}" + (f" ({body.reason})" if body.reason else "")
     )
+
+
+def _stored_log(db: Session, client: Client, log_id: int) -> SessionLog:
+    row = crud.get_session_log(db, client.id, log_id)
+    if row is None:
+        raise NotFound("session log not found")
+    return row
+
+
+def _changed(
+    db: Session, user: User, client: Client, row: SessionLog, changes: dict[str, Any], detail: str
+) -> Logged:
+    """Apply a later change to a stored log, audit it and judge that session again."""
+    crud.update_session_log(db, row, **changes)
+    crud.audit(db, user, "update", "session_log", resource_id=row.id, client_id=client.id, detail=detail)
     return Logged(logs=[row], next_session=rejudge(db, client, row.session_date))
 
 
@@ -811,23 +817,11 @@ def get_log(db: Session, user: User, client: Client, log_id: int) -> SessionLog:
 
 def update_log(db: Session, user: User, client: Client, log_id: int, body: SessionLogUpdate) -> Logged:
     """Add what is known later (next-morning pain, notes); the decision is recomputed."""
-    row = crud.get_session_log(db, client.id, log_id)
-    if row is None:
-        raise NotFound("session log not found")
+    row = _stored_log(db, client, log_id)
     changes = body.model_dump(exclude_unset=True)
     if "notes" in changes and changes["notes"] is None:
         del changes["notes"]
-    crud.update_session_log(db, row, **changes)
-    crud.audit(
-        db,
-        user,
-        "update",
-        "session_log",
-        resource_id=row.id,
-        client_id=client.id,
-        detail=",".join(sorted(changes)),
-    )
-    return Logged(logs=[row], next_session=rejudge(db, client, row.session_date))
+    return _changed(db, user, client, row, changes, ",".join(sorted(changes)))
 
 
 def pending_morning(logs: Sequence[SessionLog], on: date) -> date | None:
