@@ -8,6 +8,7 @@ templates read ``min``/``max``/``step`` from the vocabulary (``field_bounds``).
 from __future__ import annotations
 
 import re
+from collections.abc import Container, Iterable
 from typing import Any, get_args
 
 from fastapi import Request, status
@@ -94,6 +95,28 @@ def number(form: FormData, name: str, *, whole: bool = False) -> float | int | N
             raise InputError(name, f"{value:g} is not a whole number", hint="enter a whole number")
         return int(value)
     return value
+
+
+def numbers(
+    form: FormData,
+    names: Iterable[str],
+    errors: dict[str, str],
+    *,
+    whole: Container[str] = (),
+    prefix: str = "",
+) -> dict[str, float | int]:
+    """The filled-in number boxes ``prefix + name`` keyed by ``name``; a box that is not a number
+    puts its message in ``errors`` under its form name (bounds stay the models' job)."""
+    found: dict[str, float | int] = {}
+    for name in names:
+        try:
+            value = number(form, prefix + name, whole=name in whole)
+        except InputError as exc:
+            errors[exc.field] = exc.message
+            continue
+        if value is not None:
+            found[name] = value
+    return found
 
 
 def form_errors(exc: ValidationError, *, prefix: str = "") -> dict[str, str]:
