@@ -41,6 +41,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from retrowalk.app.access import MAX_ID
 from retrowalk.errors import InputError
 from retrowalk.settings import Settings
 
@@ -51,8 +52,6 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 API_PREFIX = "/api/"
-#: Largest id any table holds (32-bit integer keys on SQLite and PostgreSQL alike).
-MAX_ID = 2**31 - 1
 #: Anonymous POSTs that start or change a login: refused from other origins (login CSRF).
 LOGIN_PATHS = frozenset({"/login", "/api/v1/auth/login", "/account/password", "/api/v1/account/password"})
 #: Scripts only from this origin (no inline script anywhere, Swagger UI included); inline style

@@ -7,6 +7,10 @@ field values stay :class:`retrowalk.errors.InputError` / pydantic ``ValidationEr
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class AppError(Exception):
     """A refusal with a message for the caller."""
@@ -45,3 +49,10 @@ class UnsupportedMedia(AppError):
 
 class TooManyAttempts(AppError):
     status_code = 429
+
+
+def found(row: T | None, what: str) -> T:
+    """``row``, or 404 "``what`` not found" when the lookup found nothing (or another client's)."""
+    if row is None:
+        raise NotFound(f"{what} not found")
+    return row

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from retrowalk.app import clinical, programmes, quotas
 from retrowalk.app.access import client_updated, read_one
-from retrowalk.app.errors import Conflict, Forbidden, NotFound
+from retrowalk.app.errors import Conflict, Forbidden, NotFound, found
 from retrowalk.core import prescription as core_prescription
 from retrowalk.core import progression as core_progression
 from retrowalk.core.assessment import AssessmentResult, load_catalogue
@@ -735,7 +735,7 @@ def correct_log(db: Session, user: User, client: Client, log_id: int, body: Sess
     When the current programme was decided after this very session, the decision is taken again
     from the version it was decided from, and the result is stored as a new version.
     """
-    row = _stored_log(db, client, log_id)
+    row = found(crud.get_session_log(db, client.id, log_id), "session log")
     if user.role == "client" and row.session_date != today():
         raise Forbidden("a client can correct a log on the day it was done; ask your trainer")
     changes = {
@@ -749,13 +749,6 @@ def correct_log(db: Session, user: User, client: Client, log_id: int, body: Sess
     return _changed(
         db, user, client, row, changes, f"correction {detail}" + (f" ({body.reason})" if body.reason else "")
     )
-
-
-def _stored_log(db: Session, client: Client, log_id: int) -> SessionLog:
-    row = crud.get_session_log(db, client.id, log_id)
-    if row is None:
-        raise NotFound("session log not found")
-    return row
 
 
 def _changed(
@@ -817,7 +810,7 @@ def get_log(db: Session, user: User, client: Client, log_id: int) -> SessionLog:
 
 def update_log(db: Session, user: User, client: Client, log_id: int, body: SessionLogUpdate) -> Logged:
     """Add what is known later (next-morning pain, notes); the decision is recomputed."""
-    row = _stored_log(db, client, log_id)
+    row = found(crud.get_session_log(db, client.id, log_id), "session log")
     changes = body.model_dump(exclude_unset=True)
     if "notes" in changes and changes["notes"] is None:
         del changes["notes"]
