@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.api.live_server import free_port as free_port  # re-exported for the tests
 
+from retrowalk.api.app import create_app
 from retrowalk.settings import Settings
 from retrowalk.storage import Database, crud
 
@@ -212,3 +215,25 @@ def walking_csv() -> bytes:
     import gzip
 
     return gzip.decompress(WALK_TRIAL.read_bytes())
+
+
+@contextmanager
+def sqlite_world(tmp: Path, *, db: str = "web.sqlite3", **overrides: Any) -> Iterator[World]:
+    """A :class:`World` on its own app over a fresh SQLite file (``tmp / db``, data in ``tmp/data``),
+    disposed afterwards; ``overrides`` are settings."""
+    app = create_app(make_settings(tmp / "data", f"sqlite:///{tmp / db}", **overrides))
+    try:
+        yield build_world(app)
+    finally:
+        app.state.db.dispose()
+
+
+def world_fixture(name: str = "world", *, scope: Any = "function", **overrides: Any) -> Callable[..., Any]:
+    """A pytest fixture ``name`` giving a :func:`sqlite_world` per test (or per ``scope``)."""
+
+    @pytest.fixture(name=name, scope=scope)
+    def _world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+        with sqlite_world(tmp_path_factory.mktemp(name), **overrides) as world:
+            yield world
+
+    return _world

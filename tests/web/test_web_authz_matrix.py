@@ -10,9 +10,8 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from tests.api.api_support import PASSWORD, ROLES, World, build_world, make_settings, unique
+from tests.api.api_support import PASSWORD, ROLES, World, unique, world_fixture
 from tests.api.test_api_authz_matrix import (
     A_OR_TRAINER,
     ADMIN,
@@ -24,7 +23,6 @@ from tests.api.test_api_authz_matrix import (
     app_routes,
 )
 
-from retrowalk.api.app import create_app
 from retrowalk.http.security import CSRF_COOKIE
 
 #: An anonymous visitor is redirected to the login page (the web's 401).
@@ -130,14 +128,7 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    tmp = tmp_path_factory.mktemp("web-matrix")
-    app = create_app(make_settings(tmp / "data", f"sqlite:///{tmp / 'web.sqlite3'}"))
-    try:
-        yield build_world(app)
-    finally:
-        app.state.db.dispose()
+world = world_fixture(scope="module")
 
 
 def page_routes(world: World) -> list[tuple[str, str]]:

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.api.api_support import PASSWORD, World, assess_and_prescribe, build_world, make_settings
+from tests.api.api_support import (
+    PASSWORD,
+    World,
+    assess_and_prescribe,
+    world_fixture,
+)
 
-from retrowalk.api.app import create_app
 from retrowalk.app import clinical
 from retrowalk.core.exercises import Dose
 from retrowalk.core.vocab import field_bounds
@@ -36,13 +36,7 @@ DECISION = re.compile(
 )
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    app: FastAPI = create_app(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'loop.sqlite3'}"))
-    try:
-        yield build_world(app)
-    finally:
-        app.state.db.dispose()
+world = world_fixture()
 
 
 def browser(world: World, role: str = "trainer_a") -> TestClient:
