@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,7 +24,8 @@ from retrowalk.api.app import create_app
 from retrowalk.settings import Settings
 from retrowalk.storage import Database, crud
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
 
 
 def server_env(data_dir: Path) -> dict[str, str]:
@@ -127,18 +130,27 @@ def world_trial_csv(participant: str) -> bytes:
     ).encode()
 
 
-def assess_and_prescribe(db: Session, client: Any, trainer: Any) -> tuple[Any, Any]:
-    """The demo assessment (pain 3/10) and the programme the core prescribes from it."""
+def assess_and_prescribe(
+    db: Session,
+    client: Any,
+    trainer: Any,
+    raw: dict[str, Any] | None = None,
+    *,
+    pain: float = 3.0,
+    goals: Sequence[str] = (),
+) -> tuple[Any, Any]:
+    """An assessment (``raw`` inputs; the demo one, pain 3/10, by default) stored the way the
+    app stores it, and the programme the core prescribes from it."""
     from retrowalk.app import clinical
 
-    inputs, findings = clinical.evaluate_assessment(assessment_inputs())
+    inputs, findings = clinical.evaluate_assessment(raw if raw is not None else assessment_inputs())
     stop = bool(findings.get("stop", False))
     a = crud.add_assessment(
-        db, client.id, inputs=inputs, findings=findings, pain_nprs=3.0, stop=stop, by=trainer
+        db, client.id, inputs=inputs, findings=findings, pain_nprs=pain, stop=stop, by=trainer
     )
-    content = clinical.prescribe(findings, pain_nprs=3.0, goals=[])
+    content = clinical.prescribe(findings, pain_nprs=pain, goals=list(goals))
     prog = crud.add_programme(
-        db, client.id, content=content, assessment_id=a.id, pain_nprs=3.0, goals=[], by=trainer
+        db, client.id, content=content, assessment_id=a.id, pain_nprs=pain, goals=list(goals), by=trainer
     )
     return a, prog
 
@@ -237,3 +249,21 @@ def world_fixture(name: str = "world", *, scope: Any = "function", **overrides: 
             yield world
 
     return _world
+
+
+def run_benchmark(script: str, *args: str, timeout: float) -> tuple[str, list[list[str]]]:
+    """Run ``benchmarks/<script>`` as a user would (its own SQLite, cheap argon2): its stdout and
+    the cells of its Markdown table rows, the header row first (the ``|---|`` rule left out)."""
+    env = dict(os.environ, RETROWALK_ARGON2_MEMORY_KIB="1024", RETROWALK_ARGON2_TIME_COST="1")
+    env.pop("RETROWALK_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = [line.strip().strip("|") for line in result.stdout.splitlines() if line.startswith("| ")]
+    return result.stdout, [[cell.strip() for cell in row.split("|")] for row in table]

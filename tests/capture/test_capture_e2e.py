@@ -20,22 +20,13 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 from tests.api.api_support import assessment_inputs
-from tests.web.web_helpers import require_tool, uvicorn_server
+from tests.web.web_helpers import launch, playwright, uvicorn_server
 
 from retrowalk.gait.imu.synthetic import make_walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROME_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CLIENT = ("walker-e2e", "client-pass-123")
 
 
@@ -101,17 +92,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def pw() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        require_tool("chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
+    with playwright() as p:
         yield p
 
 
 @pytest.fixture(scope="module")
 def browser(pw: Any) -> Iterator[Any]:
-    b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
+    b = launch(pw)
     try:
         yield b
     finally:
@@ -232,7 +219,7 @@ def test_fake_camera_clip_gives_keypoints_and_metrics(live: dict[str, Any], pw: 
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={clip}",
     ]
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS + fake)
+    browser = launch(pw, fake)
     try:
         ctx = browser.new_context(viewport={"width": 800, "height": 1000}, permissions=["camera"])
         page = ctx.new_page()

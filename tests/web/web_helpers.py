@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -96,14 +96,26 @@ def live_app(data_dir: Path, first_user: tuple[str, str, str, str], **settings: 
 
 
 @contextmanager
-def chromium(extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
-    """Debian's Chromium under Playwright (the tool's own browser download does not work here)."""
+def playwright() -> Iterator[Any]:
+    """Playwright, once Debian's Chromium is there (skips locally, fails in CI, when it is not)."""
     if not Path(CHROMIUM).exists():
-        require_tool("chromium")  # skips locally, fails in CI
+        require_tool("chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROME_ARGS, *extra_args])
+        yield p
+
+
+def launch(p: Any, extra_args: Sequence[str] = ()) -> Any:
+    """Debian's Chromium under Playwright (the tool's own browser download does not work here)."""
+    return p.chromium.launch(executable_path=CHROMIUM, args=[*CHROME_ARGS, *extra_args])
+
+
+@contextmanager
+def chromium(extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
+    """One Chromium for a test module (see :func:`launch`), closed afterwards."""
+    with playwright() as p:
+        b = launch(p, extra_args)
         try:
             yield b
         finally:
