@@ -155,6 +155,33 @@ def assess_and_prescribe(
     return a, prog
 
 
+def fileless_recording(
+    db: Session,
+    client_id: int,
+    *,
+    kind: str,
+    name: str,
+    by: Any = None,
+    status: str = "stored",
+    sha256: str = "0" * 64,
+    **fields: Any,
+) -> Any:
+    """A recording row whose file was never written (one byte, a dummy hash): for the tests about
+    the stored row and its metrics, not the upload."""
+    return crud.add_recording(
+        db,
+        client_id,
+        by=by,
+        kind=kind,
+        original_name=name,
+        path=f"uploads/{client_id}/{name}",
+        sha256=sha256,
+        size_bytes=1,
+        status=status,
+        **fields,
+    )
+
+
 def build_world(app: FastAPI) -> World:
     from retrowalk.app import clinical
     from retrowalk.storage import trials as trial_store
@@ -186,17 +213,7 @@ def build_world(app: FastAPI) -> World:
                 pain_during=2.0,
                 pain_after=1.0,
             )
-            rec = crud.add_recording(
-                db,
-                client.id,
-                by=trainer,
-                kind="imu",
-                original_name="x.csv",
-                path="uploads/none.csv",
-                sha256="0" * 64,
-                size_bytes=1,
-                status="stored",
-            )
+            rec = fileless_recording(db, client.id, by=trainer, kind="imu", name="x.csv")
             world.ids[f"client_{key}"] = client.id
             world.ids[f"assessment_{key}"] = a.id
             world.ids[f"log_{key}"] = log.id
