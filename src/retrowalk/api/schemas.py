@@ -41,7 +41,7 @@ __all__ = [
     "UserUpdate",
 ]
 
-from retrowalk.core.assessment import AssessmentInput, AssessmentResult
+from retrowalk.core.assessment import AssessmentInput, AssessmentResult, TestChange
 from retrowalk.core.prescription import Programme as ProgrammeContent
 from retrowalk.core.scores.koos import KoosScores
 from retrowalk.gait.summary import GaitSummary
@@ -327,22 +327,9 @@ class WeekAdherenceOut(BaseModel):
     pct: float
 
 
-class TestChangeOut(BaseModel):
-    test_id: str
-    test_name: str
-    unit: str
-    side: str
-    previous: float | bool | None
-    current: float | bool | None
-    change: float | None
-    beyond_error: bool | None
-    error: float | None
-    error_source: str | None
-
-
 class VisitOut(BaseModel):
     assessment_id: int
     created_at: datetime
     affected_side: str | None
     previous_id: int | None
-    changes: list[TestChangeOut]
+    changes: list[TestChange] = Field(description="The core's comparison with the previous visit.")

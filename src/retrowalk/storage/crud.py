@@ -292,9 +292,17 @@ def link_trainer(db: Session, client: Client, trainer: User) -> None:
     db.flush()
 
 
-# --- typed documents: reading rows that may not validate ------------------------------------------
-
 R = TypeVar("R", bound=Base)
+
+
+def _inserted(db: Session, row: R) -> R:
+    """``row`` added and flushed, so its id and server defaults are known to the caller."""
+    db.add(row)
+    db.flush()
+    return row
+
+
+# --- typed documents: reading rows that may not validate ------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -428,9 +436,7 @@ def add_assessment(
     )
     if created_at is not None:
         row.created_at = created_at
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def _assessments(client_id: int) -> Select[Any]:
@@ -500,9 +506,7 @@ def add_questionnaire(
     )
     if created_at is not None:
         row.created_at = created_at
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def update_questionnaire(
@@ -573,9 +577,7 @@ def add_programme(
     )
     if created_at is not None:
         row.created_at = created_at
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 _CURRENT_PROGRAMME = (
@@ -652,9 +654,7 @@ def add_pending_decision(
         reason=reason,
         status="pending",
     )
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def pending_decisions(db: Session, client_id: int) -> Sequence[PendingDecision]:
@@ -696,9 +696,7 @@ def add_signoff(
         signed_on=signed_on,
         reason=reason,
     )
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def list_signoffs(db: Session, client_id: int, kind: str | None = None) -> Sequence[TrainerSignOff]:
@@ -745,9 +743,7 @@ def add_session_log(
     row = SessionLog(
         client_id=client_id, programme_id=programme_id, created_by=by.id if by else None, **fields
     )
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def list_session_logs(db: Session, client_id: int, *, limit: int | None = None) -> Sequence[SessionLog]:
@@ -955,9 +951,7 @@ def add_recording(
         metrics=_metrics(kind, metrics),
         **fields,
     )
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def set_recording_result(
@@ -1070,9 +1064,7 @@ def list_audit(db: Session, *, client_id: int | None = None, limit: int = 200) -
 
 def add_flag_ack(db: Session, client_id: int, *, flag: str, note: str, by: User) -> FlagAcknowledgement:
     row = FlagAcknowledgement(client_id=client_id, flag=flag, note=note, created_by=by.id)
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def list_flag_acks(db: Session, client_id: int) -> Sequence[FlagAcknowledgement]:
@@ -1085,9 +1077,7 @@ def list_flag_acks(db: Session, client_id: int) -> Sequence[FlagAcknowledgement]
 
 def add_message(db: Session, client_id: int, *, by: User, body: str) -> Message:
     row = Message(client_id=client_id, sender_id=by.id, from_role=by.role, body=body)
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def list_messages(db: Session, client_id: int) -> Sequence[Message]:
