@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -20,13 +19,13 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 from tests.api.api_support import assessment_inputs
+from tests.api.live_server import own_data_env
 from tests.web.web_helpers import launch, playwright, uvicorn_server
 
 from retrowalk.gait.imu.synthetic import make_walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ("walker-e2e", "client-pass-123")
 
 
@@ -71,15 +70,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data_dir = tmp_path_factory.mktemp("capture-e2e")
     db_url = f"sqlite:///{data_dir / 'retrowalk.sqlite3'}"
     client_id, exercises = _setup_world(db_url)
-    env = {
-        **os.environ,
-        "RETROWALK_DATA_DIR": str(data_dir),
-        "RETROWALK_DATABASE_URL": db_url,
-        "RETROWALK_JOBS_IN_PROCESS": "1",  # what `retrowalk start` does: one worker inside the server
-        "RETROWALK_JOBS_BACKEND": "sqlite",
-        "RETROWALK_UPLOAD_LIMIT_BYTES": str(60 * 1024 * 1024),
-        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
+    env = own_data_env(
+        data_dir,
+        RETROWALK_DATABASE_URL=db_url,
+        RETROWALK_JOBS_IN_PROCESS="1",  # what `retrowalk start` does: one worker inside the server
+        RETROWALK_JOBS_BACKEND="sqlite",
+        RETROWALK_UPLOAD_LIMIT_BYTES=str(60 * 1024 * 1024),
+    )
     with uvicorn_server(env, data_dir / "server.log") as base:
         yield {
             "base": base,

@@ -10,7 +10,6 @@ step. Screenshots go to test-artifacts/trainer-*.png.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.api.live_server import own_data_env
 from web_helpers import chromium, uvicorn_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -67,12 +67,7 @@ with d.transaction() as db:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data_dir = tmp_path_factory.mktemp("trainer-journey")
-    env = {
-        **os.environ,
-        "RETROWALK_DATA_DIR": str(data_dir),
-        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    env.pop("RETROWALK_DATABASE_URL", None)
+    env = own_data_env(data_dir)
     subprocess.run([sys.executable, "-c", SEED], env=env, check=True, timeout=120, cwd=ROOT)
     with uvicorn_server(env, data_dir / "server.log") as base:
         yield {"base": base, "data_dir": data_dir, "env": env}

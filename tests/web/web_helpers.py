@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.api.live_server import free_port, wait_healthy
+from tests.api.live_server import free_port, own_data_env, wait_healthy
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 #: Without the background-networking flags Chromium's connections are refused by the closed network.
 CHROME_ARGS = [
@@ -69,12 +68,7 @@ def uvicorn_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
 def live_app(data_dir: Path, first_user: tuple[str, str, str, str], **settings: str) -> Iterator[str]:
     """A real server on its own SQLite data directory, with one account made first the way an
     operator would (storage API, in its own process); ``settings`` are extra environment values."""
-    env = {
-        **os.environ,
-        "RETROWALK_DATA_DIR": str(data_dir),
-        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    env.pop("RETROWALK_DATABASE_URL", None)
+    env = own_data_env(data_dir)
     username, password, role, display = first_user
     subprocess.run(
         [
