@@ -124,6 +124,12 @@ def world_trial_csv(participant: str) -> bytes:
     ).encode()
 
 
+def trainer_and_client(db: Session, client_name: str) -> tuple[Any, Any]:
+    """A trainer (``t1``, shown as Tom Trainer) and one client of theirs."""
+    trainer = crud.create_user(db, "t1", "trainer-pass-1", "trainer", display_name="Tom Trainer")
+    return trainer, crud.create_client(db, client_name, trainer=trainer)
+
+
 def assess_and_prescribe(
     db: Session,
     client: Any,
@@ -173,6 +179,26 @@ def fileless_recording(
         size_bytes=1,
         status=status,
         **fields,
+    )
+
+
+def legacy_fast_log(db: Session, client_id: int, *, by: Any, day: date) -> Any:
+    """A stored log at 25 km/h on the current programme, as the release before issue #12 accepted
+    it from the web form (30 km/h there): outside today's vocabulary (20 km/h), otherwise sound."""
+    from retrowalk.app import clinical
+
+    programme = crud.current_programme(db, client_id)
+    return crud.add_session_log(
+        db,
+        client_id,
+        programme_id=programme.id if programme else None,
+        by=by,
+        session_date=day,
+        exercise_id=clinical.DEMO_EXERCISE,
+        minutes=6.0,
+        speed_kmh=25.0,
+        pain_during=2.0,
+        pain_after=1.0,
     )
 
 

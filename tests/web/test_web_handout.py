@@ -164,6 +164,7 @@ def test_clinician_report_shows_the_key_poses_beside_each_programme_row() -> Non
 
 def test_handout_data_comes_from_the_current_programme(tmp_path: Path) -> None:
     from tests.api.api_support import assess_and_prescribe as assess_and_store
+    from tests.api.api_support import trainer_and_client
 
     from retrowalk.app.handouts import client_handout
     from retrowalk.storage import crud
@@ -172,8 +173,7 @@ def test_handout_data_comes_from_the_current_programme(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'h.sqlite3'}")
     database.upgrade()
     with database.transaction() as db:
-        trainer = crud.create_user(db, "t1", "trainer-pass-1", "trainer", display_name="Tom Trainer")
-        client = crud.create_client(db, "Grace Hopper-Handout", trainer=trainer)
+        trainer, client = trainer_and_client(db, "Grace Hopper-Handout")
         a, prescribed = assess_and_store(
             db,
             client,

@@ -20,6 +20,7 @@ from tests.api.api_support import (
     PASSWORD,
     World,
     assess_and_prescribe,
+    legacy_fast_log,
     world_fixture,
 )
 
@@ -223,20 +224,8 @@ def test_a_stored_row_outside_todays_bounds_is_flagged_not_a_422(world: World) -
     client_id = world.ids["client_a"]
     with world.app.state.db.transaction() as db:
         trainer = crud.get_user(db, world.ids["user_trainer_a"])
-        programme = crud.current_programme(db, client_id)
-        assert programme is not None
-        crud.add_session_log(
-            db,
-            client_id,
-            programme_id=programme.id,
-            by=trainer,
-            session_date=TODAY,
-            exercise_id=clinical.DEMO_EXERCISE,
-            minutes=6.0,
-            speed_kmh=25.0,
-            pain_during=2.0,
-            pain_after=1.0,
-        )
+        assert crud.current_programme(db, client_id) is not None
+        legacy_fast_log(db, client_id, by=trainer, day=TODAY)
     http = browser(world)
     page = http.get(f"/clients/{client_id}")
     assert page.status_code == 200, page.text

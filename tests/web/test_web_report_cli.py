@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.api.api_support import assess_and_prescribe
+from tests.api.api_support import assess_and_prescribe, trainer_and_client
 from typer.testing import CliRunner
 from web_helpers import require_tool
 
@@ -32,8 +32,7 @@ def _seed(url: str) -> int:
     database = Database(url)
     database.upgrade()
     with database.transaction() as db:
-        trainer = crud.create_user(db, "t1", "trainer-pass-1", "trainer", display_name="Tom Trainer")
-        client = crud.create_client(db, "Grace Hopper-Report", trainer=trainer)
+        trainer, client = trainer_and_client(db, "Grace Hopper-Report")
         _a, prog = assess_and_prescribe(
             db,
             client,
