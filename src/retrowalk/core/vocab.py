@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal, NamedTuple, get_args
 
 from annotated_types import Ge, Gt, Le, Lt
-from pydantic import Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
 
 #: Belt or walking speed. 20 km/h covers any treadmill exercise the library doses.
@@ -95,6 +95,18 @@ class Bounds(NamedTuple):
     step: float | None
     exclusive_min: bool
     exclusive_max: bool
+
+
+def filled(message: str) -> AfterValidator:
+    """Free text that must say something: stripped, and refused with ``message`` when only
+    white space is left (``min_length`` alone lets a lone space through)."""
+
+    def check(v: str) -> str:
+        if not v.strip():
+            raise ValueError(message)
+        return v.strip()
+
+    return AfterValidator(check)
 
 
 def bounds(annotated: Any) -> Bounds:
