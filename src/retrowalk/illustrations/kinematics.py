@@ -91,6 +91,37 @@ def _arch(heel: Point, toe: Point, ankle: Point, arch: float) -> Point:
     return (mx + ARCH_LIFT * arch * nx, my + ARCH_LIFT * arch * ny)
 
 
+def _put_limbs(
+    pts: Points,
+    side: Side,
+    seg: Mapping[str, float],
+    *,
+    hip: Point,
+    knee: Point,
+    ankle: Point,
+    sole: Point,
+    a_foot: float,
+    foot: float,
+    shoulder: Point,
+    elbow: Point,
+    hand: Point,
+) -> None:
+    """One side's joints under the names the figure is drawn from; the heel and the toe hang off
+    the sole at ``a_foot`` (the toe at ``foot`` times the foot length: foreshortened from the front)."""
+    pts.update(
+        {
+            f"{side}_hip": hip,
+            f"{side}_knee": knee,
+            f"{side}_ankle": ankle,
+            f"{side}_heel": _add(sole, seg["heel"], _d(a_foot + 180)),
+            f"{side}_toe": _add(sole, seg["foot"] * foot, _d(a_foot)),
+            f"{side}_shoulder": shoulder,
+            f"{side}_elbow": elbow,
+            f"{side}_hand": hand,
+        }
+    )
+
+
 def _sagittal_limbs(
     seg: Mapping[str, float], pts: Points, side: Side, pelvis: Point, neck: Point, t: float, a: LimbAngles
 ) -> None:
@@ -102,17 +133,19 @@ def _sagittal_limbs(
     sole = _add(ankle, seg["ankle_h"], _d(a_shank))
     a_upper = -t + a.shoulder
     elbow = _add(neck, seg["upper_arm"], _d(a_upper))
-    pts.update(
-        {
-            f"{side}_hip": pelvis,
-            f"{side}_knee": knee,
-            f"{side}_ankle": ankle,
-            f"{side}_heel": _add(sole, seg["heel"], _d(a_foot + 180)),
-            f"{side}_toe": _add(sole, seg["foot"], _d(a_foot)),
-            f"{side}_shoulder": neck,
-            f"{side}_elbow": elbow,
-            f"{side}_hand": _add(elbow, seg["forearm"], _d(a_upper + a.elbow)),
-        }
+    _put_limbs(
+        pts,
+        side,
+        seg,
+        hip=pelvis,
+        knee=knee,
+        ankle=ankle,
+        sole=sole,
+        a_foot=a_foot,
+        foot=1.0,
+        shoulder=neck,
+        elbow=elbow,
+        hand=_add(elbow, seg["forearm"], _d(a_upper + a.elbow)),
     )
 
 
@@ -135,17 +168,19 @@ def _frontal_limbs(
     a_foot = a_leg + sign * (90 - a.ankle)
     a_upper = -t + sign * a.shoulder
     elbow = _add(shoulder, seg["upper_arm"], _d(a_upper))
-    pts.update(
-        {
-            f"{side}_hip": hip,
-            f"{side}_knee": knee,
-            f"{side}_ankle": ankle,
-            f"{side}_heel": _add(sole, seg["heel"], _d(a_foot + 180)),
-            f"{side}_toe": _add(sole, seg["foot"] * 0.45, _d(a_foot)),
-            f"{side}_shoulder": shoulder,
-            f"{side}_elbow": elbow,
-            f"{side}_hand": _add(elbow, seg["forearm"], _d(a_upper - sign * a.elbow)),
-        }
+    _put_limbs(
+        pts,
+        side,
+        seg,
+        hip=hip,
+        knee=knee,
+        ankle=ankle,
+        sole=sole,
+        a_foot=a_foot,
+        foot=0.45,
+        shoulder=shoulder,
+        elbow=elbow,
+        hand=_add(elbow, seg["forearm"], _d(a_upper - sign * a.elbow)),
     )
 
 
