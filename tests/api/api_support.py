@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-import subprocess
-import sys
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,24 +15,28 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.api.live_server import free_port as free_port  # re-exported for the tests
-from tests.api.live_server import own_data_env
 
-from retrowalk.api.app import create_app
 from retrowalk.settings import Settings
 from retrowalk.storage import Database, crud
 
-ROOT = Path(__file__).resolve().parents[2]
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def server_env(data_dir: Path) -> dict[str, str]:
     """Environment for a real `retrowalk` server subprocess: own data dir, fast argon2."""
-    return own_data_env(
-        data_dir,
-        RETROWALK_SECRET_KEY="c" * 64,
-        RETROWALK_ARGON2_MEMORY_KIB="1024",
-        RETROWALK_ARGON2_TIME_COST="1",
-        RETROWALK_ARGON2_PARALLELISM="1",
+    env = dict(os.environ)
+    env.update(
+        {
+            "RETROWALK_DATA_DIR": str(data_dir),
+            "RETROWALK_SECRET_KEY": "c" * 64,
+            "RETROWALK_ARGON2_MEMORY_KIB": "1024",
+            "RETROWALK_ARGON2_TIME_COST": "1",
+            "RETROWALK_ARGON2_PARALLELISM": "1",
+            "PYTHONPATH": os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")]),
+        }
     )
+    env.pop("RETROWALK_DATABASE_URL", None)
+    return env
 
 
 PASSWORD = "correct horse battery"
@@ -137,7 +137,7 @@ def assess_and_prescribe(
     raw: dict[str, Any] | None = None,
     *,
     pain: float = 3.0,
-    goals: Sequence[str] = (),
+    goals: tuple[str, ...] = (),
 ) -> tuple[Any, Any]:
     """An assessment (``raw`` inputs; the demo one, pain 3/10, by default) stored the way the
     app stores it, and the programme the core prescribes from it."""
@@ -264,43 +264,3 @@ def walking_csv() -> bytes:
     import gzip
 
     return gzip.decompress(WALK_TRIAL.read_bytes())
-
-
-@contextmanager
-def sqlite_world(tmp: Path, *, db: str = "web.sqlite3", **overrides: Any) -> Iterator[World]:
-    """A :class:`World` on its own app over a fresh SQLite file (``tmp / db``, data in ``tmp/data``),
-    disposed afterwards; ``overrides`` are settings."""
-    app = create_app(make_settings(tmp / "data", f"sqlite:///{tmp / db}", **overrides))
-    try:
-        yield build_world(app)
-    finally:
-        app.state.db.dispose()
-
-
-def world_fixture(name: str = "world", *, scope: Any = "function", **overrides: Any) -> Callable[..., Any]:
-    """A pytest fixture ``name`` giving a :func:`sqlite_world` per test (or per ``scope``)."""
-
-    @pytest.fixture(name=name, scope=scope)
-    def _world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-        with sqlite_world(tmp_path_factory.mktemp(name), **overrides) as world:
-            yield world
-
-    return _world
-
-
-def run_benchmark(script: str, *args: str, timeout: float) -> tuple[str, list[list[str]]]:
-    """Run ``benchmarks/<script>`` as a user would (its own SQLite, cheap argon2): its stdout and
-    the cells of its Markdown table rows, the header row first (the ``|---|`` rule left out)."""
-    env = dict(os.environ, RETROWALK_ARGON2_MEMORY_KIB="1024", RETROWALK_ARGON2_TIME_COST="1")
-    env.pop("RETROWALK_DATABASE_URL", None)
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / script), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    table = [line.strip().strip("|") for line in result.stdout.splitlines() if line.startswith("| ")]
-    return result.stdout, [[cell.strip() for cell in row.split("|")] for row in table]

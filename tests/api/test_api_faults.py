@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event
-from tests.api.api_support import World, make_settings, server_env, world_fixture
+from tests.api.api_support import World, make_settings, server_env
+from tests.api.worlds import world_fixture
 
 from retrowalk.api.app import create_app
 from retrowalk.errors import InputError

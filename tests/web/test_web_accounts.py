@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
-from tests.api.api_support import PASSWORD, World, unique, world_fixture
+from tests.api.api_support import PASSWORD, World, unique
+from tests.api.worlds import world_fixture
 from tests.web.test_web_authz_matrix import browser
 
 from retrowalk.http.security import CSRF_COOKIE

@@ -11,7 +11,7 @@ import itertools
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.api.api_support import PASSWORD, ROLES, World, unique, world_fixture
+from tests.api.api_support import PASSWORD, ROLES, World, unique
 from tests.api.test_api_authz_matrix import (
     A_OR_TRAINER,
     ADMIN,
@@ -22,6 +22,7 @@ from tests.api.test_api_authz_matrix import (
     TRIAL_MANAGERS,
     app_routes,
 )
+from tests.api.worlds import world_fixture
 
 from retrowalk.http.security import CSRF_COOKIE
 

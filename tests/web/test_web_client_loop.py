@@ -7,7 +7,8 @@ import re
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
-from tests.api.api_support import World, world_fixture
+from tests.api.api_support import World
+from tests.api.worlds import world_fixture
 from tests.web.test_web_one_loop import browser, log_form, new_client
 
 from retrowalk.storage import crud

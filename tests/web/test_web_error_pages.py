@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.api_support import World, world_fixture
+from tests.api.api_support import World
+from tests.api.worlds import world_fixture
 from tests.web.test_web_authz_matrix import browser
 
 from retrowalk.core.prescription import load_rules

@@ -16,13 +16,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.api.api_support import (
-    PASSWORD,
-    World,
-    assess_and_prescribe,
-    legacy_fast_log,
-    world_fixture,
-)
+from tests.api.api_support import PASSWORD, World, assess_and_prescribe, legacy_fast_log
+from tests.api.worlds import world_fixture
 
 from retrowalk.app import clinical
 from retrowalk.core.exercises import Dose

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.api.api_support import PASSWORD, World, world_fixture
+from tests.api.api_support import PASSWORD, World
+from tests.api.worlds import world_fixture
 
 from retrowalk.app.access import Programme
 from retrowalk.http.security import CSRF_COOKIE

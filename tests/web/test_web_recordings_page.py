@@ -11,7 +11,8 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.api.api_support import WALK_TRIAL, World, world_fixture
+from tests.api.api_support import WALK_TRIAL, World
+from tests.api.worlds import world_fixture
 from tests.web.test_web_authz_matrix import browser
 
 from retrowalk.app.recording_view import LEG_WORDS, METRIC_WORDS, describe

@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 import yaml
-from tests.api.api_support import World, unique, world_fixture, world_trial
+from tests.api.api_support import World, unique, world_trial
+from tests.api.worlds import world_fixture
 from tests.web.test_web_authz_matrix import browser
 
 from retrowalk.app.trials import TEMPLATE, parse_definition

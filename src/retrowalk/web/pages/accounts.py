@@ -22,7 +22,7 @@ from retrowalk.app.errors import AppError
 from retrowalk.errors import InputError
 from retrowalk.http.deps import DbSession, rollback_request
 from retrowalk.settings import Settings
-from retrowalk.web.pages._auth import checked_form, client_form, page_user
+from retrowalk.web.pages._auth import checked_form, page_user
 from retrowalk.web.pages._common import form_errors, input_error_text, redirect, render, text
 
 router = APIRouter()
@@ -102,7 +102,9 @@ def _link_page(request: Request, client: Any, handed: accounts.HandedLink, purpo
 @router.post("/clients/{client_id}/invite", response_class=HTMLResponse)
 async def client_invite(request: Request, client_id: int, db: Session = DbSession) -> Response:
     """The client's login: the trainer names it; the one-time link is shown once to pass on."""
-    user, client, form = await client_form(request, db, client_id, "trainer")
+    user = page_user(request, db)
+    client = client_access(db, user, client_id, "trainer")
+    form = await checked_form(request)
     username = text(form, "username")
     try:
         handed = accounts.invite_client(db, request.app.state.settings, user, client, username)
