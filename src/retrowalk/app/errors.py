@@ -35,6 +35,13 @@ class NotFound(AppError):
     status_code = 404
 
 
+def found(row: T | None, what: str) -> T:
+    """``row``, or 404 "``what`` not found" when the lookup found nothing (or another client's)."""
+    if row is None:
+        raise NotFound(f"{what} not found")
+    return row
+
+
 class Conflict(AppError):
     status_code = 409
 
@@ -49,10 +56,3 @@ class UnsupportedMedia(AppError):
 
 class TooManyAttempts(AppError):
     status_code = 429
-
-
-def found(row: T | None, what: str) -> T:
-    """``row``, or 404 "``what`` not found" when the lookup found nothing (or another client's)."""
-    if row is None:
-        raise NotFound(f"{what} not found")
-    return row

@@ -50,6 +50,16 @@ def page_user(request: Request, db: Session) -> User:
     return user
 
 
+async def client_form(
+    request: Request, db: Session, client_id: int, *roles: str
+) -> tuple[User, Client, FormData]:
+    """Who posts, the client they may act for (``roles``, the access rule) and the CSRF-checked
+    form: the first step of every page that posts about one client."""
+    user = page_user(request, db)
+    client = client_access(db, user, client_id, *roles)
+    return user, client, await checked_form(request)
+
+
 def csrf_token(request: Request) -> str:
     token: str | None = getattr(request.state, "session_token", None)
     if token is None:
@@ -81,11 +91,8 @@ async def checked_form(request: Request) -> FormData:
     return form
 
 
-async def client_form(
-    request: Request, db: Session, client_id: int, *roles: str
-) -> tuple[User, Client, FormData]:
-    """Who posts, the client they may act for (``roles``, the access rule) and the CSRF-checked
-    form: the first step of every page that posts about one client."""
+async def trainer_form(request: Request, db: Session, client_id: int) -> tuple[User, Client, FormData]:
+    """The trainer, their client and the CSRF-checked form a trainer's control on a page posts."""
     user = page_user(request, db)
-    client = client_access(db, user, client_id, *roles)
+    client = client_access(db, user, client_id, "trainer")
     return user, client, await checked_form(request)

@@ -8,7 +8,6 @@ templates read ``min``/``max``/``step`` from the vocabulary (``field_bounds``).
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Iterable
 from typing import Any, get_args
 
 from fastapi import Request, status
@@ -99,10 +98,10 @@ def number(form: FormData, name: str, *, whole: bool = False) -> float | int | N
 
 def numbers(
     form: FormData,
-    names: Iterable[str],
+    names: tuple[str, ...] | list[str],
     errors: dict[str, str],
     *,
-    whole: Container[str] = (),
+    whole: frozenset[str] | set[str] = frozenset(),
     prefix: str = "",
 ) -> dict[str, float | int]:
     """The filled-in number boxes ``prefix + name`` keyed by ``name``; a box that is not a number

@@ -15,7 +15,7 @@ from retrowalk.app.access import client_access
 from retrowalk.app.sessions import DecisionPolicyIn, HandsFreeSignOffIn, RedFlagClear
 from retrowalk.errors import InputError
 from retrowalk.http.deps import DbSession
-from retrowalk.web.pages._auth import client_form, page_user
+from retrowalk.web.pages._auth import page_user, trainer_form
 from retrowalk.web.pages._common import form_errors, redirect, render, text
 
 router = APIRouter()
@@ -44,7 +44,7 @@ def _parsed(model: type[M], **fields: str) -> M:
 
 @router.post("/clients/{client_id}/red-flags/clear", response_class=HTMLResponse)
 async def clear_red_flag(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user, client, form = await client_form(request, db, client_id, "trainer")
+    user, client, form = await trainer_form(request, db, client_id)
     body = _parsed(RedFlagClear, flag_id=text(form, "flag_id"), reason=text(form, "reason"))
     sessions.clear_red_flag(db, user, client, body)
     return redirect(f"/clients/{client.id}?cleared=1#safety")
@@ -52,7 +52,7 @@ async def clear_red_flag(request: Request, client_id: int, db: Session = DbSessi
 
 @router.post("/clients/{client_id}/hands-free", response_class=HTMLResponse)
 async def hands_free(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user, client, form = await client_form(request, db, client_id, "trainer")
+    user, client, form = await trainer_form(request, db, client_id)
     body = _parsed(HandsFreeSignOffIn, reason=text(form, "reason"))
     sessions.sign_off_hands_free(db, user, client, body)
     return redirect(f"/clients/{client.id}#safety")
@@ -62,7 +62,7 @@ async def hands_free(request: Request, client_id: int, db: Session = DbSession) 
 async def resolve_decision(
     request: Request, client_id: int, decision_id: int, db: Session = DbSession
 ) -> Response:
-    user, client, form = await client_form(request, db, client_id, "trainer")
+    user, client, form = await trainer_form(request, db, client_id)
     action = text(form, "action")
     if action not in ("approve", "decline"):
         raise InputError("action", "choose approve or decline")
@@ -72,7 +72,7 @@ async def resolve_decision(
 
 @router.post("/clients/{client_id}/decision-policy", response_class=HTMLResponse)
 async def decision_policy(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user, client, form = await client_form(request, db, client_id, "trainer")
+    user, client, form = await trainer_form(request, db, client_id)
     body = _parsed(DecisionPolicyIn, policy=text(form, "policy"))
     sessions.set_decision_policy(db, user, client, body)
     return redirect(f"/clients/{client.id}#programme")
