@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import threading
@@ -33,7 +34,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "api"))
-from live_server import free_port, start_serve
+from live_server import free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "abuse benchmark password"
@@ -179,9 +180,21 @@ def main() -> None:
         data.mkdir()
         client_id, trainer_id = _prepare(data)
         port = free_port()
-        server = start_serve(data, port, HOST)
+        env = dict(
+            os.environ,
+            RETROWALK_DATA_DIR=str(data),
+            PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+        )
+        env.pop("RETROWALK_DATABASE_URL", None)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "retrowalk", "serve", "--host", HOST, "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://{HOST}:{port}"
         try:
+            wait_healthy(server, port)
             results = _attacks(server.pid, base, client_id, trainer_id, n)
         finally:
             server.terminate()
