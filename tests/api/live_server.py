@@ -53,11 +53,14 @@ def own_data_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_serve(data_dir: Path, port: int, host: str = "127.0.0.1") -> subprocess.Popen[bytes]:
-    """``retrowalk serve`` on ``data_dir``, returned once healthy (killed, RuntimeError, if not)."""
+def start_serve(
+    data_dir: Path, port: int, host: str = "127.0.0.1", *, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``retrowalk serve`` on ``data_dir`` (``env``: default :func:`own_data_env`), returned once
+    healthy (killed, and RuntimeError, if it never is)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "retrowalk", "serve", "--host", host, "--port", str(port)],
-        env=own_data_env(data_dir),
+        env=own_data_env(data_dir) if env is None else env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -91,35 +91,18 @@ def _arch(heel: Point, toe: Point, ankle: Point, arch: float) -> Point:
     return (mx + ARCH_LIFT * arch * nx, my + ARCH_LIFT * arch * ny)
 
 
-def _put_limbs(
-    pts: Points,
-    side: Side,
-    seg: Mapping[str, float],
-    *,
-    hip: Point,
-    knee: Point,
-    ankle: Point,
-    sole: Point,
-    a_foot: float,
-    foot: float,
-    shoulder: Point,
-    elbow: Point,
-    hand: Point,
-) -> None:
-    """One side's joints under the names the figure is drawn from; the heel and the toe hang off
-    the sole at ``a_foot`` (the toe at ``foot`` times the foot length: foreshortened from the front)."""
-    pts.update(
-        {
-            f"{side}_hip": hip,
-            f"{side}_knee": knee,
-            f"{side}_ankle": ankle,
-            f"{side}_heel": _add(sole, seg["heel"], _d(a_foot + 180)),
-            f"{side}_toe": _add(sole, seg["foot"] * foot, _d(a_foot)),
-            f"{side}_shoulder": shoulder,
-            f"{side}_elbow": elbow,
-            f"{side}_hand": hand,
-        }
-    )
+#: One side's joints, in the order :func:`_named` takes them.
+LIMB_POINTS = ("hip", "knee", "ankle", "heel", "toe", "shoulder", "elbow", "hand")
+
+
+def _named(side: Side, *points: Point) -> Points:
+    """One side's joints under the names the figure is drawn from (``left_knee``, ...)."""
+    return {f"{side}_{name}": p for name, p in zip(LIMB_POINTS, points, strict=True)}
+
+
+def _foot(seg: Mapping[str, float], sole: Point, a_foot: float, length: float) -> tuple[Point, Point]:
+    """Heel and toe off the sole at ``a_foot``; the toe at ``length`` times the foot length."""
+    return _add(sole, seg["heel"], _d(a_foot + 180)), _add(sole, seg["foot"] * length, _d(a_foot))
 
 
 def _sagittal_limbs(
@@ -133,20 +116,9 @@ def _sagittal_limbs(
     sole = _add(ankle, seg["ankle_h"], _d(a_shank))
     a_upper = -t + a.shoulder
     elbow = _add(neck, seg["upper_arm"], _d(a_upper))
-    _put_limbs(
-        pts,
-        side,
-        seg,
-        hip=pelvis,
-        knee=knee,
-        ankle=ankle,
-        sole=sole,
-        a_foot=a_foot,
-        foot=1.0,
-        shoulder=neck,
-        elbow=elbow,
-        hand=_add(elbow, seg["forearm"], _d(a_upper + a.elbow)),
-    )
+    heel, toe = _foot(seg, sole, a_foot, 1.0)
+    hand = _add(elbow, seg["forearm"], _d(a_upper + a.elbow))
+    pts.update(_named(side, pelvis, knee, ankle, heel, toe, neck, elbow, hand))
 
 
 def _frontal_limbs(
@@ -168,20 +140,9 @@ def _frontal_limbs(
     a_foot = a_leg + sign * (90 - a.ankle)
     a_upper = -t + sign * a.shoulder
     elbow = _add(shoulder, seg["upper_arm"], _d(a_upper))
-    _put_limbs(
-        pts,
-        side,
-        seg,
-        hip=hip,
-        knee=knee,
-        ankle=ankle,
-        sole=sole,
-        a_foot=a_foot,
-        foot=0.45,
-        shoulder=shoulder,
-        elbow=elbow,
-        hand=_add(elbow, seg["forearm"], _d(a_upper - sign * a.elbow)),
-    )
+    heel, toe = _foot(seg, sole, a_foot, 0.45)  # the foot seen from the front: foreshortened
+    hand = _add(elbow, seg["forearm"], _d(a_upper - sign * a.elbow))
+    pts.update(_named(side, hip, knee, ankle, heel, toe, shoulder, elbow, hand))
 
 
 @dataclass(frozen=True)
