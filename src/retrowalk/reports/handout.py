@@ -73,21 +73,7 @@ def plain_dose(dose: Dose) -> str:
     if dose.minutes:
         mins = f"{dose.minutes:g} minute" + ("" if dose.minutes == 1 else "s")
         parts.append(f"{dose.sets} × {mins}" if dose.sets and not dose.reps and not dose.hold_s else mins)
-    if dose.speed_kmh:
-        parts.append(f"at {dose.speed_kmh:g} km/h")
-    if dose.incline_pct:
-        parts.append(f"{dose.incline_pct:g} % incline")
-    if dose.handrails:
-        parts.append(
-            {"both": "holding both rails", "one": "holding one rail", "none": "hands free"}[dose.handrails]
-        )
-    if dose.safety_key:
-        parts.append("safety key clipped on")
-    if dose.per_side:
-        parts.append("on each side")
-    if dose.sessions_per_week:
-        parts.append(f"{dose.sessions_per_week} times a week")
-    return ", ".join(parts)
+    return ", ".join([*parts, *dose.setting_parts(plain=True)])
 
 
 def pain_rule(config: ProgressionConfig | None = None) -> str:
