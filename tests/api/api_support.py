@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.api.live_server import free_port as free_port  # re-exported for the tests
@@ -89,6 +91,12 @@ class World:
         if role == "anonymous":
             return {}
         return bearer(login(self.http, self.usernames[role]))
+
+    def real_ids(self) -> dict[str, int]:
+        """Path parameter name → an id that exists (client A's objects, trainer B's account), so
+        that fuzzed requests reach the handlers instead of stopping at "not found"."""
+        names = ("client", "assessment", "log", "recording", "trial")
+        return {f"{n}_id": self.ids[f"{n}_a"] for n in names} | {"user_id": self.ids["user_trainer_b"]}
 
 
 ROLES = ("anonymous", "client_a", "client_b", "trainer_a", "trainer_b", "admin")
@@ -212,3 +220,39 @@ def walking_csv() -> bytes:
     import gzip
 
     return gzip.decompress(WALK_TRIAL.read_bytes())
+
+
+def fuzz_world(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[World]:
+    """A module's world for fuzzing: no login or username-probe limit ends the run early."""
+    from retrowalk.api.app import create_app
+
+    tmp = tmp_path_factory.mktemp(name)
+    settings = make_settings(
+        tmp / "data",
+        f"sqlite:///{tmp / 'fuzz.sqlite3'}",
+        login_max_failures=10_000,
+        username_probes_per_account="100000/minute",
+    )
+    app = create_app(settings)
+    try:
+        yield build_world(app)
+    finally:
+        app.state.db.dispose()
+
+
+def api_operations(app: FastAPI) -> Any:
+    """The API's OpenAPI document as schemathesis loads it (a fresh schema: hooks stay local)."""
+    import schemathesis
+
+    return schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+
+
+def web_routes(app: FastAPI) -> list[APIRoute]:
+    """The page routes (everything outside /api), included routers unfolded."""
+    try:
+        from fastapi.routing import iter_route_contexts  # FastAPI >= 0.120 nests included routers
+    except ImportError:
+        routes = [(getattr(r, "path", ""), r) for r in app.routes]
+    else:  # (the path as served, the route as declared: the pages have no prefix)
+        routes = [(ctx.path, ctx.route) for ctx in iter_route_contexts(app.routes)]
+    return [r for path, r in routes if isinstance(r, APIRoute) and not path.startswith("/api")]
