@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from tests.api.api_support import PASSWORD, World, build_world, make_settings, unique
@@ -143,6 +144,28 @@ def test_one_password_policy(world: World) -> None:
         json={"token": "x" * 43, "password": "x" * (accounts.PASSWORD_MIN_LENGTH - 1)},
     )
     assert r.status_code == 422 and "password" in r.text
+
+
+@pytest.mark.parametrize(
+    "password", ["x" * (accounts.PASSWORD_MIN_LENGTH - 1), "x" * (accounts.PASSWORD_MAX_LENGTH + 1)]
+)
+def test_the_cli_keeps_the_same_password_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from retrowalk.cli.main import app as cli
+    from retrowalk.settings import get_settings
+
+    monkeypatch.setenv("RETROWALK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("RETROWALK_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        r = CliRunner().invoke(cli, ["user", "add", "boss", "--password-stdin"], input=password + "\n")
+    finally:
+        get_settings.cache_clear()
+    assert r.exit_code == 2 and "password" in r.stderr
+    assert accounts.password_problem(password) in r.stderr
 
 
 def _browser(world: World, role: str) -> TestClient:
