@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +23,8 @@ from tests.api.live_server import free_port as free_port  # re-exported for the 
 from retrowalk.settings import Settings
 from retrowalk.storage import Database, crud
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
 
 
 def server_env(data_dir: Path) -> dict[str, str]:
@@ -256,3 +259,26 @@ def web_routes(app: FastAPI) -> list[APIRoute]:
     else:  # (the path as served, the route as declared: the pages have no prefix)
         routes = [(ctx.path, ctx.route) for ctx in iter_route_contexts(app.routes)]
     return [r for path, r in routes if isinstance(r, APIRoute) and not path.startswith("/api")]
+
+
+def run_benchmark(script: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``benchmarks/<script>`` run to the end as a smoke test (cheap argon2, its own SQLite);
+    fails the test with the end of its stderr when it does not exit 0."""
+    env = dict(os.environ, RETROWALK_ARGON2_MEMORY_KIB="1024", RETROWALK_ARGON2_TIME_COST="1")
+    env.pop("RETROWALK_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of each row of the Markdown tables in ``text`` (separator rows left out)."""
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    return [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in rows]
