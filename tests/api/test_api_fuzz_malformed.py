@@ -267,3 +267,13 @@ def test_each_generated_body_is_refused_by_a_strict_json_reader(body: Any, data:
     with pytest.raises(ValueError):  # UnicodeEncodeError for a lone surrogate is one too
         doc = json.loads(raw, parse_constant=refuse, parse_float=finite)
         json.dumps(doc, ensure_ascii=False).encode("utf-8")
+
+
+def test_capture_tokens_are_never_all_digits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fuzzing found it: an all-digit capture token reads as an id past the range (404), so
+    such a draw is thrown away."""
+    from retrowalk.app import captures
+
+    draws = iter(["7" * 32, "7" * 31 + "a"])
+    monkeypatch.setattr(captures.secrets, "token_hex", lambda _n: next(draws))
+    assert captures._new_token() == "7" * 31 + "a"
