@@ -6,6 +6,7 @@ hooks that mix the inputs which used to give 500s into the generated cases:
   encoder never writes for valid data: non-finite numbers (``NaN``, ``Infinity``), numbers that
   overflow a double (``7e400``), integers past Python's 4,300-digit limit, strings or keys with a
   lone surrogate (``"\\udc80"``);
+- the same numbers, or ids past the range, as text in the number fields of form bodies;
 - integer path and query parameters beyond the 32- and 64-bit ranges, or below 1.
 
 Each answer is a 4xx, authenticated or not: 422 naming ``body`` for the JSON, 404 for an id past
@@ -141,6 +142,45 @@ def bad_ids(schema: Any) -> None:
         return st.builds(mutate, st.integers(0, 7), st.lists(BAD_ID, min_size=n, max_size=n))
 
 
+def form_number_fields(schema: Any) -> dict[tuple[str, str], list[str]]:
+    """(method, path) → the number and integer fields of each form (multipart) body."""
+    components = schema.raw_schema.get("components", {}).get("schemas", {})
+    found: dict[tuple[str, str], list[str]] = {}
+    for path, methods in schema.raw_schema["paths"].items():
+        for method, spec in methods.items():
+            content = spec.get("requestBody", {}).get("content", {}) if isinstance(spec, dict) else {}
+            for media, body in content.items():
+                if not media.startswith(("multipart/", "application/x-www-form-urlencoded")):
+                    continue
+                ref = body.get("schema", {}).get("$ref", "").split("/")[-1]
+                props = components.get(ref, {}).get("properties", {})
+                numeric = [
+                    name
+                    for name, prop in props.items()
+                    if {"number", "integer"} & {alt.get("type") for alt in [prop, *prop.get("anyOf", [])]}
+                ]
+                if numeric:
+                    found[(method.upper(), path)] = numeric
+    return found
+
+
+def malformed_form_fields(schema: Any, real_ids: dict[str, int]) -> None:
+    """Hook: one number field of each form body gets text no range admits (non-finite,
+    overflowing, or an id past 32 or 64 bits); path ids are real ones."""
+    fields = form_number_fields(schema)
+
+    @schema.hook
+    def flatmap_case(_context: Any, case: Any) -> Any:
+        case.path_parameters = {k: real_ids.get(k, v) for k, v in (case.path_parameters or {}).items()}
+        names = fields[(case.method.upper(), case.path)]
+
+        def mutate(which: int, raw: str) -> Any:
+            case.body = {**(case.body if isinstance(case.body, dict) else {}), names[which % len(names)]: raw}
+            return case
+
+        return st.builds(mutate, st.integers(0, 7), st.one_of(NON_FINITE, OVERFLOWING, BAD_ID.map(str)))
+
+
 def _fuzz_settings(examples: int = EXAMPLES) -> Any:
     return settings(
         max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
@@ -155,11 +195,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     yield from fuzz_world(tmp_path_factory, "malformed")
 
 
-def cases(schema: Any, keep: Any) -> Any:
+def cases(schema: Any, keep: Any, *, least: int = 5) -> Any:
     """Cases of the operations ``keep`` admits (one strategy over all of them)."""
     operations = [r.ok() for r in schema.get_all_operations()]
     chosen = [op.as_strategy() for op in operations if keep(op)]
-    assert len(chosen) > 5
+    assert len(chosen) >= least
     return st.one_of(chosen)
 
 
@@ -184,6 +224,23 @@ def test_malformed_json_bodies_are_422_on_every_operation(world: World, role: st
         where = (case.method, case.formatted_path, case.body[:200])
         assert response.status_code == 422, (*where, response.status_code, response.text[:300])
         assert response.json()["detail"][0]["loc"][0] == "body", where
+
+    run()
+
+
+@pytest.mark.parametrize("role", ["trainer_a", "client_a"])
+def test_malformed_numbers_in_form_fields_are_422(world: World, role: str) -> None:
+    schema = api_operations(world.app)
+    malformed_form_fields(schema, world.real_ids())
+    fields = form_number_fields(schema)
+    headers = world.headers[role]
+
+    @_fuzz_settings(EXAMPLES // 2)
+    @given(case=cases(schema, lambda op: (op.method.upper(), op.path) in fields, least=1))
+    def run(case: Any) -> None:
+        response = case.call(headers=headers)
+        where = (case.method, case.formatted_path, {k: str(v)[:40] for k, v in case.body.items()})
+        assert response.status_code == 422, (*where, response.status_code, response.text[:300])
 
     run()
 
