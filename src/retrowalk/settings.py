@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     login_hash_wait_seconds: float = Field(
         default=0.5, ge=0, description="How long an attempt waits for a hashing slot before 429."
     )
+    username_probes_per_account: str = Field(
+        default="10/hour",
+        description="Unavailable usernames (taken or malformed) one account may try when creating "
+        "an account or sharing a client; beyond it 429 (retrowalk.app.accounts.username_probe).",
+    )
     rate_limit_storage_url: str = Field(
         default="memory://",
         description="limits storage URI (e.g. redis://host:6379) so workers and hosts share one limit.",
@@ -99,7 +104,7 @@ class Settings(BaseSettings):
     )
     min_secret_key_length: int = Field(default=32, ge=16, description="Characters of RETROWALK_SECRET_KEY.")
 
-    @field_validator("login_per_ip", "login_per_username")
+    @field_validator("login_per_ip", "login_per_username", "username_probes_per_account")
     @classmethod
     def _rate(cls, value: str) -> str:
         from limits import parse_many

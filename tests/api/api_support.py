@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -12,6 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.api.live_server import free_port as free_port  # re-exported for the tests
@@ -19,7 +23,8 @@ from tests.api.live_server import free_port as free_port  # re-exported for the 
 from retrowalk.settings import Settings
 from retrowalk.storage import Database, crud
 
-SRC = Path(__file__).resolve().parents[2] / "src"
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src"
 
 
 def server_env(data_dir: Path) -> dict[str, str]:
@@ -89,6 +94,12 @@ class World:
         if role == "anonymous":
             return {}
         return bearer(login(self.http, self.usernames[role]))
+
+    def real_ids(self) -> dict[str, int]:
+        """Path parameter name → an id that exists (client A's objects, trainer B's account), so
+        that fuzzed requests reach the handlers instead of stopping at "not found"."""
+        names = ("client", "assessment", "log", "recording", "trial")
+        return {f"{n}_id": self.ids[f"{n}_a"] for n in names} | {"user_id": self.ids["user_trainer_b"]}
 
 
 ROLES = ("anonymous", "client_a", "client_b", "trainer_a", "trainer_b", "admin")
@@ -264,3 +275,62 @@ def walking_csv() -> bytes:
     import gzip
 
     return gzip.decompress(WALK_TRIAL.read_bytes())
+
+
+def fuzz_world(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[World]:
+    """A module's world for fuzzing: no login or username-probe limit ends the run early."""
+    from retrowalk.api.app import create_app
+
+    tmp = tmp_path_factory.mktemp(name)
+    settings = make_settings(
+        tmp / "data",
+        f"sqlite:///{tmp / 'fuzz.sqlite3'}",
+        login_max_failures=10_000,
+        username_probes_per_account="100000/minute",
+    )
+    app = create_app(settings)
+    try:
+        yield build_world(app)
+    finally:
+        app.state.db.dispose()
+
+
+def api_operations(app: FastAPI) -> Any:
+    """The API's OpenAPI document as schemathesis loads it (a fresh schema: hooks stay local)."""
+    import schemathesis
+
+    return schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+
+
+def web_routes(app: FastAPI) -> list[APIRoute]:
+    """The page routes (everything outside /api), included routers unfolded."""
+    try:
+        from fastapi.routing import iter_route_contexts  # FastAPI >= 0.120 nests included routers
+    except ImportError:
+        routes = [(getattr(r, "path", ""), r) for r in app.routes]
+    else:  # (the path as served, the route as declared: the pages have no prefix)
+        routes = [(ctx.path, ctx.route) for ctx in iter_route_contexts(app.routes)]
+    return [r for path, r in routes if isinstance(r, APIRoute) and not path.startswith("/api")]
+
+
+def run_benchmark(script: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """``benchmarks/<script>`` run to the end as a smoke test (cheap argon2, its own SQLite);
+    fails the test with the end of its stderr when it does not exit 0."""
+    env = dict(os.environ, RETROWALK_ARGON2_MEMORY_KIB="1024", RETROWALK_ARGON2_TIME_COST="1")
+    env.pop("RETROWALK_DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of each row of the Markdown tables in ``text`` (separator rows left out)."""
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "---" not in line]
+    return [[cell.strip() for cell in row.strip().strip("|").split("|")] for row in rows]

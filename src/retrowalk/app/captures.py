@@ -87,6 +87,14 @@ def _open(db: Session, client: Client, token: str) -> Capture:
     return found(store.get_capture(db, client.id, token), "capture")
 
 
+def _new_token() -> str:
+    """32 hex digits, never all decimal ones: an all-digit path segment reads as an id (beyond
+    the range: 404, :mod:`retrowalk.api.hardening`), which would make the capture unreachable."""
+    while (token := secrets.token_hex(16)).isdigit():
+        pass  # about 3 in 10 million draws
+    return token
+
+
 def start(
     db: Session,
     user: User,
@@ -111,7 +119,7 @@ def start(
             "mime_type", f"{mime_type!r} is not a video type this server stores", hint=", ".join(VIDEO_TYPES)
         )
     cap = Capture(
-        token=secrets.token_hex(16),
+        token=_new_token(),
         client_id=client.id,
         created_by=user.id,
         kind=kind,

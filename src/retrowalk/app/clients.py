@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
 from retrowalk.app.access import client_updated, require_role
+from retrowalk.app.accounts import ProbeQuota, username_probe
 from retrowalk.app.errors import NotFound
 from retrowalk.app.sessions import today
 from retrowalk.core.vocab import Sex, filled
@@ -84,11 +85,13 @@ def update_client(db: Session, user: User, client: Client, body: ClientUpdate) -
     return client_updated(db, user, client, ",".join(sorted(changes)))
 
 
-def add_trainer(db: Session, user: User, client: Client, body: TrainerLinkIn) -> Client:
-    """Share the client with another trainer (e.g. a colleague covering sessions)."""
-    trainer = crud.get_user_by_username(db, body.username)
-    if trainer is None or trainer.role != "trainer" or not trainer.active:
-        raise NotFound("no active trainer with that username")
+def add_trainer(db: Session, user: User, client: Client, body: TrainerLinkIn, *, quota: ProbeQuota) -> Client:
+    """Share the client with another trainer (e.g. a colleague covering sessions). Whether the
+    name is an active trainer is a username probe, held to the caller's quota."""
+    with username_probe(quota, user):
+        trainer = crud.get_user_by_username(db, body.username)
+        if trainer is None or trainer.role != "trainer" or not trainer.active:
+            raise NotFound("no active trainer with that username")
     crud.link_trainer(db, client, trainer)
     return client_updated(db, user, client, f"linked trainer {trainer.id}")
 

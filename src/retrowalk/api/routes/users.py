@@ -29,7 +29,8 @@ def list_users(admin: User = AdminOnly, db: Session = DbSession) -> Sequence[Use
 )
 def create_user(request: Request, body: UserCreate, admin: User = AdminOnly, db: Session = DbSession) -> User:
     """Invite: the new user sets their own password through a one-time link."""
-    return auth.create_user(db, admin, body, settings=request.app.state.settings)
+    state = request.app.state
+    return auth.create_user(db, admin, body, settings=state.settings, quota=state.login_limiter)
 
 
 @router.get("/{user_id}", response_model=UserOut)
