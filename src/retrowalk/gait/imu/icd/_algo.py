@@ -6,8 +6,8 @@ before that peak, which is where the impact starts (checked against INDIP refere
 Mobilise-D example data: median offset about 0 s).
 
 Speed: two band-passes of the norm and nothing else (their 0.5 Hz high-pass already removes
-gravity and posture drift, so no separate detrend), cached filter designs, a lean zero-phase
-filter, and vectorised peak refinement and local amplitude.
+gravity and posture drift, so no separate detrend), cached filter designs, and the local
+amplitude and the steepest rise computed only where they are needed (at the peaks), vectorised.
 """
 
 from __future__ import annotations
@@ -16,14 +16,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import signal
+from scipy.signal import find_peaks, peak_prominences
 
 from retrowalk.gait.imu.preprocessing import bandpass
 
 
 def _moving_rms_at(x: NDArray[np.float64], w: int, at: NDArray[np.intp]) -> NDArray[np.float64]:
     """Centred moving RMS over ``w`` samples, evaluated only at ``at`` (cumulative sum)."""
-    c = np.concatenate(([0.0], np.cumsum(x * x)))
+    c = np.empty(x.size + 1)
+    c[0] = 0.0
+    np.cumsum(x * x, out=c[1:])
     lo = np.clip(at - w // 2, 0, x.size)
     hi = np.clip(at - w // 2 + w, 0, x.size)
     return np.sqrt(np.maximum(c[hi] - c[lo], 0.0) / w)
@@ -44,21 +46,17 @@ class IcdNormPeak:
         norm = np.sqrt(np.einsum("ij,ij->i", data, data))
         wide = bandpass(norm, fs, 0.5, 5.0)
         smooth = bandpass(norm, fs, 0.5, 3.0)
-        sharp = np.empty_like(wide)  # central difference (np.gradient without its overhead)
-        sharp[1:-1] = wide[2:] - wide[:-2]
-        sharp[0], sharp[-1] = sharp[1], sharp[-2]
-        peaks, _ = signal.find_peaks(
-            smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2
-        )
+        peaks, _ = find_peaks(smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2)
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         # Prominence relative to a local amplitude so quiet and vigorous walking both work.
         env = _moving_rms_at(smooth, int(2 * fs), peaks)
-        prom = signal.peak_prominences(smooth, peaks)[0]
+        prom = peak_prominences(smooth, peaks)[0]
         peaks = peaks[prom >= self.rel_prominence * env]
         w = max(int(self.refine_window_s * fs), 1)
         idx = peaks[:, None] + np.arange(-w, 1)[None, :]
-        valid = idx >= 0
-        vals = np.where(valid, sharp[np.clip(idx, 0, None)], -np.inf)
+        # Central difference of the wide band (np.gradient's, ends repeated), only at idx.
+        j = np.clip(idx, 1, wide.size - 2)
+        vals = np.where(idx >= 0, wide[j + 1] - wide[j - 1], -np.inf)
         out = idx[np.arange(peaks.size), np.argmax(vals, axis=1)]
         return np.unique(out).astype(np.int64)
