@@ -35,17 +35,15 @@ class GsdStepRuns:
             return []
         dt = np.diff(ics) / sampling_rate_hz
         ok = (dt >= self.min_step_s) & (dt <= self.max_step_s)
-        # An interval is regular when it is plausible and close to one plausible neighbour.
-        ratio_prev = np.full(dt.size, np.inf)
-        ratio_prev[1:] = np.maximum(dt[1:] / dt[:-1], dt[:-1] / dt[1:])
-        ratio_prev[1:] = np.where(ok[1:] & ok[:-1], ratio_prev[1:], np.inf)
-        ratio_next = np.full(dt.size, np.inf)
-        ratio_next[:-1] = ratio_prev[1:]
-        regular = ok & (np.minimum(ratio_prev, ratio_next) <= self.max_ratio)
+        # An interval is regular when it is plausible and close to one plausible neighbour:
+        # pair[k] is the rhythm ratio of intervals k-1 and k (inf at the ends or if implausible).
+        pair = np.full(dt.size + 1, np.inf)
+        pair[1:-1] = np.where(ok[1:] & ok[:-1], np.maximum(dt[1:] / dt[:-1], dt[:-1] / dt[1:]), np.inf)
+        regular = ok & (np.minimum(pair[:-1], pair[1:]) <= self.max_ratio)
         # Runs of regular intervals (vectorised run-length encoding).
-        edges = np.diff(np.concatenate(([0], regular.astype(np.int8), [0])))
-        starts = np.flatnonzero(edges == 1)
-        stops = np.flatnonzero(edges == -1)  # exclusive interval index
+        edges = np.diff(regular, prepend=False, append=False)
+        bounds = np.flatnonzero(edges)
+        starts, stops = bounds[0::2], bounds[1::2]  # stops: exclusive interval index
         keep = stops - starts >= self.min_core_steps
         starts, stops = starts[keep], stops[keep]
         if starts.size == 0:
@@ -54,9 +52,8 @@ class GsdStepRuns:
         # initiation and termination steps are slower and irregular: extend each core over
         # neighbouring contacts that follow each other within a human step time.
         chain = np.concatenate(([0], np.cumsum(dt > self.extend_step_s)))
-        chain_first = np.searchsorted(chain, chain, side="left")
-        chain_last = np.searchsorted(chain, chain, side="right") - 1
-        first, last = chain_first[starts], chain_last[stops]
+        first = np.searchsorted(chain, chain[starts], side="left")
+        last = np.searchsorted(chain, chain[stops], side="right") - 1
         gaps = (ics[first[1:]] - ics[last[:-1]]) / sampling_rate_hz
         split = np.flatnonzero(gaps > self.max_break_s)
         b_first = first[np.concatenate(([0], split + 1))]

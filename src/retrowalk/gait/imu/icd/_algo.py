@@ -26,8 +26,8 @@ def _moving_rms_at(x: NDArray[np.float64], w: int, at: NDArray[np.intp]) -> NDAr
     c = np.empty(x.size + 1)
     c[0] = 0.0
     np.cumsum(x * x, out=c[1:])
-    lo = np.clip(at - w // 2, 0, x.size)
-    hi = np.clip(at - w // 2 + w, 0, x.size)
+    lo = np.maximum(at - w // 2, 0)  # 0 <= at < x.size
+    hi = np.minimum(at + (w - w // 2), x.size)
     return np.sqrt(np.maximum(c[hi] - c[lo], 0.0) / w)
 
 
@@ -43,7 +43,8 @@ class IcdNormPeak:
         fs = sampling_rate_hz
         if data.shape[0] < int(3 * fs):
             return np.zeros(0, dtype=np.int64)
-        norm = np.sqrt(np.einsum("ij,ij->i", data, data))
+        x, y, z = data[:, 0], data[:, 1], data[:, 2]
+        norm = np.sqrt(x * x + y * y + z * z)
         wide = bandpass(norm, fs, 0.5, 5.0)
         smooth = bandpass(norm, fs, 0.5, 3.0)
         peaks, _ = find_peaks(smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2)
@@ -56,7 +57,7 @@ class IcdNormPeak:
         w = max(int(self.refine_window_s * fs), 1)
         idx = peaks[:, None] + np.arange(-w, 1)[None, :]
         # Central difference of the wide band (np.gradient's, ends repeated), only at idx.
-        j = np.clip(idx, 1, wide.size - 2)
+        j = np.minimum(np.maximum(idx, 1), wide.size - 2)
         vals = np.where(idx >= 0, wide[j + 1] - wide[j - 1], -np.inf)
         out = idx[np.arange(peaks.size), np.argmax(vals, axis=1)]
         return np.unique(out).astype(np.int64)
