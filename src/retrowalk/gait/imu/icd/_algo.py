@@ -31,6 +31,23 @@ def _moving_rms_at(x: NDArray[np.float64], w: int, at: NDArray[np.intp]) -> NDAr
     return np.sqrt(np.maximum(c[hi] - c[lo], 0.0) / w)
 
 
+def _prominent(
+    x: NDArray[np.float64], peaks: NDArray[np.intp], need: NDArray[np.float64], *, wlen: int
+) -> NDArray[np.bool_]:
+    """``peak_prominences(x, peaks) >= need``, without scanning the whole signal for most peaks.
+
+    A prominence measured within a window is never larger than the true one (its bases are
+    minima over less signal), so a peak that passes within ``wlen`` samples passes; only the
+    others are measured on the whole signal. The tallest peaks, whose unbounded search would
+    run to the ends of the recording, are settled by the first pass.
+    """
+    ok = peak_prominences(x, peaks, wlen=wlen)[0] >= need
+    unsure = np.flatnonzero(~ok)
+    if unsure.size:
+        ok[unsure] = peak_prominences(x, peaks[unsure])[0] >= need[unsure]
+    return ok
+
+
 @dataclass(frozen=True)
 class IcdNormPeak:
     min_step_s: float = 0.25
@@ -51,9 +68,9 @@ class IcdNormPeak:
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         # Prominence relative to a local amplitude so quiet and vigorous walking both work.
-        env = _moving_rms_at(smooth, int(2 * fs), peaks)
-        prom = peak_prominences(smooth, peaks)[0]
-        peaks = peaks[prom >= self.rel_prominence * env]
+        win = int(2 * fs)
+        need = self.rel_prominence * _moving_rms_at(smooth, win, peaks)
+        peaks = peaks[_prominent(smooth, peaks, need, wlen=2 * win + 1)]
         w = max(int(self.refine_window_s * fs), 1)
         idx = peaks[:, None] + np.arange(-w, 1)[None, :]
         # Central difference of the wide band (np.gradient's, ends repeated), only at idx.
