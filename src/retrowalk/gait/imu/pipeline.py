@@ -10,6 +10,7 @@ peak memory depends on the chunk length, not on the recording length.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -265,7 +266,7 @@ def _assemble(
 
     # Every value is built here with its type and range known: skip pydantic's validation.
     return ImuGaitResult.model_construct(
-        placement=placement,
+        placement=cast(Placement, placement),  # checked by check_placement on the way in
         sampling_rate_hz=fs,
         duration_s=round(duration_s, 3),
         initial_contacts_s=np.round(all_ics, 3).tolist(),
