@@ -1,9 +1,9 @@
-"""The shared zero-phase filter and the exact shortcuts of the contact detector.
+"""The shared zero-phase filter and the exact shortcuts of the contact detectors.
 
 ``retrowalk.gait.filters`` caches what ``scipy.signal.sosfiltfilt`` recomputes per call and
 filters with ``lfilter`` where the transfer function reproduces the sections: its output must
 still be ``sosfiltfilt``'s. The detector's two-pass prominence test must decide like
-``peak_prominences`` on the whole signal.
+``peak_prominences`` on the whole signal, and the windowed argmax like a loop over windows.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from scipy.signal import find_peaks, peak_prominences, sosfiltfilt
 
 from retrowalk.gait import filters
 from retrowalk.gait.imu.icd._algo import _prominent
+from retrowalk.gait.imu.icd._windows import argmax_in
 
 RATES = st.sampled_from([20.0, 30.0, 50.0, 100.0, 120.0, 204.8, 240.0, 1000.0])
 
@@ -66,3 +67,13 @@ def test_two_pass_prominence_decides_like_the_full_one(seed: int, n: int, level:
     need = level * rng.uniform(0.0, 1.0, peaks.size) * np.ptp(x)
     full = peak_prominences(x, peaks)[0] >= need
     assert np.array_equal(_prominent(x, peaks, need, wlen=wlen | 1), full)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 500), st.integers(1, 40))
+def test_windowed_argmax_is_the_loop(seed: int, n: int, windows: int) -> None:
+    rng = np.random.default_rng(seed)
+    x = np.round(rng.normal(size=n), 1)  # rounded: ties, where the first maximum must win
+    lo = rng.integers(0, n, windows)
+    hi = np.minimum(lo + rng.integers(1, 60, windows), n)
+    assert argmax_in(x, lo, hi).tolist() == [int(np.argmax(x[a:b])) for a, b in zip(lo, hi, strict=True)]
