@@ -41,8 +41,9 @@ class GsdStepRuns:
         pair[1:-1] = np.where(ok[1:] & ok[:-1], np.maximum(dt[1:] / dt[:-1], dt[:-1] / dt[1:]), np.inf)
         regular = ok & (np.minimum(pair[:-1], pair[1:]) <= self.max_ratio)
         # Runs of regular intervals (vectorised run-length encoding).
-        edges = np.diff(regular, prepend=False, append=False)
-        bounds = np.flatnonzero(edges)
+        padded = np.zeros(regular.size + 2, dtype=bool)
+        padded[1:-1] = regular
+        bounds = np.flatnonzero(padded[1:] != padded[:-1])
         starts, stops = bounds[0::2], bounds[1::2]  # stops: exclusive interval index
         keep = stops - starts >= self.min_core_steps
         starts, stops = starts[keep], stops[keep]
@@ -51,13 +52,12 @@ class GsdStepRuns:
         # Interval k spans contacts k..k+1, so a core covers contacts start..stop. Gait
         # initiation and termination steps are slower and irregular: extend each core over
         # neighbouring contacts that follow each other within a human step time.
-        chain = np.concatenate(([0], np.cumsum(dt > self.extend_step_s)))
+        chain = np.zeros(ics.size, dtype=np.int64)  # chain id of each contact
+        np.cumsum(dt > self.extend_step_s, out=chain[1:])
         first = np.searchsorted(chain, chain[starts], side="left")
         last = np.searchsorted(chain, chain[stops], side="right") - 1
         gaps = (ics[first[1:]] - ics[last[:-1]]) / sampling_rate_hz
-        split = np.flatnonzero(gaps > self.max_break_s)
-        b_first = first[np.concatenate(([0], split + 1))]
-        b_last = last[np.concatenate((split, [last.size - 1]))]
-        return [
-            (int(a), int(b)) for a, b in zip(b_first, b_last, strict=True) if b - a + 1 >= self.min_contacts
-        ]
+        cut = np.flatnonzero(gaps > self.max_break_s).tolist()  # bout k ends at core cut[k]
+        b_first = first[[0, *(c + 1 for c in cut)]].tolist()
+        b_last = last[[*cut, last.size - 1]].tolist()
+        return [(a, b) for a, b in zip(b_first, b_last, strict=True) if b - a + 1 >= self.min_contacts]
