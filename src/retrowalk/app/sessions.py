@@ -183,15 +183,26 @@ class Logged:
     next_session: NextSession | None
 
 
+_CHECKED_FIELDS = (*DOSE_FIELDS, *PAIN_FIELDS)
+_checked_values = attrgetter(*_CHECKED_FIELDS)
+
+
 def stored_problems(log: Any) -> dict[str, str]:
     """Fields of a stored log outside today's vocabulary (an old row, or one written by an older
     release); empty when the row is valid. Such rows are shown flagged and left out of charts and
     decisions, never allowed to break a page."""
+    return dict(_problems(_checked_values(log)))
+
+
+@lru_cache(maxsize=4096)
+def _problems(values: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
+    """Memoised on the values: a client's year of rows repeats a few doses and pain ratings, and
+    the client page checks every row (a model validation each) several times."""
     try:
-        LoggedValues.model_validate({f: getattr(log, f) for f in (*DOSE_FIELDS, *PAIN_FIELDS)})
+        LoggedValues.model_validate(dict(zip(_CHECKED_FIELDS, values, strict=True)))
     except ValidationError as exc:
-        return field_messages(exc)
-    return {}
+        return tuple(field_messages(exc).items())
+    return ()
 
 
 @cache

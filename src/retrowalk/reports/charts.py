@@ -678,6 +678,14 @@ _CHARTS: dict[
     "gait": (_gait_chart, lambda inp: ((inp.gait,), {})),
 }
 CHART_KEYS: tuple[str, ...] = tuple(_CHARTS)
+#: The :class:`ChartInputs` fields each chart draws (what a reader of one chart needs to load).
+CHART_FIELDS: dict[str, tuple[str, ...]] = {
+    "pain": ("pain",),
+    "koos": ("koos", "koos_mcid"),
+    "knee-rom": ("knee_rom",),
+    "retro-walk": ("retro_walk",),
+    "gait": ("gait",),
+}
 
 
 class _ChartCache:
