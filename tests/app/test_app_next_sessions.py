@@ -13,8 +13,6 @@ from retrowalk.app.sessions import RedFlagClear, SessionLogIn
 from retrowalk.core.progression import NextSession
 from retrowalk.gait.summary import GaitSummary
 from retrowalk.storage import Database, crud
-from retrowalk.storage.documents import RecordingMetrics
-from retrowalk.storage.models import Recording
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
@@ -75,17 +73,8 @@ def test_batched_decisions_equal_each_clients_own(database: Database) -> None:
         # hands-free evidence and a sign-off for one client only
         other = crud.get_client(db, signed)
         assert other is not None
-        db.add(
-            Recording(
-                client_id=signed,
-                kind="pose",
-                original_name="walk.json",
-                path="x",
-                sha256="0" * 64,
-                size_bytes=1,
-                status="analysed",
-                metrics=RecordingMetrics.imported(GaitSummary(step_length_asymmetry_pct=3.0)),
-            )
+        crud.add_imported_gait(
+            db, signed, when=datetime.now(UTC), summary=GaitSummary(step_length_asymmetry_pct=3.0)
         )
         sessions.sign_off_hands_free(db, trainer, other, sessions.HandsFreeSignOffIn(reason="even steps"))
         # a decision version with no session since: judged from the version it came from

@@ -17,7 +17,8 @@ from tests.api.api_support import World, build_world, make_settings
 from web_helpers import ROOT, chromium, live_app
 
 from retrowalk.api.app import create_app
-from retrowalk.app import clinical
+from retrowalk.app import clinical, sessions
+from retrowalk.app.sessions import SessionLogIn
 from retrowalk.reports.charts import CHART_KEYS
 from retrowalk.storage import crud
 
@@ -111,22 +112,11 @@ def test_revalidation_answers_304_and_no_audit_row(world: World) -> None:
 def test_new_data_gives_only_its_charts_a_new_version(world: World) -> None:
     before = _page_charts(world)
     with world.app.state.db.transaction() as db:
-        programme = crud.current_programme(db, world.ids["client_a"])
+        client = crud.get_client(db, world.ids["client_a"])
         trainer = crud.get_user(db, world.ids["user_trainer_a"])
-        assert programme is not None and trainer is not None
-        crud.add_session_log(
-            db,
-            world.ids["client_a"],
-            programme_id=programme.id,
-            by=trainer,
-            session_date=date(2025, 3, 4),
-            exercise_id=clinical.DEMO_EXERCISE,
-            minutes=7.0,
-            speed_kmh=2.2,
-            handrails="both",
-            pain_during=3.0,
-            pain_after=2.0,
-        )
+        assert client is not None and trainer is not None
+        entry = {"session_date": date(2025, 3, 4), "exercise_id": clinical.DEMO_EXERCISE, "minutes": 7.0}
+        sessions.log_session(db, trainer, client, [SessionLogIn(**entry, pain_during=3.0, pain_after=2.0)])
     after = _page_charts(world)
     changed = {key for key in CHART_KEYS if before[key][1] != after[key][1]}
     assert "pain" in changed and not changed & {"koos", "knee-rom", "gait"}
