@@ -118,15 +118,21 @@ class GaitPoint(BaseModel):
     )
 
 
-class Chart(BaseModel):
-    """A rendered chart: the SVG markup plus the text alternative used for it."""
+class ChartText(BaseModel):
+    """A chart's text alternative and version, known without drawing it (what a page that links
+    the chart needs)."""
 
     key: str
     title: str
     description: str
-    svg: str
     #: :func:`chart_version` of what it draws (its URL's version and ETag on the web pages).
     version: str = ""
+
+
+class Chart(ChartText):
+    """A rendered chart: the SVG markup plus the text alternative used for it."""
+
+    svg: str
 
 
 class ChartInputs(BaseModel):
@@ -320,16 +326,22 @@ def _legend_rows(items: Sequence[tuple[str, ...] | Any], width: float) -> list[l
     return [r for r in rows if r]
 
 
-def _draw(
-    key: str,
-    title: str,
-    description: str,
-    panels: Sequence[_Panel],
-    *,
-    xlabel: str,
-    dates: Sequence[date | datetime],
-) -> Chart:
-    """The SVG of stacked panels sharing one date axis, with the title, legends and labels."""
+@dataclass(frozen=True)
+class _Spec:
+    """What a chart shows, before drawing: stacked panels sharing one date axis."""
+
+    key: str
+    title: str
+    description: str
+    panels: Sequence[_Panel]
+    xlabel: str
+    dates: Sequence[date | datetime]
+
+
+def _draw(spec: _Spec, version: str) -> Chart:
+    """The SVG of the spec's panels with the title, legends and labels."""
+    key, title, description, panels = spec.key, spec.title, spec.description, spec.panels
+    xlabel, dates = spec.xlabel, spec.dates
     m = MARGIN
     left, right = m["left"], WIDTH - m["right"]
     plot_w = right - left
@@ -477,7 +489,7 @@ def _draw(
         f' <text x="{_num(WIDTH / 2)}" y="24" font-size="14" font-weight="bold" text-anchor="middle">'
         f"{_esc(title)}</text>\n " + "\n ".join(out) + "\n</svg>\n"
     )
-    return Chart(key=key, title=title, description=description, svg=svg)
+    return Chart(key=key, title=title, description=description, version=version, svg=svg)
 
 
 # --- the five charts ------------------------------------------------------------------------------
@@ -521,7 +533,7 @@ def _when(points: Sequence[Any]) -> list[date | datetime]:
     return [p.when for p in points]
 
 
-def _pain_chart(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> Chart:
+def _pain_spec(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> _Spec:
     pts = _sorted(points)
     title = "Pain over time (0-10 numeric rating scale)"
     panel = _Panel(
@@ -547,10 +559,10 @@ def _pain_chart(points: Sequence[PainPoint], *, limit: float = PAIN_LIMIT) -> Ch
         if ys:
             panel.series.append(_line(xs, ys, i, colour, label=label))
     desc = f"Dashed line marks {limit:g}/10, the upper limit of acceptable pain. " + " ".join(parts)
-    return _draw("pain", title, desc, [panel], xlabel="Session date", dates=_when(pts))
+    return _Spec("pain", title, desc, [panel], xlabel="Session date", dates=_when(pts))
 
 
-def _koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = None) -> Chart:
+def _koos_spec(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = None) -> _Spec:
     mcid = {**{k: DEFAULT_KOOS_MCID for k, _ in KOOS_SUBSCALES}, **(mcid or {})}
     pts = _sorted(points)
     title = "KOOS subscales over time (0-100, higher is better)"
@@ -580,10 +592,10 @@ def _koos_chart(points: Sequence[KoosPoint], *, mcid: dict[str, float] | None = 
         "Shaded band: baseline score plus or minus the minimal clinically important difference. "
         + " ".join(parts)
     )
-    return _draw("koos", title, desc, panels, xlabel="Questionnaire date", dates=_when(pts))
+    return _Spec("koos", title, desc, panels, xlabel="Questionnaire date", dates=_when(pts))
 
 
-def _knee_rom_chart(points: Sequence[KneeRomPoint]) -> Chart:
+def _knee_rom_spec(points: Sequence[KneeRomPoint]) -> _Spec:
     pts = _sorted(points)
     title = "Knee range of motion (degrees)"
     ext = _Panel(
@@ -615,10 +627,10 @@ def _knee_rom_chart(points: Sequence[KneeRomPoint]) -> Chart:
         "Upper panel: extension deficit, 0 degrees is full extension (axis inverted so up is better). "
         "Lower panel: flexion with the typical 135-150 degree range shaded. " + " ".join(parts)
     )
-    return _draw("knee-rom", title, desc, [ext, flex], xlabel="Assessment date", dates=_when(pts))
+    return _Spec("knee-rom", title, desc, [ext, flex], xlabel="Assessment date", dates=_when(pts))
 
 
-def _retro_walk_chart(points: Sequence[RetroWalkPoint]) -> Chart:
+def _retro_walk_spec(points: Sequence[RetroWalkPoint]) -> _Spec:
     pts = _sorted(points)
     title = "Retro-walking dose per session"
     parts = []
@@ -638,10 +650,10 @@ def _retro_walk_chart(points: Sequence[RetroWalkPoint]) -> Chart:
         panels.append(panel)
     if not pts:
         panels[0].empty = "No retro-walking sessions recorded yet"
-    return _draw("retro-walk", title, " ".join(parts), panels, xlabel="Session date", dates=_when(pts))
+    return _Spec("retro-walk", title, " ".join(parts), panels, xlabel="Session date", dates=_when(pts))
 
 
-def _gait_chart(points: Sequence[GaitPoint]) -> Chart:
+def _gait_spec(points: Sequence[GaitPoint]) -> _Spec:
     pts = _sorted(points)
     title = "Gait: cadence and symmetry"
     parts = []
@@ -660,22 +672,22 @@ def _gait_chart(points: Sequence[GaitPoint]) -> Chart:
     parts.append(_describe("Symmetry", xs, ys, " %"))
     if ys:
         symmetry.series.append(_line(xs, ys, 1, PALETTE["vermillion"], label="Step symmetry"))
-    return _draw(
+    return _Spec(
         "gait", title, " ".join(parts), [cadence, symmetry], xlabel="Recording date", dates=_when(pts)
     )
 
 
 # --- the charts by name, versioned by their inputs, cached -----------------------------------------
 
-#: Each chart's key, its renderer and the part of :class:`ChartInputs` it draws, in report order.
+#: Each chart's key, its spec and the part of :class:`ChartInputs` it draws, in report order.
 _CHARTS: dict[
-    str, tuple[Callable[..., Chart], Callable[[ChartInputs], tuple[tuple[Any, ...], dict[str, Any]]]]
+    str, tuple[Callable[..., _Spec], Callable[[ChartInputs], tuple[tuple[Any, ...], dict[str, Any]]]]
 ] = {
-    "pain": (_pain_chart, lambda inp: ((inp.pain,), {})),
-    "koos": (_koos_chart, lambda inp: ((inp.koos,), {"mcid": inp.koos_mcid})),
-    "knee-rom": (_knee_rom_chart, lambda inp: ((inp.knee_rom,), {})),
-    "retro-walk": (_retro_walk_chart, lambda inp: ((inp.retro_walk,), {})),
-    "gait": (_gait_chart, lambda inp: ((inp.gait,), {})),
+    "pain": (_pain_spec, lambda inp: ((inp.pain,), {})),
+    "koos": (_koos_spec, lambda inp: ((inp.koos,), {"mcid": inp.koos_mcid})),
+    "knee-rom": (_knee_rom_spec, lambda inp: ((inp.knee_rom,), {})),
+    "retro-walk": (_retro_walk_spec, lambda inp: ((inp.retro_walk,), {})),
+    "gait": (_gait_spec, lambda inp: ((inp.gait,), {})),
 }
 CHART_KEYS: tuple[str, ...] = tuple(_CHARTS)
 #: The :class:`ChartInputs` fields each chart draws (what a reader of one chart needs to load).
@@ -731,9 +743,9 @@ def _version(key: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
 
 
 def _render(key: str, *args: Any, **kwargs: Any) -> Chart:
-    render = _CHARTS[key][0]
+    spec = _CHARTS[key][0]
     version = _version(key, args, kwargs)
-    return chart_cache.get(version, lambda: render(*args, **kwargs).model_copy(update={"version": version}))
+    return chart_cache.get(version, lambda: _draw(spec(*args, **kwargs), version))
 
 
 def chart_version(inp: ChartInputs, key: str) -> str:
@@ -779,3 +791,17 @@ def gait_chart(points: Sequence[GaitPoint]) -> Chart:
 def all_charts(inp: ChartInputs) -> list[Chart]:
     """The five outcome charts in report order."""
     return [chart(inp, key) for key in CHART_KEYS]
+
+
+def chart_texts(inp: ChartInputs) -> list[ChartText]:
+    """The five charts' titles, descriptions and versions in report order, without drawing them
+    (the client page links each chart by its version; the chart's URL draws it)."""
+    out = []
+    for key in CHART_KEYS:
+        spec, select = _CHARTS[key]
+        args, kwargs = select(inp)
+        s = spec(*args, **kwargs)
+        out.append(
+            ChartText(key=key, title=s.title, description=s.description, version=_version(key, args, kwargs))
+        )
+    return out

@@ -77,12 +77,9 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
             decisions=view.decisions,
         ),
     )
-    # each chart is its own URL, versioned by what it draws: the browser fetches them in parallel
-    # and keeps them until the data changes (see client_chart)
-    charts = [
-        {"key": c.key, "title": c.title, "description": c.description, "version": c.version}
-        for c in outcome_charts.all_charts(view.charts)
-    ]
+    # each chart is its own URL, versioned by what it draws: not drawn here; the browser fetches
+    # them in parallel and keeps them until the data changes (see client_chart)
+    charts = outcome_charts.chart_texts(view.charts)
     by_log: dict[int, list[Any]] = {}
     for rec in view.recordings:
         if rec.session_log_id is not None:
