@@ -56,6 +56,7 @@ def test_the_page_references_each_chart_and_each_url_serves_it_cacheably(world: 
         assert r.headers["content-type"].startswith("image/svg+xml")
         assert r.headers["etag"] == f'"{version}"'
         assert "immutable" in r.headers["cache-control"] and "private" in r.headers["cache-control"]
+        assert "Cookie" in r.headers["vary"]  # another login's request is checked by the server
         root = ET.fromstring(r.text)
         assert root.get("role") == "img"
         title = root.find(f"{SVG_NS}title")

@@ -94,8 +94,12 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
     return render(request, "client.html", ctx)
 
 
-#: A chart URL with its current ``v`` never changes: private (health data), kept a year.
-CHART_IMMUTABLE = "private, max-age=31536000, immutable"
+#: A chart URL with its current ``v`` never changes: kept by the browser only (health data), for
+#: a day (a browser shared by several staff keeps less), then revalidated (a cheap 304).
+CHART_IMMUTABLE = "private, max-age=86400, immutable"
+#: A cached chart is reused only by the same login: another session's request reaches the server
+#: and its access check.
+CHART_VARY = "Cookie, Authorization"
 
 
 @router.get("/clients/{client_id}/charts/{name}.svg")
@@ -114,12 +118,14 @@ def client_chart(request: Request, client_id: int, name: str, db: Session = DbSe
     etags = {
         t.strip().removeprefix("W/").strip('"') for t in request.headers.get("if-none-match", "").split(",")
     }
-    if asked and asked in etags:
-        return Response(status_code=304, headers={"ETag": f'"{asked}"', "Cache-Control": CHART_IMMUTABLE})
+    if asked and asked in etags and name in outcome_charts.CHART_KEYS:
+        headers = {"ETag": f'"{asked}"', "Cache-Control": CHART_IMMUTABLE, "Vary": CHART_VARY}
+        return Response(status_code=304, headers=headers)
     read = outcomes.read_chart(db, user, client, name, have=etags)
     headers = {
         "ETag": f'"{read.version}"',
         "Cache-Control": CHART_IMMUTABLE if asked == read.version else "private, no-cache",
+        "Vary": CHART_VARY,
     }
     if read.chart is None:
         return Response(status_code=304, headers=headers)
