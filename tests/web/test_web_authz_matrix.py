@@ -53,6 +53,7 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/clients/new"): _web(TRAINERS),
     ("GET", C): _web(A_OR_TRAINER),
     ("GET", f"{C}/report.pdf"): _web(A_OR_TRAINER),
+    ("GET", f"{C}/charts/{{name}}.svg"): _web(A_OR_TRAINER),
     ("GET", f"{C}/handout.pdf"): _web(A_OR_TRAINER),
     ("GET", f"{C}/assessment"): _web(TRAINER_OF_A),
     ("POST", f"{C}/assessment"): _web(TRAINER_OF_A),
@@ -227,6 +228,7 @@ def _url(world: World, path: str) -> str:
         log_id=world.ids["log_a"],
         decision_id=2**31 - 1,
         user_id=world.ids["user_trainer_b"],
+        name="pain",
     )
 
 

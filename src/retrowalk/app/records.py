@@ -10,7 +10,7 @@ accepted it) is left out of charts and listed as flagged, never a 422.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -209,18 +209,24 @@ def koos_mcid() -> dict[str, float]:
     return out
 
 
-def chart_inputs(db: Session, client_id: int, logs: Sequence[SessionLog] | None = None) -> ChartInputs:
-    """The chart series for one client; ``logs`` are its session logs if already fetched."""
-    if logs is None:
-        logs = crud.list_session_logs(db, client_id)
-    logs = [log for log in logs if not stored_problems(log)]
-    koos = crud.read_questionnaires(db, client_id, "koos").rows
-    return ChartInputs(
-        pain=pain_by_day(logs),
-        koos=[KoosPoint(when=q.created_at, **q.scores.model_dump()) for q in koos],
-        koos_mcid=koos_mcid(),
-        knee_rom=knee_rom_points(crud.read_assessments(db, client_id).rows),
-        retro_walk=[
+def chart_inputs(
+    db: Session,
+    client_id: int,
+    logs: Sequence[Any] | None = None,
+    *,
+    only: Collection[str] | None = None,
+) -> ChartInputs:
+    """The chart series for one client; ``logs`` are its session logs if already fetched;
+    ``only`` names the :class:`ChartInputs` fields wanted (one chart's), the others left empty
+    and unread."""
+    want = set(ChartInputs.model_fields) if only is None else set(only)
+    out = ChartInputs()
+    if want & {"pain", "retro_walk"}:
+        if logs is None:
+            logs = crud.session_log_rows(db, client_id)  # read-only rows: no ORM objects needed
+        logs = [log for log in logs if not stored_problems(log)]
+        out.pain = pain_by_day(logs) if "pain" in want else []
+        out.retro_walk = [
             RetroWalkPoint(
                 when=log.session_date,
                 minutes=log.minutes,
@@ -228,10 +234,18 @@ def chart_inputs(db: Session, client_id: int, logs: Sequence[SessionLog] | None 
                 incline_pct=log.incline_pct,
             )
             for log in logs
-            if is_retro_walk(log.exercise_id) and log.completed
-        ],
-        gait=gait_points(crud.gait_series(db, client_id).rows),
-    )
+            if "retro_walk" in want and is_retro_walk(log.exercise_id) and log.completed
+        ]
+    if "koos" in want:
+        koos = crud.read_questionnaires(db, client_id, "koos").rows
+        out.koos = [KoosPoint(when=q.created_at, **q.scores.model_dump()) for q in koos]
+    if "koos_mcid" in want:
+        out.koos_mcid = koos_mcid()
+    if "knee_rom" in want:
+        out.knee_rom = knee_rom_points(crud.read_assessments(db, client_id).rows)
+    if "gait" in want:
+        out.gait = gait_points(crud.gait_series(db, client_id).rows)
+    return out
 
 
 def _nprs_mcid() -> tuple[float | None, str]:
