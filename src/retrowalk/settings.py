@@ -88,6 +88,18 @@ class Settings(BaseSettings):
         default=30, ge=1, description="Session-log rows one client may have for one day."
     )
 
+    render_wait_s: float = Field(
+        default=4.0,
+        ge=0,
+        le=30,
+        description="How long a request waits for its PDF or trial analysis job before answering "
+        "'being prepared' (202, the page reloads itself).",
+    )
+    render_cache_max_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Disk for cached PDFs and analyses (data_dir/cache); least recently used go first.",
+    )
     max_concurrent_heavy: int = Field(
         default=1, ge=1, le=64, description="Analyses and PDF renders computed at once; more wait their turn."
     )

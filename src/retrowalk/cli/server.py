@@ -102,10 +102,16 @@ def start(
 def serve(
     host: str | None = typer.Option(None, help="Bind address (default: settings.host)."),
     port: int | None = typer.Option(None, help="Port (default: settings.port)."),
+    worker: bool = typer.Option(
+        True,
+        "--worker/--no-worker",
+        help="Run one background-job worker in-process (PDFs, analyses); --no-worker when "
+        "`retrowalk worker` runs elsewhere.",
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Serve the web app and API (migrates, never seeds)."""
-    _announce_and_serve(host, port, fmt, {}, None)
+    _announce_and_serve(host, port, fmt, {}, None, worker=worker)
 
 
 @db_app.command("upgrade")

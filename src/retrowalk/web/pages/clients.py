@@ -1,4 +1,4 @@
-"""Client pages: a new client (with their login), the client's record, the PDF progress report."""
+"""Client pages: a new client (with their login), the client's record (its PDFs: ``handout.py``)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,10 @@ from retrowalk.app.clients import NewClient
 from retrowalk.app.sessions import today
 from retrowalk.core.vocab import SEX_VALUES
 from retrowalk.errors import InputError
-from retrowalk.http import offload
 from retrowalk.http.deps import DbSession, rollback_request
 from retrowalk.reports.charts import all_charts
 from retrowalk.web.pages._auth import checked_form, page_user
-from retrowalk.web.pages._common import form_errors, pdf_response, redirect, render, text
+from retrowalk.web.pages._common import form_errors, redirect, render, text
 
 router = APIRouter()
 
@@ -91,13 +90,3 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
     if request.query_params.get("cleared"):
         ctx["flash"] = "Cleared. The client can log exercise again unless something else is in force."
     return render(request, "client.html", ctx)
-
-
-@router.get("/clients/{client_id}/report.pdf")
-def client_report(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    from retrowalk.reports.pdf import render_pdf
-
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer", "client")
-    pdf = offload.outside_turn(request, db, render_pdf, records.progress_report(db, user, client))  # no turn
-    return pdf_response(pdf, "", client.name, client.id)
