@@ -15,6 +15,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any, ParamSpec
@@ -126,9 +127,17 @@ class _ChartCache:
 chart_cache = _ChartCache(CHART_CACHE_SIZE)
 
 
+#: A DPI while rendering for print (``reports.pdf``): charts then come as PNG (``Chart.png``, no
+#: SVG). WeasyPrint draws an image at once but walks an SVG's thousands of nodes in Python (about
+#: two thirds of a report's time). Print rasters are not kept in memory: the PDF itself is cached.
+raster_dpi: ContextVar[int | None] = ContextVar("raster_dpi", default=None)
+
+
 def _cached(render: Callable[_P, Chart]) -> Callable[_P, Chart]:
     @wraps(render)
     def cached(*args: _P.args, **kwargs: _P.kwargs) -> Chart:
+        if raster_dpi.get():
+            return render(*args, **kwargs)
         key = render.__name__.encode() + to_json([args, kwargs])
         return chart_cache.get(key, lambda: render(*args, **kwargs))
 
@@ -190,6 +199,7 @@ class Chart(BaseModel):
     title: str
     description: str
     svg: str
+    png: bytes | None = None
 
 
 #: Figure width and fixed margins, in inches: room for the title, the y label (``left``; the KOOS
@@ -265,6 +275,11 @@ def _line(ax: Any, xs: Sequence[Any], ys: Sequence[Any], style: int, colour: str
 
 
 def _to_svg(fig: Figure, key: str, title: str, description: str) -> Chart:
+    if dpi := raster_dpi.get():
+        png = io.BytesIO()
+        with rc_context(_RC):
+            fig.savefig(png, format="png", dpi=dpi, metadata={"Software": "retrowalk"})
+        return Chart(key=key, title=title, description=description, svg="", png=png.getvalue())
     buf = io.StringIO()
     with rc_context(_RC):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": "retrowalk"})
