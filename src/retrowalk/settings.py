@@ -43,7 +43,11 @@ class Settings(BaseSettings):
     jobs_redis_url: str | None = Field(
         default=None, description="redis://host:6379/0 for jobs_backend=redis."
     )
-    jobs_in_process: bool = Field(default=False, description="Run one job worker inside the web server.")
+    jobs_in_process: bool = Field(
+        default=True,
+        description="Run a job worker inside the web server (PDFs, analyses); false when "
+        "`retrowalk worker` processes run them.",
+    )
     jobs_max_attempts: int = Field(default=3, ge=1, le=20)
     jobs_retry_delay_s: float = Field(default=5.0, ge=0, description="First retry delay; doubles each time.")
     jobs_lease_s: float = Field(
@@ -89,7 +93,7 @@ class Settings(BaseSettings):
     )
 
     render_wait_s: float = Field(
-        default=4.0,
+        default=8.0,
         ge=0,
         le=30,
         description="How long a request waits for its PDF or trial analysis job before answering "

@@ -30,7 +30,7 @@ def _app(tmp_path: Path, **settings: Any) -> FastAPI:
             tmp_path / "data",
             f"sqlite:///{tmp_path / 'app.sqlite3'}",
             jobs_backend="sqlite",
-            **{"render_wait_s": 0.0, **settings},
+            **{"render_wait_s": 0.0, "jobs_in_process": False, **settings},
         )
     )
 

@@ -34,8 +34,8 @@ def _announce_and_serve(
     from retrowalk.settings import get_settings
 
     settings = get_settings()
-    if worker:  # one job worker inside the server process (retrowalk.jobs)
-        settings = settings.model_copy(update={"jobs_in_process": True})
+    # one job worker inside the server process (retrowalk.jobs), unless --no-worker
+    settings = settings.model_copy(update={"jobs_in_process": worker})
     h, p = host or settings.host, port or settings.port
     info = {"url": f"http://{h}:{p}/", "api_docs": f"http://{h}:{p}/api/v1/docs", **extra}
 
