@@ -129,16 +129,14 @@ chart_cache = _ChartCache(CHART_CACHE_SIZE)
 
 #: A DPI while rendering for print (``reports.pdf``): charts then come as PNG (``Chart.png``, no
 #: SVG). WeasyPrint draws an image at once but walks an SVG's thousands of nodes in Python (about
-#: two thirds of a report's time). Print rasters are not kept in memory: the PDF itself is cached.
+#: two thirds of a report's time, growing with the series' length).
 raster_dpi: ContextVar[int | None] = ContextVar("raster_dpi", default=None)
 
 
 def _cached(render: Callable[_P, Chart]) -> Callable[_P, Chart]:
     @wraps(render)
     def cached(*args: _P.args, **kwargs: _P.kwargs) -> Chart:
-        if raster_dpi.get():
-            return render(*args, **kwargs)
-        key = render.__name__.encode() + to_json([args, kwargs])
+        key = f"{render.__name__}@{raster_dpi.get() or 'svg'}".encode() + to_json([args, kwargs])
         return chart_cache.get(key, lambda: render(*args, **kwargs))
 
     return cached
@@ -278,7 +276,14 @@ def _to_svg(fig: Figure, key: str, title: str, description: str) -> Chart:
     if dpi := raster_dpi.get():
         png = io.BytesIO()
         with rc_context(_RC):
-            fig.savefig(png, format="png", dpi=dpi, metadata={"Software": "retrowalk"})
+            # light compression: WeasyPrint re-compresses the pixels into the PDF anyway
+            fig.savefig(
+                png,
+                format="png",
+                dpi=dpi,
+                metadata={"Software": "retrowalk"},
+                pil_kwargs={"compress_level": 1},
+            )
         return Chart(key=key, title=title, description=description, svg="", png=png.getvalue())
     buf = io.StringIO()
     with rc_context(_RC):
