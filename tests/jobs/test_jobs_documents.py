@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.api.api_support import World, build_world, make_settings
+from tests.jobs.job_fixtures import wait_until
 
 from retrowalk.api.app import create_app
 from retrowalk.jobs import EmbeddedWorker, Job, queue_for, renders
@@ -53,19 +54,11 @@ def run_jobs(world: World) -> Iterator[Callable[[], None]]:
         if not workers:
             workers.append(EmbeddedWorker(queue_for(world.app.state)))
             workers[0].start()
-        _wait(lambda: not [j for j in _jobs(world) if j.status in ("queued", "running")])
+        wait_until(lambda: not [j for j in _jobs(world) if j.status in ("queued", "running")], timeout=90)
 
     yield run
     for w in workers:
         w.stop()
-
-
-def _wait(cond: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
 
 
 def _jobs(world: World, name: str | None = None) -> list[Job]:
