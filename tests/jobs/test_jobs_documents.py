@@ -317,3 +317,19 @@ def test_a_key_names_exactly_its_inputs() -> None:
         len({renders.key_for("report", "a"), renders.key_for("report", "b"), renders.key_for("handout", "a")})
         == 3
     )
+
+
+def test_leftovers_of_jobs_that_never_ran_are_removed_after_a_day(tmp_path: Path) -> None:
+    import os
+
+    cache = renders.ResultCache(tmp_path / "cache", max_bytes=10_000)
+    old, new = renders.key_for("report", "old"), renders.key_for("report", "new")
+    cache.put_input(old, b"{}")
+    cache.mark_job(old, 1)
+    cache.put_input(new, b"{}")
+    day_ago = time.time() - renders.ORPHAN_AGE_S - 60
+    for suffix in ("in", "job"):
+        os.utime(tmp_path / "cache" / f"{old}.{suffix}", (day_ago, day_ago))
+    cache.put(renders.key_for("report", "other"), b"pdf")
+    assert cache.take_input(old) is None and cache.job_of(old) is None
+    assert cache.take_input(new) == b"{}"

@@ -38,6 +38,8 @@ from retrowalk.settings import Settings
 #: What a render job turns its stored inputs into (kind → bytes of the inputs → result bytes).
 RENDERERS: dict[str, Callable[[bytes], bytes]] = {}
 _RUNNING = ("queued", "running")
+#: Inputs and markers of a job that never ran (no worker for a day) are removed after this.
+ORPHAN_AGE_S = 24 * 3600.0
 
 
 @cache
@@ -96,7 +98,14 @@ class ResultCache:
         self.prune()
 
     def prune(self) -> None:
-        """Delete the least recently used results until the rest fit in ``max_bytes``."""
+        """Delete the least recently used results until the rest fit in ``max_bytes``, and
+        leftovers of jobs that never ran (inputs, markers, errors) older than a day."""
+        stale = time.time() - ORPHAN_AGE_S
+        for path in self.root.iterdir():
+            if path.suffix != ".out":
+                with contextlib.suppress(FileNotFoundError):
+                    if path.stat().st_mtime < stale:
+                        path.unlink()
         entries = []
         for path in self.root.glob("*.out"):
             try:
