@@ -235,7 +235,7 @@ def test_a_request_waits_briefly_and_gets_the_pdf_when_the_job_is_quick(tmp_path
         app.state.db.dispose()
 
 
-def test_a_failed_render_is_a_clear_503_and_the_next_request_tries_again(
+def test_a_failed_render_is_a_clear_503_then_retried_after_an_interval(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from retrowalk.jobs import PermanentError
@@ -252,7 +252,10 @@ def test_a_failed_render_is_a_clear_503_and_the_next_request_tries_again(
         r = world.http.get(url, headers=world.headers["trainer_a"])
         assert r.status_code == 503 and "fonts are missing" in r.json()["detail"]
         assert r.headers["retry-after"] == "2"
+        again = world.http.get(url, headers=world.headers["trainer_a"])  # the same answer, no new job
+        assert again.status_code == 503 and len(_jobs(world, "render_document")) == 1
         monkeypatch.undo()
+        monkeypatch.setattr(renders, "FAILED_RETRY_S", 0.0)  # as if the retry interval had passed
         ok = world.http.get(url, headers=world.headers["trainer_a"])
         assert ok.status_code == 200 and ok.content.startswith(b"%PDF")
     finally:

@@ -38,6 +38,8 @@ from retrowalk.settings import Settings
 #: What a render job turns its stored inputs into (kind → bytes of the inputs → result bytes).
 RENDERERS: dict[str, Callable[[bytes], bytes]] = {}
 _RUNNING = ("queued", "running")
+#: A failed job's error is the answer for this long; the next request after it queues a new job.
+FAILED_RETRY_S = 30.0
 #: Inputs and markers of a job that never ran (no worker for a day) are removed after this.
 ORPHAN_AGE_S = 24 * 3600.0
 
@@ -149,14 +151,18 @@ class ResultCache:
         self.done(key)
 
     def error(self, key: str) -> str | None:
-        """Why the last job for ``key`` failed (read once: the next request tries again)."""
+        """Why the last job for ``key`` failed, for ``FAILED_RETRY_S`` after it did (then a new
+        request queues it again: every request in between gets the same answer, not a new job)."""
         path = self._path(key, "err")
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            if path.stat().st_mtime < time.time() - FAILED_RETRY_S:
+                return None
+            return path.read_text(encoding="utf-8", errors="replace")
         except FileNotFoundError:
             return None
-        path.unlink(missing_ok=True)
-        return text
+
+    def forget_error(self, key: str) -> None:
+        self._path(key, "err").unlink(missing_ok=True)
 
 
 def cache_for(settings: Settings) -> ResultCache:
@@ -189,6 +195,9 @@ def ensure_job(
     with _submit_lock:
         if cache.has(key):
             return None
+        error = cache.error(key)
+        if error is not None:
+            raise JobFailed(error)
         job_id = cache.job_of(key)
         if job_id is not None:
             with queue.database.transaction() as db:
@@ -196,6 +205,7 @@ def ensure_job(
                 status = job.status if job is not None else None
             if status in _RUNNING:
                 return Waiting(job_id, str(status))
+        cache.forget_error(key)
         if inputs is not None:
             cache.put_input(key, inputs)
         with queue.database.transaction() as db:
