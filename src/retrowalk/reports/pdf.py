@@ -166,19 +166,22 @@ def _html(data: ReportData, markup: Sequence[Markup | str], shown: Sequence[Char
     )
 
 
+#: The chart inputs' series, in the order of :func:`~retrowalk.reports.charts.all_charts`.
+_SERIES = ("pain", "koos", "knee_rom", "retro_walk", "gait")
+
+
 def charts_with_data(inputs: ChartInputs) -> tuple[list[Chart], list[str]]:
-    """The charts that have something to draw, and the titles of those left out (no empty axes)."""
-    series: tuple[Sequence[BaseModel], ...] = (
-        inputs.pain,
-        inputs.koos,
-        inputs.knee_rom,
-        inputs.retro_walk,
-        inputs.gait,
-    )
+    """The charts that have something to draw, and the titles of those left out (no empty axes).
+
+    A series with nothing to draw is emptied first: its chart is then the same for every client
+    and comes from the chart cache (only its title is used), so no figure is drawn for it.
+    """
+    has_data = [any(map(_drawable, getattr(inputs, name))) for name in _SERIES]
+    trimmed = inputs.model_copy(update={n: [] for n, ok in zip(_SERIES, has_data, strict=True) if not ok})
     shown: list[Chart] = []
     empty: list[str] = []
-    for chart, points in zip(all_charts(inputs), series, strict=True):
-        (shown.append(chart) if any(map(_drawable, points)) else empty.append(chart.title))
+    for chart, ok in zip(all_charts(trimmed), has_data, strict=True):
+        (shown.append(chart) if ok else empty.append(chart.title))
     return shown, empty
 
 
