@@ -119,6 +119,8 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", f"{C}/captures/{{token}}/finish"): A_OR_TRAINER,
     ("GET", f"{C}/outcomes"): A_OR_TRAINER,
     ("GET", f"{C}/fhir"): A_OR_TRAINER,
+    ("GET", f"{C}/report.pdf"): A_OR_TRAINER,
+    ("GET", f"{C}/handout.pdf"): A_OR_TRAINER,
     ("GET", "/api/v1/trials"): TRIAL_MANAGERS,
     ("POST", "/api/v1/trials"): TRIAL_MANAGERS,
     ("GET", T): OWNER_OF_TRIAL_A,
