@@ -283,7 +283,10 @@ def _request_kwargs(world: World, method: str, path: str) -> dict[str, Any]:
     if path.endswith("media") and method == "POST":
         from tests.api.api_support import photo_bytes
 
-        return {"files": {"file": ("p.jpg", photo_bytes(), "image/jpeg")}, "data": {"exercise_id": "forward_walk"}}
+        return {
+            "files": {"file": ("p.jpg", photo_bytes(), "image/jpeg")},
+            "data": {"exercise_id": "forward_walk"},
+        }
     if path.endswith("/recordings") and method == "POST":
         return {"files": {"file": ("walk.csv", walking_csv(), "text/csv")}, "data": {"kind": "imu"}}
     return {}
