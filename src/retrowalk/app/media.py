@@ -294,7 +294,10 @@ def remove(db: Session, user: User, media_id: int, *, client: Client | None = No
 
 def prune(db: Session, user: User | None, client: Client) -> int:
     """Remove the client-item media whose exercise left the client's current programme: media
-    go with their item. Returns how many went."""
+    go with their item. Returns how many went (none when the session knows no data directory:
+    the rows then wait for the next change, and are not shown meanwhile)."""
+    if db.info.get("data_dir") is None:
+        return 0
     current = crud.current_programme(db, client.id)
     kept = {i.exercise_id for i in current.content.items} if current else set()
     gone = [
@@ -423,9 +426,10 @@ def file_of(db: Session, row: ExerciseMedia, part: Part = "file") -> tuple[Path,
 
 
 def picture_of(db: Session, row: ExerciseMedia) -> tuple[bytes, str] | None:
-    """The still picture for print (the photo, or the video's poster); None when the file is gone."""
+    """The still picture for print (the photo, or the video's poster); None when the file is gone
+    or the session knows no data directory (the handout then shows the drawn poses only)."""
     try:
         path, mime = file_of(db, row, "poster")
         return path.read_bytes(), mime
-    except (NotFound, OSError):
+    except (NotFound, OSError, RuntimeError):
         return None
