@@ -29,6 +29,7 @@ from retrowalk.app.errors import Forbidden, NotFound
 from retrowalk.core.exercises import load_library
 from retrowalk.errors import InputError
 from retrowalk.io import media as media_io
+from retrowalk.io.capture import write_bytes
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, ExerciseMedia, User
@@ -114,13 +115,7 @@ def _write(db: Session, root: Path, suffix: str, data: bytes) -> tuple[str, str]
     """Write ``data`` atomically as a new media file; (relative path, sha256)."""
     relative = f"{MEDIA_DIR}/{uuid.uuid4().hex}{suffix}"
     dest = root / relative
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    with part.open("wb") as out:
-        out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
-    part.replace(dest)
+    write_bytes(dest, data)
     _on(db, "rollback", lambda: dest.unlink(missing_ok=True))
     return relative, hashlib.sha256(data).hexdigest()
 

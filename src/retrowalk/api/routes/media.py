@@ -3,7 +3,9 @@ for all the trainer's clients or for one client's programme item, list, remove, 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Form, Request, UploadFile, status
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
@@ -22,32 +24,33 @@ REFUSALS: dict[int | str, dict[str, str]] = {
 }
 
 
-def _upload(
-    request: Request, db: Session, user: User, exercise_id: str, file: UploadFile, client: Client | None
-) -> MediaOut:
-    row = media.upload(
-        db,
-        user,
-        exercise_id,
-        media.MediaUpload(file.filename or "upload", file.file),
-        client=client,
-        limits=media.Limits.from_settings(request.app.state.settings),
-    )
-    return MediaOut.of(row)
+@dataclass
+class MediaForm:
+    """The multipart upload both upload routes take."""
+
+    exercise_id: str = ExerciseId
+    file: UploadFile = MediaFile
+
+    def store(self, request: Request, db: Session, user: User, client: Client | None) -> MediaOut:
+        row = media.upload(
+            db,
+            user,
+            self.exercise_id,
+            media.MediaUpload(self.file.filename or "upload", self.file.file),
+            client=client,
+            limits=media.Limits.from_settings(request.app.state.settings),
+        )
+        return MediaOut.of(row)
 
 
 @router.post(
     "/exercise-media", response_model=MediaOut, status_code=status.HTTP_201_CREATED, responses=REFUSALS
 )
 def upload_trainer_media(
-    request: Request,
-    exercise_id: str = ExerciseId,
-    file: UploadFile = MediaFile,
-    user: User = CurrentUser,
-    db: Session = DbSession,
+    request: Request, form: MediaForm = Depends(), user: User = CurrentUser, db: Session = DbSession
 ) -> MediaOut:
     """For every client of yours (replaces your earlier one of this exercise)."""
-    return _upload(request, db, user, exercise_id, file, None)
+    return form.store(request, db, user, None)
 
 
 @router.get("/exercise-media", response_model=list[MediaOut])
@@ -68,14 +71,13 @@ def remove_trainer_media(media_id: int = MediaId, user: User = CurrentUser, db: 
 )
 def upload_client_media(
     request: Request,
-    exercise_id: str = ExerciseId,
-    file: UploadFile = MediaFile,
+    form: MediaForm = Depends(),
     client: Client = TrainerOnly,
     user: User = CurrentUser,
     db: Session = DbSession,
 ) -> MediaOut:
     """For this client's programme item only (removed with the item)."""
-    return _upload(request, db, user, exercise_id, file, client)
+    return form.store(request, db, user, client)
 
 
 @router.get("/clients/{client_id}/media", response_model=list[MediaOut])

@@ -26,7 +26,7 @@ from retrowalk.core.exercises import Dose, load_library
 from retrowalk.core.vocab import HANDRAIL_LABELS
 from retrowalk.errors import InputError
 from retrowalk.http.deps import DbSession, rollback_request
-from retrowalk.web.pages._auth import checked_form, page_user
+from retrowalk.web.pages._auth import checked_form, page_user, trainer_form
 from retrowalk.web.pages._common import form_errors, input_error_text, number, redirect, render, text
 
 router = APIRouter()
@@ -272,9 +272,7 @@ def _media_page(
 @router.post("/clients/{client_id}/programme/media", response_class=HTMLResponse)
 async def media_upload(request: Request, client_id: int, db: Session = DbSession) -> Response:
     """Upload (or replace) a photo or video of one saved exercise, for this client or all."""
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer")
-    form = await checked_form(request)
+    user, client, form = await trainer_form(request, db, client_id)
     eid = text(form, "exercise_id")
     scope = text(form, "scope") or "client"
     upload = form.get("file")
@@ -302,9 +300,7 @@ async def media_upload(request: Request, client_id: int, db: Session = DbSession
 @router.post("/clients/{client_id}/programme/media/{media_id}/remove", response_class=HTMLResponse)
 async def media_remove(request: Request, client_id: int, media_id: int, db: Session = DbSession) -> Response:
     """Remove this client's item photo/video, or the trainer's own for all clients."""
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer")
-    form = await checked_form(request)
+    user, client, form = await trainer_form(request, db, client_id)
     wide = text(form, "scope") == "trainer"
     row = media.remove(db, user, media_id, client=None if wide else client)
     return redirect(f"/clients/{client.id}/programme/edit?media=removed#media-{row.exercise_id}")
