@@ -170,6 +170,23 @@ def test_who_may_see_which_media(world: World) -> None:
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
 
 
+def test_a_trainer_sharing_the_client_sees_the_cards_media(world: World) -> None:
+    """Trainer B, once linked to client A, sees A's cards: trainer A's media for all clients too."""
+    from retrowalk.storage import crud
+
+    trainer_b = _browser(world, "trainer_b")
+    assert trainer_b.get(f"/media/{world.ids['media_wide_a']}").status_code == 404
+    with world.app.state.db.transaction() as db:
+        client = db.get(Client, world.ids["client_a"])
+        other = crud.get_user(db, world.ids["user_trainer_b"])
+        assert client is not None and other is not None
+        crud.link_trainer(db, client, other)
+    page = trainer_b.get(f"/clients/{world.ids['client_a']}/log").text
+    assert f'<img src="/media/{world.ids["media_a"]}"' in page  # the item's own, before the trainer's
+    assert trainer_b.get(f"/media/{world.ids['media_wide_a']}").status_code == 200
+    assert _browser(world, "client_b").get(f"/media/{world.ids['media_wide_a']}").status_code == 404
+
+
 def test_client_item_media_go_with_the_item(world: World) -> None:
     http = _browser(world, "trainer_a")
     (row,) = _rows(world, id=world.ids["media_del_a"])

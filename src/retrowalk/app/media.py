@@ -8,7 +8,8 @@ upload, removal and read of a client's own media is audited. Files follow the tr
 new file is removed if the transaction rolls back, a removed row's files only once it commits.
 
 Who sees what: a client item's media, whoever may see that client (``client_access``); a
-trainer-wide medium, its trainer and their clients. Anyone else gets 404.
+trainer-wide medium, its trainer, their clients and the trainers they share a client with (who
+see that client's cards). Anyone else gets 404.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from retrowalk.io import media as media_io
 from retrowalk.io.capture import write_bytes
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
-from retrowalk.storage.models import Client, ExerciseMedia, User
+from retrowalk.storage.models import Client, ExerciseMedia, User, client_trainers
 
 __all__ = ["ExerciseMedia", "Limits", "MediaUpload"]
 
@@ -398,13 +399,27 @@ def visible(db: Session, user: User, media_id: int) -> ExerciseMedia:
         client_access(db, user, row.client_id, "trainer", "client")
         crud.audit(db, user, "read", "exercise_media", resource_id=row.id, client_id=row.client_id)
         return row
-    if user.id == row.owner_id:
+    if user.id == row.owner_id or _shares_a_client(db, user, row.owner_id):
         return row
+    raise NotFound("media not found")
+
+
+def _shares_a_client(db: Session, user: User, owner_id: int) -> bool:
+    """Whether ``user`` sees a client that ``owner_id`` trains: the client themself, or a trainer
+    linked to the same client (whose view of that client's cards shows the owner's media)."""
     if user.role == "client" and user.client_id is not None:
         client = crud.get_client(db, user.client_id)
-        if client is not None and any(t.id == row.owner_id for t in client.trainers):
-            return row
-    raise NotFound("media not found")
+        return client is not None and any(t.id == owner_id for t in client.trainers)
+    if user.role == "trainer":
+        mine, theirs = client_trainers.alias(), client_trainers.alias()
+        shared = (
+            select(mine.c.client_id)
+            .join(theirs, theirs.c.client_id == mine.c.client_id)
+            .where(mine.c.trainer_id == user.id, theirs.c.trainer_id == owner_id)
+            .limit(1)
+        )
+        return db.scalar(shared) is not None
+    return False
 
 
 def file_of(db: Session, row: ExerciseMedia, part: Part = "file") -> tuple[Path, str]:
