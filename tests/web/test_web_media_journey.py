@@ -47,6 +47,21 @@ def trainer_photo() -> bytes:
     return buf.getvalue()
 
 
+def _webm(path: Path) -> bytes:
+    cv2 = pytest.importorskip("cv2")
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), 10.0, (160, 120))
+    if not writer.isOpened():
+        pytest.skip("this OpenCV cannot write WebM")
+    for i in range(30):
+        frame = np.full((120, 160, 3), 235, np.uint8)
+        frame[40:80, : 5 * i + 5] = (170, 90, 30)
+        writer.write(frame)
+    writer.release()
+    return path.read_bytes()
+
+
 def _shot(target: Any, name: str, docs: str | None = None) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
@@ -120,13 +135,24 @@ def test_trainer_uploads_a_photo_and_the_client_sees_it_first(
     assert page.evaluate("el => el.naturalWidth", thumb.element_handle()) > 0
     page.locator(f"#media-{EXERCISE}").scroll_into_view_if_needed()
     _shot(page, "media-01-editor-1366px", docs="trainer-media-editor-1366px.png")
+    # a short video of the knee extension, for all the trainer's clients
+    clip = tmp_path / "tke.webm"
+    clip.write_bytes(_webm(tmp_path / "raw.webm"))
+    video_item = page.locator("#media-vmo_tke")
+    video_item.locator("input[type=file]").set_input_files(str(clip))
+    video_item.get_by_label("all my clients").check()
+    video_item.get_by_role("button", name="Upload").click()
+    page.wait_for_url("**/programme/edit?media=saved*")
+    expect(page.locator("#media-vmo_tke .media-thumb")).to_contain_text("All my clients · video")
     desk.close()
 
-    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    phone = browser.new_context(
+        viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True, reduced_motion="reduce"
+    )
     page = phone.new_page()
     _login(page, base, CLIENT)
     expect(page.get_by_role("heading", name="Today's session")).to_be_visible()
-    card = page.locator("fieldset.exercise", has=page.locator("figure.rw-own"))
+    card = page.locator("fieldset.exercise", has=page.locator("figure.rw-own img"))
     expect(card).to_have_count(1)
     own = card.locator("figure.rw-own img")
     expect(own).to_be_visible()
@@ -139,6 +165,17 @@ def test_trainer_uploads_a_photo_and_the_client_sees_it_first(
     page.evaluate("el => el.scrollIntoView({block: 'start'})", card.element_handle())
     _shot(page, "media-02-phone-card-375px", docs="client-trainer-photo-375px.png")
 
+    # the video: poster frame shown, controls, and it does not start by itself
+    video = page.locator("figure.rw-own video")
+    expect(video).to_have_count(1)
+    video.scroll_into_view_if_needed()
+    state = page.evaluate(
+        "v => [v.controls, v.autoplay, v.loop, v.paused, v.poster.endsWith('/poster')]",
+        video.element_handle(),
+    )
+    assert state == [True, False, False, True, True]
+    _shot(page, "media-02b-phone-video-375px")
+
     # the client's printed handout: one page, the photo and "Your trainer: name, contact"
     pdf = page.request.get(f"{base}/clients/{client_id}/handout.pdf")
     assert pdf.status == 200
@@ -147,7 +184,9 @@ def test_trainer_uploads_a_photo_and_the_client_sees_it_first(
     phone.close()
     pdftoppm, pdftotext = require_tool("pdftoppm"), require_tool("pdftotext")
     text = subprocess.run([pdftotext, str(out), "-"], capture_output=True, text=True, check=True).stdout
-    assert "Your trainer: Sam Trainer, +44 20 7946 0958 · sam@clinic.example" in " ".join(text.split())
+    words = " ".join(text.split())
+    assert "Your trainer: Sam Trainer, +44 20 7946 0958 · sam@clinic.example" in words
+    assert "Your trainer's photo" in words and "From your trainer's video" in words  # the poster
     for old in ARTIFACTS.glob("media-03-handout*.png"):
         old.unlink()
     subprocess.run([pdftoppm, "-r", "60", "-png", str(out), str(ARTIFACTS / "media-03-handout")], check=True)

@@ -46,9 +46,13 @@ def handout_data(
         else:
             text = plain_dose(dose) if dose is not None else entry["dose_text"]
             items.append(HandoutItem(name=entry["name"], dose=text, cues=entry["cues"]))
-        picture = media.picture_of(db, own[entry["exercise_id"]]) if entry["exercise_id"] in own else None
-        if picture is not None:
+        medium = own.get(entry["exercise_id"])
+        picture = media.picture_of(db, medium) if medium is not None else None
+        if medium is not None and picture is not None:
             items[-1].photo = f"data:{picture[1]};base64,{base64.b64encode(picture[0]).decode()}"
+            items[-1].photo_caption = (
+                "From your trainer's video" if medium.kind == "video" else "Your trainer's photo"
+            )
     trainers = ", ".join(t.display_name or t.username for t in client.trainers)
     contact = trainer_contact or "; ".join(c for c in (contact_text(t) for t in client.trainers) if c)
     return HandoutData(
