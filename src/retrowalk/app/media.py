@@ -121,12 +121,20 @@ def _write(db: Session, root: Path, suffix: str, data: bytes) -> tuple[str, str]
     return relative, hashlib.sha256(data).hexdigest()
 
 
-def _copy_video(db: Session, root: Path, stream: BinaryIO, limit: int) -> tuple[Path, str, int]:
-    """Copy an uploaded video into the media folder (bounded); (path, sha256, size)."""
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _copy_video(db: Session, root: Path, stream: BinaryIO, limit: int) -> tuple[Path, int]:
+    """Copy an uploaded video into the media folder (bounded); (path, size)."""
     dest = root / MEDIA_DIR / f"{uuid.uuid4().hex}.part"
     dest.parent.mkdir(parents=True, exist_ok=True)
     _on(db, "rollback", lambda: dest.unlink(missing_ok=True))
-    digest, size = hashlib.sha256(), 0
+    size = 0
     stream.seek(0)
     with dest.open("wb") as out:
         while chunk := stream.read(CHUNK):
@@ -137,11 +145,10 @@ def _copy_video(db: Session, root: Path, stream: BinaryIO, limit: int) -> tuple[
                 raise InputError(
                     FIELD, f"the video is over {limit / 1e6:.0f} MB", hint=f"at most {limit // 10**6} MB"
                 )
-            digest.update(chunk)
             out.write(chunk)
         out.flush()
         os.fsync(out.fileno())
-    return dest, digest.hexdigest(), size
+    return dest, size
 
 
 # --- upload, replace, remove -----------------------------------------------------------------------
@@ -205,14 +212,17 @@ def upload(
     if not head:
         raise InputError(FIELD, "no file was chosen or it is empty", hint="choose a photo or a short video")
     if media_io.container_of(head) is not None:
-        tmp, sha256, size = _copy_video(db, root, medium.stream, lim.video_bytes)
+        tmp, size = _copy_video(db, root, medium.stream, lim.video_bytes)
         try:
+            if media_io.container_of(head) == "mp4":
+                media_io.blank_mp4_metadata(tmp)  # e.g. where it was filmed
             video = media_io.check_video(
                 tmp, field=FIELD, max_bytes=lim.video_bytes, max_seconds=lim.video_seconds
             )
-        except InputError as exc:
+        except InputError:
             tmp.unlink(missing_ok=True)
-            raise InputError(FIELD, exc.message, hint=exc.hint) from exc
+            raise
+        sha256 = _sha256(tmp)
         mime = f"video/{video.container}"
         dest = tmp.with_name(tmp.name.removesuffix(".part") + _SUFFIX[mime])
         tmp.replace(dest)
