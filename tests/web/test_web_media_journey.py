@@ -133,8 +133,6 @@ def test_trainer_uploads_a_photo_and_the_client_sees_it_first(
     thumb = page.locator(f"#media-{EXERCISE} .media-thumb img")
     expect(thumb).to_be_visible()
     assert page.evaluate("el => el.naturalWidth", thumb.element_handle()) > 0
-    page.locator(f"#media-{EXERCISE}").scroll_into_view_if_needed()
-    _shot(page, "media-01-editor-1366px", docs="trainer-media-editor-1366px.png")
     # a short video of the knee extension, for all the trainer's clients
     clip = tmp_path / "tke.webm"
     clip.write_bytes(_webm(tmp_path / "raw.webm"))
@@ -144,6 +142,8 @@ def test_trainer_uploads_a_photo_and_the_client_sees_it_first(
     video_item.get_by_role("button", name="Upload").click()
     page.wait_for_url("**/programme/edit?media=saved*")
     expect(page.locator("#media-vmo_tke .media-thumb")).to_contain_text("All my clients · video")
+    page.evaluate("document.getElementById('media-h').scrollIntoView({block: 'start'})")
+    _shot(page, "media-01-editor-1366px", docs="trainer-media-editor-1366px.png")
     desk.close()
 
     phone = browser.new_context(
