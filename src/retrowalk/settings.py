@@ -113,6 +113,20 @@ class Settings(BaseSettings):
         default=1, ge=1, le=64, description="Analyses and PDF renders computed at once; more wait their turn."
     )
 
+    # --- trainers' own exercise media (retrowalk.app.media, checked by retrowalk.io.media) ---
+    media_max_photo_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024, description="Size of an uploaded photo."
+    )
+    media_max_video_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=500 * 1024 * 1024,
+        description="Size of an uploaded video (the request itself is also held to upload_limit_bytes).",
+    )
+    media_max_video_seconds: float = Field(
+        default=60.0, gt=0, le=600, description="Length of an uploaded exercise video."
+    )
+
     # --- accounts (retrowalk.app.accounts) ---
     account_link_ttl_hours: float = Field(default=24.0, gt=0, description="Reset/invite link lifetime.")
     public_base_url: str = Field(
