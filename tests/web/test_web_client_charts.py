@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.api.api_support import World, build_world, make_settings
-from web_helpers import ROOT, chromium, live_app
+from tests.api.api_support import ROOT, World, build_world, make_settings
+from web_helpers import chromium, live_app
 
 from retrowalk.api.app import create_app
 from retrowalk.app import clinical, sessions
