@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from retrowalk.app.access import client_updated, require_role
 from retrowalk.app.accounts import ProbeQuota, username_probe
 from retrowalk.app.errors import NotFound
 from retrowalk.app.sessions import today
-from retrowalk.core.vocab import Sex
+from retrowalk.core.vocab import Sex, filled
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, User
 
@@ -22,17 +23,10 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 class ClientIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(min_length=1, max_length=200), filled("enter the client's name")]
     date_of_birth: date | None = None
     sex: Sex | None = None
     notes: str = Field(default="", max_length=10_000)
-
-    @field_validator("name")
-    @classmethod
-    def _named(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("enter the client's name")
-        return v.strip()
 
     @field_validator("date_of_birth")
     @classmethod

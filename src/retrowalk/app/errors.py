@@ -7,6 +7,10 @@ field values stay :class:`retrowalk.errors.InputError` / pydantic ``ValidationEr
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class AppError(Exception):
     """A refusal with a message for the caller."""
@@ -31,6 +35,13 @@ class NotFound(AppError):
     status_code = 404
 
 
+def found(row: T | None, what: str) -> T:
+    """``row``, or 404 "``what`` not found" when the lookup found nothing (or another client's)."""
+    if row is None:
+        raise NotFound(f"{what} not found")
+    return row
+
+
 class Conflict(AppError):
     status_code = 409
 
@@ -45,3 +56,9 @@ class UnsupportedMedia(AppError):
 
 class TooManyAttempts(AppError):
     status_code = 429
+
+
+class Unavailable(AppError):
+    """Could not be done now (e.g. a background job failed); worth retrying later."""
+
+    status_code = 503

@@ -7,11 +7,10 @@ templates read ``min``/``max``/``step`` from the vocabulary (``field_bounds``).
 
 from __future__ import annotations
 
-import re
 from typing import Any, get_args
 
 from fastapi import Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
@@ -52,19 +51,6 @@ def render(request: Request, name: str, ctx: dict[str, Any], *, code: int = 200)
     return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=code)
 
 
-def pdf_response(pdf: bytes, kind: str, name: str, client_id: int) -> Response:
-    """A PDF shown inline, named after the client (ASCII only) and never cached: health data."""
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "client"
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="retrowalk-{kind}{safe}-{client_id}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
 
@@ -94,6 +80,28 @@ def number(form: FormData, name: str, *, whole: bool = False) -> float | int | N
             raise InputError(name, f"{value:g} is not a whole number", hint="enter a whole number")
         return int(value)
     return value
+
+
+def numbers(
+    form: FormData,
+    names: tuple[str, ...] | list[str],
+    errors: dict[str, str],
+    *,
+    whole: frozenset[str] | set[str] = frozenset(),
+    prefix: str = "",
+) -> dict[str, float | int]:
+    """The filled-in number boxes ``prefix + name`` keyed by ``name``; a box that is not a number
+    puts its message in ``errors`` under its form name (bounds stay the models' job)."""
+    found: dict[str, float | int] = {}
+    for name in names:
+        try:
+            value = number(form, prefix + name, whole=name in whole)
+        except InputError as exc:
+            errors[exc.field] = exc.message
+            continue
+        if value is not None:
+            found[name] = value
+    return found
 
 
 def form_errors(exc: ValidationError, *, prefix: str = "") -> dict[str, str]:
