@@ -45,12 +45,24 @@ FAILED_RETRY_S = 30.0
 ORPHAN_AGE_S = 24 * 3600.0
 
 
+#: The code a cached result depends on besides its inputs: an edit there is a new key, so a
+#: data directory kept across an upgrade never serves a PDF or analysis made by the old code.
+_RENDER_CODE = (
+    (
+        "retrowalk.reports",
+        ("templates/report.html", "templates/handout.html", "pdf.py", "charts.py", "handout.py"),
+    ),
+    ("retrowalk.trial", ("analysis.py", "data.py", "stats.py")),
+)
+
+
 @cache
 def code_fingerprint() -> str:
-    """The release plus the report templates' text: a template edit is a new key, never a stale PDF."""
+    """The release plus the rendering and analysis code (see ``_RENDER_CODE``)."""
     digest = hashlib.sha256(retrowalk.__version__.encode())
-    for name in ("report.html", "handout.html"):
-        digest.update(resources.files("retrowalk.reports").joinpath("templates", name).read_bytes())
+    for package, names in _RENDER_CODE:
+        for name in names:
+            digest.update(resources.files(package).joinpath(name).read_bytes())
     return digest.hexdigest()[:16]
 
 
