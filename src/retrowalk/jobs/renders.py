@@ -5,7 +5,7 @@ request they stalled every other request, and they were redone on every view. No
 assembles the exact inputs (in its database turn), hashes them into a key and either finds the
 result in ``DATA_DIR/cache`` or queues one job for that key; a second request for the same key
 while the job is queued or running joins it instead of queueing another. Any change to the inputs
-(a new session log, an edited name, another day, another release of the templates) is another
+(a new session log, an edited name, another day, changed rendering code) is another
 key, so a stale result is never served; old entries are evicted oldest-first past
 ``render_cache_max_bytes``.
 
