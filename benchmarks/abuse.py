@@ -336,6 +336,13 @@ def _attacks(
         ]
         * n(10),
     )
+    probes = [
+        post_json(
+            f"{api}/clients/{client_id}/trainers", json.dumps({"username": f"who{i}"}).encode(), trainer_h
+        )
+        for i in range(n(50, 12))
+    ]
+    attack(f"{n(50, 12)} username probes by one trainer", probes)
     attack(
         "login CSRF (cross-origin POST /login)",
         [

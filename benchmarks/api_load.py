@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "api"))
-from live_server import free_port, wait_healthy
+from live_server import free_port, start_serve
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "benchmark password"
@@ -62,24 +61,10 @@ def _prepare(data_dir: Path, clients: int) -> list[int]:
 
 
 def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = dict(
-        os.environ,
-        RETROWALK_DATA_DIR=str(data_dir),
-        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-    )
-    env.pop("RETROWALK_DATABASE_URL", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "retrowalk", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        wait_healthy(proc, port)
+        return start_serve(data_dir, port)
     except RuntimeError as exc:
-        proc.kill()
         raise SystemExit("server did not start") from exc
-    return proc
 
 
 async def _run(rate: float, n: int, call: Callable[[int], Awaitable[int]]) -> tuple[float, list[float], int]:

@@ -11,9 +11,11 @@ Sets and what they were used for (never tune on a set reported as held out):
 - **gaitmap example** (two foot IMUs, motion-capture reference, MIT, from gaitmap): the
   *development* set of the foot/shank detector (IcdSwingImpact; the only real foot set found).
   Not held out.
-- No held-out real set is available yet: the packages searched (mobgap, gaitmap-datasets,
-  eargait, kielmat, gaitpy, gait-metrics, gaitkit) ship no further IMU recordings with reference
-  events; docs/imu.md says how clinics can contribute some.
+- No held-out real set is available yet: none of the packages searched (mobgap, gaitmap-datasets,
+  eargait, kielmat, gaitpy, gait-metrics, gaitkit, scikit-digital-health, multigait, mgait,
+  kineticstoolkit, pykinematics, pyomeca, ezc3d, ahrs, opensim, gaitsetpy, gaitalytics,
+  imt-diodem, mad-datasets and others; docs/imu.md lists them) ships further IMU recordings with
+  reference events; docs/imu.md says how clinics can contribute some.
 
 Accuracy: F1 (±0.1 s and ±0.2 s) of contacts inside each reference walking bout; timing bias =
 median (detected − reference) of the pairs matched within ±0.1 s (negative = early); cadence

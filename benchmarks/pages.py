@@ -36,12 +36,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 import httpx
 from clinic_data import ClinicSize, generate
 
+from retrowalk.reports.charts import CHART_KEYS
 from retrowalk.storage import Database, crud
 
-#: (label, role, path template); {c} is a client id the user may see.
+#: (label, role, path template); {c} is a client id the user may see, {v} the chart's version that
+#: the client page named (the page is fetched first, untimed, when a path has one).
 PAGES: list[tuple[str, str, str]] = [
     ("web: trainer dashboard", "trainer", "/"),
     ("web: client page", "trainer", "/clients/{c}"),
+    # each chart the client page references, fetched as the browser does after the page
+    *((f"web: client chart {k}", "trainer", f"/clients/{{c}}/charts/{k}.svg?v={{v}}") for k in CHART_KEYS),
     ("web: assessment form", "trainer", "/clients/{c}/assessment"),
     ("web: KOOS form", "trainer", "/clients/{c}/koos"),
     ("web: session log (trainer)", "trainer", "/clients/{c}/log"),
@@ -92,6 +96,16 @@ def _logins(database: Database, trainer: str, client: str) -> tuple[dict[str, st
     return tokens, visible
 
 
+async def _path(http: httpx.AsyncClient, headers: dict[str, str], template: str, client_id: int) -> str:
+    """The path for one client; a chart's carries the version its client page names."""
+    if "{v}" not in template:
+        return template.format(c=client_id)
+    page = await http.get(f"/clients/{client_id}", headers=headers)
+    key = template.split("/charts/")[1].split(".svg")[0]
+    version = page.text.split(f"/charts/{key}.svg?v=")[1].split('"')[0]
+    return template.format(c=client_id, v=version)
+
+
 async def _time_pages(
     app: Any, tokens: dict[str, str], visible: dict[str, list[int]], opts: Any
 ) -> list[Row]:
@@ -105,10 +119,10 @@ async def _time_pages(
             ids = visible[role]
             row = Row(label, set(), [], [])
             for c in ids if opts.warm else ids[:1]:  # warm-up (first-use caches; --warm: every client)
-                await http.get(template.format(c=c), headers=headers)
+                await http.get(await _path(http, headers, template, c), headers=headers)
             budget_end = time.perf_counter() + opts.budget_s
             for i in range(opts.requests):
-                path = template.format(c=ids[i % len(ids)])
+                path = await _path(http, headers, template, ids[i % len(ids)])
                 start, cpu = time.perf_counter(), time.process_time()
                 response = await http.get(path, headers=headers)
                 row.ms.append((time.perf_counter() - start) * 1000)

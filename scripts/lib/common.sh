@@ -107,8 +107,22 @@ ensure_report_packages() {
     "fonts-dejavu-core:test -d /usr/share/fonts/truetype/dejavu"
 }
 
-# Everything the full test suite drives: browser, PDF rasteriser, PostgreSQL server.
+# ensure_validation: the `validation` dependency group (the sports2d wheel, 9 MB, whose demo clip the
+# real-video test reads) without its dependencies: only the clip is used, never its pose stack
+# (Pose2Sim, ONNX Runtime, ...). Pinned by requirements.lock; outside the ensure_venv stamp because it
+# is installed --no-deps. Offline or failed: the test that needs it skips, the rest still runs.
+ensure_validation() {
+  if "$PY" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("Sports2D") is None)' 2>/dev/null; then
+    return 0
+  fi
+  log "installing the validation group without its dependencies (sports2d's demo clip)"
+  "$PY" -m pip install -q --no-deps -c "$LOCK" --group "$ROOT/pyproject.toml:validation" \
+    || log "could not install the validation group; the real-clip test will skip"
+}
+
+# Everything the full test suite drives: browser, PDF rasteriser, PostgreSQL server, the real clip.
 ensure_test_packages() {
+  ensure_validation
   ensure_report_packages
   ensure_apt \
     "chromium:command -v chromium" \

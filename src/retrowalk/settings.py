@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     login_hash_wait_seconds: float = Field(
         default=0.5, ge=0, description="How long an attempt waits for a hashing slot before 429."
     )
+    username_probes_per_account: str = Field(
+        default="10/hour",
+        description="Unavailable usernames (taken or malformed) one account may try when creating "
+        "an account or sharing a client; beyond it 429 (retrowalk.app.accounts.username_probe).",
+    )
     rate_limit_storage_url: str = Field(
         default="memory://",
         description="limits storage URI (e.g. redis://host:6379) so workers and hosts share one limit.",
@@ -108,6 +113,20 @@ class Settings(BaseSettings):
         default=1, ge=1, le=64, description="Analyses and PDF renders computed at once; more wait their turn."
     )
 
+    # --- trainers' own exercise media (retrowalk.app.media, checked by retrowalk.io.media) ---
+    media_max_photo_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024, description="Size of an uploaded photo."
+    )
+    media_max_video_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=500 * 1024 * 1024,
+        description="Size of an uploaded video (the request itself is also held to upload_limit_bytes).",
+    )
+    media_max_video_seconds: float = Field(
+        default=60.0, gt=0, le=600, description="Length of an uploaded exercise video."
+    )
+
     # --- accounts (retrowalk.app.accounts) ---
     account_link_ttl_hours: float = Field(default=24.0, gt=0, description="Reset/invite link lifetime.")
     public_base_url: str = Field(
@@ -115,7 +134,7 @@ class Settings(BaseSettings):
     )
     min_secret_key_length: int = Field(default=32, ge=16, description="Characters of RETROWALK_SECRET_KEY.")
 
-    @field_validator("login_per_ip", "login_per_username")
+    @field_validator("login_per_ip", "login_per_username", "username_probes_per_account")
     @classmethod
     def _rate(cls, value: str) -> str:
         from limits import parse_many

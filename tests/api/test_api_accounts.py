@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from tests.api.api_support import PASSWORD, World, unique
+from tests.api.api_support import PASSWORD, World, build_world, make_settings, unique
 
+from retrowalk.api.app import create_app
 from retrowalk.app import accounts
-from retrowalk.storage.models import AccountToken, AuditEntry
+from retrowalk.http.security import CSRF_COOKIE
+from retrowalk.storage.models import AccountToken, AuditEntry, User
 
 LOGIN = "/api/v1/auth/login"
 NEW_PASSWORD = "a brand new passphrase"
@@ -140,3 +144,83 @@ def test_one_password_policy(world: World) -> None:
         json={"token": "x" * 43, "password": "x" * (accounts.PASSWORD_MIN_LENGTH - 1)},
     )
     assert r.status_code == 422 and "password" in r.text
+
+
+@pytest.mark.parametrize(
+    "password", ["x" * (accounts.PASSWORD_MIN_LENGTH - 1), "x" * (accounts.PASSWORD_MAX_LENGTH + 1)]
+)
+def test_the_cli_keeps_the_same_password_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from retrowalk.cli.main import app as cli
+    from retrowalk.settings import get_settings
+
+    monkeypatch.setenv("RETROWALK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("RETROWALK_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        r = CliRunner().invoke(cli, ["user", "add", "boss", "--password-stdin"], input=password + "\n")
+    finally:
+        get_settings.cache_clear()
+    assert r.exit_code == 2 and "password" in r.stderr
+    assert accounts.password_problem(password) in r.stderr
+
+
+def _browser(world: World, role: str) -> TestClient:
+    http = TestClient(world.app, follow_redirects=False, headers={"Accept": "text/html"})
+    r = http.post("/login", data={"username": world.usernames[role], "password": PASSWORD})
+    assert r.status_code == 303, r.text
+    return http
+
+
+def test_username_probes_are_held_to_a_quota_per_account(tmp_path: Path) -> None:
+    """Web and API draw on one quota per account; past it even a free name gets 429 and
+    nothing is created, and another account's quota is its own."""
+    app = create_app(
+        make_settings(
+            tmp_path / "data", f"sqlite:///{tmp_path / 'db.sqlite3'}", username_probes_per_account="3/hour"
+        )
+    )
+    world = build_world(app)
+    ta = world.headers["trainer_a"]
+    taken = world.usernames["trainer_b"]
+    cid = world.http.post("/api/v1/clients", json={"name": "Probe"}, headers=ta).json()["id"]
+    web = _browser(world, "trainer_a")
+    page = web.post(
+        f"/clients/{cid}/invite", data={"csrf_token": web.cookies[CSRF_COOKIE], "username": taken}
+    )
+    assert page.status_code == 422 and accounts.USERNAME_UNAVAILABLE in page.text
+    r = world.http.post(f"/api/v1/clients/{cid}/invite", json={"username": taken}, headers=ta)
+    assert r.status_code == 422
+    r = world.http.post(f"/api/v1/clients/{cid}/trainers", json={"username": unique("nobody")}, headers=ta)
+    assert r.status_code == 404  # sharing with an unknown trainer is a probe too
+    free = unique("free")
+    r = world.http.post(f"/api/v1/clients/{cid}/invite", json={"username": free}, headers=ta)
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    r = world.http.post(f"/api/v1/clients/{cid}/trainers", json={"username": taken}, headers=ta)
+    assert r.status_code == 429
+    page = web.post(f"/clients/{cid}/invite", data={"csrf_token": web.cookies[CSRF_COOKIE], "username": free})
+    assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
+    with app.state.db.transaction() as db:
+        assert db.scalar(select(User).where(User.username == free)) is None
+    # Trainer B's quota is untouched; the admin's is separate and spent only by failures.
+    tb = world.headers["trainer_b"]
+    share = {"username": world.usernames["trainer_a"]}
+    r = world.http.post(f"/api/v1/clients/{world.ids['client_b']}/trainers", json=share, headers=tb)
+    assert r.status_code == 200
+    admin = world.headers["admin"]
+    for _ in range(4):
+        r = world.http.post(
+            "/api/v1/users", json={"username": unique("staff"), "role": "trainer"}, headers=admin
+        )
+        assert r.status_code == 201
+    codes = [
+        world.http.post(
+            "/api/v1/users", json={"username": taken, "role": "trainer"}, headers=admin
+        ).status_code
+        for _ in range(4)
+    ]
+    assert codes == [422, 422, 422, 429]
+    app.state.db.dispose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,25 +14,16 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.api.api_support import PASSWORD, free_port, server_env
-from tests.api.live_server import wait_healthy
+from tests.api.live_server import start_serve
 
 from retrowalk.storage import Database, crud
 
 
 def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "retrowalk", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        # Hundreds of logs of one day: over the per-day cap, which is not what this test is about.
-        env={**server_env(data_dir), "RETROWALK_MAX_LOGS_PER_CLIENT_PER_DAY": "100000"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    # Hundreds of logs of one day: over the per-day cap, which is not what this test is about.
+    return start_serve(
+        data_dir, port, env={**server_env(data_dir), "RETROWALK_MAX_LOGS_PER_CLIENT_PER_DAY": "100000"}
     )
-    try:
-        wait_healthy(proc, port)
-    except RuntimeError:
-        proc.kill()
-        raise
-    return proc
 
 
 @pytest.fixture

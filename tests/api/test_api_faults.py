@@ -6,27 +6,17 @@ from __future__ import annotations
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import event
-from tests.api.api_support import World, build_world, make_settings, server_env
+from tests.api.api_support import World, make_settings, server_env
+from tests.api.worlds import world_fixture
 
 from retrowalk.api.app import create_app
 from retrowalk.errors import InputError
 
-
-@pytest.fixture
-def sqlite_world(tmp_path: Path) -> Iterator[World]:
-    app: FastAPI = create_app(
-        make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'data' / 'db.sqlite3'}")
-    )
-    try:
-        yield build_world(app)
-    finally:
-        app.state.db.dispose()
+sqlite_world = world_fixture("sqlite_world", db="data/db.sqlite3")
 
 
 def _break_storage(world: World, pragma: str) -> None:

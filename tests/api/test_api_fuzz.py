@@ -8,36 +8,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.api.api_support import World, build_world, make_settings
+from tests.api.api_support import World, api_operations, fuzz_world, make_settings
 
 from retrowalk.api.app import create_app
 
 MAX_EXAMPLES = 12
 
 
-@pytest.fixture(scope="module")
-def fuzz_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    tmp = tmp_path_factory.mktemp("fuzz")
-    app = create_app(
-        make_settings(tmp / "data", f"sqlite:///{tmp / 'fuzz.sqlite3'}", login_max_failures=10_000)
-    )
-    yield build_world(app)
-    app.state.db.dispose()
+@pytest.fixture(scope="module", name="fuzz_world")
+def _fuzz_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    yield from fuzz_world(tmp_path_factory, "fuzz")
 
 
 def _operations(world: World) -> list[Any]:
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", world.app)
-    return [result.ok() for result in schema.get_all_operations()]
+    return [result.ok() for result in api_operations(world.app).get_all_operations()]
 
 
 def _ids() -> list[str]:
     tmp = Path(tempfile.mkdtemp())
     app = create_app(make_settings(tmp, f"sqlite:///{tmp / 'ids.sqlite3'}"))
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
-    ids = [f"{op.ok().method.upper()} {op.ok().path}" for op in schema.get_all_operations()]
+    ids = [f"{op.ok().method.upper()} {op.ok().path}" for op in api_operations(app).get_all_operations()]
     app.state.db.dispose()
     return ids
 
@@ -52,14 +44,7 @@ def test_no_server_errors(fuzz_world: World, label: str, role: str) -> None:
     if label.endswith("/auth/logout"):
         pytest.skip("logging out would end the fuzzing session; covered by test_api_security")
     headers = fuzz_world.headers[role]
-    real = {
-        "client_id": fuzz_world.ids["client_a"],
-        "assessment_id": fuzz_world.ids["assessment_a"],
-        "log_id": fuzz_world.ids["log_a"],
-        "recording_id": fuzz_world.ids["recording_a"],
-        "user_id": fuzz_world.ids["user_trainer_b"],
-        "trial_id": fuzz_world.ids["trial_a"],
-    }
+    real = fuzz_world.real_ids()
 
     @settings(
         max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)

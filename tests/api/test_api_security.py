@@ -133,32 +133,16 @@ def test_secret_key_file_is_private_and_stable(tmp_path: Path) -> None:
     app2.state.db.dispose()
 
 
-def test_422_names_the_field(world: World) -> None:
-    url = f"/api/v1/clients/{world.ids['client_a']}/session-logs"
+@pytest.mark.parametrize(("change", "field"), [({"pain_after": 12}, "pain_after"), ({"bogus": 1}, "bogus")])
+def test_422_names_the_field(world: World, change: dict[str, int], field: str) -> None:
+    """A value out of range and an unknown key are each refused naming that field."""
+    log = {"session_date": "2025-01-01", "exercise_id": "retro_walk_1", "pain_during": 2, "pain_after": 1}
     r = world.http.post(
-        url,
-        json={
-            "session_date": "2025-01-01",
-            "exercise_id": "retro_walk_1",
-            "pain_during": 2,
-            "pain_after": 12,
-        },
+        f"/api/v1/clients/{world.ids['client_a']}/session-logs",
+        json={**log, **change},
         headers=world.headers["client_a"],
     )
-    assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["body", "pain_after"]
-    r = world.http.post(
-        url,
-        json={
-            "session_date": "2025-01-01",
-            "exercise_id": "retro_walk_1",
-            "pain_during": 2,
-            "pain_after": 1,
-            "bogus": 1,
-        },
-        headers=world.headers["client_a"],
-    )
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "bogus"]
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", field]
 
 
 def test_input_error_maps_to_422_with_field(world: World) -> None:

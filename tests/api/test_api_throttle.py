@@ -62,3 +62,16 @@ def test_hashing_is_bounded_and_excess_is_refused_fast(tmp_path: Path) -> None:
 def test_rate_strings_are_checked(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a rate"):
         Settings(data_dir=tmp_path, login_per_ip="lots")
+
+
+def test_username_probe_quota_is_per_account_on_the_shared_limiter(tmp_path: Path) -> None:
+    limiter = LoginThrottle(Settings(data_dir=tmp_path, username_probes_per_account="2/hour"))
+    limiter.check_username_probes(7)
+    limiter.username_probe_failed(7)
+    limiter.username_probe_failed(7)
+    with pytest.raises(Throttled, match="usernames") as refused:
+        limiter.check_username_probes(7)
+    assert refused.value.status_code == 429 and (refused.value.retry_after or 0) > 60
+    limiter.check_username_probes(8)  # another account's quota is its own
+    with pytest.raises(ValueError, match="not a rate"):
+        Settings(data_dir=tmp_path, username_probes_per_account="few")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from tests.api.api_support import assess_and_prescribe
+from tests.api.api_support import assess_and_prescribe, fileless_recording
 
 from retrowalk.app import clinical, sessions
 from retrowalk.app.errors import Conflict, Forbidden
@@ -18,7 +18,7 @@ from retrowalk.core.progression import PAIN_STOP_FLAG
 from retrowalk.gait.summary import GaitFlag, GaitSummary
 from retrowalk.storage import Database, crud
 from retrowalk.storage.documents import RecordingMetrics
-from retrowalk.storage.models import AuditEntry, Client, Recording, User
+from retrowalk.storage.models import AuditEntry, Client, User
 
 TODAY = datetime.now(UTC).date()
 
@@ -223,19 +223,14 @@ def test_hands_free_evidence_comes_from_recordings_and_sign_off(database: Databa
             "source": "s",
         }
         for asym, flags in ((6.0, []), (4.0, [lean])):
-            db.add(
-                Recording(
-                    client_id=client.id,
-                    kind="pose",
-                    original_name="walk.json",
-                    path="x",
-                    sha256="0" * 64,
-                    size_bytes=1,
-                    status="analysed",
-                    metrics=RecordingMetrics.imported(
-                        GaitSummary(step_length_asymmetry_pct=asym, flags=[GaitFlag(**f) for f in flags])
-                    ),
-                )
+            summary = GaitSummary(step_length_asymmetry_pct=asym, flags=[GaitFlag(**f) for f in flags])
+            fileless_recording(
+                db,
+                client.id,
+                kind="pose",
+                name="walk.json",
+                status="analysed",
+                metrics=RecordingMetrics.imported(summary),
             )
         db.flush()
         evidence = sessions.hands_free_evidence(db, client.id)

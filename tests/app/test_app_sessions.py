@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
-from tests.api.api_support import assess_and_prescribe
+from tests.api.api_support import assess_and_prescribe, legacy_fast_log
 
 from retrowalk.app import clinical, sessions
 from retrowalk.app.errors import NotFound
@@ -78,18 +78,7 @@ def test_a_stored_row_outside_the_vocabulary_is_left_out_of_the_decision(databas
         sessions.log_session(
             db, user, client, [_entry(TODAY - timedelta(days=2), minutes=6.0, speed_kmh=2.0)]
         )
-        programme = crud.current_programme(db, client.id)
-        bad = crud.add_session_log(
-            db,
-            client.id,
-            programme_id=programme.id if programme else None,
-            by=user,
-            session_date=TODAY,
-            exercise_id=clinical.DEMO_EXERCISE,
-            speed_kmh=25.0,
-            pain_during=2.0,
-            pain_after=1.0,
-        )
+        bad = legacy_fast_log(db, client.id, by=user, day=TODAY)
         assert set(sessions.stored_problems(bad)) == {"speed_kmh"}
         assert sessions.next_session(db, client.id) is not None
 

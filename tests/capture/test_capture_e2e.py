@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -20,22 +19,13 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 from tests.api.api_support import assessment_inputs
-from tests.web.web_helpers import require_tool, uvicorn_server
+from tests.api.live_server import own_data_env
+from tests.web.web_helpers import launch, playwright, uvicorn_server
 
 from retrowalk.gait.imu.synthetic import make_walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROME_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CLIENT = ("walker-e2e", "client-pass-123")
 
 
@@ -80,15 +70,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     data_dir = tmp_path_factory.mktemp("capture-e2e")
     db_url = f"sqlite:///{data_dir / 'retrowalk.sqlite3'}"
     client_id, exercises = _setup_world(db_url)
-    env = {
-        **os.environ,
-        "RETROWALK_DATA_DIR": str(data_dir),
-        "RETROWALK_DATABASE_URL": db_url,
-        "RETROWALK_JOBS_IN_PROCESS": "1",  # what `retrowalk start` does: one worker inside the server
-        "RETROWALK_JOBS_BACKEND": "sqlite",
-        "RETROWALK_UPLOAD_LIMIT_BYTES": str(60 * 1024 * 1024),
-        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
+    env = own_data_env(
+        data_dir,
+        RETROWALK_DATABASE_URL=db_url,
+        RETROWALK_JOBS_IN_PROCESS="1",  # what `retrowalk start` does: one worker inside the server
+        RETROWALK_JOBS_BACKEND="sqlite",
+        RETROWALK_UPLOAD_LIMIT_BYTES=str(60 * 1024 * 1024),
+    )
     with uvicorn_server(env, data_dir / "server.log") as base:
         yield {
             "base": base,
@@ -101,17 +89,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def pw() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        require_tool("chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
+    with playwright() as p:
         yield p
 
 
 @pytest.fixture(scope="module")
 def browser(pw: Any) -> Iterator[Any]:
-    b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS)
+    b = launch(pw)
     try:
         yield b
     finally:
@@ -232,7 +216,7 @@ def test_fake_camera_clip_gives_keypoints_and_metrics(live: dict[str, Any], pw: 
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={clip}",
     ]
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS + fake)
+    browser = launch(pw, fake)
     try:
         ctx = browser.new_context(viewport={"width": 800, "height": 1000}, permissions=["camera"])
         page = ctx.new_page()

@@ -6,23 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from retrowalk.cli.main import app
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
-runner = CliRunner()
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    # Rich wraps long stderr lines; compare on normalised whitespace.
-    return result.exit_code, result.stdout, " ".join(result.stderr.split())
+from tests.core.cli_support import EXAMPLES, run_cli
 
 
 def test_score_koos_json_is_exact() -> None:
-    code, out, _ = _run("score", "koos", str(EXAMPLES / "koos_answers.json"), "--format", "json")
+    code, out, _ = run_cli("score", "koos", str(EXAMPLES / "koos_answers.json"), "--format", "json")
     assert code == 0
     data = json.loads(out)
     assert set(data) == {"pain", "symptoms", "adl", "sport_rec", "qol"}
@@ -33,13 +21,13 @@ def test_score_koos_json_is_exact() -> None:
 def test_score_koos_null_when_too_many_missing(tmp_path: Path) -> None:
     f = tmp_path / "a.json"
     f.write_text(json.dumps({"Q1": 1, "Q2": 1, "P1": 0}), encoding="utf-8")
-    code, out, _ = _run("score", "koos", str(f), "--format", "json")
+    code, out, _ = run_cli("score", "koos", str(f), "--format", "json")
     assert code == 0
     assert json.loads(out) == {"pain": None, "symptoms": None, "adl": None, "sport_rec": None, "qol": 75.0}
 
 
 def test_text_output_runs() -> None:
-    code, out, _ = _run("score", "koos", str(EXAMPLES / "koos_answers.json"))
+    code, out, _ = run_cli("score", "koos", str(EXAMPLES / "koos_answers.json"))
     assert code == 0 and "Sport/Rec" in out
 
 
@@ -55,22 +43,22 @@ def test_text_output_runs() -> None:
 def test_score_bad_input(tmp_path: Path, content: object, field: str) -> None:
     f = tmp_path / "bad.json"
     f.write_text(json.dumps(content), encoding="utf-8")
-    code, out, err = _run("score", "koos", str(f), "--format", "json")
+    code, out, err = run_cli("score", "koos", str(f), "--format", "json")
     assert code == 2 and out == ""
     assert field in err
 
 
 def test_missing_file_and_broken_json(tmp_path: Path) -> None:
-    code, out, err = _run("score", "koos", str(tmp_path / "nope.json"), "--format", "json")
+    code, out, err = run_cli("score", "koos", str(tmp_path / "nope.json"), "--format", "json")
     assert code == 2 and out == "" and "does not exist" in err and "ANSWERS" in err
     bad = tmp_path / "broken.json"
     bad.write_text("{not json", encoding="utf-8")
-    code, out, err = _run("score", "koos", str(bad), "--format", "json")
+    code, out, err = run_cli("score", "koos", str(bad), "--format", "json")
     assert code == 2 and out == "" and "not valid" in err
 
 
 def test_assess_example() -> None:
-    code, out, _ = _run("assess", str(EXAMPLES / "intake.yaml"), "--format", "json")
+    code, out, _ = run_cli("assess", str(EXAMPLES / "intake.yaml"), "--format", "json")
     assert code == 0
     data = json.loads(out)
     assert data["assessment"]["stop"] is False
@@ -78,7 +66,7 @@ def test_assess_example() -> None:
     assert ids[0] == "forward_walk" and "retro_walk_1" in ids
     ankle = next(i for i in data["programme"]["items"] if i["exercise_id"] == "ankle_df_mobilisation")
     assert "6 cm < 10 cm cut-off → ankle mobility" in ankle["reason"]
-    code, out, _ = _run("assess", str(EXAMPLES / "intake.yaml"))
+    code, out, _ = run_cli("assess", str(EXAMPLES / "intake.yaml"))
     assert code == 0 and "Programme" in out
 
 
@@ -89,27 +77,27 @@ def test_assess_bad_measurement(tmp_path: Path) -> None:
         "measurements:\n  - {test_id: knee_to_wall, side: left, value: 6, unit: mm}\n",
         encoding="utf-8",
     )
-    code, out, err = _run("assess", str(f), "--format", "json")
+    code, out, err = run_cli("assess", str(f), "--format", "json")
     assert code == 2 and out == "" and "measurements[0].unit" in err
     f.write_text("age: old\n", encoding="utf-8")
-    code, out, err = _run("assess", str(f), "--format", "json")
+    code, out, err = run_cli("assess", str(f), "--format", "json")
     assert code == 2 and out == "" and "age" in err
 
 
 def test_next_example_and_roundtrip_from_assess(tmp_path: Path) -> None:
-    code, out, _ = _run("next", str(EXAMPLES / "sessions.yaml"), "--format", "json")
+    code, out, _ = run_cli("next", str(EXAMPLES / "sessions.yaml"), "--format", "json")
     assert code == 0
     decisions = {d["exercise_id"]: d for d in json.loads(out)["decisions"]}
     assert decisions["retro_walk_1"]["decision"] == "progress"
     assert decisions["retro_walk_1"]["next_exercise_id"] == "retro_walk_2"
     assert decisions["glute_bridge"]["decision"] == "regress"
     # The programme printed by `assess` can be fed to `next` as is.
-    _, assess_out, _ = _run("assess", str(EXAMPLES / "intake.yaml"), "--format", "json")
+    _, assess_out, _ = run_cli("assess", str(EXAMPLES / "intake.yaml"), "--format", "json")
     f = tmp_path / "s.json"
     f.write_text(
         json.dumps({"programme": json.loads(assess_out)["programme"], "sessions": []}), encoding="utf-8"
     )
-    code, out, _ = _run("next", str(f), "--format", "json")
+    code, out, _ = run_cli("next", str(f), "--format", "json")
     assert code == 0 and all(d["decision"] == "hold" for d in json.loads(out)["decisions"])
 
 
@@ -121,5 +109,5 @@ def test_next_bad_session(tmp_path: Path) -> None:
         "     exercises: [{exercise_id: glute_bridge}]}\n",
         encoding="utf-8",
     )
-    code, out, err = _run("next", str(f), "--format", "json")
+    code, out, err = run_cli("next", str(f), "--format", "json")
     assert code == 2 and out == "" and "sessions[0].pain_during" in err

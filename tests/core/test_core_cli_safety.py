@@ -8,22 +8,12 @@ from typing import Any
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from tests.core.cli_support import EXAMPLES, run_cli
 
-from retrowalk.cli.main import app
 from retrowalk.core.scores.koos import answers_from_pairs
 from retrowalk.core.scores.mcid import change_flags
 from retrowalk.core.scores.womac import score_womac
 from retrowalk.errors import InputError
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
-runner = CliRunner()
-
-
-def _run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.stdout, " ".join(result.stderr.split())
 
 
 def _example(name: str = "sessions.yaml") -> dict[str, Any]:
@@ -81,7 +71,7 @@ def _hands_free_stage_1(d: dict[str, Any]) -> None:
 def test_next_refuses_bad_input_naming_the_field(tmp_path: Path, mutate: Any, field: str, words: str) -> None:
     data = _example()
     mutate(data)
-    code, out, err = _run("next", str(_write(tmp_path, data)), "--format", "json")
+    code, out, err = run_cli("next", str(_write(tmp_path, data)), "--format", "json")
     assert code == 2 and out == ""
     assert field in err and words in err
 
@@ -89,23 +79,23 @@ def test_next_refuses_bad_input_naming_the_field(tmp_path: Path, mutate: Any, fi
 def test_non_utf8_file_is_a_clear_error(tmp_path: Path) -> None:
     f = tmp_path / "latin1.yaml"
     f.write_bytes("programme: []\n# caf\xe9\n".encode("latin-1"))
-    code, out, err = _run("next", str(f), "--format", "json")
+    code, out, err = run_cli("next", str(f), "--format", "json")
     assert code == 2 and out == "" and "not UTF-8" in err and "Traceback" not in err
     g = tmp_path / "latin1.json"
     g.write_bytes(b'{"P1": 1, "note": "\xe9"}')
-    code, _, err = _run("score", "koos", str(g))
+    code, _, err = run_cli("score", "koos", str(g))
     assert code == 2 and "not UTF-8" in err
 
 
 def test_duplicate_koos_answers_keep_the_more_severe(tmp_path: Path) -> None:
     f = tmp_path / "dup.json"
     f.write_text('{"Q1": 1, "Q2": 1, "Q3": 1, "Q4": 1, "Q1": 4, "Q2": null}', encoding="utf-8")
-    code, out, _ = _run("score", "koos", str(f), "--format", "json")
+    code, out, _ = run_cli("score", "koos", str(f), "--format", "json")
     assert code == 0
     assert json.loads(out)["qol"] == pytest.approx(100 - (4 + 1 + 1 + 1) / 4 * 25)
     y = tmp_path / "dup.yaml"
     y.write_text("Q1: 3\nQ2: 1\nQ3: 1\nQ4: 1\nQ1: 0\n", encoding="utf-8")
-    code, out, _ = _run("score", "koos", str(y), "--format", "json")
+    code, out, _ = run_cli("score", "koos", str(y), "--format", "json")
     assert code == 0 and json.loads(out)["qol"] == pytest.approx(100 - 6 / 4 * 25)
     assert answers_from_pairs([("P1", None), ("P1", 2), ("P1", 1)]) == {"P1": 2}
     with pytest.raises(InputError) as exc:
@@ -115,7 +105,7 @@ def test_duplicate_koos_answers_keep_the_more_severe(tmp_path: Path) -> None:
 
 # ---- 1, 2, 5: next with an intake, clearances and judged_through -----------------------------------------
 def test_next_with_intake_and_clearance_and_feedback_is_unchanged(tmp_path: Path) -> None:
-    code, out, err = _run("next", str(EXAMPLES / "next_with_intake.yaml"), "--format", "json")
+    code, out, err = run_cli("next", str(EXAMPLES / "next_with_intake.yaml"), "--format", "json")
     assert code == 0, err
     first = json.loads(out)
     assert first["judged_through"] == first["programme"]["judged_through"] == "2026-03-05"
@@ -124,12 +114,12 @@ def test_next_with_intake_and_clearance_and_feedback_is_unchanged(tmp_path: Path
     assert "decline_squat_90" not in ids and "retro_walk_3" not in ids
     data = _example("next_with_intake.yaml")
     data["programme"] = first["programme"]
-    code, out, err = _run("next", str(_write(tmp_path, data)), "--format", "json")
+    code, out, err = run_cli("next", str(_write(tmp_path, data)), "--format", "json")
     assert code == 0, err
     assert json.loads(out)["programme"] == first["programme"]
     # without the clearance the DVT flag of the first session is still in force
     del data["red_flags_cleared"]
-    code, out, _ = _run("next", str(_write(tmp_path, data)), "--format", "json")
+    code, out, _ = run_cli("next", str(_write(tmp_path, data)), "--format", "json")
     stopped = json.loads(out)
     assert stopped["stop"] and not stopped["can_log_exercise"]
     assert [f["flag_id"] for f in stopped["red_flags_in_force"]] == ["signs_of_dvt"]
@@ -138,34 +128,34 @@ def test_next_with_intake_and_clearance_and_feedback_is_unchanged(tmp_path: Path
 def test_next_intake_uses_the_assess_schema(tmp_path: Path) -> None:
     data = _example()
     data["intake"] = {"age": 70, "pain_at_rest_nprs": 2, "measurments": []}
-    code, out, err = _run("next", str(_write(tmp_path, data)), "--format", "json")
+    code, out, err = run_cli("next", str(_write(tmp_path, data)), "--format", "json")
     assert code == 2 and out == "" and "intake.measurments" in err and "unknown key" in err
     data["intake"] = {"age": 70}
-    code, _, err = _run("next", str(_write(tmp_path, data)), "--format", "json")
+    code, _, err = run_cli("next", str(_write(tmp_path, data)), "--format", "json")
     assert code == 2 and "intake.pain_at_rest_nprs" in err
 
 
 def test_bad_clearance_is_named(tmp_path: Path) -> None:
     data = _example()
     data["red_flags_cleared"] = [{"flag_id": "signs_of_dvt", "cleared_by": "x", "cleared_on": "2026-03-09"}]
-    code, _, err = _run("next", str(_write(tmp_path, data)), "--format", "json")
+    code, _, err = run_cli("next", str(_write(tmp_path, data)), "--format", "json")
     assert code == 2 and "red_flags_cleared[0].reason" in err
 
 
 def test_programme_from_assess_output_is_accepted(tmp_path: Path) -> None:
-    code, out, _ = _run("assess", str(EXAMPLES / "intake.yaml"), "--format", "json")
+    code, out, _ = run_cli("assess", str(EXAMPLES / "intake.yaml"), "--format", "json")
     assert code == 0
     data = _example()
     data["programme"] = json.loads(out)["programme"]  # carries output-only dose_text
     data["intake"] = _example("intake.yaml")
-    code, out, err = _run("next", str(_write(tmp_path, data)), "--format", "json")
+    code, out, err = run_cli("next", str(_write(tmp_path, data)), "--format", "json")
     assert code == 0, err
     assert json.loads(out)["judged_through"] == "2026-03-04"
 
 
 # ---- 11. WOMAC, VAS and their MCIDs ----------------------------------------------------------------------
 def test_score_womac_json_is_exact() -> None:
-    code, out, _ = _run("score", "womac", str(EXAMPLES / "koos_answers.json"), "--format", "json")
+    code, out, _ = run_cli("score", "womac", str(EXAMPLES / "koos_answers.json"), "--format", "json")
     assert code == 0
     data = json.loads(out)
     answers = json.loads((EXAMPLES / "koos_answers.json").read_text(encoding="utf-8"))
@@ -203,7 +193,7 @@ def test_vas_and_womac_mcids_come_from_the_facts_file() -> None:
 
 def test_intake_records_vas_pain(tmp_path: Path) -> None:
     data = _example("intake.yaml") | {"pain_vas_cm": 4.2}
-    code, out, _ = _run("assess", str(_write(tmp_path, data)), "--format", "json")
+    code, out, _ = run_cli("assess", str(_write(tmp_path, data)), "--format", "json")
     assert code == 0 and json.loads(out)["assessment"]["pain_vas_cm"] == 4.2
-    code, _, err = _run("assess", str(_write(tmp_path, data | {"pain_vas_cm": 12})), "--format", "json")
+    code, _, err = run_cli("assess", str(_write(tmp_path, data | {"pain_vas_cm": 12})), "--format", "json")
     assert code == 2 and "pain_vas_cm" in err

@@ -43,15 +43,13 @@ def _day(n: int) -> dt.date:
     return DAY0 + dt.timedelta(days=n)
 
 
-def _log(programme: Programme, n: int, **pains: Any) -> SessionRecord:
-    """A session doing every item of ``programme`` on day ``n`` (settled pain unless given)."""
+def _log(programme: Programme, n: int, **fields: Any) -> SessionRecord:
+    """A session on day ``n``: every item of ``programme`` at settled pain, unless ``fields`` say
+    otherwise (other pains, other exercise logs)."""
     values: dict[str, Any] = {"pain_before": 2, "pain_during": 2, "pain_after": 2, "pain_next_morning": 2}
-    values.update(pains)
-    return SessionRecord(
-        date=_day(n),
-        exercises=[ExerciseLog(exercise_id=i.exercise_id) for i in programme.items],
-        **values,
-    )
+    values["exercises"] = [ExerciseLog(exercise_id=i.exercise_id) for i in programme.items]
+    values.update(fields)
+    return SessionRecord(date=_day(n), **values)
 
 
 def _walk(programme: Programme, steps: int, **kwargs: Any) -> list[Programme]:
@@ -286,16 +284,7 @@ def test_one_definition_of_above_5_for_prescription_and_progression() -> None:
 # ---- 4. baseline pain never defaulted to 0 ----------------------------------------------------------------
 def test_missing_baseline_never_regresses_a_stable_client() -> None:
     programme = programme_from_items([{"exercise_id": FORWARD_WALK_ID}, {"exercise_id": "glute_bridge"}])
-    sessions = [
-        SessionRecord(
-            date=_day(2 * k),
-            pain_during=2,
-            pain_after=2,
-            pain_next_morning=2,
-            exercises=[ExerciseLog(exercise_id="glute_bridge"), ExerciseLog(exercise_id=FORWARD_WALK_ID)],
-        )
-        for k in range(4)
-    ]
+    sessions = [_log(programme, 2 * k, pain_before=None) for k in range(4)]
     res = decide_next(programme, sessions)
     assert not res.stop
     assert all(d.decision is DecisionKind.hold for d in res.decisions)
@@ -416,20 +405,11 @@ def test_misspelt_programme_entry_key_is_refused() -> None:
 # ---- bullets: retro-walking is never the only exercise; hands-free needs evidence ------------------------
 def test_retro_walking_alone_is_not_progressed() -> None:
     programme = programme_from_items([{"exercise_id": FORWARD_WALK_ID}, {"exercise_id": "retro_walk_1"}])
-    bad_walk = [
-        SessionRecord(
-            date=_day(2 * k),
-            pain_before=2,
-            pain_during=2,
-            pain_after=2,
-            pain_next_morning=2,
-            exercises=[
-                ExerciseLog(exercise_id="retro_walk_1"),
-                ExerciseLog(exercise_id=FORWARD_WALK_ID, pain_during=6),
-            ],
-        )
-        for k in range(3)
+    painful_walk = [
+        ExerciseLog(exercise_id="retro_walk_1"),
+        ExerciseLog(exercise_id=FORWARD_WALK_ID, pain_during=6),
     ]
+    bad_walk = [_log(programme, 2 * k, exercises=painful_walk) for k in range(3)]
     res = decide_next(programme, bad_walk)
     walk, retro = res.decisions
     assert walk.decision is DecisionKind.stop

@@ -170,13 +170,17 @@ def test_a_contact_that_does_not_touch_is_refused() -> None:
 
 
 _EXPLICIT = [i for i in IDS if load_illustrations().illustrations[i].walker is None]
+#: Any joint of either side of an explicitly posed figure: what the limit checks are tried on.
+_A_LIMB_JOINT = {
+    "exercise_id": st.sampled_from(_EXPLICIT),
+    "side": st.sampled_from(["left", "right"]),
+    "joint": st.sampled_from(LIMB_JOINTS),
+}
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    exercise_id=st.sampled_from(_EXPLICIT),
-    side=st.sampled_from(["left", "right"]),
-    joint=st.sampled_from(LIMB_JOINTS),
+    **_A_LIMB_JOINT,
     beyond=st.floats(min_value=0.5, max_value=200),
     above=st.booleans(),
     data=st.data(),
@@ -198,12 +202,7 @@ def test_poses_outside_the_joint_limits_are_refused(
 
 
 @settings(max_examples=40, deadline=None)
-@given(
-    exercise_id=st.sampled_from(_EXPLICIT),
-    side=st.sampled_from(["left", "right"]),
-    joint=st.sampled_from(LIMB_JOINTS),
-    w=st.floats(min_value=0, max_value=1),
-)
+@given(**_A_LIMB_JOINT, w=st.floats(min_value=0, max_value=1))
 def test_poses_inside_the_limits_pass_the_limit_check(
     exercise_id: str, side: str, joint: str, w: float
 ) -> None:

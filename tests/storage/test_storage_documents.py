@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
+from tests.api.api_support import fileless_recording
 
 from retrowalk.api.app import create_app
 from retrowalk.core.prescription import Programme as ProgrammeContent
@@ -172,16 +173,7 @@ def test_an_analysis_result_set_later_is_typed_like_an_upload(database: Database
     pose = analyse_file(Path(__file__).parents[1] / "data" / "pose" / "backward_walk_generic.csv", "pose")
     client_id = _client(database)
     with database.transaction() as db:
-        row = crud.add_recording(
-            db,
-            client_id,
-            by=None,
-            kind="pose",
-            original_name="w.csv",
-            path="p",
-            sha256="0" * 64,
-            size_bytes=1,
-        )
+        row = fileless_recording(db, client_id, kind="pose", name="w.csv")
         assert row.gait is None
         crud.set_recording_result(db, row, status="analysed", metrics=pose)
     with database.transaction() as db:

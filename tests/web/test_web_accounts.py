@@ -9,25 +9,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
 from fastapi.testclient import TestClient
-from tests.api.api_support import PASSWORD, World, build_world, make_settings, unique
+from tests.api.api_support import PASSWORD, World, unique
+from tests.api.worlds import world_fixture
 from tests.web.test_web_authz_matrix import browser
 
-from retrowalk.api.app import create_app
 from retrowalk.http.security import CSRF_COOKIE
 
 NEW_PASSWORD = "a long new passphrase"
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    tmp = tmp_path_factory.mktemp("web-accounts")
-    app = create_app(make_settings(tmp / "data", f"sqlite:///{tmp / 'web.sqlite3'}"))
-    try:
-        yield build_world(app)
-    finally:
-        app.state.db.dispose()
+world = world_fixture(scope="module")
 
 
 def _post(http: TestClient, url: str, **data: str) -> Any:

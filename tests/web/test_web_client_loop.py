@@ -4,29 +4,19 @@ tests/web/test_web_client_journey.py): nothing preset, one row per form, stop in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from tests.api.api_support import World, build_world, make_settings
+from tests.api.api_support import World
+from tests.api.worlds import world_fixture
 from tests.web.test_web_one_loop import browser, log_form, new_client
 
-from retrowalk.api.app import create_app
 from retrowalk.storage import crud
 
 TODAY = datetime.now(UTC).date()
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    app: FastAPI = create_app(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'loop.sqlite3'}"))
-    try:
-        yield build_world(app)
-    finally:
-        app.state.db.dispose()
+world = world_fixture()
 
 
 def crud_logs(

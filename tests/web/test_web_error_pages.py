@@ -5,23 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from tests.api.api_support import World, build_world, make_settings
+from tests.api.api_support import World
+from tests.api.worlds import world_fixture
 from tests.web.test_web_authz_matrix import browser
 
-from retrowalk.api.app import create_app
 from retrowalk.core.prescription import load_rules
 from retrowalk.http.security import CSRF_COOKIE
 
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    tmp = tmp_path_factory.mktemp("web-errors")
-    app = create_app(make_settings(tmp / "data", f"sqlite:///{tmp / 'web.sqlite3'}"))
-    try:
-        yield build_world(app)
-    finally:
-        app.state.db.dispose()
+world = world_fixture(scope="module")
 
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}  # what a browser sends

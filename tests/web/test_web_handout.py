@@ -163,7 +163,9 @@ def test_clinician_report_shows_the_key_poses_beside_each_programme_row() -> Non
 
 
 def test_handout_data_comes_from_the_current_programme(tmp_path: Path) -> None:
-    from retrowalk.app import clinical
+    from tests.api.api_support import assess_and_prescribe as assess_and_store
+    from tests.api.api_support import trainer_and_client
+
     from retrowalk.app.handouts import client_handout
     from retrowalk.storage import crud
     from retrowalk.storage.db import Database
@@ -171,19 +173,20 @@ def test_handout_data_comes_from_the_current_programme(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'h.sqlite3'}")
     database.upgrade()
     with database.transaction() as db:
-        trainer = crud.create_user(db, "t1", "trainer-pass-1", "trainer", display_name="Tom Trainer")
-        client = crud.create_client(db, "Grace Hopper-Handout", trainer=trainer)
-        inputs, findings = clinical.evaluate_assessment(
+        trainer, client = trainer_and_client(db, "Grace Hopper-Handout")
+        a, prescribed = assess_and_store(
+            db,
+            client,
+            trainer,
             {
                 "pain_at_rest_nprs": 2,
                 "pain_activity_nprs": 4,
                 "measurements": [{"test_id": "knee_extension_deficit", "side": "left", "value": 7}],
-            }
+            },
+            pain=4,
         )
-        a = crud.add_assessment(
-            db, client.id, inputs=inputs, findings=findings, pain_nprs=4, stop=False, by=trainer
-        )
-        content = clinical.prescribe(findings, pain_nprs=4, goals=[])
+        # the trainer adds a custom exercise: the handout follows this newer version
+        content = prescribed.content.model_dump()
         content["items"].append(
             {"exercise_id": "aqua_jogging", "name": "Aqua jogging", "dose": {"minutes": 20}}
         )

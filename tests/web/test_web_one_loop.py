@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.api.api_support import PASSWORD, World, assess_and_prescribe, build_world, make_settings
+from tests.api.api_support import PASSWORD, World, assess_and_prescribe, legacy_fast_log
+from tests.api.worlds import world_fixture
 
-from retrowalk.api.app import create_app
 from retrowalk.app import clinical
 from retrowalk.core.exercises import Dose
 from retrowalk.core.vocab import field_bounds
@@ -36,13 +32,7 @@ DECISION = re.compile(
 )
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    app: FastAPI = create_app(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'loop.sqlite3'}"))
-    try:
-        yield build_world(app)
-    finally:
-        app.state.db.dispose()
+world = world_fixture()
 
 
 def browser(world: World, role: str = "trainer_a") -> TestClient:
@@ -229,20 +219,8 @@ def test_a_stored_row_outside_todays_bounds_is_flagged_not_a_422(world: World) -
     client_id = world.ids["client_a"]
     with world.app.state.db.transaction() as db:
         trainer = crud.get_user(db, world.ids["user_trainer_a"])
-        programme = crud.current_programme(db, client_id)
-        assert programme is not None
-        crud.add_session_log(
-            db,
-            client_id,
-            programme_id=programme.id,
-            by=trainer,
-            session_date=TODAY,
-            exercise_id=clinical.DEMO_EXERCISE,
-            minutes=6.0,
-            speed_kmh=25.0,
-            pain_during=2.0,
-            pain_after=1.0,
-        )
+        assert crud.current_programme(db, client_id) is not None
+        legacy_fast_log(db, client_id, by=trainer, day=TODAY)
     http = browser(world)
     page = http.get(f"/clients/{client_id}")
     assert page.status_code == 200, page.text

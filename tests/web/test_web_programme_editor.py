@@ -3,26 +3,16 @@ nothing is stored until a valid save, and the draft survives each step."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from tests.api.api_support import PASSWORD, World, build_world, make_settings
+from tests.api.api_support import PASSWORD, World
+from tests.api.worlds import world_fixture
 
-from retrowalk.api.app import create_app
 from retrowalk.app.access import Programme
 from retrowalk.http.security import CSRF_COOKIE
 
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    app = create_app(make_settings(tmp_path / "data", f"sqlite:///{tmp_path / 'web.sqlite3'}"))
-    try:
-        yield build_world(app)
-    finally:
-        app.state.db.dispose()
+world = world_fixture()
 
 
 def _trainer(world: World) -> TestClient:

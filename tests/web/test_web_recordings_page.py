@@ -9,13 +9,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tests.api.api_support import WALK_TRIAL, World, build_world, make_settings
+from tests.api.api_support import WALK_TRIAL, World
+from tests.api.worlds import world_fixture
 from tests.web.test_web_authz_matrix import browser
 
-from retrowalk.api.app import create_app
 from retrowalk.app.recording_view import LEG_WORDS, METRIC_WORDS, describe
 from retrowalk.http.security import CSRF_COOKIE
 
@@ -26,16 +25,7 @@ RAW = re.compile(
 )
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    tmp = tmp_path_factory.mktemp("web-recordings")
-    app = create_app(
-        make_settings(tmp / "data", f"sqlite:///{tmp / 'web.sqlite3'}", upload_limit_bytes=2_000_000)
-    )
-    try:
-        yield build_world(app)
-    finally:
-        app.state.db.dispose()
+world = world_fixture(scope="module", upload_limit_bytes=2_000_000)
 
 
 def _upload(world: World, name: str, body: bytes, **form: str) -> Any:

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.api.api_support import assess_and_prescribe, trainer_and_client
 from typer.testing import CliRunner
 from web_helpers import require_tool
 
-from retrowalk.app import clinical
 from retrowalk.cli.main import app
 from retrowalk.settings import get_settings
 from retrowalk.storage import crud
@@ -32,9 +32,11 @@ def _seed(url: str) -> int:
     database = Database(url)
     database.upgrade()
     with database.transaction() as db:
-        trainer = crud.create_user(db, "t1", "trainer-pass-1", "trainer", display_name="Tom Trainer")
-        client = crud.create_client(db, "Grace Hopper-Report", trainer=trainer)
-        inputs, findings = clinical.evaluate_assessment(
+        trainer, client = trainer_and_client(db, "Grace Hopper-Report")
+        _a, prog = assess_and_prescribe(
+            db,
+            client,
+            trainer,
             {
                 "pain_at_rest_nprs": 2,
                 "pain_activity_nprs": 5,
@@ -43,14 +45,9 @@ def _seed(url: str) -> int:
                     {"test_id": "knee_extension_deficit", "side": "right", "value": 1},
                     {"test_id": "knee_flexion_rom", "side": "left", "value": 118},
                 ],
-            }
-        )
-        a = crud.add_assessment(
-            db, client.id, inputs=inputs, findings=findings, pain_nprs=5, stop=False, by=trainer
-        )
-        content = clinical.prescribe(findings, pain_nprs=5, goals=["stairs"])
-        prog = crud.add_programme(
-            db, client.id, content=content, assessment_id=a.id, pain_nprs=5, goals=["stairs"], by=trainer
+            },
+            pain=5,
+            goals=["stairs"],
         )
         today = datetime.now(UTC).date()
         for i in range(4):

@@ -6,24 +6,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
 import yaml
-from tests.api.api_support import World, build_world, make_settings, unique, world_trial
+from tests.api.api_support import World, unique, world_trial
+from tests.api.worlds import world_fixture
 from tests.web.test_web_authz_matrix import browser
 
-from retrowalk.api.app import create_app
 from retrowalk.app.trials import TEMPLATE, parse_definition
 from retrowalk.http.security import CSRF_COOKIE
 
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    tmp = tmp_path_factory.mktemp("web-trials")
-    app = create_app(make_settings(tmp / "data", f"sqlite:///{tmp / 'web.sqlite3'}"))
-    try:
-        yield build_world(app)
-    finally:
-        app.state.db.dispose()
+world = world_fixture(scope="module")
 
 
 def _post(http: Any, url: str, files: Any = None, **data: str) -> Any:

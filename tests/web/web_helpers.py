@@ -7,15 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.api.live_server import free_port, wait_healthy
+from tests.api.live_server import free_port, own_data_env, wait_healthy
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 #: Without the background-networking flags Chromium's connections are refused by the closed network.
 CHROME_ARGS = [
@@ -69,12 +68,7 @@ def uvicorn_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
 def live_app(data_dir: Path, first_user: tuple[str, str, str, str], **settings: str) -> Iterator[str]:
     """A real server on its own SQLite data directory, with one account made first the way an
     operator would (storage API, in its own process); ``settings`` are extra environment values."""
-    env = {
-        **os.environ,
-        "RETROWALK_DATA_DIR": str(data_dir),
-        "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
-    env.pop("RETROWALK_DATABASE_URL", None)
+    env = own_data_env(data_dir)
     username, password, role, display = first_user
     subprocess.run(
         [
@@ -96,14 +90,26 @@ def live_app(data_dir: Path, first_user: tuple[str, str, str, str], **settings: 
 
 
 @contextmanager
-def chromium(extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
-    """Debian's Chromium under Playwright (the tool's own browser download does not work here)."""
+def playwright() -> Iterator[Any]:
+    """Playwright, once Debian's Chromium is there (skips locally, fails in CI, when it is not)."""
     if not Path(CHROMIUM).exists():
-        require_tool("chromium")  # skips locally, fails in CI
+        require_tool("chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROME_ARGS, *extra_args])
+        yield p
+
+
+def launch(p: Any, extra_args: Sequence[str] = ()) -> Any:
+    """Debian's Chromium under Playwright (the tool's own browser download does not work here)."""
+    return p.chromium.launch(executable_path=CHROMIUM, args=[*CHROME_ARGS, *extra_args])
+
+
+@contextmanager
+def chromium(extra_args: tuple[str, ...] = ()) -> Iterator[Any]:
+    """One Chromium for a test module (see :func:`launch`), closed afterwards."""
+    with playwright() as p:
+        b = launch(p, extra_args)
         try:
             yield b
         finally:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import retrowalk
 from retrowalk.api import docs, hardening
@@ -33,24 +33,15 @@ MAX_PLAIN_BODY = 1024 * 1024
 #: Slack for multipart headers around an upload of exactly the limit.
 MULTIPART_SLACK = 64 * 1024
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-
-class BodySizeLimit:
+class BodySizeLimit(hardening.HttpOnly):
     """Refuse oversized bodies with 413 before they are spooled to disk or memory."""
 
     def __init__(self, app: ASGIApp, upload_limit: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.upload_limit = upload_limit
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         content_type = declared = None
         chunked = False
         for key, value in scope.get("headers", ()):
@@ -204,6 +195,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     limits.configure(settings)  # the parsers' limits (retrowalk.io.limits) follow this app's settings
     hardening.prepare_data_dir(settings)  # 0700, takes writes; else InputError (CLI: exit 2)
     db = database or Database(settings.resolved_database_url)
+    db.set_data_dir(settings.data_dir)
     try:
         db.upgrade()
     except OperationalError as exc:

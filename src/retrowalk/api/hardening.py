@@ -28,7 +28,8 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,19 +41,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from retrowalk.app.access import MAX_ID
 from retrowalk.errors import InputError
 from retrowalk.settings import Settings
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
 API_PREFIX = "/api/"
-#: Largest id any table holds (32-bit integer keys on SQLite and PostgreSQL alike).
-MAX_ID = 2**31 - 1
 #: Anonymous POSTs that start or change a login: refused from other origins (login CSRF).
 LOGIN_PATHS = frozenset({"/login", "/api/v1/auth/login", "/account/password", "/api/v1/account/password"})
 #: Scripts only from this origin (no inline script anywhere, Swagger UI included); inline style
@@ -201,18 +196,32 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-class Hardening:
-    """See the module docstring; sits inside the body-size limit, so bodies here are bounded."""
+class HttpOnly(ABC):
+    """An ASGI middleware that sees HTTP requests only: lifespan and websocket scopes pass by."""
 
-    def __init__(self, app: ASGIApp, *, max_json_depth: int, trusted_origins: frozenset[str]) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_json_depth = max_json_depth
-        self.trusted_origins = trusted_origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    @abstractmethod
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one HTTP request (call ``self.app`` to pass it on)."""
+
+
+class Hardening(HttpOnly):
+    """See the module docstring; sits inside the body-size limit, so bodies here are bounded."""
+
+    def __init__(self, app: ASGIApp, *, max_json_depth: int, trusted_origins: frozenset[str]) -> None:
+        super().__init__(app)
+        self.max_json_depth = max_json_depth
+        self.trusted_origins = trusted_origins
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         send = _with_security_headers(scope, send)
         path: str = scope["path"]
         method: str = scope["method"]

@@ -41,7 +41,7 @@ __all__ = [
     "UserUpdate",
 ]
 
-from retrowalk.core.assessment import AssessmentInput, AssessmentResult
+from retrowalk.core.assessment import AssessmentInput, AssessmentResult, TestChange
 from retrowalk.core.prescription import Programme as ProgrammeContent
 from retrowalk.core.scores.koos import KoosScores
 from retrowalk.gait.summary import GaitSummary
@@ -65,6 +65,36 @@ class UserOut(Out):
     active: bool
     client_id: int | None
     created_at: datetime
+    contact_phone: str | None = Field(default=None, description="Trainers: printed on the handout.")
+    contact_email: str | None = Field(default=None, description="Trainers: printed on the handout.")
+
+
+class MediaOut(Out):
+    """A trainer's own photo or video of an exercise (the bytes at ``url``, a still at ``poster_url``)."""
+
+    id: int
+    exercise_id: str
+    client_id: int | None = Field(description="Set: for this client's programme item; null: all clients.")
+    kind: Literal["photo", "video"]
+    mime: str
+    width: int
+    height: int
+    duration_s: float | None
+    size_bytes: int
+    created_at: datetime
+    url: str
+    poster_url: str
+
+    @classmethod
+    def of(cls, row: Any) -> MediaOut:
+        base = f"/api/v1/media/{row.id}"
+        return cls.model_validate(
+            {
+                **{k: getattr(row, k) for k in cls.model_fields if hasattr(row, k)},
+                "url": base,
+                "poster_url": f"{base}/poster",
+            }
+        )
 
 
 class LoginOut(BaseModel):
@@ -327,22 +357,9 @@ class WeekAdherenceOut(BaseModel):
     pct: float
 
 
-class TestChangeOut(BaseModel):
-    test_id: str
-    test_name: str
-    unit: str
-    side: str
-    previous: float | bool | None
-    current: float | bool | None
-    change: float | None
-    beyond_error: bool | None
-    error: float | None
-    error_source: str | None
-
-
 class VisitOut(BaseModel):
     assessment_id: int
     created_at: datetime
     affected_side: str | None
     previous_id: int | None
-    changes: list[TestChangeOut]
+    changes: list[TestChange] = Field(description="The core's comparison with the previous visit.")

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from retrowalk.app.errors import Forbidden, NotFound
+from retrowalk.app.errors import Forbidden, found
 from retrowalk.storage import crud
 from retrowalk.storage.models import (
     ROLES,
@@ -50,14 +50,15 @@ __all__ = [
 
 
 Row = TypeVar("Row", bound=Any)
+#: Largest id any table holds (32-bit integer keys on SQLite and PostgreSQL alike).
+MAX_ID = 2**31 - 1
 
 
 def read_one(db: Session, user: User, client: Client, row: Row | None, resource: str) -> Row:
     """A client's stored object for a read: 404 when absent (or another client's), else audited."""
-    if row is None:
-        raise NotFound(f"{resource.replace('_', ' ')} not found")
-    crud.audit(db, user, "read", resource, resource_id=row.id, client_id=client.id)
-    return row
+    present: Row = found(row, resource.replace("_", " "))
+    crud.audit(db, user, "read", resource, resource_id=present.id, client_id=client.id)
+    return present
 
 
 def require_role(user: User, *roles: str) -> User:
@@ -71,9 +72,7 @@ def client_access(db: Session, user: User, client_id: int, *roles: str) -> Clien
     """The one client-access rule (API and pages): unknown or foreign → 404, wrong role → 403."""
     if user.role == "admin":
         raise Forbidden("administrators do not access clinical data")
-    client = crud.visible_client(db, user, client_id) if 1 <= client_id <= 2**31 - 1 else None
-    if client is None:
-        raise NotFound("client not found")
+    client = found(crud.visible_client(db, user, client_id) if 0 < client_id <= MAX_ID else None, "client")
     require_role(user, *roles)
     return client
 

@@ -15,15 +15,21 @@ import hashlib
 import os
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from retrowalk.app.access import require_role
 from retrowalk.app.auth import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from retrowalk.app.errors import Conflict, Forbidden, NotFound
+from retrowalk.core.vocab import ContactEmail, ContactPhone
 from retrowalk.errors import InputError
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
@@ -52,6 +58,26 @@ class Delivery:
     expires_at: datetime
 
 
+class ProbeQuota(Protocol):
+    """The per-account quota on username probes (:class:`retrowalk.app.throttle.LoginThrottle`)."""
+
+    def check_username_probes(self, account_id: int) -> None: ...
+    def username_probe_failed(self, account_id: int) -> None: ...
+
+
+@contextmanager
+def username_probe(quota: ProbeQuota, caller: User) -> Iterator[None]:
+    """Any step that tells ``caller`` whether a username exists (a new login's name, a trainer to
+    share a client with): refused with 429 once the caller's quota of unavailable names is used
+    up, and a refusal inside (InputError, NotFound) counts against it. One rule, web and API."""
+    quota.check_username_probes(caller.id)
+    try:
+        yield
+    except (InputError, NotFound):
+        quota.username_probe_failed(caller.id)
+        raise
+
+
 def password_problem(password: str) -> str | None:
     """Why a new password is refused, or None."""
     if len(password) < PASSWORD_MIN_LENGTH:
@@ -61,11 +87,14 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-def check_new_username(db: Session, username: str) -> None:
+def check_new_username(db: Session, username: str, *, caller: User, quota: ProbeQuota) -> None:
     """InputError naming ``username`` when it cannot be had, with the same words whether it is
-    malformed or taken (so a probe learns nothing from the wording)."""
-    if not re.fullmatch(USERNAME_PATTERN, username) or crud.get_user_by_username(db, username) is not None:
-        raise InputError("username", USERNAME_UNAVAILABLE, hint="3-64 letters, digits or . _ @ -")
+    malformed or taken (so a probe learns nothing from the wording), and at most the caller's
+    quota of such answers (:func:`username_probe`)."""
+    with username_probe(quota, caller):
+        malformed = not re.fullmatch(USERNAME_PATTERN, username)
+        if malformed or crud.get_user_by_username(db, username) is not None:
+            raise InputError("username", USERNAME_UNAVAILABLE, hint="3-64 letters, digits or . _ @ -")
 
 
 def _hash(token: str) -> str:
@@ -139,12 +168,19 @@ def reset_password_of(db: Session, settings: Settings, admin: User, user_id: int
 
 
 def invite(
-    db: Session, settings: Settings, admin: User, username: str, role: str, *, display_name: str = ""
+    db: Session,
+    settings: Settings,
+    admin: User,
+    username: str,
+    role: str,
+    *,
+    quota: ProbeQuota,
+    display_name: str = "",
 ) -> tuple[User, Delivery]:
     """A new admin or trainer account that only its owner can open (via the invitation link)."""
     if role not in ("admin", "trainer"):
         raise InputError("role", f"{role!r} cannot be invited", hint="admin or trainer; trainers add clients")
-    check_new_username(db, username)
+    check_new_username(db, username, caller=admin, quota=quota)
     # An unknown random password: nobody can log in until the invitation is used.
     user = crud.create_user(db, username, secrets.token_urlsafe(32), role, display_name=display_name)
     delivery = _issue(db, settings, admin, user, "invite")
@@ -216,14 +252,14 @@ def _trainer_of(trainer: User, client: Client) -> None:
 
 
 def invite_client(
-    db: Session, settings: Settings, trainer: User, client: Client, username: str
+    db: Session, settings: Settings, trainer: User, client: Client, username: str, *, quota: ProbeQuota
 ) -> HandedLink:
     """The client's own login, opened only by the client through a one-time invitation link:
     the trainer chooses the username, never the password."""
     _trainer_of(trainer, client)
     if client.account is not None:
         raise Conflict("this client already has a login; send a new password link instead")
-    check_new_username(db, username)
+    check_new_username(db, username, caller=trainer, quota=quota)
     user = crud.create_user(
         db, username, secrets.token_urlsafe(32), "client", display_name=client.name, client_id=client.id
     )
@@ -251,3 +287,35 @@ def client_reset_link(db: Session, settings: Settings, trainer: User, client: Cl
         detail="link handed over",
     )
     return HandedLink(user, link, delivery.expires_at)
+
+
+# --- the trainer's own account: how clients reach them ---------------------------------------------
+
+
+class ContactIn(BaseModel):
+    """The trainer's contact as printed on the client's handout (either may be left empty)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    contact_phone: ContactPhone | None = None
+    contact_email: ContactEmail | None = None
+
+    @field_validator("contact_phone", "contact_email", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+def set_contact(db: Session, user: User, body: ContactIn) -> User:
+    """Store the trainer's phone and e-mail (audited; the values are not copied into the log)."""
+    require_role(user, "trainer")
+    user.contact_phone = body.contact_phone
+    user.contact_email = body.contact_email
+    db.flush()
+    crud.audit(db, user, "update", "user", resource_id=user.id, detail="contact")
+    return user
+
+
+def contact_text(user: User) -> str:
+    """The contact as one line for print: 'phone · e-mail' (empty when neither is set)."""
+    return " · ".join(v for v in (user.contact_phone, user.contact_email) if v)

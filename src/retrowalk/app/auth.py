@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeVar
 
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +23,9 @@ from retrowalk.settings import Settings
 from retrowalk.storage import crud
 from retrowalk.storage.db import Database
 from retrowalk.storage.models import AuditEntry, User
+
+if TYPE_CHECKING:
+    from retrowalk.app.accounts import ProbeQuota
 
 #: The one password policy (API, web form, CLI).
 PASSWORD_MIN_LENGTH = 10
@@ -155,12 +158,12 @@ def list_users(db: Session, admin: User) -> Sequence[User]:
     return crud.list_users(db)
 
 
-def create_user(db: Session, admin: User, body: UserCreate, *, settings: Settings) -> User:
+def create_user(db: Session, admin: User, body: UserCreate, *, settings: Settings, quota: ProbeQuota) -> User:
     """Invite: the new user sets their own password through a one-time link (audited)."""
     from retrowalk.app import accounts
 
     user, _delivery = accounts.invite(
-        db, settings, admin, body.username, body.role, display_name=body.display_name
+        db, settings, admin, body.username, body.role, quota=quota, display_name=body.display_name
     )
     return user
 

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from retrowalk.app.errors import Conflict, NotFound, TooLarge
+from retrowalk.app.access import MAX_ID
+from retrowalk.app.errors import Conflict, TooLarge, found
 from retrowalk.errors import InputError
 from retrowalk.gait.imu import Placement
 from retrowalk.io import capture as cap_io
@@ -42,7 +43,7 @@ class CaptureIn(BaseModel):
 
     kind: Literal["imu", "video"]
     placement: Placement = "unknown"
-    session_log_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    session_log_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     exercise_id: str | None = Field(default=None, max_length=100)
     keep_video: bool = Field(
         default=False, description="video: keep the clip after its keypoints are extracted"
@@ -83,10 +84,15 @@ def _view(db: Session, data_dir: Path, cap: Capture) -> CaptureView:
 
 
 def _open(db: Session, client: Client, token: str) -> Capture:
-    cap = store.get_capture(db, client.id, token)
-    if cap is None:
-        raise NotFound("capture not found")
-    return cap
+    return found(store.get_capture(db, client.id, token), "capture")
+
+
+def _new_token() -> str:
+    """32 hex digits, never all decimal ones: an all-digit path segment reads as an id (beyond
+    the range: 404, :mod:`retrowalk.api.hardening`), which would make the capture unreachable."""
+    while (token := secrets.token_hex(16)).isdigit():
+        pass  # about 3 in 10 million draws
+    return token
 
 
 def start(
@@ -113,7 +119,7 @@ def start(
             "mime_type", f"{mime_type!r} is not a video type this server stores", hint=", ".join(VIDEO_TYPES)
         )
     cap = Capture(
-        token=secrets.token_hex(16),
+        token=_new_token(),
         client_id=client.id,
         created_by=user.id,
         kind=kind,

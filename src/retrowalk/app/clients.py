@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
 from retrowalk.app.access import client_updated, require_role
+from retrowalk.app.accounts import ProbeQuota, username_probe
 from retrowalk.app.errors import NotFound
 from retrowalk.app.sessions import today
-from retrowalk.core.vocab import Sex
+from retrowalk.core.vocab import Sex, filled
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, User
 
@@ -21,17 +23,10 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 class ClientIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Annotated[str, Field(min_length=1, max_length=200), filled("enter the client's name")]
     date_of_birth: date | None = None
     sex: Sex | None = None
     notes: str = Field(default="", max_length=10_000)
-
-    @field_validator("name")
-    @classmethod
-    def _named(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("enter the client's name")
-        return v.strip()
 
     @field_validator("date_of_birth")
     @classmethod
@@ -90,11 +85,13 @@ def update_client(db: Session, user: User, client: Client, body: ClientUpdate) -
     return client_updated(db, user, client, ",".join(sorted(changes)))
 
 
-def add_trainer(db: Session, user: User, client: Client, body: TrainerLinkIn) -> Client:
-    """Share the client with another trainer (e.g. a colleague covering sessions)."""
-    trainer = crud.get_user_by_username(db, body.username)
-    if trainer is None or trainer.role != "trainer" or not trainer.active:
-        raise NotFound("no active trainer with that username")
+def add_trainer(db: Session, user: User, client: Client, body: TrainerLinkIn, *, quota: ProbeQuota) -> Client:
+    """Share the client with another trainer (e.g. a colleague covering sessions). Whether the
+    name is an active trainer is a username probe, held to the caller's quota."""
+    with username_probe(quota, user):
+        trainer = crud.get_user_by_username(db, body.username)
+        if trainer is None or trainer.role != "trainer" or not trainer.active:
+            raise NotFound("no active trainer with that username")
     crud.link_trainer(db, client, trainer)
     return client_updated(db, user, client, f"linked trainer {trainer.id}")
 

@@ -21,12 +21,13 @@ from retrowalk.app.records import DecisionItem, decision_items, sessions_per_wee
 from retrowalk.app.sessions import (
     clients_with_stored_problems,
     next_session,
+    next_sessions,
     stored_problems,
 )
 from retrowalk.core.progression import DecisionKind
 from retrowalk.core.scores.nprs import pain_rules
 from retrowalk.storage import crud
-from retrowalk.storage.models import Assessment, Client, Programme, SessionLog, User
+from retrowalk.storage.models import Assessment, Client, FlagAcknowledgement, Programme, SessionLog, User
 
 #: Pain over the limit in this many recent days flags a flare.
 FLAG_WINDOW_DAYS = 7
@@ -145,10 +146,13 @@ def client_summary(db: Session, client: Client, on: date) -> SummaryRow:
     )
 
 
-def with_acknowledgements(db: Session, row: SummaryRow) -> SummaryRow:
-    """The row with the trainer's notes on those of its flags already acknowledged."""
-    acks = {a.flag: a.note for a in crud.list_flag_acks(db, row.client.id)}
-    row.acknowledged.update({f: acks[f] for f in row.flags if f in acks})
+def with_acknowledgements(
+    db: Session, row: SummaryRow, acks: Sequence[FlagAcknowledgement] | None = None
+) -> SummaryRow:
+    """The row with the trainer's notes on those of its flags already acknowledged (``acks``:
+    the client's acknowledgements, when already read)."""
+    notes = {a.flag: a.note for a in (crud.list_flag_acks(db, row.client.id) if acks is None else acks)}
+    row.acknowledged.update({f: notes[f] for f in row.flags if f in notes})
     return row
 
 
@@ -172,9 +176,9 @@ def dashboard(db: Session, user: User, on: date, *, q: str = "", show: Show = "a
     first, then unread messages, then due, then by name.
 
     The same rows as :func:`client_summary` per client, from a fixed number of queries for all
-    clients for the flags and counts (aggregates in SQL): a year of logs per client made the
-    page linear in every log ever written. The decision is each client's
-    :func:`~retrowalk.app.sessions.next_session` (memoised on its inputs).
+    clients (aggregates in SQL): a year of logs per client made the page linear in every log
+    ever written, and a query or more per client made it linear in clients. The decisions are
+    :func:`~retrowalk.app.sessions.next_sessions` (the engine memoised on its inputs).
     """
     require_role(user, "trainer")
     text = q.strip().lower()
@@ -191,11 +195,12 @@ def dashboard(db: Session, user: User, on: date, *, q: str = "", show: Show = "a
         db, ids, recent_from=on - timedelta(days=FLAG_WINDOW_DAYS - 1), week_from=_monday(on)
     )
     outside = clients_with_stored_problems(db, ids)
+    decisions = next_sessions(db, programmes, latest)
+    acks = crud.flag_acks_for(db, ids)
     rows = []
     for client in clients:
         programme = programmes.get(client.id)
-        # per client: the decision reads the programme's lineage, clearances and gait evidence
-        decision = next_session(db, client.id, programme) if programme else None
+        decision = decisions.get(client.id)
         stat = stats.get(client.id)
         worst: list[float] = [w for w in (stat[2:5] if stat else ()) if w is not None]
         row = _row(
@@ -209,7 +214,9 @@ def dashboard(db: Session, user: User, on: date, *, q: str = "", show: Show = "a
             latest=latest.get(client.id),
             decisions=decision_items(decision),
         )
-        row = with_acknowledgements(db, SummaryRow(**{**vars(row), "unread": unread.get(client.id, 0)}))
+        row = with_acknowledgements(
+            db, SummaryRow(**{**vars(row), "unread": unread.get(client.id, 0)}), acks[client.id]
+        )
         if _shown(row, show):
             rows.append(row)
     rows.sort(key=lambda r: (not r.open_flags, not r.unread, not r.due, r.client.name.lower()))

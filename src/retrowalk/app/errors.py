@@ -7,6 +7,10 @@ field values stay :class:`retrowalk.errors.InputError` / pydantic ``ValidationEr
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class AppError(Exception):
     """A refusal with a message for the caller."""
@@ -29,6 +33,13 @@ class Forbidden(AppError):
 
 class NotFound(AppError):
     status_code = 404
+
+
+def found(row: T | None, what: str) -> T:
+    """``row``, or 404 "``what`` not found" when the lookup found nothing (or another client's)."""
+    if row is None:
+        raise NotFound(f"{what} not found")
+    return row
 
 
 class Conflict(AppError):

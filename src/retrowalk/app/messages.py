@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from retrowalk.app.access import require_role
+from retrowalk.core.vocab import filled
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, Message, User
 
@@ -22,14 +24,11 @@ MESSAGE_MAX = 4000
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    body: str = Field(min_length=1, max_length=MESSAGE_MAX, description="the message text")
-
-    @field_validator("body")
-    @classmethod
-    def _not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("write a message")
-        return v.strip()
+    body: Annotated[
+        str,
+        Field(min_length=1, max_length=MESSAGE_MAX, description="the message text"),
+        filled("write a message"),
+    ]
 
 
 def _other(role: str) -> str:

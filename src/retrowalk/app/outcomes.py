@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from retrowalk.app import clinical
-from retrowalk.app.records import sessions_per_week
+from retrowalk.app.errors import NotFound
+from retrowalk.app.records import chart_inputs, sessions_per_week
 from retrowalk.app.sessions import row_getter
 from retrowalk.core.scores.koos import SUBSCALES
 from retrowalk.gait.summary import UNITS as GAIT_UNITS
+from retrowalk.reports import charts
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, Programme, SessionLog, User
 
@@ -121,6 +123,30 @@ def outcomes_data(db: Session, client_id: int) -> dict[str, Any]:
 def read_outcomes(db: Session, user: User, client: Client) -> dict[str, Any]:
     crud.audit(db, user, "read", "outcomes", client_id=client.id)
     return outcomes_data(db, client.id)
+
+
+@dataclass(frozen=True)
+class ChartRead:
+    """One chart of a client: its current version, and the drawing unless the caller has it."""
+
+    version: str
+    chart: charts.Chart | None
+
+
+def read_chart(
+    db: Session, user: User, client: Client, name: str, *, have: Collection[str] = ()
+) -> ChartRead:
+    """Chart ``name`` (one of :data:`~retrowalk.reports.charts.CHART_KEYS`, else 404) of the
+    client's current data; ``have`` are versions the caller already holds (no drawing, no
+    audit row then: nothing is disclosed). Audited as a read when drawn."""
+    if name not in charts.CHART_KEYS:
+        raise NotFound("no such chart")
+    inputs = chart_inputs(db, client.id, only=charts.CHART_FIELDS[name])
+    version = charts.chart_version(inputs, name)
+    if version in have:
+        return ChartRead(version, None)
+    crud.audit(db, user, "read", "chart", resource_id=name, client_id=client.id)
+    return ChartRead(version, charts.chart(inputs, name))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ accepted it) is left out of charts and listed as flagged, never a 422.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -209,18 +209,24 @@ def koos_mcid() -> dict[str, float]:
     return out
 
 
-def chart_inputs(db: Session, client_id: int, logs: Sequence[SessionLog] | None = None) -> ChartInputs:
-    """The chart series for one client; ``logs`` are its session logs if already fetched."""
-    if logs is None:
-        logs = crud.list_session_logs(db, client_id)
-    logs = [log for log in logs if not stored_problems(log)]
-    koos = crud.read_questionnaires(db, client_id, "koos").rows
-    return ChartInputs(
-        pain=pain_by_day(logs),
-        koos=[KoosPoint(when=q.created_at, **q.scores.model_dump()) for q in koos],
-        koos_mcid=koos_mcid(),
-        knee_rom=knee_rom_points(crud.read_assessments(db, client_id).rows),
-        retro_walk=[
+def chart_inputs(
+    db: Session,
+    client_id: int,
+    logs: Sequence[Any] | None = None,
+    *,
+    only: Collection[str] | None = None,
+) -> ChartInputs:
+    """The chart series for one client; ``logs`` are its session logs if already fetched;
+    ``only`` names the :class:`ChartInputs` fields wanted (one chart's), the others left empty
+    and unread."""
+    want = set(ChartInputs.model_fields) if only is None else set(only)
+    out = ChartInputs()
+    if want & {"pain", "retro_walk"}:
+        if logs is None:
+            logs = crud.session_log_rows(db, client_id)  # read-only rows: no ORM objects needed
+        logs = [log for log in logs if not stored_problems(log)]
+        out.pain = pain_by_day(logs) if "pain" in want else []
+        out.retro_walk = [
             RetroWalkPoint(
                 when=log.session_date,
                 minutes=log.minutes,
@@ -228,10 +234,18 @@ def chart_inputs(db: Session, client_id: int, logs: Sequence[SessionLog] | None 
                 incline_pct=log.incline_pct,
             )
             for log in logs
-            if is_retro_walk(log.exercise_id) and log.completed
-        ],
-        gait=gait_points(crud.gait_series(db, client_id).rows),
-    )
+            if "retro_walk" in want and is_retro_walk(log.exercise_id) and log.completed
+        ]
+    if "koos" in want:
+        koos = crud.read_questionnaires(db, client_id, "koos").rows
+        out.koos = [KoosPoint(when=q.created_at, **q.scores.model_dump()) for q in koos]
+    if "koos_mcid" in want:
+        out.koos_mcid = koos_mcid()
+    if "knee_rom" in want:
+        out.knee_rom = knee_rom_points(crud.read_assessments(db, client_id).rows)
+    if "gait" in want:
+        out.gait = gait_points(crud.gait_series(db, client_id).rows)
+    return out
 
 
 def _nprs_mcid() -> tuple[float | None, str]:
@@ -244,42 +258,38 @@ def _nprs_mcid() -> tuple[float | None, str]:
         return 1.0, "Salaffi 2004"
 
 
+def _first_and_latest(measure: str, values: Sequence[float | None], **fields: Any) -> list[OutcomeRow]:
+    """One row from the first and the latest known value of a series; none when nothing is known."""
+    known = [v for v in values if v is not None]
+    return [OutcomeRow(measure=measure, baseline=known[0], latest=known[-1], **fields)] if known else []
+
+
 def outcome_rows(inputs: ChartInputs) -> list[OutcomeRow]:
     rows: list[OutcomeRow] = []
     mcids = inputs.koos_mcid
     for key, label in KOOS_LABELS.items():
-        values = [getattr(p, key) for p in inputs.koos if getattr(p, key) is not None]
-        if values:
-            rows.append(
-                OutcomeRow(
-                    measure=label,
-                    unit="0-100",
-                    baseline=values[0],
-                    latest=values[-1],
-                    mcid=mcids.get(key, 10.0),
-                    better="higher",
-                    source="mcid.yaml (Roos & Lohmander 2003 by default)",
-                )
-            )
+        rows += _first_and_latest(
+            label,
+            [getattr(p, key) for p in inputs.koos],
+            unit="0-100",
+            mcid=mcids.get(key, 10.0),
+            better="higher",
+            source="mcid.yaml (Roos & Lohmander 2003 by default)",
+        )
     nprs_mcid, nprs_src = _nprs_mcid()
     for attr, label in (
         ("during", "Pain during session"),
         ("after", "Pain after session"),
         ("next_morning", "Pain next morning"),
     ):
-        values = [getattr(p, attr) for p in inputs.pain if getattr(p, attr) is not None]
-        if values:
-            rows.append(
-                OutcomeRow(
-                    measure=label,
-                    unit="NPRS 0-10",
-                    baseline=values[0],
-                    latest=values[-1],
-                    mcid=nprs_mcid,
-                    better="lower",
-                    source=nprs_src,
-                )
-            )
+        rows += _first_and_latest(
+            label,
+            [getattr(p, attr) for p in inputs.pain],
+            unit="NPRS 0-10",
+            mcid=nprs_mcid,
+            better="lower",
+            source=nprs_src,
+        )
     rom = (
         ("extension_deficit_deg", "Knee extension deficit", "lower"),
         ("flexion_deg", "Knee flexion", "higher"),
@@ -287,24 +297,15 @@ def outcome_rows(inputs: ChartInputs) -> list[OutcomeRow]:
     for side in ("left", "right"):
         pts = [p for p in inputs.knee_rom if p.side == side]
         for attr, label, better in rom:
-            values = [getattr(p, attr) for p in pts if getattr(p, attr) is not None]
-            if values:
-                rows.append(
-                    OutcomeRow(
-                        measure=f"{label} ({side})",
-                        unit="°",
-                        baseline=values[0],
-                        latest=values[-1],
-                        mcid=10.0,
-                        better=better,
-                        source="goniometer minimum significant difference 10°",
-                    )
-                )
-    walks = [p.minutes for p in inputs.retro_walk if p.minutes is not None]
-    if walks:
-        rows.append(
-            OutcomeRow(measure="Retro-walking duration", unit="min", baseline=walks[0], latest=walks[-1])
-        )
+            rows += _first_and_latest(
+                f"{label} ({side})",
+                [getattr(p, attr) for p in pts],
+                unit="°",
+                mcid=10.0,
+                better=better,
+                source="goniometer minimum significant difference 10°",
+            )
+    rows += _first_and_latest("Retro-walking duration", [p.minutes for p in inputs.retro_walk], unit="min")
     return rows
 
 

@@ -10,8 +10,7 @@ only module that calls the core's progression engine.
 from __future__ import annotations
 
 import json
-from collections import namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
@@ -22,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
-from retrowalk.app import clinical, programmes, quotas
+from retrowalk.app import clinical, media, programmes, quotas
 from retrowalk.app.access import client_updated, read_one
-from retrowalk.app.errors import Conflict, Forbidden, NotFound
+from retrowalk.app.errors import Conflict, Forbidden, NotFound, found
 from retrowalk.core import prescription as core_prescription
 from retrowalk.core import progression as core_progression
 from retrowalk.core.assessment import AssessmentResult, load_catalogue
@@ -184,15 +183,26 @@ class Logged:
     next_session: NextSession | None
 
 
+_CHECKED_FIELDS = (*DOSE_FIELDS, *PAIN_FIELDS)
+_checked_values = attrgetter(*_CHECKED_FIELDS)
+
+
 def stored_problems(log: Any) -> dict[str, str]:
     """Fields of a stored log outside today's vocabulary (an old row, or one written by an older
     release); empty when the row is valid. Such rows are shown flagged and left out of charts and
     decisions, never allowed to break a page."""
+    return dict(_problems(_checked_values(log)))
+
+
+@lru_cache(maxsize=4096)
+def _problems(values: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
+    """Memoised on the values: a client's year of rows repeats a few doses and pain ratings, and
+    the client page checks every row (a model validation each) several times."""
     try:
-        LoggedValues.model_validate({f: getattr(log, f) for f in (*DOSE_FIELDS, *PAIN_FIELDS)})
+        LoggedValues.model_validate(dict(zip(_CHECKED_FIELDS, values, strict=True)))
     except ValidationError as exc:
-        return field_messages(exc)
-    return {}
+        return tuple(field_messages(exc).items())
+    return ()
 
 
 @cache
@@ -299,8 +309,23 @@ def _session_records_adapter() -> TypeAdapter[list[Any]]:
     return TypeAdapter(list[core_progression.SessionRecord])
 
 
-#: The fields of a logged row that a decision reads, as a hashable row (a cache key part).
-_LogRow = namedtuple("_LogRow", _LOG_FIELDS)  # type: ignore[misc]
+class _Rows:
+    """The logged rows of a decision as a cache key: equal and hashed by the JSON of the fields a
+    decision reads (one serialiser call, about ten times cheaper than hashable copies of every
+    row), carrying the rows themselves for the engine."""
+
+    __slots__ = ("key", "rows")
+
+    def __init__(self, key: bytes, rows: Sequence[Any]) -> None:
+        self.key, self.rows = key, rows
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Rows) and other.key == self.key
+
+
 #: Decisions kept in memory: one per client whose page, dashboard row or log reply was recent.
 DECISION_CACHE_SIZE = 2048
 
@@ -326,7 +351,7 @@ def decide(
     if not logs:
         return None
     read = row_getter(logs[0], _LOG_FIELDS)
-    rows = tuple(_LogRow(*(tuple(v) if isinstance(v, list) else v for v in read(log))) for log in logs)
+    rows = _Rows(to_json([read(log) for log in logs]), logs)
     # none yet, or imported and never evaluated: the programme's own conditions apply
     findings = None if assessment is None or assessment.findings is None else to_json(assessment.findings)
     pain = None if assessment is None else assessment.pain_nprs
@@ -341,19 +366,20 @@ def decide(
 @lru_cache(maxsize=DECISION_CACHE_SIZE)
 def _decide_json(
     content: bytes,
-    logs: tuple[Any, ...],
+    logs: _Rows,
     findings: bytes | None,
     pain_nprs: float | None,
     cleared: bytes,
     hands_free: bytes | None,
 ) -> bytes | None:
-    decision = _decide(content, logs, findings, pain_nprs, cleared, hands_free)
+    decision = _decide(content, logs.rows, findings, pain_nprs, cleared, hands_free)
+    logs.rows = ()  # the cache keeps the key only, not the rows (nor ORM objects) behind it
     return None if decision is None else decision.model_dump_json().encode()
 
 
 def _decide(
     content: bytes,
-    logs: tuple[Any, ...],
+    logs: Sequence[Any],
     findings: bytes | None,
     pain_nprs: float | None,
     cleared_json: bytes,
@@ -401,18 +427,24 @@ def _assessment_for_engine(findings: bytes | None) -> AssessmentResult | None:
 
 def clearances(db: Session, client_id: int) -> list[RedFlagClearance]:
     """The trainers' clearances of red flags and pain stops, as the core reads them."""
+    return _clearances(crud.list_signoffs(db, client_id, "red_flag"))
+
+
+def _clearances(signoffs: Sequence[TrainerSignOff]) -> list[RedFlagClearance]:
     return [
         RedFlagClearance(
             flag_id=r.flag_id, cleared_by=r.signed_by_name, cleared_on=r.signed_on, reason=r.reason
         )
-        for r in crud.list_signoffs(db, client_id, "red_flag")
-        if r.flag_id
+        for r in signoffs
+        if r.kind == "red_flag" and r.flag_id
     ]
 
 
 #: Where the gait engines put step asymmetry (%), and the pose engine's forward-lean flag code.
 ASYMMETRY_KEYS = ("step_length_asymmetry_pct", "step_time_asymmetry_pct")
 TRUNK_LEAN_FLAG = "trunk_forward_lean"
+#: The hands-free evidence reads this many of the client's latest recordings.
+EVIDENCE_RECORDINGS = 20
 
 
 def gait_check(rec: Recording) -> GaitCheck | None:
@@ -431,9 +463,16 @@ def gait_check(rec: Recording) -> GaitCheck | None:
 
 def hands_free_evidence(db: Session, client_id: int) -> HandsFreeEvidence:
     """The latest recordings' step asymmetry and trunk lean, and the trainer's latest sign-off."""
-    checks = [c for r in crud.list_recordings(db, client_id)[-20:] if (c := gait_check(r)) is not None]
-    signoffs = crud.list_signoffs(db, client_id, "hands_free")
-    sign = signoffs[-1] if signoffs else None
+    return _hands_free(
+        crud.list_recordings(db, client_id)[-EVIDENCE_RECORDINGS:],
+        crud.list_signoffs(db, client_id, "hands_free"),
+    )
+
+
+def _hands_free(recordings: Sequence[Recording], signoffs: Sequence[TrainerSignOff]) -> HandsFreeEvidence:
+    checks = [c for r in recordings if (c := gait_check(r)) is not None]
+    signed = [s for s in signoffs if s.kind == "hands_free"]
+    sign = signed[-1] if signed else None
     return HandsFreeEvidence(
         recordings=checks,
         sign_off=CoreSignOff(signed_by=sign.signed_by_name, signed_on=sign.signed_on, note=sign.reason)
@@ -454,23 +493,41 @@ def next_session(db: Session, client_id: int, programme: Programme | None = None
     programme = programme or crud.current_programme(db, client_id)
     if programme is None:
         return None
-    lineage = crud.programme_lineage(db, programme)
-    logs = crud.session_log_rows(db, client_id, programme_ids=lineage, last_days=DECISION_WINDOW_DAYS)
-    base = programme
-    since = programme.decided_after
-    if (
-        programme.based_on_id is not None
-        and since is not None
-        and not any(r.session_date > since for r in logs)
-    ):
-        base = crud.get_programme(db, client_id, programme.based_on_id) or programme
-    return decide(
-        base,
-        logs,
-        crud.latest_assessment(db, client_id),
-        cleared=clearances(db, client_id),
-        hands_free=hands_free_evidence(db, client_id),
-    )
+    return next_sessions(db, {client_id: programme}, {client_id: crud.latest_assessment(db, client_id)})[
+        client_id
+    ]
+
+
+def next_sessions(
+    db: Session, programmes: Mapping[int, Programme], assessments: Mapping[int, Assessment | None]
+) -> dict[int, NextSession | None]:
+    """:func:`next_session` of many clients (client id -> current programme, and latest
+    assessment) from a fixed number of queries, whatever the number of clients: the dashboard
+    judges every client on each view."""
+    ids = list(programmes)
+    lineages = crud.programme_lineages(db, programmes)
+    logs = crud.decision_window_rows(db, lineages, last_days=DECISION_WINDOW_DAYS)
+    signoffs = crud.signoffs_for(db, ids)
+    recordings = crud.latest_recordings(db, ids, n=EVIDENCE_RECORDINGS)
+    # a decision version with no session since is judged from the version it was decided from
+    wanted = {
+        cid: p.based_on_id
+        for cid, p in programmes.items()
+        if p.based_on_id is not None
+        and p.decided_after is not None
+        and not any(r.session_date > p.decided_after for r in logs[cid])
+    }
+    based_on = crud.programmes_by_id(db, wanted)
+    return {
+        cid: decide(
+            based_on.get(cid, programme),
+            logs[cid],
+            assessments.get(cid),
+            cleared=_clearances(signoffs[cid]),
+            hands_free=_hands_free(recordings[cid], signoffs[cid]),
+        )
+        for cid, programme in programmes.items()
+    }
 
 
 def read_next_session(db: Session, user: User, client: Client) -> NextSession | None:
@@ -606,6 +663,7 @@ def apply_decision(
             new_row = crud.add_decision_programme(
                 db, programme, content=applied, decided_after=day, reason=reasons
             )
+            media.prune(db, None, client)  # a client item's own photo/video goes with the item
     pending: PendingDecision | None = None
     if (waiting or held) and _items_key(proposed) != _items_key(applied):
         pending = crud.add_pending_decision(
@@ -663,6 +721,7 @@ def resolve_decision(
             decided_after=row.decided_after,
             reason=row.reason,
         )
+        media.prune(db, user, client)
         made.based_on_id = current.based_on_id or current.id
         made.origin = f"{made.origin}, approved by {user.display_name or user.username}"
     crud.audit(
@@ -735,9 +794,7 @@ def correct_log(db: Session, user: User, client: Client, log_id: int, body: Sess
     When the current programme was decided after this very session, the decision is taken again
     from the version it was decided from, and the result is stored as a new version.
     """
-    row = crud.get_session_log(db, client.id, log_id)
-    if row is None:
-        raise NotFound("session log not found")
+    row = found(crud.get_session_log(db, client.id, log_id), "session log")
     if user.role == "client" and row.session_date != today():
         raise Forbidden("a client can correct a log on the day it was done; ask your trainer")
     changes = {
@@ -748,16 +805,17 @@ def correct_log(db: Session, user: User, client: Client, log_id: int, body: Sess
     if "completed" in changes and changes["completed"] is None:
         del changes["completed"]
     detail = ", ".join(f"{k}: {getattr(row, k)!r} → {v!r}" for k, v in sorted(changes.items()))
-    crud.update_session_log(db, row, **changes)
-    crud.audit(
-        db,
-        user,
-        "update",
-        "session_log",
-        resource_id=row.id,
-        client_id=client.id,
-        detail=f"correction {detail}" + (f" ({body.reason})" if body.reason else ""),
+    return _changed(
+        db, user, client, row, changes, f"correction {detail}" + (f" ({body.reason})" if body.reason else "")
     )
+
+
+def _changed(
+    db: Session, user: User, client: Client, row: SessionLog, changes: dict[str, Any], detail: str
+) -> Logged:
+    """Apply a later change to a stored log, audit it and judge that session again."""
+    crud.update_session_log(db, row, **changes)
+    crud.audit(db, user, "update", "session_log", resource_id=row.id, client_id=client.id, detail=detail)
     return Logged(logs=[row], next_session=rejudge(db, client, row.session_date))
 
 
@@ -797,6 +855,7 @@ def rejudge(db: Session, client: Client, day: date) -> NextSession | None:
             reason="judged again after a correction",
         )
         made.origin = f"decision after session {day.isoformat()} (corrected)"
+        media.prune(db, None, client)
     return decision
 
 
@@ -811,23 +870,11 @@ def get_log(db: Session, user: User, client: Client, log_id: int) -> SessionLog:
 
 def update_log(db: Session, user: User, client: Client, log_id: int, body: SessionLogUpdate) -> Logged:
     """Add what is known later (next-morning pain, notes); the decision is recomputed."""
-    row = crud.get_session_log(db, client.id, log_id)
-    if row is None:
-        raise NotFound("session log not found")
+    row = found(crud.get_session_log(db, client.id, log_id), "session log")
     changes = body.model_dump(exclude_unset=True)
     if "notes" in changes and changes["notes"] is None:
         del changes["notes"]
-    crud.update_session_log(db, row, **changes)
-    crud.audit(
-        db,
-        user,
-        "update",
-        "session_log",
-        resource_id=row.id,
-        client_id=client.id,
-        detail=",".join(sorted(changes)),
-    )
-    return Logged(logs=[row], next_session=rejudge(db, client, row.session_date))
+    return _changed(db, user, client, row, changes, ",".join(sorted(changes)))
 
 
 def pending_morning(logs: Sequence[SessionLog], on: date) -> date | None:

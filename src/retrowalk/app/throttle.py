@@ -7,6 +7,10 @@ or hosts share them), are tested before any hashing: per (username, IP), per IP 
 usernames) and per username (one account from many addresses). Attempts that pass still wait for
 one of ``login_max_concurrent_hashes`` hashing slots, and give up with 429 after
 ``login_hash_wait_seconds``; so excess attempts are answered fast, before hashing.
+
+The same storage holds the per-account quota on username probes
+(``username_probes_per_account``, used by :func:`retrowalk.app.accounts.username_probe`): a
+logged-in trainer or admin learns at most that many times whether a username is free.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ class LoginThrottle:
         self._pair: list[RateLimitItem] = [RateLimitItemPerSecond(settings.login_max_failures, window)]
         self._ip = parse_many(settings.login_per_ip)
         self._user = parse_many(settings.login_per_username)
+        self._probes = parse_many(settings.username_probes_per_account)
         self._slots = settings.login_max_concurrent_hashes
         self._wait_s = settings.login_hash_wait_seconds
         self._executor = ThreadPoolExecutor(
@@ -79,10 +84,13 @@ class LoginThrottle:
     def check(self, username: str, ip: str) -> None:
         """Raise :class:`Throttled` if any failure limit is used up (no counting)."""
         for items, key, reason in self._keys(username, ip):
-            for item in items:
-                if not self._limiter.test(item, *key):
-                    reset = self._limiter.get_window_stats(item, *key).reset_time
-                    raise Throttled(reason, reset - time.time())
+            self._refuse_if_used(items, key, reason)
+
+    def _refuse_if_used(self, items: list[RateLimitItem], key: tuple[str, ...], reason: str) -> None:
+        for item in items:
+            if not self._limiter.test(item, *key):
+                reset = self._limiter.get_window_stats(item, *key).reset_time
+                raise Throttled(reason, reset - time.time())
 
     def failed(self, username: str, ip: str) -> None:
         for items, key, _reason in self._keys(username, ip):
@@ -93,6 +101,15 @@ class LoginThrottle:
         """A right password clears its (username, IP) failures; the wider limits keep counting."""
         for item in self._pair:
             self._limiter.clear(item, "login-pair", username.casefold(), ip)
+
+    def check_username_probes(self, account_id: int) -> None:
+        """Raise :class:`Throttled` once ``account_id`` has used up its username-probe quota."""
+        reason = "too many unavailable usernames tried; try again later"
+        self._refuse_if_used(self._probes, ("username-probe", str(account_id)), reason)
+
+    def username_probe_failed(self, account_id: int) -> None:
+        for item in self._probes:
+            self._limiter.hit(item, "username-probe", str(account_id))
 
     async def run_hash(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a password hash or check on the hashing threads (call inside :meth:`hashing_slot`)."""

@@ -151,10 +151,11 @@ def _read_password(password_stdin: bool) -> str:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    from retrowalk.app.auth import PASSWORD_MIN_LENGTH
+    from retrowalk.app.accounts import password_problem  # the one policy (API, web, CLI)
 
-    if len(password) < PASSWORD_MIN_LENGTH:
-        fail("password", "too short", hint=f"use at least {PASSWORD_MIN_LENGTH} characters")
+    problem = password_problem(password)
+    if problem is not None:
+        fail("password", f"needs {problem}", hint="choose another password")
     return password
 
 

@@ -219,21 +219,9 @@ def simulate_cmd(
     )
 
 
-def _ci(est: float | None, lo: float | None, hi: float | None, digits: int = 2) -> str:
-    if est is None:
-        return "–"
-    if lo is None or hi is None:
-        return f"{est:.{digits}f}"
-    return f"{est:.{digits}f} ({lo:.{digits}f} to {hi:.{digits}f})"
-
-
-def _p(p: float | None) -> str:
-    if p is None:
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def _render_analysis(result: Any) -> None:
+    from retrowalk.trial.text import estimate_text, p_text
+
     flow = Table(title=f"{result.trial_id}: participant flow ({result.population})")
     for col in ("arm", "allocated", "withdrawn", "assessed per visit", "excluded", "analysed", "final visit"):
         flow.add_column(col)
@@ -264,9 +252,9 @@ def _render_analysis(result: Any) -> None:
                 d.arm,
                 d.visit,
                 str(s.n),
-                _ci(s.mean, s.ci_low, s.ci_high),
-                _ci(ch.estimate, ch.ci_low, ch.ci_high) if ch else "",
-                _p(ch.p) if ch else "",
+                estimate_text(s.mean, s.ci_low, s.ci_high),
+                estimate_text(ch.estimate, ch.ci_low, ch.ci_high) if ch else "",
+                p_text(ch.p) if ch else "",
             )
         console.print(t)
         c = Table(title=f"{o.label}: {', '.join({a.arm for a in o.ancova})} vs {result.control_arm}")
@@ -287,11 +275,11 @@ def _render_analysis(result: Any) -> None:
             e = sizes.get((a.arm, a.visit))
             c.add_row(
                 a.visit,
-                _ci(a.difference.estimate, a.difference.ci_low, a.difference.ci_high),
-                _p(a.difference.p),
-                _ci(m.estimate, m.ci_low, m.ci_high) if m else "–",
-                _p(m.p) if m else "–",
-                _ci(e.hedges_g, e.ci_low, e.ci_high) if e else "–",
+                estimate_text(a.difference.estimate, a.difference.ci_low, a.difference.ci_high),
+                p_text(a.difference.p),
+                estimate_text(m.estimate, m.ci_low, m.ci_high) if m else "–",
+                p_text(m.p) if m else "–",
+                estimate_text(e.hedges_g, e.ci_low, e.ci_high) if e else "–",
                 a.favours or "–",
             )
         console.print(c)
@@ -299,14 +287,15 @@ def _render_analysis(result: Any) -> None:
         console.print(
             f"  arm × visit (mixed model, all {mm.n_observations} observations of {mm.n_participants} "
             f"participants): chi2 = {mm.interaction_chi2 or 0:.2f}, df {mm.interaction_df}, "
-            f"p = {_p(mm.interaction_p)}" + (f"  [{'; '.join(mm.notes)}]" if mm.notes else "")
+            f"p = {p_text(mm.interaction_p)}" + (f"  [{'; '.join(mm.notes)}]" if mm.notes else "")
         )
         ra = o.rm_anova
         if ra.effects:
             console.print(
                 f"  repeated-measures ANOVA ({ra.n_participants} complete participants, the article's view): "
                 + "; ".join(
-                    f"{e.source} F({e.df}, {e.df_error}) = {e.f or 0:.2f}, p = {_p(e.p)}" for e in ra.effects
+                    f"{e.source} F({e.df}, {e.df_error}) = {e.f or 0:.2f}, p = {p_text(e.p)}"
+                    for e in ra.effects
                 )
             )
         for w in o.within:

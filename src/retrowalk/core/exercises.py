@@ -6,7 +6,7 @@ every progression link may raise at most one variable: the same rule the progres
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -38,6 +38,23 @@ _HANDRAIL_LEVEL: dict[str, int] = {"both": 0, "one": 1, "none": 2}
 DOSE_STAGED_FAMILIES = frozenset({"retro_walk"})
 RETRO_FAMILY = "retro_walk"
 FORWARD_WALK_ID = "forward_walk"
+
+
+#: Handrail use as the client's handout says it (the shorthand is ``core.vocab.HANDRAIL_LABELS``).
+PLAIN_HANDRAILS: dict[str, str] = {
+    "both": "holding both rails",
+    "one": "holding one rail",
+    "none": "hands free",
+}
+#: The dose's settings in the order they are said: field, shorthand, the client's words.
+DOSE_SETTINGS: tuple[tuple[str, Callable[[Any], str], Callable[[Any], str]], ...] = (
+    ("speed_kmh", lambda v: f"{v:g} km/h", lambda v: f"at {v:g} km/h"),
+    ("incline_pct", lambda v: f"{v:g}% incline", lambda v: f"{v:g} % incline"),
+    ("handrails", HANDRAIL_LABELS.__getitem__, PLAIN_HANDRAILS.__getitem__),
+    ("safety_key", lambda _: "safety key", lambda _: "safety key clipped on"),
+    ("per_side", lambda _: "per side", lambda _: "on each side"),
+    ("sessions_per_week", lambda v: f"{v}×/week", lambda v: f"{v} times a week"),
+)
 
 
 class Dose(BaseModel):
@@ -80,19 +97,16 @@ class Dose(BaseModel):
             parts.append(f"{self.hold_s:g} s hold")
         if self.minutes and not (self.sets and not self.reps and not self.hold_s):
             parts.append(f"{self.minutes:g} min")
-        if self.speed_kmh:
-            parts.append(f"{self.speed_kmh:g} km/h")
-        if self.incline_pct:
-            parts.append(f"{self.incline_pct:g}% incline")
-        if self.handrails:
-            parts.append(HANDRAIL_LABELS[self.handrails])
-        if self.safety_key:
-            parts.append("safety key")
-        if self.per_side:
-            parts.append("per side")
-        if self.sessions_per_week:
-            parts.append(f"{self.sessions_per_week}×/week")
-        return ", ".join(parts)
+        return ", ".join([*parts, *self.setting_parts()])
+
+    def setting_parts(self, *, plain: bool = False) -> list[str]:
+        """The parts after the amount (speed, incline, handrails, safety key, per side, weekly
+        frequency), in order: the clinician's shorthand, or with ``plain`` the client's words."""
+        return [
+            (say if plain else short)(getattr(self, name))
+            for name, short, say in DOSE_SETTINGS
+            if getattr(self, name)
+        ]
 
 
 def harder_variables(old: Dose, new: Dose) -> list[str]:

@@ -12,6 +12,7 @@ import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from fastapi import Depends, HTTPException, Path, Request, status
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from retrowalk.app import access, auth
-from retrowalk.app.access import Client, User
+from retrowalk.app.access import MAX_ID, Client, User
 from retrowalk.http.security import CSRF_HEADER, SESSION_COOKIE, csrf_ok
 from retrowalk.storage.db import BUSY_TIMEOUT_S, Database
 
@@ -262,6 +263,14 @@ def require_role(*roles: str) -> Callable[..., Awaitable[User]]:
     return dependency
 
 
+def row_id() -> Any:
+    """A row id in the path: 1 to the largest stored key, so an overlong one is a 422, never a 500.
+
+    A new ``Path`` per parameter: FastAPI writes the parameter's name into the one it is given.
+    """
+    return Path(ge=1, le=MAX_ID)
+
+
 def require_client_access(*roles: str) -> Callable[..., Client]:
     """The client named by the ``client_id`` path parameter, if the caller may act on it.
 
@@ -271,7 +280,7 @@ def require_client_access(*roles: str) -> Callable[..., Client]:
 
     def dependency(
         request: Request,
-        client_id: int = Path(ge=1, le=2**31 - 1),
+        client_id: int = row_id(),
         db: Session = DbSession,
     ) -> Client:
         # Authentication and the access check share one worker-thread step.

@@ -91,6 +91,20 @@ def _arch(heel: Point, toe: Point, ankle: Point, arch: float) -> Point:
     return (mx + ARCH_LIFT * arch * nx, my + ARCH_LIFT * arch * ny)
 
 
+#: One side's joints, in the order :func:`_named` takes them.
+LIMB_POINTS = ("hip", "knee", "ankle", "heel", "toe", "shoulder", "elbow", "hand")
+
+
+def _named(side: Side, *points: Point) -> Points:
+    """One side's joints under the names the figure is drawn from (``left_knee``, ...)."""
+    return {f"{side}_{name}": p for name, p in zip(LIMB_POINTS, points, strict=True)}
+
+
+def _foot(seg: Mapping[str, float], sole: Point, a_foot: float, length: float) -> tuple[Point, Point]:
+    """Heel and toe off the sole at ``a_foot``; the toe at ``length`` times the foot length."""
+    return _add(sole, seg["heel"], _d(a_foot + 180)), _add(sole, seg["foot"] * length, _d(a_foot))
+
+
 def _sagittal_limbs(
     seg: Mapping[str, float], pts: Points, side: Side, pelvis: Point, neck: Point, t: float, a: LimbAngles
 ) -> None:
@@ -102,18 +116,9 @@ def _sagittal_limbs(
     sole = _add(ankle, seg["ankle_h"], _d(a_shank))
     a_upper = -t + a.shoulder
     elbow = _add(neck, seg["upper_arm"], _d(a_upper))
-    pts.update(
-        {
-            f"{side}_hip": pelvis,
-            f"{side}_knee": knee,
-            f"{side}_ankle": ankle,
-            f"{side}_heel": _add(sole, seg["heel"], _d(a_foot + 180)),
-            f"{side}_toe": _add(sole, seg["foot"], _d(a_foot)),
-            f"{side}_shoulder": neck,
-            f"{side}_elbow": elbow,
-            f"{side}_hand": _add(elbow, seg["forearm"], _d(a_upper + a.elbow)),
-        }
-    )
+    heel, toe = _foot(seg, sole, a_foot, 1.0)
+    hand = _add(elbow, seg["forearm"], _d(a_upper + a.elbow))
+    pts.update(_named(side, pelvis, knee, ankle, heel, toe, neck, elbow, hand))
 
 
 def _frontal_limbs(
@@ -135,18 +140,9 @@ def _frontal_limbs(
     a_foot = a_leg + sign * (90 - a.ankle)
     a_upper = -t + sign * a.shoulder
     elbow = _add(shoulder, seg["upper_arm"], _d(a_upper))
-    pts.update(
-        {
-            f"{side}_hip": hip,
-            f"{side}_knee": knee,
-            f"{side}_ankle": ankle,
-            f"{side}_heel": _add(sole, seg["heel"], _d(a_foot + 180)),
-            f"{side}_toe": _add(sole, seg["foot"] * 0.45, _d(a_foot)),
-            f"{side}_shoulder": shoulder,
-            f"{side}_elbow": elbow,
-            f"{side}_hand": _add(elbow, seg["forearm"], _d(a_upper - sign * a.elbow)),
-        }
-    )
+    heel, toe = _foot(seg, sole, a_foot, 0.45)  # the foot seen from the front: foreshortened
+    hand = _add(elbow, seg["forearm"], _d(a_upper - sign * a.elbow))
+    pts.update(_named(side, hip, knee, ankle, heel, toe, shoulder, elbow, hand))
 
 
 @dataclass(frozen=True)

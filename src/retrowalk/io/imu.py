@@ -12,17 +12,25 @@ Irregular timestamps are resampled to a uniform grid; problems become warnings o
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from retrowalk.errors import InputError
 from retrowalk.gait.imu import ImuRecording
 from retrowalk.gait.imu._models import GRAVITY
 from retrowalk.io import limits
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MAX_FILE_BYTES = 2 * 1024**3
 MAX_GAP_S = 1.0
@@ -51,39 +59,85 @@ def _check_file(path: Path) -> None:
     limits.check_csv(path)  # columns and rows, before pandas parses the header (quadratic in columns)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+@contextmanager
+def _open(path: Path) -> Iterator[io.TextIOWrapper]:
+    """The file as text (gzip or not), a UTF-8 byte-order mark dropped as pandas does."""
+    with gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb") as raw:
+        yield io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+
+
+def _names(header: list[str]) -> list[str]:
+    return [str(c).strip().strip('"') for c in header]
+
+
+@dataclass
+class _Table:
+    """A parsed CSV: column names and either every value as floats or a pandas frame."""
+
+    names: list[str]
+    values: NDArray[np.float64] | None = None  # plain numeric CSV, read without pandas
+    frame: pd.DataFrame | None = None  # anything else (missing or text cells, other separators)
+
+    def numeric(self, cols: list[str], path: Path) -> NDArray[np.float64]:
+        """These columns as floats (cells that are not numbers become NaN)."""
+        missing = [c for c in cols if c not in self.names]
+        if missing:
+            raise InputError("file", f"{path.name} lacks columns {cols}", hint="see docs/imu.md for formats")
+        if self.values is not None:
+            return self.values[:, [self.names.index(c) for c in cols]]
+        import pandas as pd
+
+        assert self.frame is not None
+        return self.frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+
+
+def _plain_numeric(path: Path) -> _Table | None:
+    """Comma-separated, unique column names, every cell a number: NumPy reads it (pandas' import
+    costs more than the analysis). ``None`` sends the file to pandas, which handles the rest."""
+    if path.suffix.lower() == ".txt":
+        return None
+    try:
+        with _open(path) as fh:
+            names = _names(next(csv.reader([fh.readline()])))
+            if len(set(names)) != len(names):
+                return None
+            values = np.loadtxt(fh, delimiter=",", dtype=np.float64, ndmin=2)
+    except (ValueError, UnicodeDecodeError, StopIteration, EOFError, OSError, csv.Error):
+        return None
+    if values.shape[1] != len(names) or values.shape[0] == 0:
+        return None
+    return _Table(names, values=values)
+
+
+def _read_csv(path: Path) -> _Table:
     _check_file(path)
+    table = _plain_numeric(path)
+    if table is not None:
+        return table
+    import pandas as pd
+
     try:
         df = pd.read_csv(path, sep=None, engine="python") if path.suffix == ".txt" else pd.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise InputError("file", f"{path.name} is not a readable CSV: {exc}", hint="export as CSV") from exc
-    df.columns = [str(c).strip().strip('"') for c in df.columns]
-    return df
+    df.columns = _names(list(df.columns))
+    return _Table(list(df.columns), frame=df)
 
 
-def _numeric(df: pd.DataFrame, cols: list[str], path: Path) -> NDArray[np.float64]:
-    try:
-        return df[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
-    except KeyError as exc:
-        raise InputError(
-            "file", f"{path.name} lacks columns {cols}", hint="see docs/imu.md for formats"
-        ) from exc
-
-
-def _phyphox(df: pd.DataFrame, path: Path) -> tuple[_Raw, str]:
-    cols = list(df.columns)
+def _phyphox(df: _Table, path: Path) -> tuple[_Raw, str]:
+    cols = df.names
     time_col = next(c for c in cols if c.lower().startswith("time ("))
     kind = "gyr" if any(c.startswith("Gyroscope") for c in cols) else "acc"
     axes = [next((c for c in cols if c != time_col and f" {a} (" in c), "") for a in "xyz"]
     if not all(axes):
         raise InputError("file", f"{path.name}: phyphox export without x/y/z columns", hint="export raw data")
     linear = any("Linear" in c for c in axes)
-    raw = _Raw(_numeric(df, [time_col], path)[:, 0], _numeric(df, axes, path))
+    raw = _Raw(df.numeric([time_col], path)[:, 0], df.numeric(axes, path))
     return raw, ("lin" if linear else kind)
 
 
-def _sensor_logger(df: pd.DataFrame, path: Path) -> _Raw:
-    return _Raw(_numeric(df, ["seconds_elapsed"], path)[:, 0], _numeric(df, ["x", "y", "z"], path))
+def _sensor_logger(df: _Table, path: Path) -> _Raw:
+    return _Raw(df.numeric(["seconds_elapsed"], path)[:, 0], df.numeric(["x", "y", "z"], path))
 
 
 def _clean(raw: _Raw, name: str, warnings: list[str]) -> _Raw:
@@ -140,10 +194,10 @@ def _linear_to_total(acc: NDArray[np.float64], warnings: list[str]) -> NDArray[n
 def _detect(path: Path) -> str:
     _check_file(path)
     try:
-        head = pd.read_csv(path, nrows=0).columns
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, OSError) as exc:
+        with _open(path) as fh:
+            names = _names(next(csv.reader([fh.readline()]), []))
+    except (UnicodeDecodeError, OSError, EOFError, csv.Error) as exc:
         raise InputError("file", f"{path.name} is not a readable CSV: {exc}", hint="export as CSV") from exc
-    names = [str(c).strip().strip('"') for c in head]
     if any(n.lower().startswith("time (") for n in names):
         return "phyphox"
     if "seconds_elapsed" in names:
@@ -201,10 +255,10 @@ def read_imu(
     linear = False
     if fmt == "generic":
         df = _read_csv(acc_path)
-        t = _numeric(df, ["time_s"], acc_path)[:, 0]
-        acc_raw = _Raw(t, _numeric(df, GENERIC_ACC, acc_path))
-        if all(c in df.columns for c in GENERIC_GYR):
-            g = _numeric(df, GENERIC_GYR, acc_path)
+        t = df.numeric(["time_s"], acc_path)[:, 0]
+        acc_raw = _Raw(t, df.numeric(GENERIC_ACC, acc_path))
+        if all(c in df.names for c in GENERIC_GYR):
+            g = df.numeric(GENERIC_GYR, acc_path)
             gyr_raw = _Raw(t, np.radians(g) if gyr_unit == "deg/s" else g)
     elif fmt == "phyphox":
         acc_raw, kind = _phyphox(_read_csv(acc_path), acc_path)

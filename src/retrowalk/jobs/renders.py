@@ -289,7 +289,7 @@ def analyse_trial(ctx: JobContext, key: str, trial_id: int, population: str, las
 
 def warm_up() -> bool:
     """Render a blank report once: loads WeasyPrint, its fonts and the empty charts (cached), which
-    made the first PDF after a start take 1.6 s more CPU. False when the PDF extra is missing."""
+    made the first PDF after a start take about 1.2 s more CPU. False when the PDF extra is missing."""
     from retrowalk.extras import MissingExtraError
     from retrowalk.reports.pdf import ReportClient, ReportData, render_pdf
 

@@ -48,6 +48,12 @@ class HandoutItem(BaseModel):
     dose: str = Field(description="the dose in plain words")
     poses: list[HandoutPose] = Field(default_factory=list)
     cues: list[str] = Field(default_factory=list, description="cues not tied to a pose")
+    photo: str = Field(
+        default="",
+        description="the trainer's own photo (or video poster) as a data: URI, printed before the poses",
+        pattern=r"^(data:image/(jpeg|png);base64,[A-Za-z0-9+/=]+)?$",
+    )
+    photo_caption: str = Field(default="Your trainer's photo", max_length=100)
 
 
 class HandoutData(BaseModel):
@@ -73,21 +79,7 @@ def plain_dose(dose: Dose) -> str:
     if dose.minutes:
         mins = f"{dose.minutes:g} minute" + ("" if dose.minutes == 1 else "s")
         parts.append(f"{dose.sets} × {mins}" if dose.sets and not dose.reps and not dose.hold_s else mins)
-    if dose.speed_kmh:
-        parts.append(f"at {dose.speed_kmh:g} km/h")
-    if dose.incline_pct:
-        parts.append(f"{dose.incline_pct:g} % incline")
-    if dose.handrails:
-        parts.append(
-            {"both": "holding both rails", "one": "holding one rail", "none": "hands free"}[dose.handrails]
-        )
-    if dose.safety_key:
-        parts.append("safety key clipped on")
-    if dose.per_side:
-        parts.append("on each side")
-    if dose.sessions_per_week:
-        parts.append(f"{dose.sessions_per_week} times a week")
-    return ", ".join(parts)
+    return ", ".join([*parts, *dose.setting_parts(plain=True)])
 
 
 def pain_rule(config: ProgressionConfig | None = None) -> str:
@@ -147,6 +139,8 @@ def render_html(data: HandoutData, *, page: PageSize = "A4", layout: dict[str, A
             "dose": it.dose,
             "cues": it.cues,
             "poses": [{"svg": Markup(p.svg), "label": p.label, "cues": p.cues} for p in it.poses],
+            "photo": it.photo,
+            "photo_caption": it.photo_caption,
         }
         for it in data.items
     ]

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 
-from retrowalk.reports.charts import Chart, ChartInputs, all_charts, raster_dpi
+from retrowalk.reports.charts import Chart, ChartInputs, all_charts
 
 
 class ReportClient(BaseModel):
@@ -191,11 +191,7 @@ def _drawable(point: BaseModel) -> bool:
 
 
 def _img(chart: Chart) -> str:
-    if chart.png is not None:
-        mime, body = "image/png", chart.png
-    else:
-        mime, body = "image/svg+xml", chart.svg.encode()
-    uri = f"data:{mime};base64," + base64.b64encode(body).decode("ascii")
+    uri = "data:image/svg+xml;base64," + base64.b64encode(chart.svg.encode()).decode("ascii")
     return f'<img class="chart" alt="{html.escape(chart.title)}" src="{uri}">'
 
 
@@ -213,25 +209,11 @@ def _figures(data: ReportData) -> dict[str, Markup]:
     return out
 
 
-#: Resolution of the charts in the PDF: sharp on paper (a chart is 150 mm wide, about 900 px).
-PRINT_DPI = 150
-
-
 def render_pdf(data: ReportData) -> bytes:
-    """The report as PDF bytes (A4); the charts as print-resolution PNG images.
-
-    Why PNG: WeasyPrint walks an SVG chart's thousands of nodes in Python (two thirds of the
-    report's time) but draws an image at once; the text around the charts stays text.
-    """
+    """The report as PDF bytes (A4); the charts as SVG images (vector, sharp on paper)."""
     from retrowalk.extras import require
 
     weasyprint = require("pdf", "PDF report")
-    token = raster_dpi.set(PRINT_DPI)
-    try:
-        shown, empty = charts_with_data(data.charts)
-    finally:
-        raster_dpi.reset(token)
-    markup = _html(data, [_img(c) for c in shown], shown, empty)
-    pdf = weasyprint.HTML(string=markup, base_url=".").write_pdf()
+    pdf = weasyprint.HTML(string=render_html(data, inline_charts=False), base_url=".").write_pdf()
     assert isinstance(pdf, bytes)
     return pdf

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -292,9 +292,17 @@ def link_trainer(db: Session, client: Client, trainer: User) -> None:
     db.flush()
 
 
-# --- typed documents: reading rows that may not validate ------------------------------------------
-
 R = TypeVar("R", bound=Base)
+
+
+def _inserted(db: Session, row: R) -> R:
+    """``row`` added and flushed, so its id and server defaults are known to the caller."""
+    db.add(row)
+    db.flush()
+    return row
+
+
+# --- typed documents: reading rows that may not validate ------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -428,9 +436,7 @@ def add_assessment(
     )
     if created_at is not None:
         row.created_at = created_at
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def _assessments(client_id: int) -> Select[Any]:
@@ -500,9 +506,7 @@ def add_questionnaire(
     )
     if created_at is not None:
         row.created_at = created_at
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def update_questionnaire(
@@ -573,9 +577,7 @@ def add_programme(
     )
     if created_at is not None:
         row.created_at = created_at
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 _CURRENT_PROGRAMME = (
@@ -599,15 +601,28 @@ def read_programmes(db: Session, client_id: int) -> Loaded[Programme]:
     )
 
 
-def programme_lineage(db: Session, programme: Programme, *, limit: int = 200) -> list[int]:
+#: At most this many versions in a programme's lineage (a guard against a cycle in bad data).
+LINEAGE_LIMIT = 200
+
+
+def _lineage(first: int, based_on: Callable[[int], int | None]) -> list[int]:
+    ids = [first]
+    nxt = based_on(first)
+    while nxt is not None and len(ids) < LINEAGE_LIMIT:
+        ids.append(nxt)
+        nxt = based_on(nxt)
+    return ids
+
+
+def programme_lineage(db: Session, programme: Programme) -> list[int]:
     """The version and the versions it was decided from (decision versions point back with
     ``based_on_id``), newest first: the sessions logged under any of them are one history."""
-    ids = [programme.id]
-    row: Programme | None = programme
-    while row is not None and row.based_on_id is not None and len(ids) < limit:
-        ids.append(row.based_on_id)
-        row = db.get(Programme, row.based_on_id)
-    return ids
+
+    def based_on(pid: int) -> int | None:
+        row = programme if pid == programme.id else db.get(Programme, pid)
+        return None if row is None else row.based_on_id
+
+    return _lineage(programme.id, based_on)
 
 
 def get_programme(db: Session, client_id: int, programme_id: int) -> Programme | None:
@@ -652,9 +667,7 @@ def add_pending_decision(
         reason=reason,
         status="pending",
     )
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def pending_decisions(db: Session, client_id: int) -> Sequence[PendingDecision]:
@@ -696,9 +709,7 @@ def add_signoff(
         signed_on=signed_on,
         reason=reason,
     )
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def list_signoffs(db: Session, client_id: int, kind: str | None = None) -> Sequence[TrainerSignOff]:
@@ -745,9 +756,7 @@ def add_session_log(
     row = SessionLog(
         client_id=client_id, programme_id=programme_id, created_by=by.id if by else None, **fields
     )
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def list_session_logs(db: Session, client_id: int, *, limit: int | None = None) -> Sequence[SessionLog]:
@@ -856,6 +865,110 @@ def latest_assessments(
     return {a.client_id: a for a in db.scalars(stmt)}
 
 
+def programme_lineages(db: Session, programmes: Mapping[int, Programme]) -> dict[int, list[int]]:
+    """:func:`programme_lineage` of each client's programme (client id -> ids), from one query
+    of the versions' links (no documents read)."""
+    if not programmes:
+        return {}
+    stmt = select(Programme.id, Programme.based_on_id).where(Programme.client_id.in_(list(programmes)))
+    links: dict[int, int | None] = {pid: based_on for pid, based_on in db.execute(stmt).all()}
+    return {cid: _lineage(p.id, links.get) for cid, p in programmes.items()}
+
+
+def programmes_by_id(db: Session, client_programme_ids: Mapping[int, int]) -> dict[int, Programme]:
+    """Client id -> that client's programme version of the given id (absent when it is not theirs)."""
+    if not client_programme_ids:
+        return {}
+    rows = db.scalars(select(Programme).where(Programme.id.in_(list(client_programme_ids.values()))))
+    by_id = {p.id: p for p in rows}
+    return {
+        cid: by_id[pid]
+        for cid, pid in client_programme_ids.items()
+        if pid in by_id and by_id[pid].client_id == cid
+    }
+
+
+def decision_window_rows(
+    db: Session, lineages: Mapping[int, Sequence[int]], *, last_days: int
+) -> dict[int, list[Row[Any]]]:
+    """:func:`session_log_rows` with ``programme_ids`` and ``last_days`` for many clients (client
+    id -> the programme ids of its lineage) in two queries: each client's latest day, then the
+    rows from the earliest cut-off, each client's kept from its own; oldest first."""
+    out: dict[int, list[Row[Any]]] = {cid: [] for cid in lineages}
+    if not lineages:
+        return out
+    t = SessionLog.__table__.c
+    owner = {pid: cid for cid, ids in lineages.items() for pid in ids}
+    scope = t.client_id.in_(list(lineages)) & t.programme_id.in_(list(owner))
+    latest = db.execute(
+        select(t.client_id, t.programme_id, func.max(t.session_date))
+        .where(scope)
+        .group_by(t.client_id, t.programme_id)
+    ).all()
+    newest: dict[int, date] = {}
+    for cid, pid, day in latest:
+        if owner[pid] == cid and day is not None and (cid not in newest or day > newest[cid]):
+            newest[cid] = day
+    if not newest:
+        return out
+    since = {cid: day - timedelta(days=last_days) for cid, day in newest.items()}
+    stmt = select(t.client_id, *SESSION_ROW_COLUMNS).where(scope, t.session_date >= min(since.values()))
+    for row in db.execute(stmt.order_by(t.client_id, t.session_date, t.id)):
+        cid = row.client_id
+        if owner[row.programme_id] == cid and row.session_date >= since[cid]:
+            out[cid].append(row)
+    return out
+
+
+def signoffs_for(db: Session, client_ids: Sequence[int]) -> dict[int, list[TrainerSignOff]]:
+    """:func:`list_signoffs` (every kind, oldest first) of many clients, by client id; one query."""
+    out: dict[int, list[TrainerSignOff]] = {cid: [] for cid in client_ids}
+    if client_ids:
+        stmt = select(TrainerSignOff).where(TrainerSignOff.client_id.in_(list(client_ids)))
+        for row in db.scalars(stmt.order_by(TrainerSignOff.signed_on, TrainerSignOff.id)):
+            out[row.client_id].append(row)
+    return out
+
+
+def latest_recordings(db: Session, client_ids: Sequence[int], *, n: int) -> dict[int, list[Recording]]:
+    """Each client's ``n`` newest recordings, oldest first (the tail of :func:`list_recordings`),
+    by client id; one query. :class:`UnreadableRow` if one of them cannot be read."""
+    out: dict[int, list[Recording]] = {cid: [] for cid in client_ids}
+    if not client_ids:
+        return out
+    ranked = (
+        select(
+            Recording.id,
+            func.row_number()
+            .over(
+                partition_by=Recording.client_id, order_by=(Recording.created_at.desc(), Recording.id.desc())
+            )
+            .label("n"),
+        )
+        .where(Recording.client_id.in_(list(client_ids)))
+        .subquery()
+    )
+    stmt = (
+        select(Recording)
+        .join(ranked, ranked.c.id == Recording.id)
+        .where(ranked.c.n <= n)
+        .order_by(Recording.created_at, Recording.id)
+    )
+    for row in _all_or_raise(_read_rows(db, stmt)):
+        out[row.client_id].append(row)
+    return out
+
+
+def flag_acks_for(db: Session, client_ids: Sequence[int]) -> dict[int, list[FlagAcknowledgement]]:
+    """:func:`list_flag_acks` of many clients, by client id; one query."""
+    out: dict[int, list[FlagAcknowledgement]] = {cid: [] for cid in client_ids}
+    if client_ids:
+        stmt = select(FlagAcknowledgement).where(FlagAcknowledgement.client_id.in_(list(client_ids)))
+        for row in db.scalars(stmt.order_by(FlagAcknowledgement.id)):
+            out[row.client_id].append(row)
+    return out
+
+
 def session_day_stats(
     db: Session, client_ids: Sequence[int], *, recent_from: date, week_from: date
 ) -> dict[int, Any]:
@@ -955,9 +1068,7 @@ def add_recording(
         metrics=_metrics(kind, metrics),
         **fields,
     )
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def set_recording_result(
@@ -1070,9 +1181,7 @@ def list_audit(db: Session, *, client_id: int | None = None, limit: int = 200) -
 
 def add_flag_ack(db: Session, client_id: int, *, flag: str, note: str, by: User) -> FlagAcknowledgement:
     row = FlagAcknowledgement(client_id=client_id, flag=flag, note=note, created_by=by.id)
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def list_flag_acks(db: Session, client_id: int) -> Sequence[FlagAcknowledgement]:
@@ -1085,9 +1194,7 @@ def list_flag_acks(db: Session, client_id: int) -> Sequence[FlagAcknowledgement]
 
 def add_message(db: Session, client_id: int, *, by: User, body: str) -> Message:
     row = Message(client_id=client_id, sender_id=by.id, from_role=by.role, body=body)
-    db.add(row)
-    db.flush()
-    return row
+    return _inserted(db, row)
 
 
 def list_messages(db: Session, client_id: int) -> Sequence[Message]:

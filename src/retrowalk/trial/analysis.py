@@ -236,23 +236,15 @@ def analyse(definition: TrialDefinition, data: TrialData, *, population: Populat
                 sizes.append(BetweenEffectSize(arm=t, visit=v, effect=effect_size(treat, ctrl, alpha)))
 
         obs = [(pid, v, val) for pid, vals in by_part.items() for v, val in vals.items()]
-        mixed = mixed_model(
+        # long format, the same for both repeated-measures models: value, participant, visit, arm
+        long = (
             [o[2] for o in obs],
             [o[0] for o in obs],
             [visits.index(o[1]) for o in obs],
             [arms.index(part_arm[o[0]]) for o in obs],
-            visits=visits,
-            arms=arms,
-            alpha=alpha,
         )
-        anova = rm_anova(
-            [o[2] for o in obs],
-            [o[0] for o in obs],
-            [visits.index(o[1]) for o in obs],
-            [arms.index(part_arm[o[0]]) for o in obs],
-            visits=visits,
-            arms=arms,
-        )
+        mixed = mixed_model(*long, visits=visits, arms=arms, alpha=alpha)
+        anova = rm_anova(*long, visits=visits, arms=arms)
         results.append(
             OutcomeAnalysis(
                 outcome=outcome.id,

@@ -76,7 +76,10 @@ def invite_client(
     db: Session = DbSession,
 ) -> HandedLinkOut:
     """The client's own login, opened through a one-time link they get from their trainer."""
-    handed = accounts.invite_client(db, request.app.state.settings, user, client, body.username)
+    state = request.app.state
+    handed = accounts.invite_client(
+        db, state.settings, user, client, body.username, quota=state.login_limiter
+    )
     return HandedLinkOut(
         user=UserOut.model_validate(handed.user), link=handed.link, expires_at=handed.expires_at
     )
@@ -91,3 +94,9 @@ def client_password_link(
     return HandedLinkOut(
         user=UserOut.model_validate(handed.user), link=handed.link, expires_at=handed.expires_at
     )
+
+
+@router.put("/account/contact", response_model=UserOut)
+def set_contact(body: accounts.ContactIn, user: User = CurrentUser, db: Session = DbSession) -> User:
+    """Your phone and e-mail as printed on your clients' handouts (trainers; empty clears)."""
+    return accounts.set_contact(db, user, body)

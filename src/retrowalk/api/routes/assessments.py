@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
 from retrowalk.api.schemas import AssessmentIn, AssessmentOut
 from retrowalk.app import assessments
 from retrowalk.app.access import Assessment, Client, User
-from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly
+from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly, row_id
 
 router = APIRouter(prefix="/clients/{client_id}/assessments", tags=["assessments"])
 
@@ -36,7 +36,7 @@ def list_assessments(
 
 @router.get("/{assessment_id}", response_model=AssessmentOut)
 def get_assessment(
-    assessment_id: int = Path(ge=1, le=2**31 - 1),
+    assessment_id: int = row_id(),
     client: Client = TrainerOnly,
     user: User = CurrentUser,
     db: Session = DbSession,

@@ -11,7 +11,6 @@ from retrowalk.api.schemas import (
     DashboardRowOut,
     FlagOut,
     MessageOut,
-    TestChangeOut,
     VisitOut,
     WeekAdherenceOut,
 )
@@ -116,7 +115,7 @@ def assessment_visits(
             created_at=v.assessment.created_at,
             affected_side=v.assessment.affected_side,
             previous_id=v.previous.id if v.previous else None,
-            changes=[TestChangeOut.model_validate(c.model_dump()) for c in v.changes],
+            changes=list(v.changes),
         )
         for v in assessments.visits(db, user, client)
     ]

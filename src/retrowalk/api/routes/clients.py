@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from sqlalchemy.orm import Session
 
 from retrowalk.api.schemas import (
@@ -60,7 +60,12 @@ def update_client(
     responses={404: {"description": "client or trainer not found"}},
 )
 def add_trainer(
-    body: TrainerLinkIn, client: Client = TrainerOnly, user: User = CurrentUser, db: Session = DbSession
+    request: Request,
+    body: TrainerLinkIn,
+    client: Client = TrainerOnly,
+    user: User = CurrentUser,
+    db: Session = DbSession,
 ) -> ClientOut:
     """Share the client with another trainer (e.g. a colleague covering sessions)."""
-    return client_out(clients.add_trainer(db, user, client, body))
+    quota = request.app.state.login_limiter
+    return client_out(clients.add_trainer(db, user, client, body, quota=quota))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, status
 from sqlalchemy.orm import Session
 
 from retrowalk.api.schemas import (
@@ -18,10 +18,9 @@ from retrowalk.api.schemas import (
 )
 from retrowalk.app import sessions
 from retrowalk.app.access import Client, PendingDecision, Programme, TrainerSignOff, User
-from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly, TrainerOrSelf
+from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly, TrainerOrSelf, row_id
 
 router = APIRouter(prefix="/clients/{client_id}", tags=["red flags and decisions"])
-DecisionId = Path(ge=1, le=2**31 - 1)
 
 
 @router.get("/red-flags", response_model=RedFlagsOut)
@@ -62,7 +61,7 @@ def pending_decisions(
 
 @router.post("/decisions/{decision_id}/approve", response_model=ProgrammeOut | None)
 def approve_decision(
-    decision_id: int = DecisionId,
+    decision_id: int = row_id(),
     client: Client = TrainerOnly,
     user: User = CurrentUser,
     db: Session = DbSession,
@@ -72,7 +71,7 @@ def approve_decision(
 
 @router.post("/decisions/{decision_id}/decline", status_code=status.HTTP_204_NO_CONTENT)
 def decline_decision(
-    decision_id: int = DecisionId,
+    decision_id: int = row_id(),
     client: Client = TrainerOnly,
     user: User = CurrentUser,
     db: Session = DbSession,

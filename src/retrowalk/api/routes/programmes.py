@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from retrowalk.api.schemas import ItemChangeOut, LibraryEntryOut, ProgrammeIn, ProgrammeOut
 from retrowalk.app import programmes
-from retrowalk.app.access import Client, Programme, User
+from retrowalk.app.access import MAX_ID, Client, Programme, User
 from retrowalk.app.programmes import VersionIn
 from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly, TrainerOrSelf
 
@@ -63,8 +63,8 @@ def save_programme_version(
 
 @router.get("/compare", response_model=list[ItemChangeOut])
 def compare_programme_versions(
-    a: int = Query(ge=1, le=2**31 - 1),
-    b: int = Query(ge=1, le=2**31 - 1),
+    a: int = Query(ge=1, le=MAX_ID),
+    b: int = Query(ge=1, le=MAX_ID),
     client: Client = TrainerOrSelf,
     user: User = CurrentUser,
     db: Session = DbSession,

@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from typing import Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
-from fastapi import Path as PathParam
 from sqlalchemy.orm import Session
 
 from retrowalk.api.schemas import RecordingOut
 from retrowalk.app import recordings
-from retrowalk.app.access import Client, Recording, User
+from retrowalk.app.access import MAX_ID, Client, Recording, User
 from retrowalk.gait.imu import Placement
-from retrowalk.http.deps import CurrentUser, DbSession, TrainerOrSelf, on_rollback
+from retrowalk.http.deps import CurrentUser, DbSession, TrainerOrSelf, on_rollback, row_id
 from retrowalk.jobs import analyse_later
 from retrowalk.settings import Settings
 
@@ -34,7 +33,7 @@ def upload_recording(
     request: Request,
     kind: Literal["imu", "pose"] = Form(description="imu: phone/sensor CSV; pose: video keypoints"),
     file: UploadFile = File(description="the exported recording"),
-    session_log_id: int | None = Form(default=None, ge=1, le=2**31 - 1),
+    session_log_id: int | None = Form(default=None, ge=1, le=MAX_ID),
     fps: float | None = Form(default=None, gt=0, le=1000, description="pose only: frame rate if not in file"),
     placement: Placement = Form(default="unknown"),
     client: Client = TrainerOrSelf,
@@ -68,7 +67,7 @@ def list_recordings(
 
 @router.get("/{recording_id}", response_model=RecordingOut)
 def get_recording(
-    recording_id: int = PathParam(ge=1, le=2**31 - 1),
+    recording_id: int = row_id(),
     client: Client = TrainerOrSelf,
     user: User = CurrentUser,
     db: Session = DbSession,

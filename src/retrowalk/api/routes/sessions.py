@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import APIRouter, Header, Path, Query, status
+from fastapi import APIRouter, Header, Query, status
 from sqlalchemy.orm import Session
 
 from retrowalk.api.schemas import (
@@ -17,10 +17,9 @@ from retrowalk.api.schemas import (
 )
 from retrowalk.app import sessions
 from retrowalk.app.access import Client, SessionLog, User
-from retrowalk.http.deps import CurrentUser, DbSession, TrainerOrSelf
+from retrowalk.http.deps import CurrentUser, DbSession, TrainerOrSelf, row_id
 
 router = APIRouter(prefix="/clients/{client_id}/session-logs", tags=["session logs"])
-LogId = Path(ge=1, le=2**31 - 1)
 
 
 def _created(done: sessions.Logged) -> SessionLogCreated:
@@ -63,7 +62,7 @@ def next_session(
 
 @router.get("/{log_id}", response_model=SessionLogOut)
 def get_session_log(
-    log_id: int = LogId, client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession
+    log_id: int = row_id(), client: Client = TrainerOrSelf, user: User = CurrentUser, db: Session = DbSession
 ) -> SessionLog:
     return sessions.get_log(db, user, client, log_id)
 
@@ -71,7 +70,7 @@ def get_session_log(
 @router.patch("/{log_id}", response_model=SessionLogCreated)
 def update_session_log(
     body: SessionLogUpdate,
-    log_id: int = LogId,
+    log_id: int = row_id(),
     client: Client = TrainerOrSelf,
     user: User = CurrentUser,
     db: Session = DbSession,
@@ -83,7 +82,7 @@ def update_session_log(
 @router.post("/{log_id}/corrections", response_model=SessionLogCreated)
 def correct_session_log(
     body: SessionLogCorrection,
-    log_id: int = LogId,
+    log_id: int = row_id(),
     client: Client = TrainerOrSelf,
     user: User = CurrentUser,
     db: Session = DbSession,

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from sqlalchemy.orm import Session
 
 from retrowalk.api.schemas import UserCreate, UserOut, UserUpdate
 from retrowalk.app import auth
 from retrowalk.app.access import User
-from retrowalk.http.deps import DbSession, require_role
+from retrowalk.http.deps import DbSession, require_role, row_id
 
 router = APIRouter(prefix="/users", tags=["users"])
 AdminOnly = Depends(require_role("admin"))
-UserId = Path(ge=1, le=2**31 - 1)
 
 
 @router.get("", response_model=list[UserOut])
@@ -30,16 +29,17 @@ def list_users(admin: User = AdminOnly, db: Session = DbSession) -> Sequence[Use
 )
 def create_user(request: Request, body: UserCreate, admin: User = AdminOnly, db: Session = DbSession) -> User:
     """Invite: the new user sets their own password through a one-time link."""
-    return auth.create_user(db, admin, body, settings=request.app.state.settings)
+    state = request.app.state
+    return auth.create_user(db, admin, body, settings=state.settings, quota=state.login_limiter)
 
 
 @router.get("/{user_id}", response_model=UserOut)
-def get_user(user_id: int = UserId, admin: User = AdminOnly, db: Session = DbSession) -> User:
+def get_user(user_id: int = row_id(), admin: User = AdminOnly, db: Session = DbSession) -> User:
     return auth.get_user(db, admin, user_id)
 
 
 @router.patch("/{user_id}", response_model=UserOut)
 def update_user(
-    body: UserUpdate, user_id: int = UserId, admin: User = AdminOnly, db: Session = DbSession
+    body: UserUpdate, user_id: int = row_id(), admin: User = AdminOnly, db: Session = DbSession
 ) -> User:
     return auth.update_user(db, admin, user_id, body)

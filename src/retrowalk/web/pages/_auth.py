@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from retrowalk.app import auth, messages
-from retrowalk.app.access import User
+from retrowalk.app.access import Client, User, client_access
 from retrowalk.http.deps import read_credentials
 from retrowalk.http.security import csrf_ok, csrf_token_for
 
@@ -50,6 +50,16 @@ def page_user(request: Request, db: Session) -> User:
     return user
 
 
+async def client_form(
+    request: Request, db: Session, client_id: int, *roles: str
+) -> tuple[User, Client, FormData]:
+    """Who posts, the client they may act for (``roles``, the access rule) and the CSRF-checked
+    form: the first step of every page that posts about one client."""
+    user = page_user(request, db)
+    client = client_access(db, user, client_id, *roles)
+    return user, client, await checked_form(request)
+
+
 def csrf_token(request: Request) -> str:
     token: str | None = getattr(request.state, "session_token", None)
     if token is None:
@@ -79,3 +89,10 @@ async def checked_form(request: Request) -> FormData:
     if token is None or not isinstance(presented, str) or not csrf_ok(secret, token, presented):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "form expired or forged (CSRF); reload the page")
     return form
+
+
+async def trainer_form(request: Request, db: Session, client_id: int) -> tuple[User, Client, FormData]:
+    """The trainer, their client and the CSRF-checked form a trainer's control on a page posts."""
+    user = page_user(request, db)
+    client = client_access(db, user, client_id, "trainer")
+    return user, client, await checked_form(request)

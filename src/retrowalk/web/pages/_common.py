@@ -82,6 +82,28 @@ def number(form: FormData, name: str, *, whole: bool = False) -> float | int | N
     return value
 
 
+def numbers(
+    form: FormData,
+    names: tuple[str, ...] | list[str],
+    errors: dict[str, str],
+    *,
+    whole: frozenset[str] | set[str] = frozenset(),
+    prefix: str = "",
+) -> dict[str, float | int]:
+    """The filled-in number boxes ``prefix + name`` keyed by ``name``; a box that is not a number
+    puts its message in ``errors`` under its form name (bounds stay the models' job)."""
+    found: dict[str, float | int] = {}
+    for name in names:
+        try:
+            value = number(form, prefix + name, whole=name in whole)
+        except InputError as exc:
+            errors[exc.field] = exc.message
+            continue
+        if value is not None:
+            found[name] = value
+    return found
+
+
 def form_errors(exc: ValidationError, *, prefix: str = "") -> dict[str, str]:
     """Per-field form messages from a model's ValidationError, each naming its field.
 

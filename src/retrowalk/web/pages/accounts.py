@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from retrowalk.app import accounts, auth
 from retrowalk.app.access import client_access, require_role
 from retrowalk.app.auth import UserCreate, UserUpdate
-from retrowalk.app.errors import AppError
+from retrowalk.app.errors import Conflict
 from retrowalk.errors import InputError
 from retrowalk.http.deps import DbSession, rollback_request
 from retrowalk.settings import Settings
@@ -66,7 +66,7 @@ async def admin_invite(request: Request, db: Session = DbSession) -> Response:
     try:
         body = UserCreate.model_validate(values)
         settings: Settings = request.app.state.settings
-        auth.create_user(db, admin, body, settings=settings)
+        auth.create_user(db, admin, body, settings=settings, quota=request.app.state.login_limiter)
     except ValidationError as exc:
         return _admin_page(request, db, admin, values=values, errors=form_errors(exc), code=422)
     except InputError as exc:
@@ -107,8 +107,9 @@ async def client_invite(request: Request, client_id: int, db: Session = DbSessio
     form = await checked_form(request)
     username = text(form, "username")
     try:
-        handed = accounts.invite_client(db, request.app.state.settings, user, client, username)
-    except (InputError, AppError) as exc:
+        state = request.app.state
+        handed = accounts.invite_client(db, state.settings, user, client, username, quota=state.login_limiter)
+    except (InputError, Conflict) as exc:  # a 429 past the probe quota: the app's error page
         rollback_request(db, request)
         message = input_error_text(exc) if isinstance(exc, InputError) else exc.detail
         return render(request, "account_link.html", {"client": client, "error": message}, code=422)

@@ -19,8 +19,8 @@ from retrowalk.app.sessions import today
 from retrowalk.core.assessment import load_catalogue
 from retrowalk.errors import InputError
 from retrowalk.http.deps import DbSession
-from retrowalk.web.pages._auth import checked_form, page_user
-from retrowalk.web.pages._common import input_error_text, number, redirect, render, text
+from retrowalk.web.pages._auth import client_form, page_user
+from retrowalk.web.pages._common import input_error_text, numbers, redirect, render, text
 
 router = APIRouter()
 
@@ -96,14 +96,9 @@ def _inputs(form: FormData, errors: dict[str, str]) -> tuple[dict[str, Any], dic
         "red_flags": [v for v in form.getlist("red_flags") if isinstance(v, str)],
     }
     index_to_field: dict[int, str] = {}
-    for key in ("age", "body_mass_kg", "pain_at_rest_nprs", "pain_activity_nprs"):
-        try:
-            value = number(form, key, whole=key == "age")
-        except InputError as exc:
-            errors[key] = exc.message
-            continue
-        if value is not None:
-            inputs[key] = value
+    inputs |= numbers(
+        form, ("age", "body_mass_kg", "pain_at_rest_nprs", "pain_activity_nprs"), errors, whole={"age"}
+    )
     if form.get("sex") in ("female", "male"):
         inputs["sex"] = form.get("sex")
     for f in _assessment_fields(load_catalogue()):
@@ -132,9 +127,7 @@ def _inputs(form: FormData, errors: dict[str, str]) -> tuple[dict[str, Any], dic
 
 @router.post("/clients/{client_id}/assessment", response_class=HTMLResponse)
 async def assessment_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer")
-    form = await checked_form(request)
+    user, client, form = await client_form(request, db, client_id, "trainer")
     values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
     values["red_flags"] = [v for v in form.getlist("red_flags") if isinstance(v, str)]
     errors: dict[str, str] = {}
@@ -198,9 +191,7 @@ def history_page(request: Request, client_id: int, db: Session = DbSession) -> R
 
 @router.post("/clients/{client_id}/programme")
 async def programme_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer")
-    form = await checked_form(request)
+    user, client, form = await client_form(request, db, client_id, "trainer")
     goals = [g.strip() for g in form.getlist("goals") if isinstance(g, str) and g.strip()][:20]
     programmes.generate(db, user, client, ProgrammeIn(goals=goals), detail="web")
     return redirect(f"/clients/{client.id}#programme")

@@ -18,7 +18,7 @@ from retrowalk.app.errors import Conflict
 from retrowalk.app.messages import MessageIn
 from retrowalk.app.sessions import today
 from retrowalk.http.deps import DbSession
-from retrowalk.web.pages._auth import checked_form, page_user
+from retrowalk.web.pages._auth import client_form, page_user
 from retrowalk.web.pages._common import form_errors, redirect, render, safe_next, text
 
 router = APIRouter()
@@ -26,9 +26,7 @@ router = APIRouter()
 
 @router.post("/clients/{client_id}/archive")
 async def archive_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer")
-    form = await checked_form(request)
+    user, client, form = await client_form(request, db, client_id, "trainer")
     archived = text(form, "archived") != "0"
     clients.set_archived(db, user, client, archived)
     back = safe_next(form.get("next"))
@@ -37,9 +35,7 @@ async def archive_submit(request: Request, client_id: int, db: Session = DbSessi
 
 @router.post("/clients/{client_id}/flags/ack", response_class=HTMLResponse)
 async def flag_ack_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer")
-    form = await checked_form(request)
+    user, client, form = await client_form(request, db, client_id, "trainer")
     back = safe_next(form.get("next"))
     try:
         body = FlagAckIn(flag=text(form, "flag"), note=text(form, "note"))
@@ -81,9 +77,7 @@ def thread_page(request: Request, client_id: int, db: Session = DbSession) -> Re
 
 @router.post("/clients/{client_id}/messages", response_class=HTMLResponse)
 async def message_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer", "client")
-    form = await checked_form(request)
+    user, client, form = await client_form(request, db, client_id, "trainer", "client")
     try:
         body = MessageIn(body=text(form, "body"))
     except ValidationError as exc:

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from markupsafe import Markup
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -18,7 +17,7 @@ from retrowalk.app.sessions import today
 from retrowalk.core.vocab import SEX_VALUES
 from retrowalk.errors import InputError
 from retrowalk.http.deps import DbSession, rollback_request
-from retrowalk.reports.charts import all_charts
+from retrowalk.reports import charts as outcome_charts
 from retrowalk.web.pages._auth import checked_form, page_user
 from retrowalk.web.pages._common import form_errors, redirect, render, text
 
@@ -77,7 +76,9 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
             decisions=view.decisions,
         ),
     )
-    charts = [{"title": c.title, "svg": Markup(c.svg)} for c in all_charts(view.charts)]
+    # each chart is its own URL, versioned by what it draws: not drawn here; the browser fetches
+    # them in parallel and keeps them until the data changes (see client_chart)
+    charts = outcome_charts.chart_texts(view.charts)
     by_log: dict[int, list[Any]] = {}
     for rec in view.recordings:
         if rec.session_log_id is not None:
@@ -90,3 +91,41 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
     if request.query_params.get("cleared"):
         ctx["flash"] = "Cleared. The client can log exercise again unless something else is in force."
     return render(request, "client.html", ctx)
+
+
+#: A chart URL with its current ``v`` never changes: kept by the browser only (health data), for
+#: a day (a browser shared by several staff keeps less), then revalidated (a cheap 304).
+CHART_IMMUTABLE = "private, max-age=86400, immutable"
+#: A cached chart is reused only by the same login: another session's request reaches the server
+#: and its access check.
+CHART_VARY = "Cookie, Authorization"
+
+
+@router.get("/clients/{client_id}/charts/{name}.svg")
+def client_chart(request: Request, client_id: int, name: str, db: Session = DbSession) -> Response:
+    """One outcome chart of the client page, for whoever may open that page (404 otherwise).
+
+    ``?v=`` is the chart's version (:func:`~retrowalk.reports.charts.chart_version`), which the
+    page puts in the URL: a URL with the current version is cached as immutable, and a browser
+    revalidating it (``If-None-Match`` equal to ``v``) gets 304 without the data being read,
+    since that URL can only ever mean that drawing. Without ``v``, or with an old one, the
+    current chart comes back with its ETag and ``no-cache``. Audited as a read when drawn.
+    """
+    user = page_user(request, db)
+    client = client_access(db, user, client_id, "trainer", "client")
+    asked = request.query_params.get("v", "")
+    etags = {
+        t.strip().removeprefix("W/").strip('"') for t in request.headers.get("if-none-match", "").split(",")
+    }
+    if asked and asked in etags and name in outcome_charts.CHART_KEYS:
+        headers = {"ETag": f'"{asked}"', "Cache-Control": CHART_IMMUTABLE, "Vary": CHART_VARY}
+        return Response(status_code=304, headers=headers)
+    read = outcomes.read_chart(db, user, client, name, have=etags)
+    headers = {
+        "ETag": f'"{read.version}"',
+        "Cache-Control": CHART_IMMUTABLE if asked == read.version else "private, no-cache",
+        "Vary": CHART_VARY,
+    }
+    if read.chart is None:
+        return Response(status_code=304, headers=headers)
+    return Response(read.chart.svg, media_type="image/svg+xml", headers=headers)

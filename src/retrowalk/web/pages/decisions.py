@@ -9,14 +9,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from retrowalk.app import plain, progress, sessions
-from retrowalk.app.access import Client, User, client_access
+from retrowalk.app.access import client_access
 from retrowalk.app.sessions import DecisionPolicyIn, HandsFreeSignOffIn, RedFlagClear
 from retrowalk.errors import InputError
 from retrowalk.http.deps import DbSession
-from retrowalk.web.pages._auth import checked_form, page_user
+from retrowalk.web.pages._auth import page_user, trainer_form
 from retrowalk.web.pages._common import form_errors, redirect, render, text
 
 router = APIRouter()
@@ -34,13 +33,6 @@ def progress_page(request: Request, client_id: int, db: Session = DbSession) -> 
     )
 
 
-async def _trainer_form(request: Request, db: Session, client_id: int) -> tuple[User, Client, FormData]:
-    """The trainer, their client and the CSRF-checked form every control on the page posts."""
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer")
-    return user, client, await checked_form(request)
-
-
 def _parsed(model: type[M], **fields: str) -> M:
     """The form's fields as the use case's model; a refusal names the field (HTML 422 page)."""
     try:
@@ -52,7 +44,7 @@ def _parsed(model: type[M], **fields: str) -> M:
 
 @router.post("/clients/{client_id}/red-flags/clear", response_class=HTMLResponse)
 async def clear_red_flag(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user, client, form = await _trainer_form(request, db, client_id)
+    user, client, form = await trainer_form(request, db, client_id)
     body = _parsed(RedFlagClear, flag_id=text(form, "flag_id"), reason=text(form, "reason"))
     sessions.clear_red_flag(db, user, client, body)
     return redirect(f"/clients/{client.id}?cleared=1#safety")
@@ -60,7 +52,7 @@ async def clear_red_flag(request: Request, client_id: int, db: Session = DbSessi
 
 @router.post("/clients/{client_id}/hands-free", response_class=HTMLResponse)
 async def hands_free(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user, client, form = await _trainer_form(request, db, client_id)
+    user, client, form = await trainer_form(request, db, client_id)
     body = _parsed(HandsFreeSignOffIn, reason=text(form, "reason"))
     sessions.sign_off_hands_free(db, user, client, body)
     return redirect(f"/clients/{client.id}#safety")
@@ -70,7 +62,7 @@ async def hands_free(request: Request, client_id: int, db: Session = DbSession) 
 async def resolve_decision(
     request: Request, client_id: int, decision_id: int, db: Session = DbSession
 ) -> Response:
-    user, client, form = await _trainer_form(request, db, client_id)
+    user, client, form = await trainer_form(request, db, client_id)
     action = text(form, "action")
     if action not in ("approve", "decline"):
         raise InputError("action", "choose approve or decline")
@@ -80,7 +72,7 @@ async def resolve_decision(
 
 @router.post("/clients/{client_id}/decision-policy", response_class=HTMLResponse)
 async def decision_policy(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user, client, form = await _trainer_form(request, db, client_id)
+    user, client, form = await trainer_form(request, db, client_id)
     body = _parsed(DecisionPolicyIn, policy=text(form, "policy"))
     sessions.set_decision_policy(db, user, client, body)
     return redirect(f"/clients/{client.id}#programme")

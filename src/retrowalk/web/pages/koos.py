@@ -14,7 +14,7 @@ from retrowalk.app.access import Client, client_access
 from retrowalk.app.questionnaires import KoosIn
 from retrowalk.core.scores.koos import KOOS_ITEMS
 from retrowalk.http.deps import DbSession
-from retrowalk.web.pages._auth import checked_form, page_user
+from retrowalk.web.pages._auth import client_form, page_user
 from retrowalk.web.pages._common import render
 
 router = APIRouter()
@@ -36,9 +36,7 @@ def koos_page(request: Request, client_id: int, db: Session = DbSession) -> Resp
 
 @router.post("/clients/{client_id}/koos", response_class=HTMLResponse)
 async def koos_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer", "client")
-    form = await checked_form(request)
+    user, client, form = await client_form(request, db, client_id, "trainer", "client")
     answers: dict[str, int | None] = {}
     for item in KOOS_ITEMS:
         raw = form.get(item.id)

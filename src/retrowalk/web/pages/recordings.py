@@ -20,7 +20,7 @@ from retrowalk.gait.imu import Placement
 from retrowalk.http.deps import DbSession, on_rollback, rollback_request
 from retrowalk.jobs import analyse_later
 from retrowalk.settings import Settings
-from retrowalk.web.pages._auth import checked_form, page_user
+from retrowalk.web.pages._auth import client_form, page_user
 from retrowalk.web.pages._common import input_error_text, number, redirect, render
 
 router = APIRouter()
@@ -75,9 +75,7 @@ def _upload(form: FormData) -> Upload:
 
 @router.post("/clients/{client_id}/recordings", response_class=HTMLResponse)
 async def recordings_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer", "client")
-    form = await checked_form(request)
+    user, client, form = await client_form(request, db, client_id, "trainer", "client")
     settings: Settings = request.app.state.settings
     error = None
     try:

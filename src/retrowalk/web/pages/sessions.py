@@ -17,14 +17,14 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from retrowalk.app import captures, plain, records, sessions
+from retrowalk.app import captures, media, plain, records, sessions
 from retrowalk.app.access import Client, client_access
 from retrowalk.app.errors import Conflict
 from retrowalk.app.sessions import SessionLogCorrection, SessionLogIn, SessionLogUpdate, today
 from retrowalk.errors import InputError
 from retrowalk.http.deps import DbSession
-from retrowalk.web.pages._auth import checked_form, page_user
-from retrowalk.web.pages._common import form_errors, number, redirect, render, text
+from retrowalk.web.pages._auth import checked_form, client_form, page_user
+from retrowalk.web.pages._common import form_errors, number, numbers, redirect, render, text
 
 router = APIRouter()
 
@@ -52,6 +52,8 @@ def _log_ctx(
         "programme": view.programme,
         "items": items,
         "figures": _figures(items),
+        #: the trainer's own photo/video per exercise, shown before the figure
+        "own_media": media.for_client(db, client, [i["exercise_id"] for i in items]),
         "today": view.today,
         "pending_morning": view.pending_morning,
         "values": values,
@@ -121,11 +123,7 @@ def _entries(form: FormData, items: list[dict[str, Any]], errors: dict[str, str]
         if done not in ("yes", "no"):
             errors[prefix + "completed"] = "choose done or not done"
         raw: dict[str, Any] = {**shared, "exercise_id": item["exercise_id"], "completed": done == "yes"}
-        for key in FORM_DOSE_FIELDS:
-            try:
-                raw[key] = number(form, prefix + key, whole=key in WHOLE)
-            except InputError as exc:
-                errors[exc.field] = exc.message
+        raw |= numbers(form, FORM_DOSE_FIELDS, errors, whole=WHOLE, prefix=prefix)
         rails = form.get(prefix + "handrails")
         raw["handrails"] = rails if rails in ("none", "one", "both") else None
         raw["hold_s"] = item["dose"].get("hold_s")
@@ -146,9 +144,7 @@ async def log_submit(request: Request, client_id: int, db: Session = DbSession) 
     """Store the session, then redirect (post/redirect/get): a reload shows the answer again and
     stores nothing; the form's idempotency key (capture's store, also used by the offline queue)
     makes a second send of the same form, a double tap or a resend, store nothing either."""
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer", "client")
-    form = await checked_form(request)
+    user, client, form = await client_form(request, db, client_id, "trainer", "client")
     key = text(form, "idempotency_key")[:64] or None
     if key:
         earlier = sessions.logs_with_form_key(db, client.id, key)
@@ -238,22 +234,8 @@ async def correct_submit(request: Request, client_id: int, log_id: int, db: Sess
     form = await checked_form(request)
     errors: dict[str, str] = {}
     raw: dict[str, Any] = {"reason": text(form, "reason")[:500]}
-    for key, _label in (*PAIN_QUESTIONS, ("pain_next_morning", "")):
-        try:
-            value = number(form, key)
-        except InputError as exc:
-            errors[key] = exc.message
-            continue
-        if value is not None:
-            raw[key] = value
-    for key in FORM_DOSE_FIELDS:
-        try:
-            value = number(form, key, whole=key in WHOLE)
-        except InputError as exc:
-            errors[key] = exc.message
-            continue
-        if value is not None:
-            raw[key] = value
+    pains = [key for key, _label in PAIN_QUESTIONS] + ["pain_next_morning"]
+    raw |= numbers(form, [*pains, *FORM_DOSE_FIELDS], errors, whole=WHOLE)
     if form.get("completed") in ("yes", "no"):
         raw["completed"] = form.get("completed") == "yes"
     body: SessionLogCorrection | None = None
@@ -271,9 +253,7 @@ async def correct_submit(request: Request, client_id: int, log_id: int, db: Sess
 
 @router.post("/clients/{client_id}/log/morning", response_class=HTMLResponse)
 async def morning_submit(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer", "client")
-    form = await checked_form(request)
+    user, client, form = await client_form(request, db, client_id, "trainer", "client")
     try:
         day = date.fromisoformat(text(form, "session_date"))
         body = SessionLogUpdate(pain_next_morning=number(form, "pain_next_morning"))

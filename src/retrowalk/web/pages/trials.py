@@ -27,6 +27,7 @@ from retrowalk.http import offload
 from retrowalk.http.deps import DbSession, rollback_request
 from retrowalk.storage import trials as store
 from retrowalk.trial.analysis import Population, TrialAnalysis
+from retrowalk.trial.text import estimate_text, p_text
 from retrowalk.web.pages._auth import checked_form, page_user
 from retrowalk.web.pages._common import input_error_text, redirect, render, text
 
@@ -35,20 +36,6 @@ router = APIRouter()
 
 def _manager(request: Request, db: Session) -> User:
     return require_role(page_user(request, db), "trainer", "admin")
-
-
-def _ci(est: float | None, lo: float | None, hi: float | None) -> str:
-    if est is None:
-        return "–"
-    if lo is None or hi is None:
-        return f"{est:.2f}"
-    return f"{est:.2f} ({lo:.2f} to {hi:.2f})"
-
-
-def _p(p: float | None) -> str:
-    if p is None:
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _flow_rows(result: TrialAnalysis, visits: list[str]) -> list[dict[str, Any]]:
@@ -82,9 +69,9 @@ def _outcome_tables(result: TrialAnalysis) -> list[dict[str, Any]]:
                     "arm": d.arm,
                     "visit": d.visit,
                     "n": d.summary.n,
-                    "mean": _ci(d.summary.mean, d.summary.ci_low, d.summary.ci_high),
-                    "change": _ci(ch.estimate, ch.ci_low, ch.ci_high) if ch else "",
-                    "p": _p(ch.p) if ch else "",
+                    "mean": estimate_text(d.summary.mean, d.summary.ci_low, d.summary.ci_high),
+                    "change": estimate_text(ch.estimate, ch.ci_low, ch.ci_high) if ch else "",
+                    "p": p_text(ch.p) if ch else "",
                 }
             )
         between = []
@@ -96,11 +83,11 @@ def _outcome_tables(result: TrialAnalysis) -> list[dict[str, Any]]:
                     "arm": a.arm,
                     "visit": a.visit,
                     "n": a.n,
-                    "ancova": _ci(a.difference.estimate, a.difference.ci_low, a.difference.ci_high),
-                    "ancova_p": _p(a.difference.p),
-                    "mixed": _ci(m.estimate, m.ci_low, m.ci_high) if m else "–",
-                    "mixed_p": _p(m.p) if m else "–",
-                    "g": _ci(e.hedges_g, e.ci_low, e.ci_high) if e else "–",
+                    "ancova": estimate_text(a.difference.estimate, a.difference.ci_low, a.difference.ci_high),
+                    "ancova_p": p_text(a.difference.p),
+                    "mixed": estimate_text(m.estimate, m.ci_low, m.ci_high) if m else "–",
+                    "mixed_p": p_text(m.p) if m else "–",
+                    "g": estimate_text(e.hedges_g, e.ci_low, e.ci_high) if e else "–",
                     "favours": a.favours or "–",
                 }
             )
@@ -115,7 +102,7 @@ def _outcome_tables(result: TrialAnalysis) -> list[dict[str, Any]]:
                 "means": means,
                 "between": between,
                 "interaction": (
-                    f"χ² = {mm.interaction_chi2:.2f}, df {mm.interaction_df}, p = {_p(mm.interaction_p)}"
+                    f"χ² = {mm.interaction_chi2:.2f}, df {mm.interaction_df}, p = {p_text(mm.interaction_p)}"
                     if mm.interaction_chi2 is not None
                     else "not estimable"
                 ),

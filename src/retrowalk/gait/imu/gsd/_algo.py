@@ -35,17 +35,16 @@ class GsdStepRuns:
             return []
         dt = np.diff(ics) / sampling_rate_hz
         ok = (dt >= self.min_step_s) & (dt <= self.max_step_s)
-        # An interval is regular when it is plausible and close to one plausible neighbour.
-        ratio_prev = np.full(dt.size, np.inf)
-        ratio_prev[1:] = np.maximum(dt[1:] / dt[:-1], dt[:-1] / dt[1:])
-        ratio_prev[1:] = np.where(ok[1:] & ok[:-1], ratio_prev[1:], np.inf)
-        ratio_next = np.full(dt.size, np.inf)
-        ratio_next[:-1] = ratio_prev[1:]
-        regular = ok & (np.minimum(ratio_prev, ratio_next) <= self.max_ratio)
+        # An interval is regular when it is plausible and close to one plausible neighbour:
+        # pair[k] is the rhythm ratio of intervals k-1 and k (inf at the ends or if implausible).
+        pair = np.full(dt.size + 1, np.inf)
+        pair[1:-1] = np.where(ok[1:] & ok[:-1], np.maximum(dt[1:] / dt[:-1], dt[:-1] / dt[1:]), np.inf)
+        regular = ok & (np.minimum(pair[:-1], pair[1:]) <= self.max_ratio)
         # Runs of regular intervals (vectorised run-length encoding).
-        edges = np.diff(np.concatenate(([0], regular.astype(np.int8), [0])))
-        starts = np.flatnonzero(edges == 1)
-        stops = np.flatnonzero(edges == -1)  # exclusive interval index
+        padded = np.zeros(regular.size + 2, dtype=bool)
+        padded[1:-1] = regular
+        bounds = np.flatnonzero(padded[1:] != padded[:-1])
+        starts, stops = bounds[0::2], bounds[1::2]  # stops: exclusive interval index
         keep = stops - starts >= self.min_core_steps
         starts, stops = starts[keep], stops[keep]
         if starts.size == 0:
@@ -53,14 +52,12 @@ class GsdStepRuns:
         # Interval k spans contacts k..k+1, so a core covers contacts start..stop. Gait
         # initiation and termination steps are slower and irregular: extend each core over
         # neighbouring contacts that follow each other within a human step time.
-        chain = np.concatenate(([0], np.cumsum(dt > self.extend_step_s)))
-        chain_first = np.searchsorted(chain, chain, side="left")
-        chain_last = np.searchsorted(chain, chain, side="right") - 1
-        first, last = chain_first[starts], chain_last[stops]
+        chain = np.zeros(ics.size, dtype=np.int64)  # chain id of each contact
+        np.cumsum(dt > self.extend_step_s, out=chain[1:])
+        first = np.searchsorted(chain, chain[starts], side="left")
+        last = np.searchsorted(chain, chain[stops], side="right") - 1
         gaps = (ics[first[1:]] - ics[last[:-1]]) / sampling_rate_hz
-        split = np.flatnonzero(gaps > self.max_break_s)
-        b_first = first[np.concatenate(([0], split + 1))]
-        b_last = last[np.concatenate((split, [last.size - 1]))]
-        return [
-            (int(a), int(b)) for a, b in zip(b_first, b_last, strict=True) if b - a + 1 >= self.min_contacts
-        ]
+        cut = np.flatnonzero(gaps > self.max_break_s).tolist()  # bout k ends at core cut[k]
+        b_first = first[[0, *(c + 1 for c in cut)]].tolist()
+        b_last = last[[*cut, last.size - 1]].tolist()
+        return [(a, b) for a, b in zip(b_first, b_last, strict=True) if b - a + 1 >= self.min_contacts]

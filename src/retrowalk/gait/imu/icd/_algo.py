@@ -6,8 +6,8 @@ before that peak, which is where the impact starts (checked against INDIP refere
 Mobilise-D example data: median offset about 0 s).
 
 Speed: two band-passes of the norm and nothing else (their 0.5 Hz high-pass already removes
-gravity and posture drift, so no separate detrend), cached filter designs, a lean zero-phase
-filter, and vectorised peak refinement and local amplitude.
+gravity and posture drift, so no separate detrend), cached filter designs, and the local
+amplitude and the steepest rise found only where they are needed (at the peaks), vectorised.
 """
 
 from __future__ import annotations
@@ -16,17 +16,37 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import signal
+from scipy.signal import find_peaks, peak_prominences
 
+from retrowalk.gait.imu.icd._windows import argmax_in
 from retrowalk.gait.imu.preprocessing import bandpass
 
 
 def _moving_rms_at(x: NDArray[np.float64], w: int, at: NDArray[np.intp]) -> NDArray[np.float64]:
     """Centred moving RMS over ``w`` samples, evaluated only at ``at`` (cumulative sum)."""
-    c = np.concatenate(([0.0], np.cumsum(x * x)))
-    lo = np.clip(at - w // 2, 0, x.size)
-    hi = np.clip(at - w // 2 + w, 0, x.size)
+    c = np.empty(x.size + 1)
+    c[0] = 0.0
+    np.cumsum(x * x, out=c[1:])
+    lo = np.maximum(at - w // 2, 0)  # 0 <= at < x.size
+    hi = np.minimum(at + (w - w // 2), x.size)
     return np.sqrt(np.maximum(c[hi] - c[lo], 0.0) / w)
+
+
+def _prominent(
+    x: NDArray[np.float64], peaks: NDArray[np.intp], need: NDArray[np.float64], *, wlen: int
+) -> NDArray[np.bool_]:
+    """``peak_prominences(x, peaks) >= need``, without scanning the whole signal for most peaks.
+
+    A prominence measured within a window is never larger than the true one (its bases are
+    minima over less signal), so a peak that passes within ``wlen`` samples passes; only the
+    others are measured on the whole signal. The tallest peaks, whose unbounded search would
+    run to the ends of the recording, are settled by the first pass.
+    """
+    ok = peak_prominences(x, peaks, wlen=wlen)[0] >= need
+    unsure = np.flatnonzero(~ok)
+    if unsure.size:
+        ok[unsure] = peak_prominences(x, peaks[unsure])[0] >= need[unsure]
+    return ok
 
 
 @dataclass(frozen=True)
@@ -41,24 +61,23 @@ class IcdNormPeak:
         fs = sampling_rate_hz
         if data.shape[0] < int(3 * fs):
             return np.zeros(0, dtype=np.int64)
-        norm = np.sqrt(np.einsum("ij,ij->i", data, data))
+        x, y, z = data[:, 0], data[:, 1], data[:, 2]
+        norm = np.sqrt(x * x + y * y + z * z)
         wide = bandpass(norm, fs, 0.5, 5.0)
         smooth = bandpass(norm, fs, 0.5, 3.0)
-        sharp = np.empty_like(wide)  # central difference (np.gradient without its overhead)
-        sharp[1:-1] = wide[2:] - wide[:-2]
-        sharp[0], sharp[-1] = sharp[1], sharp[-2]
-        peaks, _ = signal.find_peaks(
-            smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2
-        )
+        peaks, _ = find_peaks(smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2)
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         # Prominence relative to a local amplitude so quiet and vigorous walking both work.
-        env = _moving_rms_at(smooth, int(2 * fs), peaks)
-        prom = signal.peak_prominences(smooth, peaks)[0]
-        peaks = peaks[prom >= self.rel_prominence * env]
+        win = int(2 * fs)
+        need = self.rel_prominence * _moving_rms_at(smooth, win, peaks)
+        peaks = peaks[_prominent(smooth, peaks, need, wlen=2 * win + 1)]
+        if peaks.size == 0:
+            return np.zeros(0, dtype=np.int64)
         w = max(int(self.refine_window_s * fs), 1)
-        idx = peaks[:, None] + np.arange(-w, 1)[None, :]
-        valid = idx >= 0
-        vals = np.where(valid, sharp[np.clip(idx, 0, None)], -np.inf)
-        out = idx[np.arange(peaks.size), np.argmax(vals, axis=1)]
+        sharp = np.empty_like(wide)  # central difference (np.gradient's, ends repeated)
+        sharp[1:-1] = wide[2:] - wide[:-2]
+        sharp[0], sharp[-1] = sharp[1], sharp[-2]
+        lo = np.maximum(peaks - w, 0)
+        out = lo + argmax_in(sharp, lo, peaks + 1)
         return np.unique(out).astype(np.int64)

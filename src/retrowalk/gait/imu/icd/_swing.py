@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from scipy import signal
 
 from retrowalk.gait.filters import highpass, lowpass
+from retrowalk.gait.imu.icd._windows import argmax_in
 
 DEG = np.pi / 180.0
 
@@ -67,16 +68,15 @@ class IcdSwingImpact:
         # The last swing has no next one: assume the same stride as the one before.
         last = int(peaks[-1]) + (int(peaks[-1] - peaks[-2]) if peaks.size > 1 else 2 * w_imp)
         nxt = np.append(peaks[1:], min(last, impact.size))
-        out: list[int] = []
-        for p, q in zip(peaks, nxt, strict=True):
-            # Slow strides end later after their swing peak: up to half-way to the next swing.
-            hi = min(int(p) + max(w_imp, int(q - p) // 2), int(q))
-            if hi - p < 3:
-                continue
-            top = int(p) + int(np.argmax(impact[p:hi]))
-            lo = max(top - w_rise, int(p))
-            out.append(lo + int(np.argmax(rise[lo : top + 1])))
-        return np.unique(np.asarray(out, dtype=np.int64))
+        # Slow strides end later after their swing peak: up to half-way to the next swing.
+        hi = np.minimum(peaks + np.maximum(w_imp, (nxt - peaks) // 2), nxt)
+        ok = hi - peaks >= 3
+        p, hi = peaks[ok], hi[ok]
+        if p.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        top = p + argmax_in(impact, p, hi)  # the impact: largest peak in each window
+        lo = np.maximum(top - w_rise, p)
+        return np.unique(lo + argmax_in(rise, lo, top + 1)).astype(np.int64)
 
     def _typical_stride(self, swing: NDArray[np.float64], fs: float) -> float:
         """The dominant period (s) of the swing signal between the stride limits (autocorrelation)."""
