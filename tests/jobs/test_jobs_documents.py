@@ -336,3 +336,14 @@ def test_leftovers_of_jobs_that_never_ran_are_removed_after_a_day(tmp_path: Path
     cache.put(renders.key_for("report", "other"), b"pdf")
     assert cache.take_input(old) is None and cache.job_of(old) is None
     assert cache.take_input(new) == b"{}"
+
+
+def test_the_warm_up_renders_a_blank_report_and_caches_the_empty_charts() -> None:
+    pytest.importorskip("weasyprint")
+    from retrowalk.reports.charts import ChartInputs, chart_cache
+    from retrowalk.reports.pdf import charts_with_data
+
+    assert renders.warm_up() is True
+    before = len(chart_cache)
+    shown, empty = charts_with_data(ChartInputs())
+    assert shown == [] and len(empty) == 5 and len(chart_cache) == before  # all from the cache

@@ -261,6 +261,16 @@ def analyse_later(app_state: Any, db: Session) -> Callable[[int, dict[str, Any]]
     return analyse
 
 
+def _warm_up() -> None:
+    """Load the PDF renderer in the background, so a clinician's first PDF is not the slow one."""
+    from retrowalk.jobs import renders
+
+    try:
+        renders.warm_up()
+    except Exception:  # only a warm-up: the first real render reports any problem
+        log.exception("PDF warm-up failed")
+
+
 class EmbeddedWorker:
     """One worker thread inside the web server (``retrowalk start``): no extra process to run."""
 
@@ -271,6 +281,7 @@ class EmbeddedWorker:
     def start(self) -> None:
         self.queue.recover()
         self.consumer.start()
+        threading.Thread(target=_warm_up, name="retrowalk-warm-up", daemon=True).start()
 
     def stop(self) -> None:
         self.consumer.stop(graceful=True)

@@ -5,7 +5,7 @@ request they stalled every other request, and they were redone on every view. No
 assembles the exact inputs (in its database turn), hashes them into a key and either finds the
 result in ``DATA_DIR/cache`` or queues one job for that key; a second request for the same key
 while the job is queued or running joins it instead of queueing another. Any change to the inputs
-(a new session log, an edited name, another day, another release of the templates) is another
+(a new session log, an edited name, another day, changed rendering code) is another
 key, so a stale result is never served; old entries are evicted oldest-first past
 ``render_cache_max_bytes``.
 
@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -44,12 +45,24 @@ FAILED_RETRY_S = 30.0
 ORPHAN_AGE_S = 24 * 3600.0
 
 
+#: The code a cached result depends on besides its inputs: an edit there is a new key, so a
+#: data directory kept across an upgrade never serves a PDF or analysis made by the old code.
+_RENDER_CODE = (
+    (
+        "retrowalk.reports",
+        ("templates/report.html", "templates/handout.html", "pdf.py", "charts.py", "handout.py"),
+    ),
+    ("retrowalk.trial", ("analysis.py", "data.py", "stats.py")),
+)
+
+
 @cache
 def code_fingerprint() -> str:
-    """The release plus the report templates' text: a template edit is a new key, never a stale PDF."""
+    """The release plus the rendering and analysis code (see ``_RENDER_CODE``)."""
     digest = hashlib.sha256(retrowalk.__version__.encode())
-    for name in ("report.html", "handout.html"):
-        digest.update(resources.files("retrowalk.reports").joinpath("templates", name).read_bytes())
+    for package, names in _RENDER_CODE:
+        for name in names:
+            digest.update(resources.files(package).joinpath(name).read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -272,6 +285,19 @@ def analyse_trial(ctx: JobContext, key: str, trial_id: int, population: str, las
     cache.put(key, out)
     cache.done(key)
     return {"key": key, "bytes": len(out)}
+
+
+def warm_up() -> bool:
+    """Render a blank report once: loads WeasyPrint, its fonts and the empty charts (cached), which
+    made the first PDF after a start take about 1.2 s more CPU. False when the PDF extra is missing."""
+    from retrowalk.extras import MissingExtraError
+    from retrowalk.reports.pdf import ReportClient, ReportData, render_pdf
+
+    try:
+        render_pdf(ReportData(client=ReportClient(id="0", name="warm-up"), generated_at=datetime.now(UTC)))
+    except MissingExtraError:
+        return False
+    return True
 
 
 def _report(inputs: bytes) -> bytes:
