@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import os
 import platform
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -139,6 +140,12 @@ def _prepare(data_dir: Path) -> tuple[int, int]:
     return ids
 
 
+def _render_jobs(data_dir: Path) -> int:
+    """PDF render jobs the server has queued so far (its job rows, read beside it)."""
+    with sqlite3.connect(f"file:{data_dir / 'retrowalk.sqlite3'}?mode=ro", uri=True) as con:
+        return int(con.execute("SELECT count(*) FROM jobs WHERE name = 'render_document'").fetchone()[0])
+
+
 def _npz_bomb(uncompressed: int) -> bytes:
     """A .npz whose one member expands to ``uncompressed`` zero bytes (written in chunks)."""
     import numpy as np
@@ -195,14 +202,16 @@ def main() -> None:
         base = f"http://{HOST}:{port}"
         try:
             wait_healthy(server, port)
-            results = _attacks(server.pid, base, client_id, trainer_id, n)
+            results = _attacks(server.pid, base, client_id, trainer_id, n, data)
         finally:
             server.terminate()
             server.wait(timeout=30)
     _print(results)
 
 
-def _attacks(pid: int, base: str, client_id: int, trainer_id: int, n: Callable[..., int]) -> list[Result]:
+def _attacks(
+    pid: int, base: str, client_id: int, trainer_id: int, n: Callable[..., int], data: Path
+) -> list[Result]:
     api = f"{base}/api/v1"
     http = httpx.Client(timeout=ATTACK_TIMEOUT_S)
 
@@ -293,8 +302,16 @@ def _attacks(pid: int, base: str, client_id: int, trainer_id: int, n: Callable[.
         ]
         * n(2),
     )
-    pdf = [lambda: http.get(f"{base}/clients/{client_id}/report.pdf", headers=client_h).status_code] * n(8, 2)
+    # PDFs are jobs (retrowalk.jobs.renders): four concurrent requests join one render job and get
+    # the PDF when it is done (or 202 "being prepared" after render_wait_s); the same data again is
+    # served from the cache, with no new job.
+    pdf = [lambda: http.get(f"{base}/clients/{client_id}/report.pdf", headers=client_h).status_code] * 4
+    jobs_before = _render_jobs(data)
     attack("report.pdf, 4 concurrent from one client", pdf, concurrency=4)
+    rendered = _render_jobs(data) - jobs_before
+    results[-1].name += f" (first view: {rendered} render job)"
+    attack("report.pdf, 4 concurrent again, data unchanged", pdf, concurrency=4)
+    results[-1].name += f" ({_render_jobs(data) - jobs_before - rendered} new jobs: from the cache)"
     logins = [
         post_json(
             f"{api}/auth/login", json.dumps({"username": f"nobody{i}", "password": "wrong password"}).encode()

@@ -154,7 +154,11 @@ def _run(database_url: str, data_dir: Path, opts: Any, *, generate_data: bool) -
         )
     tokens, visible = _logins(database, "trainer-00", "client-000")
     database.dispose()
-    settings = Settings(data_dir=data_dir, database_url=database_url, secret_key="b" * 64)
+    # PDFs are rendered by jobs (retrowalk.jobs.renders): "immediate" runs each one inside the
+    # request that queued it, so a first view times the whole render, a repeat view the cache.
+    settings = Settings(
+        data_dir=data_dir, database_url=database_url, secret_key="b" * 64, jobs_backend="immediate"
+    )
     app = create_app(settings)
     try:
         return asyncio.run(_time_pages(app, tokens, visible, opts))

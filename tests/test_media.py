@@ -7,10 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from retrowalk.errors import InputError
-from retrowalk.io.media import check_video, container_of, reencode_image
+from retrowalk.io.media import blank_mp4_metadata, check_video, container_of, reencode_image
 
 cv2 = pytest.importorskip("cv2")
 
@@ -122,3 +124,54 @@ def test_container_magic() -> None:
     assert container_of(b"\x00\x00\x00\x14ftypqt  ") == "mp4"
     assert container_of(b"\x1a\x45\xdf\xa3\x9f") == "webm"
     assert container_of(b"RIFF\x00\x00\x00\x00AVI ") is None
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+
+def test_mp4_metadata_such_as_the_location_is_blanked_in_place(tmp_path: Path) -> None:
+    location = _box(b"\xa9xyz", b"\x00\x0c\x15\xc7+52.5200+013.4050/")
+    apple = _box(b"meta", b"\x00" * 4 + _box(b"keys", b"com.apple.quicktime.location.ISO6709"))
+    trak = _box(b"trak", _box(b"tkhd", b"\x00" * 84) + _box(b"udta", _box(b"name", b"phone")))
+    moov = _box(b"moov", _box(b"mvhd", b"\x00" * 100) + _box(b"udta", location) + apple + trak)
+    raw = _box(b"ftyp", b"isom\x00\x00\x02\x00isomiso2") + moov + _box(b"mdat", b"\x01" * 64)
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(raw)
+    assert blank_mp4_metadata(path) == 3
+    out = path.read_bytes()
+    assert len(out) == len(raw) and out.endswith(b"\x01" * 64)  # same offsets, samples untouched
+    assert b"52.5200" not in out and b"ISO6709" not in out and b"udta" not in out and b"meta" not in out
+    assert out[: out.index(b"moov") + 4] == raw[: raw.index(b"moov") + 4]
+
+
+def test_blanking_keeps_a_real_video_playable(tmp_path: Path) -> None:
+    path = _video(tmp_path / "clip.mp4", "mp4v")
+    before = path.read_bytes()
+    blank_mp4_metadata(path)
+    assert len(path.read_bytes()) == len(before)
+    cap = cv2.VideoCapture(str(path))
+    try:
+        assert cap.isOpened() and int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 30
+        ok, _frame = cap.read()
+        assert ok
+    finally:
+        cap.release()
+
+
+def test_a_malformed_box_stops_the_walk_without_writing(tmp_path: Path) -> None:
+    path = tmp_path / "bad.mp4"
+    raw = _box(b"ftyp", b"isom\x00\x00\x02\x00") + b"\xff\xff\xff\xffudta" + b"\x00" * 8  # udta too long
+    path.write_bytes(raw)
+    assert blank_mp4_metadata(path) == 0 and path.read_bytes() == raw
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300))
+def test_blanking_any_bytes_never_fails_nor_moves_anything(tmp_path: Path, tail: bytes) -> None:
+    path = tmp_path / "any.mp4"
+    raw = _box(b"ftyp", b"isom") + tail
+    path.write_bytes(raw)
+    blank_mp4_metadata(path)
+    out = path.read_bytes()
+    assert len(out) == len(raw) and out[:12] == raw[:12]

@@ -43,7 +43,11 @@ class Settings(BaseSettings):
     jobs_redis_url: str | None = Field(
         default=None, description="redis://host:6379/0 for jobs_backend=redis."
     )
-    jobs_in_process: bool = Field(default=False, description="Run one job worker inside the web server.")
+    jobs_in_process: bool = Field(
+        default=True,
+        description="Run a job worker inside the web server (PDFs, analyses); false when "
+        "`retrowalk worker` processes run them.",
+    )
     jobs_max_attempts: int = Field(default=3, ge=1, le=20)
     jobs_retry_delay_s: float = Field(default=5.0, ge=0, description="First retry delay; doubles each time.")
     jobs_lease_s: float = Field(
@@ -93,8 +97,34 @@ class Settings(BaseSettings):
         default=30, ge=1, description="Session-log rows one client may have for one day."
     )
 
+    render_wait_s: float = Field(
+        default=8.0,
+        ge=0,
+        le=30,
+        description="How long a request waits for its PDF or trial analysis job before answering "
+        "'being prepared' (202, the page reloads itself).",
+    )
+    render_cache_max_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Disk for cached PDFs and analyses (data_dir/cache); least recently used go first.",
+    )
     max_concurrent_heavy: int = Field(
         default=1, ge=1, le=64, description="Analyses and PDF renders computed at once; more wait their turn."
+    )
+
+    # --- trainers' own exercise media (retrowalk.app.media, checked by retrowalk.io.media) ---
+    media_max_photo_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024, description="Size of an uploaded photo."
+    )
+    media_max_video_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=500 * 1024 * 1024,
+        description="Size of an uploaded video (the request itself is also held to upload_limit_bytes).",
+    )
+    media_max_video_seconds: float = Field(
+        default=60.0, gt=0, le=600, description="Length of an uploaded exercise video."
     )
 
     # --- accounts (retrowalk.app.accounts) ---

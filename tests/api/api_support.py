@@ -249,6 +249,8 @@ def build_world(app: FastAPI) -> World:
             world.ids[f"assessment_{key}"] = a.id
             world.ids[f"log_{key}"] = log.id
             world.ids[f"recording_{key}"] = rec.id
+            if key == "a":
+                _world_media(db, world, client, trainer)
             trial = trial_store.create_trial(db, trainer, TrialDefinition.model_validate(world_trial()))
             trial_store.randomise(db, trial, trainer, seed=7)
             world.ids[f"trial_{key}"] = trial.id
@@ -263,6 +265,34 @@ def build_world(app: FastAPI) -> World:
             world.ids[f"user_{role}"] = user.id
     world.headers = {role: world.fresh_headers(role) for role in ROLES}
     return world
+
+
+def photo_bytes(size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 60, 40)) -> bytes:
+    """A small real JPEG (what a trainer's phone uploads)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+def _world_media(db: Session, world: World, client: Any, trainer: Any) -> None:
+    """Client A's trainer's media: one for client A's item and one for all their clients (each
+    with a spare that the matrices' removals may take)."""
+    import io
+
+    from retrowalk.app import media
+
+    def put(eid: str, for_client: Any) -> int:
+        up = media.MediaUpload("photo.jpg", io.BytesIO(photo_bytes()))
+        return media.upload(db, trainer, eid, up, client=for_client).id
+
+    world.ids["media_a"] = put("forward_walk", client)
+    world.ids["media_del_a"] = put("glute_bridge", client)
+    world.ids["media_wide_a"] = put("forward_walk", None)
+    world.ids["media_wide_del_a"] = put("vmo_tke", None)
 
 
 #: A real 12 s lower-back IMU walking trial (Mobilise-D, see tests/data/mobilised/LICENSE).

@@ -119,6 +119,8 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", f"{C}/captures/{{token}}/finish"): A_OR_TRAINER,
     ("GET", f"{C}/outcomes"): A_OR_TRAINER,
     ("GET", f"{C}/fhir"): A_OR_TRAINER,
+    ("GET", f"{C}/report.pdf"): A_OR_TRAINER,
+    ("GET", f"{C}/handout.pdf"): A_OR_TRAINER,
     ("GET", "/api/v1/trials"): TRIAL_MANAGERS,
     ("POST", "/api/v1/trials"): TRIAL_MANAGERS,
     ("GET", T): OWNER_OF_TRIAL_A,
@@ -127,6 +129,16 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", f"{T}/allocations"): OWNER_OF_TRIAL_A,
     ("POST", f"{T}/observations"): OWNER_OF_TRIAL_A,
     ("GET", f"{T}/analysis"): OWNER_OF_TRIAL_A,
+    ("PUT", "/api/v1/account/contact"): TRAINERS,
+    # trainers' own media: for all their clients (their own only) or for a client's item
+    ("POST", "/api/v1/exercise-media"): TRAINERS,
+    ("GET", "/api/v1/exercise-media"): TRAINERS,
+    ("DELETE", "/api/v1/exercise-media/{media_id}"): {**TRAINERS, "trainer_b": 404},
+    ("POST", f"{C}/media"): TRAINER_OF_A,
+    ("GET", f"{C}/media"): A_OR_TRAINER,
+    ("DELETE", f"{C}/media/{{media_id}}"): TRAINER_OF_A,
+    ("GET", "/api/v1/media/{media_id}"): A_OR_TRAINER,
+    ("GET", "/api/v1/media/{media_id}/poster"): A_OR_TRAINER,
 }
 
 #: What "passes authorisation" returns for each route when the request is otherwise valid.
@@ -157,6 +169,10 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", f"{T}/allocations"): {201},
     ("POST", f"{T}/observations"): {201},
     ("GET", f"{T}/analysis"): {409},  # authorised; no data uploaded yet at that point
+    ("POST", "/api/v1/exercise-media"): {201},
+    ("DELETE", "/api/v1/exercise-media/{media_id}"): {204},
+    ("POST", f"{C}/media"): {201},
+    ("DELETE", f"{C}/media/{{media_id}}"): {204},
 }
 
 
@@ -264,6 +280,15 @@ def _request_kwargs(world: World, method: str, path: str) -> dict[str, Any]:
         return {"json": {"samples": [[i * 20.0, 0.1, 0.2, 9.8] for i in range(300)]}}  # 6 s at 50 Hz
     if path.endswith("/finish"):
         return {"json": {"chunks": 1}}
+    if path.endswith("/account/contact"):
+        return {"json": {"contact_phone": "+44 20 7946 0958", "contact_email": "coach@clinic.example"}}
+    if path.endswith("media") and method == "POST":
+        from tests.api.api_support import photo_bytes
+
+        return {
+            "files": {"file": ("p.jpg", photo_bytes(), "image/jpeg")},
+            "data": {"exercise_id": "forward_walk"},
+        }
     if path.endswith("/recordings") and method == "POST":
         return {"files": {"file": ("walk.csv", walking_csv(), "text/csv")}, "data": {"kind": "imu"}}
     return {}
@@ -301,7 +326,17 @@ def _url(world: World, path: str) -> str:
         user_id=world.ids["user_trainer_a"],
         trial_id=world.ids["trial_a"],
         decision_id=2**31 - 1,
+        media_id=world.ids[_media_key(path)] if "{media_id}" in path else 0,
     )
+
+
+def _media_key(path: str) -> str:
+    """Which of the world's media a route acts on: the removals take spares."""
+    if path.startswith("/api/v1/exercise-media/") or path.endswith("/remove"):
+        return "media_wide_del_a"
+    if "/clients/" in path:
+        return "media_del_a"
+    return "media_a"
 
 
 def test_authorisation_matrix(world: World) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +37,12 @@ def flaky(ctx: JobContext, fail_times: int, permanent: bool = False) -> dict[str
             raise PermanentError("bad input: retrying cannot help")
         raise RuntimeError(f"transient failure on attempt {ctx.attempt}")
     return {"attempt": ctx.attempt}
+
+
+def wait_until(cond: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll ``cond`` until it holds (AssertionError after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)

@@ -7,12 +7,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import tests.jobs.job_fixtures  # noqa: F401  (registers the test handlers)
 from sqlalchemy import select
+from tests.jobs.job_fixtures import wait_until
 
 from retrowalk.jobs import EmbeddedWorker, Job, JobQueue
 from retrowalk.settings import Settings
@@ -53,14 +54,6 @@ def _job(q: JobQueue, job_id: int) -> Job:
         return job
 
 
-def _wait(cond: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def worker(queue: JobQueue) -> Iterator[EmbeddedWorker]:
     w = EmbeddedWorker(queue)
@@ -73,7 +66,7 @@ def test_submitted_job_runs_on_the_worker_and_stores_its_result(
     queue: JobQueue, worker: EmbeddedWorker
 ) -> None:
     job_id = _submit(queue, "test.add", a=2, b=40)
-    _wait(lambda: _job(queue, job_id).status == "done")
+    wait_until(lambda: _job(queue, job_id).status == "done")
     job = _job(queue, job_id)
     assert job.result == {"sum": 42, "attempt": 1} and job.attempts == 1 and job.error is None
 
@@ -89,7 +82,7 @@ def test_job_is_pushed_only_after_its_transaction_commits(queue: JobQueue) -> No
 
 def test_transient_failures_are_retried_until_success(queue: JobQueue, worker: EmbeddedWorker) -> None:
     job_id = _submit(queue, "test.flaky", fail_times=2)
-    _wait(lambda: _job(queue, job_id).status == "done")
+    wait_until(lambda: _job(queue, job_id).status == "done")
     job = _job(queue, job_id)
     assert job.attempts == 3 and job.result == {"attempt": 3}
 
@@ -98,21 +91,21 @@ def test_a_job_failing_every_attempt_ends_failed_with_its_error(
     queue: JobQueue, worker: EmbeddedWorker
 ) -> None:
     job_id = _submit(queue, "test.flaky", fail_times=99)
-    _wait(lambda: _job(queue, job_id).status == "failed")
+    wait_until(lambda: _job(queue, job_id).status == "failed")
     job = _job(queue, job_id)
     assert job.attempts == 3 and "transient failure on attempt 3" in (job.error or "")
 
 
 def test_a_permanent_error_is_not_retried(queue: JobQueue, worker: EmbeddedWorker) -> None:
     job_id = _submit(queue, "test.flaky", fail_times=1, permanent=True)
-    _wait(lambda: _job(queue, job_id).status == "failed")
+    wait_until(lambda: _job(queue, job_id).status == "failed")
     job = _job(queue, job_id)
     assert job.attempts == 1 and "PermanentError" in (job.error or "")
 
 
 def test_a_duplicate_push_does_not_run_a_finished_job_again(queue: JobQueue, worker: EmbeddedWorker) -> None:
     job_id = _submit(queue, "test.add", a=1, b=2)
-    _wait(lambda: _job(queue, job_id).status == "done")
+    wait_until(lambda: _job(queue, job_id).status == "done")
     queue.push(job_id)
     queue.push(job_id)
     time.sleep(0.5)
@@ -145,7 +138,7 @@ def test_sigkilled_worker_loses_nothing_and_the_job_completes_once(queue: JobQue
 
     first = _start_worker(tmp_path, "worker1.log")
     try:
-        _wait(lambda: (work / "started").exists(), timeout=60)
+        wait_until(lambda: (work / "started").exists(), timeout=60)
         assert _job(queue, job_id).status == "running"
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
@@ -158,7 +151,7 @@ def test_sigkilled_worker_loses_nothing_and_the_job_completes_once(queue: JobQue
 
     second = _start_worker(tmp_path, "worker2.log")
     try:
-        _wait(lambda: _job(queue, job_id).status == "done", timeout=60)
+        wait_until(lambda: _job(queue, job_id).status == "done", timeout=60)
         time.sleep(1.0)  # a stray second run would show up in the done file
     finally:
         second.send_signal(signal.SIGINT)
@@ -184,13 +177,13 @@ def test_a_running_worker_requeues_a_dead_workers_job(queue: JobQueue, worker: E
     with queue.database.transaction() as db:
         job = queue.submit(db, "test.add", a=3, b=4)
         job_id = job.id
-    _wait(lambda: _job(queue, job_id).status == "done")
+    wait_until(lambda: _job(queue, job_id).status == "done")
     with queue.database.transaction() as db:  # as if a worker on this host had died holding it
         row = db.get(Job, job_id)
         assert row is not None
         row.status, row.result, row.worker = "running", None, f"{socket.gethostname()}:{2**22 + 12345}"
     assert queue.recover(push_queued=False) == 1  # what the worker's minute check does
-    _wait(lambda: _job(queue, job_id).status == "done")
+    wait_until(lambda: _job(queue, job_id).status == "done")
     assert _job(queue, job_id).result == {"sum": 7, "attempt": 2}
 
 
@@ -200,11 +193,11 @@ def test_a_job_whose_workers_keep_dying_is_given_up(queue: JobQueue, worker: Emb
     with queue.database.transaction() as db:
         job = queue.submit(db, "test.add", a=1, b=1)
         job_id = job.id
-    _wait(lambda: _job(queue, job_id).status == "done")
+    wait_until(lambda: _job(queue, job_id).status == "done")
     with queue.database.transaction() as db:  # three claims, three dead workers
         row = db.get(Job, job_id)
         assert row is not None
         row.status, row.attempts, row.worker = "running", 3, f"{socket.gethostname()}:{2**22 + 54321}"
     queue.recover(push_queued=False)
-    _wait(lambda: _job(queue, job_id).status == "failed")
+    wait_until(lambda: _job(queue, job_id).status == "failed")
     assert "gave up after 3 attempts" in (_job(queue, job_id).error or "")

@@ -20,6 +20,7 @@ from tests.api.test_api_authz_matrix import (
     TRAINER_OF_A,
     TRAINERS,
     TRIAL_MANAGERS,
+    _media_key,
     app_routes,
 )
 from tests.api.worlds import world_fixture
@@ -95,6 +96,12 @@ RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/trials/{trial_id}/randomise"): _web(OWNER_OF_TRIAL_A),
     ("POST", "/trials/{trial_id}/enrol"): _web(OWNER_OF_TRIAL_A),
     ("POST", "/trials/{trial_id}/visits"): _web(OWNER_OF_TRIAL_A),
+    ("GET", "/account"): _web(TRAINERS),
+    ("POST", "/account"): _web(TRAINERS),
+    ("POST", f"{C}/programme/media"): _web(TRAINER_OF_A),
+    ("POST", f"{C}/programme/media/{{media_id}}/remove"): _web(TRAINER_OF_A),
+    ("GET", "/media/{media_id}"): _web(A_OR_TRAINER),
+    ("GET", "/media/{media_id}/poster"): _web(A_OR_TRAINER),
 }
 
 #: What "passes authorisation" answers when the request is otherwise as sent.
@@ -127,6 +134,9 @@ OK_STATUS: dict[tuple[str, str], set[int]] = {
     ("POST", "/trials/{trial_id}/randomise"): {409},  # trial A is sealed: authorised, then refused
     ("POST", "/trials/{trial_id}/enrol"): {303},
     ("POST", "/trials/{trial_id}/visits"): {422},  # nobody of that code is enrolled
+    ("POST", "/account"): {303},
+    ("POST", f"{C}/programme/media"): {422},  # authorised, then refused: no file chosen
+    ("POST", f"{C}/programme/media/{{media_id}}/remove"): {303},
 }
 
 
@@ -216,6 +226,12 @@ def _form(world: World, method: str, path: str) -> dict[str, Any]:
         return {"reason": "even steps today"}
     if path.endswith("/decision-policy"):
         return {"policy": "protocol"}
+    if path == "/account":
+        return {"contact_phone": "+44 20 7946 0958", "contact_email": "coach@clinic.example"}
+    if path.endswith("/programme/media"):
+        return {"exercise_id": "forward_walk", "scope": "client"}
+    if path.endswith("/remove"):
+        return {"scope": "trainer"}
     if "/decisions/" in path:
         return {"action": "approve"}
     return {}
@@ -229,6 +245,7 @@ def _url(world: World, path: str) -> str:
         decision_id=2**31 - 1,
         user_id=world.ids["user_trainer_b"],
         name="pain",
+        media_id=world.ids[_media_key(path)] if "{media_id}" in path else 0,
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.api.api_support import World, build_world, make_settings
+from tests.api.api_support import ROOT, World, build_world, make_settings
 from web_helpers import chromium, live_app
 
 from retrowalk.api.app import create_app
@@ -22,7 +22,6 @@ from retrowalk.app.sessions import SessionLogIn
 from retrowalk.reports.charts import CHART_KEYS
 from retrowalk.storage import crud
 
-ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 ARTIFACTS = ROOT / "test-artifacts"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,6 +32,16 @@ UNLABELLED_JS = """() => [...document.querySelectorAll('input, select, textarea'
   .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
                 && !el.getAttribute('aria-labelledby'))
   .map(el => el.name || el.id)"""
+
+
+def _pdf(page: Any, url: str) -> Any:
+    """A PDF as the browser gets it: while its job runs the answer is 202 "being prepared"
+    (the page reloads itself after Retry-After), then the PDF."""
+    deadline = time.monotonic() + 90
+    while (response := page.request.get(url)).status == 202:
+        assert "being prepared" in response.text() and time.monotonic() < deadline
+        time.sleep(float(response.headers["retry-after"]))
+    return response
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +192,7 @@ def test_trainer_and_client_journey(server: str, browser: object) -> None:
 
     # the printable report, fetched with the trainer's session
     pdftotext = require_tool("pdftotext")
-    response = page.request.get(f"{client_url}/report.pdf")
+    response = _pdf(page, f"{client_url}/report.pdf")
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
     pdf = ARTIFACTS / "e2e-report.pdf"
@@ -190,7 +202,7 @@ def test_trainer_and_client_journey(server: str, browser: object) -> None:
     assert "Joint-by-joint findings" in text and "Pain over time" in text
 
     # the client's one-page picture handout, linked from the client page
-    handout = page.request.get(f"{client_url}/handout.pdf?page=Letter")
+    handout = _pdf(page, f"{client_url}/handout.pdf?page=Letter")
     assert handout.status == 200 and handout.headers["content-type"] == "application/pdf"
     pdf = ARTIFACTS / "e2e-handout.pdf"
     pdf.write_bytes(handout.body())

@@ -195,6 +195,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     limits.configure(settings)  # the parsers' limits (retrowalk.io.limits) follow this app's settings
     hardening.prepare_data_dir(settings)  # 0700, takes writes; else InputError (CLI: exit 2)
     db = database or Database(settings.resolved_database_url)
+    db.set_data_dir(settings.data_dir)
     try:
         db.upgrade()
     except OperationalError as exc:

@@ -65,6 +65,36 @@ class UserOut(Out):
     active: bool
     client_id: int | None
     created_at: datetime
+    contact_phone: str | None = Field(default=None, description="Trainers: printed on the handout.")
+    contact_email: str | None = Field(default=None, description="Trainers: printed on the handout.")
+
+
+class MediaOut(Out):
+    """A trainer's own photo or video of an exercise (the bytes at ``url``, a still at ``poster_url``)."""
+
+    id: int
+    exercise_id: str
+    client_id: int | None = Field(description="Set: for this client's programme item; null: all clients.")
+    kind: Literal["photo", "video"]
+    mime: str
+    width: int
+    height: int
+    duration_s: float | None
+    size_bytes: int
+    created_at: datetime
+    url: str
+    poster_url: str
+
+    @classmethod
+    def of(cls, row: Any) -> MediaOut:
+        base = f"/api/v1/media/{row.id}"
+        return cls.model_validate(
+            {
+                **{k: getattr(row, k) for k in cls.model_fields if hasattr(row, k)},
+                "url": base,
+                "poster_url": f"{base}/poster",
+            }
+        )
 
 
 class LoginOut(BaseModel):

@@ -22,11 +22,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from retrowalk.app.access import require_role
 from retrowalk.app.auth import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from retrowalk.app.errors import Conflict, Forbidden, NotFound
+from retrowalk.core.vocab import ContactEmail, ContactPhone
 from retrowalk.errors import InputError
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
@@ -284,3 +287,35 @@ def client_reset_link(db: Session, settings: Settings, trainer: User, client: Cl
         detail="link handed over",
     )
     return HandedLink(user, link, delivery.expires_at)
+
+
+# --- the trainer's own account: how clients reach them ---------------------------------------------
+
+
+class ContactIn(BaseModel):
+    """The trainer's contact as printed on the client's handout (either may be left empty)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    contact_phone: ContactPhone | None = None
+    contact_email: ContactEmail | None = None
+
+    @field_validator("contact_phone", "contact_email", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+def set_contact(db: Session, user: User, body: ContactIn) -> User:
+    """Store the trainer's phone and e-mail (audited; the values are not copied into the log)."""
+    require_role(user, "trainer")
+    user.contact_phone = body.contact_phone
+    user.contact_email = body.contact_email
+    db.flush()
+    crud.audit(db, user, "update", "user", resource_id=user.id, detail="contact")
+    return user
+
+
+def contact_text(user: User) -> str:
+    """The contact as one line for print: 'phone · e-mail' (empty when neither is set)."""
+    return " · ".join(v for v in (user.contact_phone, user.contact_email) if v)

@@ -56,3 +56,9 @@ class UnsupportedMedia(AppError):
 
 class TooManyAttempts(AppError):
     status_code = 429
+
+
+class Unavailable(AppError):
+    """Could not be done now (e.g. a background job failed); worth retrying later."""
+
+    status_code = 503

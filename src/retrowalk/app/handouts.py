@@ -6,11 +6,14 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from retrowalk.app import media
+from retrowalk.app.accounts import contact_text
 from retrowalk.app.records import programme_items
 from retrowalk.core.exercises import Dose, load_library
 from retrowalk.reports.handout import HandoutData, HandoutItem, handout_item, pain_rule, plain_dose
@@ -24,12 +27,16 @@ def handout_data(
     """Handout data for a stored client's current programme.
 
     Items of exercises outside the library (or with an unreadable stored dose) keep their name and
-    dose text but get no pictures.
+    dose text but get no pictures. A trainer's own photo (or video poster) of an exercise is
+    printed before its key poses; the trainers' contact ("phone · e-mail") after their names
+    unless ``trainer_contact`` is given.
     """
     programme = crud.current_programme(db, client.id)
     lib = load_library()
     items: list[HandoutItem] = []
-    for entry in programme_items(programme.content if programme else None):
+    entries = programme_items(programme.content if programme else None)
+    own = media.for_client(db, client, [e["exercise_id"] for e in entries])
+    for entry in entries:
         try:
             dose: Dose | None = Dose.model_validate(entry["dose"])
         except ValidationError:
@@ -39,13 +46,21 @@ def handout_data(
         else:
             text = plain_dose(dose) if dose is not None else entry["dose_text"]
             items.append(HandoutItem(name=entry["name"], dose=text, cues=entry["cues"]))
+        medium = own.get(entry["exercise_id"])
+        picture = media.picture_of(db, medium) if medium is not None else None
+        if medium is not None and picture is not None:
+            items[-1].photo = f"data:{picture[1]};base64,{base64.b64encode(picture[0]).decode()}"
+            items[-1].photo_caption = (
+                "From your trainer's video" if medium.kind == "video" else "Your trainer's photo"
+            )
     trainers = ", ".join(t.display_name or t.username for t in client.trainers)
+    contact = trainer_contact or "; ".join(c for c in (contact_text(t) for t in client.trainers) if c)
     return HandoutData(
         client_name=client.name,
         day=day or date.today(),
         items=items,
         trainer_name=trainers or "your trainer",
-        trainer_contact=trainer_contact,
+        trainer_contact=contact,
         log_url=log_url,
         pain_rule=pain_rule(),
     )

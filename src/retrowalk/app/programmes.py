@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from retrowalk.app import clinical
+from retrowalk.app import clinical, media
 from retrowalk.app.access import require_role
 from retrowalk.app.errors import Conflict, NotFound
 from retrowalk.core.exercises import Dose, Exercise, ExerciseLibrary, load_library
@@ -56,6 +56,7 @@ def generate(db: Session, user: User, client: Client, body: ProgrammeIn, *, deta
         reason="prescribed from the latest assessment",
         source="generated",
     )
+    media.prune(db, user, client)  # a client item's own photo/video goes with the item
     crud.audit(
         db,
         user,
@@ -206,6 +207,7 @@ def new_version(
         reason=reason[:REASON_MAX],
         source=source,
     )
+    media.prune(db, user, client)
     crud.audit(
         db,
         user,

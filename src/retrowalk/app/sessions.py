@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
-from retrowalk.app import clinical, programmes, quotas
+from retrowalk.app import clinical, media, programmes, quotas
 from retrowalk.app.access import client_updated, read_one
 from retrowalk.app.errors import Conflict, Forbidden, NotFound, found
 from retrowalk.core import prescription as core_prescription
@@ -663,6 +663,7 @@ def apply_decision(
             new_row = crud.add_decision_programme(
                 db, programme, content=applied, decided_after=day, reason=reasons
             )
+            media.prune(db, None, client)  # a client item's own photo/video goes with the item
     pending: PendingDecision | None = None
     if (waiting or held) and _items_key(proposed) != _items_key(applied):
         pending = crud.add_pending_decision(
@@ -720,6 +721,7 @@ def resolve_decision(
             decided_after=row.decided_after,
             reason=row.reason,
         )
+        media.prune(db, user, client)
         made.based_on_id = current.based_on_id or current.id
         made.origin = f"{made.origin}, approved by {user.display_name or user.username}"
     crud.audit(
@@ -853,6 +855,7 @@ def rejudge(db: Session, client: Client, day: date) -> NextSession | None:
             reason="judged again after a correction",
         )
         made.origin = f"decision after session {day.isoformat()} (corrected)"
+        media.prune(db, None, client)
     return decision
 
 

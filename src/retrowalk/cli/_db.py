@@ -16,7 +16,8 @@ def open_database() -> Iterator[Database]:
     from retrowalk.settings import get_settings
     from retrowalk.storage.db import Database
 
-    database = Database(get_settings().resolved_database_url)
+    settings = get_settings()
+    database = Database(settings.resolved_database_url, data_dir=settings.data_dir)
     try:
         database.upgrade()
         yield database

@@ -34,8 +34,8 @@ def _announce_and_serve(
     from retrowalk.settings import get_settings
 
     settings = get_settings()
-    if worker:  # one job worker inside the server process (retrowalk.jobs)
-        settings = settings.model_copy(update={"jobs_in_process": True})
+    # one job worker inside the server process (retrowalk.jobs), unless --no-worker
+    settings = settings.model_copy(update={"jobs_in_process": worker})
     h, p = host or settings.host, port or settings.port
     info = {"url": f"http://{h}:{p}/", "api_docs": f"http://{h}:{p}/api/v1/docs", **extra}
 
@@ -102,10 +102,16 @@ def start(
 def serve(
     host: str | None = typer.Option(None, help="Bind address (default: settings.host)."),
     port: int | None = typer.Option(None, help="Port (default: settings.port)."),
+    worker: bool = typer.Option(
+        True,
+        "--worker/--no-worker",
+        help="Run one background-job worker in-process (PDFs, analyses); --no-worker when "
+        "`retrowalk worker` runs elsewhere.",
+    ),
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Serve the web app and API (migrates, never seeds)."""
-    _announce_and_serve(host, port, fmt, {}, None)
+    _announce_and_serve(host, port, fmt, {}, None, worker=worker)
 
 
 @db_app.command("upgrade")

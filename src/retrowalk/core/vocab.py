@@ -9,6 +9,7 @@ bound for a dose or pain field is written anywhere else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, NamedTuple, get_args
 
@@ -67,6 +68,36 @@ VasCm = Annotated[
 #: only female and male (``core.assessment.Sex``).
 Sex = Literal["female", "male", "other", "unknown"]
 SEX_VALUES: tuple[str, ...] = get_args(Sex)
+
+_PHONE = re.compile(r"\+?[0-9 ()./-]+")
+_EMAIL = re.compile(r"[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}")
+
+
+def _phone(value: str) -> str:
+    digits = sum(c.isdigit() for c in value)
+    if not _PHONE.fullmatch(value) or not 6 <= digits <= 20:
+        raise ValueError("not a phone number: use digits, spaces and + ( ) - (6 to 20 digits)")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError("not an e-mail address like name@clinic.example")
+    return value
+
+
+#: How a client reaches their trainer (printed on the handout): a phone number as people write it
+#: and an e-mail address, each checked once here with a message that says what is expected.
+ContactPhone = Annotated[
+    str,
+    Field(min_length=1, max_length=40, description="phone, e.g. +44 20 7946 0958"),
+    AfterValidator(_phone),
+]
+ContactEmail = Annotated[
+    str,
+    Field(min_length=1, max_length=254, description="e-mail, e.g. name@clinic.example"),
+    AfterValidator(_email),
+]
 
 HANDRAIL_LABELS: dict[str, str] = {"both": "both handrails", "one": "one handrail", "none": "hands-free"}
 

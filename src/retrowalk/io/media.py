@@ -6,11 +6,15 @@ decoded and re-encoded by Pillow (metadata such as GPS EXIF dropped, orientation
 downscaled), so what is served is never the uploaded file itself. Videos must be a container and
 codec every phone browser plays (MP4/MOV with H.264/HEVC/AV1, or WebM with VP8/VP9/AV1), short
 and small; OpenCV (the ``video`` extra) reads the codec and duration and grabs a poster frame.
+An MP4/MOV keeps its streams as recorded, but its metadata boxes (where phones write the place a
+video was taken) are blanked in place (:func:`blank_mp4_metadata`).
 """
 
 from __future__ import annotations
 
 import io
+import os
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +125,54 @@ def container_of(head: bytes) -> str | None:
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "webm"
     return None
+
+
+#: ISO BMFF boxes that hold metadata (``udta``: ©xyz location, ``meta``: Apple's keyed
+#: location), and the boxes they sit in.
+_METADATA_BOXES = frozenset({b"udta", b"meta"})
+_PARENT_BOXES = frozenset({b"moov", b"trak"})
+
+
+_ZEROS = 64 * 1024
+
+
+def blank_mp4_metadata(path: Path | str) -> int:
+    """Turn an MP4/MOV's metadata boxes into zero-filled ``free`` boxes of the same size: nothing
+    of them is left to read and no sample offset moves (the streams are not touched). Returns
+    how many boxes were blanked; a malformed box ends the walk of its parent (the codec check
+    then decides whether the file plays)."""
+    blanked = 0
+    with open(path, "r+b") as fh:
+
+        def walk(start: int, end: int, depth: int) -> None:
+            nonlocal blanked
+            pos = start
+            while pos + 8 <= end:
+                fh.seek(pos)
+                size, kind = struct.unpack(">I4s", fh.read(8))
+                header = 8
+                if size == 1:
+                    if pos + 16 > end:
+                        return
+                    (size,) = struct.unpack(">Q", fh.read(8))
+                    header = 16
+                elif size == 0:
+                    size = end - pos
+                if size < header or pos + size > end:
+                    return
+                if kind in _METADATA_BOXES:
+                    fh.seek(pos + 4)
+                    fh.write(b"free")
+                    fh.seek(pos + header)
+                    for left in range(size - header, 0, -_ZEROS):
+                        fh.write(bytes(min(left, _ZEROS)))  # the payload too: no coordinates left
+                    blanked += 1
+                elif kind in _PARENT_BOXES and depth < 3:
+                    walk(pos + header, pos + size, depth + 1)
+                pos += size
+
+        walk(0, os.fstat(fh.fileno()).st_size, 0)
+    return blanked
 
 
 def _cv2() -> Any:

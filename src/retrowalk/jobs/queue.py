@@ -234,6 +234,7 @@ class JobQueue:
 
 def load_handlers() -> None:
     """Import the modules that register the built-in handlers."""
+    import retrowalk.jobs.renders
     import retrowalk.jobs.tasks  # noqa: F401
 
 

@@ -48,6 +48,12 @@ class HandoutItem(BaseModel):
     dose: str = Field(description="the dose in plain words")
     poses: list[HandoutPose] = Field(default_factory=list)
     cues: list[str] = Field(default_factory=list, description="cues not tied to a pose")
+    photo: str = Field(
+        default="",
+        description="the trainer's own photo (or video poster) as a data: URI, printed before the poses",
+        pattern=r"^(data:image/(jpeg|png);base64,[A-Za-z0-9+/=]+)?$",
+    )
+    photo_caption: str = Field(default="Your trainer's photo", max_length=100)
 
 
 class HandoutData(BaseModel):
@@ -133,6 +139,8 @@ def render_html(data: HandoutData, *, page: PageSize = "A4", layout: dict[str, A
             "dose": it.dose,
             "cues": it.cues,
             "poses": [{"svg": Markup(p.svg), "label": p.label, "cues": p.cues} for p in it.poses],
+            "photo": it.photo,
+            "photo_caption": it.photo_caption,
         }
         for it in data.items
     ]

@@ -147,15 +147,17 @@ def _signed(value: float | None, digits: int = 1) -> str:
 def render_html(data: ReportData, *, inline_charts: bool = True) -> str:
     """The report as standalone HTML (also useful for previewing in a browser).
 
-    ``inline_charts=False`` embeds each chart as an SVG image (a data URI) instead: WeasyPrint
-    then draws it with its SVG renderer alone, skipping the HTML parse and CSS cascade of a few
-    thousand chart elements (about a third of the PDF's time); the text stays text either way.
-    Charts with no data are left out; the template names them in one line.
+    ``inline_charts=False`` embeds each chart as an SVG image (a data URI) instead of inline
+    markup. Charts with no data are left out; the template names them in one line.
     """
     shown, empty = charts_with_data(data.charts)
+    return _html(data, [Markup(c.svg) if inline_charts else _img(c) for c in shown], shown, empty)
+
+
+def _html(data: ReportData, markup: Sequence[Markup | str], shown: Sequence[Chart], empty: list[str]) -> str:
     charts = [
-        {"title": c.title, "description": c.description, "svg": Markup(c.svg if inline_charts else _img(c))}
-        for c in shown
+        {"title": c.title, "description": c.description, "svg": Markup(m)}
+        for c, m in zip(shown, markup, strict=True)
     ]
     return (
         _env()
@@ -164,19 +166,22 @@ def render_html(data: ReportData, *, inline_charts: bool = True) -> str:
     )
 
 
+#: The chart inputs' series, in the order of :func:`~retrowalk.reports.charts.all_charts`.
+_SERIES = ("pain", "koos", "knee_rom", "retro_walk", "gait")
+
+
 def charts_with_data(inputs: ChartInputs) -> tuple[list[Chart], list[str]]:
-    """The charts that have something to draw, and the titles of those left out (no empty axes)."""
-    series: tuple[Sequence[BaseModel], ...] = (
-        inputs.pain,
-        inputs.koos,
-        inputs.knee_rom,
-        inputs.retro_walk,
-        inputs.gait,
-    )
+    """The charts that have something to draw, and the titles of those left out (no empty axes).
+
+    A series with nothing to draw is emptied first: its chart is then the same for every client
+    and comes from the chart cache (only its title is used), so no figure is drawn for it.
+    """
+    has_data = [any(map(_drawable, getattr(inputs, name))) for name in _SERIES]
+    trimmed = inputs.model_copy(update={n: [] for n, ok in zip(_SERIES, has_data, strict=True) if not ok})
     shown: list[Chart] = []
     empty: list[str] = []
-    for chart, points in zip(all_charts(inputs), series, strict=True):
-        (shown.append(chart) if any(map(_drawable, points)) else empty.append(chart.title))
+    for chart, ok in zip(all_charts(trimmed), has_data, strict=True):
+        (shown.append(chart) if ok else empty.append(chart.title))
     return shown, empty
 
 
@@ -205,7 +210,7 @@ def _figures(data: ReportData) -> dict[str, Markup]:
 
 
 def render_pdf(data: ReportData) -> bytes:
-    """The report as PDF bytes (A4)."""
+    """The report as PDF bytes (A4); the charts as SVG images (vector, sharp on paper)."""
     from retrowalk.extras import require
 
     weasyprint = require("pdf", "PDF report")

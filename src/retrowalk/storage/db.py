@@ -247,10 +247,17 @@ def current_revision(engine: Engine) -> str | None:
 class Database:
     """An engine plus its session factory; one per app/process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, data_dir: Path | None = None) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        if data_dir is not None:
+            self.set_data_dir(data_dir)
+
+    def set_data_dir(self, data_dir: Path) -> None:
+        """Where this database's files (uploads, exercise media) live: every session gets it as
+        ``session.info["data_dir"]``, so a use case that removes a row can remove its file too."""
+        self.sessionmaker.configure(info={"data_dir": Path(data_dir)})
 
     def upgrade(self) -> None:
         upgrade(self.engine)

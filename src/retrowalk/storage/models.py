@@ -60,6 +60,7 @@ HANDRAILS = ("none", "one", "both")
 #: for the trainer on every change; "auto" applies every change at once.
 DECISION_POLICIES = ("protocol", "approve", "auto")
 SIGNOFF_KINDS = ("red_flag", "hands_free")
+MEDIA_KINDS = ("photo", "video")
 
 
 def utcnow() -> datetime:
@@ -113,6 +114,10 @@ class User(Base):
     client_id: Mapped[int | None] = mapped_column(
         ForeignKey("clients.id", ondelete="CASCADE"), unique=True, default=None
     )
+
+    #: How clients reach this trainer (printed on the handout); bounds in ``core.vocab``.
+    contact_phone: Mapped[str | None] = mapped_column(String(40), default=None)
+    contact_email: Mapped[str | None] = mapped_column(String(254), default=None)
 
     client: Mapped[Client | None] = relationship(foreign_keys=[client_id], back_populates="account")
 
@@ -337,6 +342,42 @@ class Recording(Base):
     def quality(self) -> dict[str, Any] | None:
         """Measurement-quality flags of the analysis (retrowalk.gait.quality), None before it."""
         return None if self.metrics is None else self.metrics.quality
+
+
+class ExerciseMedia(Base):
+    """A trainer's own photo or short video of an exercise, shown before the generated figure.
+
+    ``client_id`` set: for that client's programme item only (removed with the item); unset: for
+    every client of ``owner_id``. Files live under the data directory (paths relative to it); a
+    photo (or a video's poster) is always the re-encoded copy (``io.media``), never the upload.
+    """
+
+    __tablename__ = "exercise_media"
+    __table_args__ = (
+        CheckConstraint("kind IN ('photo', 'video')", name="kind"),
+        Index("ix_exercise_media_owner_exercise", "owner_id", "exercise_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), index=True, default=None
+    )
+    exercise_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(8))
+    #: The served file: the re-encoded photo, or the checked video as uploaded.
+    path: Mapped[str] = mapped_column(String(500))
+    mime: Mapped[str] = mapped_column(String(64))
+    #: A video's poster frame (re-encoded image); None for a photo (the photo is its own poster).
+    poster_path: Mapped[str | None] = mapped_column(String(500), default=None)
+    poster_mime: Mapped[str | None] = mapped_column(String(64), default=None)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float, default=None)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEntry(Base):

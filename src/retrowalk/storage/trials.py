@@ -230,12 +230,12 @@ def allocations_view(db: Session, trial: Trial) -> PublicView:
 # --- observations -------------------------------------------------------------------------------------
 
 
-def stored_rows(db: Session, trial: Trial) -> list[RawRow]:
-    rows = db.scalars(
-        select(TrialObservation)
-        .where(TrialObservation.trial_id == trial.id)
-        .order_by(TrialObservation.upload, TrialObservation.id)
-    ).all()
+def stored_rows(db: Session, trial: Trial, *, up_to: int | None = None) -> list[RawRow]:
+    """The stored rows in upload order; ``up_to``: only rows with an id up to it (as analysed then)."""
+    stmt = select(TrialObservation).where(TrialObservation.trial_id == trial.id)
+    if up_to is not None:
+        stmt = stmt.where(TrialObservation.id <= up_to)
+    rows = db.scalars(stmt.order_by(TrialObservation.upload, TrialObservation.id)).all()
     return [
         RawRow(
             line=r.line,

@@ -94,3 +94,9 @@ def client_password_link(
     return HandedLinkOut(
         user=UserOut.model_validate(handed.user), link=handed.link, expires_at=handed.expires_at
     )
+
+
+@router.put("/account/contact", response_model=UserOut)
+def set_contact(body: accounts.ContactIn, user: User = CurrentUser, db: Session = DbSession) -> User:
+    """Your phone and e-mail as printed on your clients' handouts (trainers; empty clears)."""
+    return accounts.set_contact(db, user, body)

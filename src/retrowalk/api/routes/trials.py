@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile, status
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
@@ -26,7 +27,7 @@ from retrowalk.io import limits
 from retrowalk.io.trial import read_rows_bytes
 from retrowalk.settings import Settings
 from retrowalk.storage import trials as store
-from retrowalk.trial.analysis import TrialAnalysis
+from retrowalk.trial.analysis import Population, TrialAnalysis
 from retrowalk.trial.definition import TrialDefinition, stratum_key
 from retrowalk.trial.randomisation import Allocation, PublicView
 
@@ -260,8 +261,11 @@ def upload_observations(
     user: User = TrialManager,
     db: Session = DbSession,
 ) -> UploadOut:
-    """Add rows (all or nothing): any problem → 422 naming the file line; nothing is stored."""
-    trial = _owned(trial_id, user, db, lock=True)
+    """Add rows (all or nothing): any problem → 422 naming the file line; nothing is stored.
+
+    The file is read and parsed with no database turn held; only storing it takes one.
+    """
+    trial = _owned(trial_id, user, db)
     settings: Settings = request.app.state.settings
     data = file.file.read(settings.upload_limit_bytes + 1)
     if len(data) > settings.upload_limit_bytes:
@@ -270,7 +274,8 @@ def upload_observations(
     definition = store.definition_of(trial)
     try:
         limits.check(source, "data rows", data.count(b"\n"), "max_trial_rows")
-        rows = read_rows_bytes(data, definition, source=source)
+        rows = offload.outside_turn(request, db, read_rows_bytes, data, definition, source=source)
+        trial = _owned(trial_id, user, db, lock=True)  # a fresh transaction: the trial may have changed
         dataset = store.add_observations(db, trial, rows, source=source)
     except InputError as exc:
         # The field is "FILE line N, column C": keep it whole (the generic handler splits on dots).
@@ -297,7 +302,10 @@ def upload_observations(
 @router.get(
     "/{trial_id}/analysis",
     response_model=TrialAnalysis,
-    responses={409: {"description": "no observations uploaded yet"}},
+    responses={
+        202: {"description": "being prepared: ask again at Location after Retry-After seconds"},
+        409: {"description": "no observations uploaded yet"},
+    },
 )
 def analyse_trial(
     request: Request,
@@ -305,11 +313,18 @@ def analyse_trial(
     per_protocol: bool = Query(False, description="Per-protocol population instead of ITT."),
     user: User = TrialManager,
     db: Session = DbSession,
-) -> TrialAnalysis:
-    """The same result as `retrowalk trial analyse --format json` on the stored data."""
+) -> TrialAnalysis | Response:
+    """The same result as `retrowalk trial analyse --format json` on the stored data.
+
+    Computed once per version of the data by a job: ``202`` with ``Location`` and ``Retry-After``
+    while that job has not finished within a few seconds.
+    """
     trial = _owned(trial_id, user, db)
-    result = offload.trial_analysis(request, db, trial, "per-protocol" if per_protocol else "itt")
+    population: Population = "per-protocol" if per_protocol else "itt"
+    audit(db, user, "read", "trial_analysis", resource_id=trial.id, detail=population)
+    result = offload.trial_analysis(request, db, trial, population)
     if result is None:
         raise HTTPException(status.HTTP_409_CONFLICT, "no observations uploaded yet")
-    audit(db, user, "read", "trial_analysis", resource_id=trial.id, detail=result.population)
+    if isinstance(result, offload.Preparing):
+        return offload.preparing_json(request, result)
     return result

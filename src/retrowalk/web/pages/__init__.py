@@ -14,6 +14,7 @@ from retrowalk.web.pages import (
     handout,
     koos,
     login,
+    media,
     offline,
     programmes,
     recordings,
@@ -37,6 +38,7 @@ _MODULES = (
     sessions,
     decisions,
     recordings,
+    media,
     trials,
     offline,
 )

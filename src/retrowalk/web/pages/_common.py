@@ -7,11 +7,10 @@ templates read ``min``/``max``/``step`` from the vocabulary (``field_bounds``).
 
 from __future__ import annotations
 
-import re
 from typing import Any, get_args
 
 from fastapi import Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
@@ -50,19 +49,6 @@ def render(request: Request, name: str, ctx: dict[str, Any], *, code: int = 200)
         "nav_unread": getattr(request.state, "unread", 0),
     }
     return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=code)
-
-
-def pdf_response(pdf: bytes, kind: str, name: str, client_id: int) -> Response:
-    """A PDF shown inline, named after the client (ASCII only) and never cached: health data."""
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "client"
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="retrowalk-{kind}{safe}-{client_id}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -1,4 +1,4 @@
-"""Client pages: a new client (with their login), the client's record, the PDF progress report."""
+"""Client pages: a new client (with their login), the client's record (its PDFs: ``handout.py``)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from retrowalk.app.clients import NewClient
 from retrowalk.app.sessions import today
 from retrowalk.core.vocab import SEX_VALUES
 from retrowalk.errors import InputError
-from retrowalk.http import offload
 from retrowalk.http.deps import DbSession, rollback_request
 from retrowalk.reports import charts as outcome_charts
 from retrowalk.web.pages._auth import checked_form, page_user
-from retrowalk.web.pages._common import form_errors, pdf_response, redirect, render, text
+from retrowalk.web.pages._common import form_errors, redirect, render, text
 
 router = APIRouter()
 
@@ -130,13 +129,3 @@ def client_chart(request: Request, client_id: int, name: str, db: Session = DbSe
     if read.chart is None:
         return Response(status_code=304, headers=headers)
     return Response(read.chart.svg, media_type="image/svg+xml", headers=headers)
-
-
-@router.get("/clients/{client_id}/report.pdf")
-def client_report(request: Request, client_id: int, db: Session = DbSession) -> Response:
-    from retrowalk.reports.pdf import render_pdf
-
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer", "client")
-    pdf = offload.outside_turn(request, db, render_pdf, records.progress_report(db, user, client))  # no turn
-    return pdf_response(pdf, "", client.name, client.id)

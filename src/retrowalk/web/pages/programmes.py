@@ -12,20 +12,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
-from retrowalk.app import programmes
+from retrowalk.app import media, programmes
 from retrowalk.app.access import Client, client_access
 from retrowalk.app.errors import AppError
 from retrowalk.app.programmes import ItemIn, VersionIn
 from retrowalk.core.exercises import Dose, load_library
 from retrowalk.core.vocab import HANDRAIL_LABELS
 from retrowalk.errors import InputError
-from retrowalk.http.deps import DbSession
-from retrowalk.web.pages._auth import checked_form, page_user
+from retrowalk.http.deps import DbSession, rollback_request
+from retrowalk.web.pages._auth import checked_form, page_user, trainer_form
 from retrowalk.web.pages._common import form_errors, input_error_text, number, redirect, render, text
 
 router = APIRouter()
@@ -129,11 +130,19 @@ def _ctx(
     reason: str = "",
     errors: dict[str, str] | None = None,
     general: str = "",
+    user: Any = None,
+    media_errors: dict[str, str] | None = None,
+    media_flash: str = "",
 ) -> dict[str, Any]:
     in_draft = {r.exercise_id for r in rows}
     library = [e for e in programmes.library_for(db, client, **filters) if e.exercise.id not in in_draft]
     current = programmes.current_version(db, client)
+    saved_items = list(current.content.items) if current else []
     return {
+        "media_items": saved_items,
+        "media": media.for_editor(db, user, client, [i.exercise_id for i in saved_items]) if user else {},
+        "media_errors": media_errors or {},
+        "media_flash": media_flash,
         "client": client,
         "rows": rows,
         "checks": programmes.item_checks(db, client, [r.exercise_id for r in rows]),
@@ -166,9 +175,16 @@ def editor_page(request: Request, client_id: int, db: Session = DbSession) -> Re
     rows = []
     if current is not None:
         rows = [_row(item.exercise_id, item.dose) for item in current.content.items]
-    return render(
-        request, "programme_edit.html", _ctx(db, client, rows, filters=_filters(request.query_params))
+    flash = {"saved": "Photo or video saved.", "removed": "Photo or video removed."}
+    ctx = _ctx(
+        db,
+        client,
+        rows,
+        filters=_filters(request.query_params),
+        user=user,
+        media_flash=flash.get(request.query_params.get("media", ""), ""),
     )
+    return render(request, "programme_edit.html", ctx)
 
 
 _OP = re.compile(r"^(up|down|remove|add):(.+)$")
@@ -202,10 +218,12 @@ async def editor_submit(request: Request, client_id: int, db: Session = DbSessio
                 rows[i - 1], rows[i] = rows[i], rows[i - 1]
             elif verb == "down" and i + 1 < len(rows):
                 rows[i + 1], rows[i] = rows[i], rows[i + 1]
-        ctx = _ctx(db, client, rows, filters=filters, reason=reason, general=general)
+        ctx = _ctx(db, client, rows, filters=filters, reason=reason, general=general, user=user)
         return render(request, "programme_edit.html", ctx, code=422 if general else 200)
     if op != "save":
-        return render(request, "programme_edit.html", _ctx(db, client, rows, filters=filters, reason=reason))
+        return render(
+            request, "programme_edit.html", _ctx(db, client, rows, filters=filters, reason=reason, user=user)
+        )
     errors: dict[str, str] = {}
     doses = [_dose(r, i, errors) for i, r in enumerate(rows)]
     if not rows:
@@ -231,8 +249,61 @@ async def editor_submit(request: Request, client_id: int, db: Session = DbSessio
             general = exc.detail
         else:
             return redirect(f"/clients/{client.id}/programme/versions?saved={row.version}")
-    ctx = _ctx(db, client, rows, filters=filters, reason=reason, errors=errors, general=general)
+    ctx = _ctx(db, client, rows, filters=filters, reason=reason, errors=errors, general=general, user=user)
     return render(request, "programme_edit.html", ctx, code=422)
+
+
+# --- the trainer's own photos and videos of the saved programme's exercises ------------------------
+
+#: What the upload form's scope choice means: this client's item only, or all the trainer's clients.
+MEDIA_SCOPES = ("client", "trainer")
+MEDIA_FIELD_LABELS = {"file": "Photo or video", "exercise_id": "Exercise", "scope": "Shown to"}
+
+
+def _media_page(
+    request: Request, db: Session, user: Any, client: Client, *, errors: dict[str, str], flash: str = ""
+) -> Response:
+    current = programmes.current_version(db, client)
+    rows = [_row(i.exercise_id, i.dose) for i in current.content.items] if current else []
+    ctx = _ctx(db, client, rows, filters=_filters({}), user=user, media_errors=errors, media_flash=flash)
+    return render(request, "programme_edit.html", ctx, code=422 if errors else 200)
+
+
+@router.post("/clients/{client_id}/programme/media", response_class=HTMLResponse)
+async def media_upload(request: Request, client_id: int, db: Session = DbSession) -> Response:
+    """Upload (or replace) a photo or video of one saved exercise, for this client or all."""
+    user, client, form = await trainer_form(request, db, client_id)
+    eid = text(form, "exercise_id")
+    scope = text(form, "scope") or "client"
+    upload = form.get("file")
+    try:
+        if scope not in MEDIA_SCOPES:
+            raise InputError("scope", f"unknown choice {scope!r}", hint="this client only, or all my clients")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InputError("file", "no file was chosen", hint="choose a photo (JPEG, PNG, WebP) or a video")
+        row = await run_in_threadpool(
+            media.upload,
+            db,
+            user,
+            eid,
+            media.MediaUpload(upload.filename, upload.file),
+            client=client if scope == "client" else None,
+            limits=media.Limits.from_settings(request.app.state.settings),
+        )
+    except InputError as exc:
+        rollback_request(db, request)
+        message = f"{MEDIA_FIELD_LABELS.get(exc.field, exc.field)}: {input_error_text(exc)}"
+        return _media_page(request, db, user, client, errors={eid or "form": message})
+    return redirect(f"/clients/{client.id}/programme/edit?media=saved#media-{row.exercise_id}")
+
+
+@router.post("/clients/{client_id}/programme/media/{media_id}/remove", response_class=HTMLResponse)
+async def media_remove(request: Request, client_id: int, media_id: int, db: Session = DbSession) -> Response:
+    """Remove this client's item photo/video, or the trainer's own for all clients."""
+    user, client, form = await trainer_form(request, db, client_id)
+    wide = text(form, "scope") == "trainer"
+    row = media.remove(db, user, media_id, client=None if wide else client)
+    return redirect(f"/clients/{client.id}/programme/edit?media=removed#media-{row.exercise_id}")
 
 
 @router.get("/clients/{client_id}/programme/versions", response_class=HTMLResponse)

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from retrowalk.app import captures, plain, records, sessions
+from retrowalk.app import captures, media, plain, records, sessions
 from retrowalk.app.access import Client, client_access
 from retrowalk.app.errors import Conflict
 from retrowalk.app.sessions import SessionLogCorrection, SessionLogIn, SessionLogUpdate, today
@@ -52,6 +52,8 @@ def _log_ctx(
         "programme": view.programme,
         "items": items,
         "figures": _figures(items),
+        #: the trainer's own photo/video per exercise, shown before the figure
+        "own_media": media.for_client(db, client, [i["exercise_id"] for i in items]),
         "today": view.today,
         "pending_morning": view.pending_morning,
         "values": values,

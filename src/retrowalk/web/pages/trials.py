@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile
 
 from retrowalk.app import trials as trial_flows
 from retrowalk.app.access import Trial, User, audit, require_role
-from retrowalk.app.errors import Conflict, NotFound
+from retrowalk.app.errors import Conflict, NotFound, Unavailable
 from retrowalk.core.vocab import field_messages
 from retrowalk.errors import InputError
 from retrowalk.http import offload
@@ -215,13 +215,15 @@ def trial_page(request: Request, trial_id: int, db: Session = DbSession, populat
     pop: Population = "per-protocol" if population == "per-protocol" else "itt"
     definition = store.definition_of(trial)
     error = None
-    result: TrialAnalysis | None = None
-    try:
-        result = offload.trial_analysis(request, db, trial, pop)  # cached; computed with no turn held
-    except InputError as exc:  # stored rows no longer pass (should not happen): say so, don't crash
-        error = f"{exc.field}: {exc.message}"
-    view = store.allocations_view(db, trial) if trial.digest is not None else None
+    found: TrialAnalysis | offload.Preparing | None = None
     audit(db, user, "read", "trial_analysis", resource_id=trial.id, detail=f"web page {pop}")
+    try:  # a job computes it once per data version; repeat views read the cached result
+        found = offload.trial_analysis(request, db, trial, pop)
+    except Unavailable as exc:  # stored rows no longer pass (should not happen): say so, don't crash
+        error = exc.detail
+    result = found if isinstance(found, TrialAnalysis) else None
+    preparing = found if isinstance(found, offload.Preparing) else None
+    view = store.allocations_view(db, trial) if trial.digest is not None else None
     return render(
         request,
         "trial.html",
@@ -232,6 +234,7 @@ def trial_page(request: Request, trial_id: int, db: Session = DbSession, populat
             "view": view,
             "result": result,
             "error": error,
+            "preparing": preparing,
             "arms": [a.arm for a in result.flow.arms] if result else [],
             "flow": _flow_rows(result, [v.id for v in definition.visits]) if result else [],
             "outcomes": _outcome_tables(result) if result else [],
