@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from retrowalk.app import trials as trial_flows
-from retrowalk.app.access import Trial, User, audit, require_role
+from retrowalk.app.access import MAX_ID, Trial, User, audit, require_role
 from retrowalk.app.errors import Conflict, NotFound, Unavailable
 from retrowalk.core.vocab import field_messages
 from retrowalk.errors import InputError
@@ -168,9 +168,10 @@ async def new_trial_submit(request: Request, db: Session = DbSession) -> Respons
     return redirect(f"/trials/{trial.id}?created=1")
 
 
-def _owned(request: Request, db: Session, trial_id: int) -> tuple[User, Trial]:
+def _owned(request: Request, db: Session, trial_id: int, *, lock: bool = True) -> tuple[User, Trial]:
+    """The trial manager and their trial (404 for another's or an unknown id); ``lock`` for a change."""
     user = _manager(request, db)
-    trial = store.get_trial_for(db, user, trial_id, lock=True) if 1 <= trial_id <= 2**31 - 1 else None
+    trial = store.get_trial_for(db, user, trial_id, lock=lock) if 0 < trial_id <= MAX_ID else None
     if trial is None:
         raise NotFound("trial not found")
     return user, trial
@@ -208,10 +209,7 @@ async def visit_submit(request: Request, trial_id: int, db: Session = DbSession)
 
 @router.get("/trials/{trial_id}", response_class=HTMLResponse)
 def trial_page(request: Request, trial_id: int, db: Session = DbSession, population: str = "itt") -> Response:
-    user = _manager(request, db)
-    trial = store.get_trial_for(db, user, trial_id) if 1 <= trial_id <= 2**31 - 1 else None
-    if trial is None:
-        raise NotFound("trial not found")
+    user, trial = _owned(request, db, trial_id, lock=False)
     pop: Population = "per-protocol" if population == "per-protocol" else "itt"
     definition = store.definition_of(trial)
     error = None
