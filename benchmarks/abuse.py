@@ -18,7 +18,6 @@ import multiprocessing
 import os
 import platform
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,7 +34,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "api"))
-from live_server import free_port, wait_healthy
+from live_server import free_port, start_serve
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "abuse benchmark password"
@@ -187,21 +186,9 @@ def main() -> None:
         data.mkdir()
         client_id, trainer_id = _prepare(data)
         port = free_port()
-        env = dict(
-            os.environ,
-            RETROWALK_DATA_DIR=str(data),
-            PYTHONPATH=os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
-        )
-        env.pop("RETROWALK_DATABASE_URL", None)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "retrowalk", "serve", "--host", HOST, "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server = start_serve(data, port, HOST)
         base = f"http://{HOST}:{port}"
         try:
-            wait_healthy(server, port)
             results = _attacks(server.pid, base, client_id, trainer_id, n, data)
         finally:
             server.terminate()

@@ -54,6 +54,7 @@ PAGES: list[tuple[str, str, str]] = [
     ("web: trials", "trainer", "/trials"),
     ("web: client home", "client", "/"),
     ("web: session log (client)", "client", "/clients/{c}/log"),
+    ("web: my progress (client)", "client", "/clients/{c}/progress"),
     ("PDF report", "trainer", "/clients/{c}/report.pdf"),
     ("API: clients", "trainer", "/api/v1/clients"),
     ("API: client", "trainer", "/api/v1/clients/{c}"),

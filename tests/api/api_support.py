@@ -19,29 +19,23 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.api.live_server import free_port as free_port  # re-exported for the tests
+from tests.api.live_server import own_data_env
 
 from retrowalk.settings import Settings
 from retrowalk.storage import Database, crud
 
 ROOT = Path(__file__).resolve().parents[2]
-SRC = ROOT / "src"
 
 
 def server_env(data_dir: Path) -> dict[str, str]:
     """Environment for a real `retrowalk` server subprocess: own data dir, fast argon2."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "RETROWALK_DATA_DIR": str(data_dir),
-            "RETROWALK_SECRET_KEY": "c" * 64,
-            "RETROWALK_ARGON2_MEMORY_KIB": "1024",
-            "RETROWALK_ARGON2_TIME_COST": "1",
-            "RETROWALK_ARGON2_PARALLELISM": "1",
-            "PYTHONPATH": os.pathsep.join([str(SRC), env.get("PYTHONPATH", "")]),
-        }
+    return own_data_env(
+        data_dir,
+        RETROWALK_SECRET_KEY="c" * 64,
+        RETROWALK_ARGON2_MEMORY_KIB="1024",
+        RETROWALK_ARGON2_TIME_COST="1",
+        RETROWALK_ARGON2_PARALLELISM="1",
     )
-    env.pop("RETROWALK_DATABASE_URL", None)
-    return env
 
 
 PASSWORD = "correct horse battery"

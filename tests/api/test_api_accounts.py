@@ -223,4 +223,8 @@ def test_username_probes_are_held_to_a_quota_per_account(tmp_path: Path) -> None
         for _ in range(4)
     ]
     assert codes == [422, 422, 422, 429]
+    admin_web = _browser(world, "admin")
+    form = {"csrf_token": admin_web.cookies[CSRF_COOKIE], "username": unique("staff"), "role": "trainer"}
+    page = admin_web.post("/admin/users", data=form)  # the admin page draws on the same quota
+    assert page.status_code == 429 and "Too many" in page.text
     app.state.db.dispose()

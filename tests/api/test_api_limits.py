@@ -213,3 +213,23 @@ def test_deep_json_in_the_cli_and_the_pose_reader_is_an_input_error(tmp_path: Pa
         result = CliRunner().invoke(app, ["fhir", "import", str(path), "--dry-run"])
         assert result.exit_code == 2, result.output
         assert words in result.output and "Traceback" not in result.output
+
+
+def test_samples_and_frames_over_the_limit(tmp_path: Path) -> None:
+    """A recording's samples (IMU, after resampling) and a keypoint file's frames (pose) count
+    against max_samples before any analysis."""
+    from retrowalk.io.imu import read_imu
+    from retrowalk.io.pose import read_keypoints
+
+    walk = tmp_path / "walk.csv"
+    walk.write_bytes(walking_csv())  # 12 s at 100 Hz
+    frames = tmp_path / "frames.npy"
+    np.save(frames, np.random.default_rng(1).random((200, 33, 3)))
+    limits.configure(Settings(data_dir=tmp_path, max_samples=150))
+    try:
+        for read in (lambda: read_imu(walk), lambda: read_keypoints(frames, fps=30)):
+            with pytest.raises(limits.LimitExceeded, match="max_samples"):
+                read()
+    finally:
+        limits.configure(Settings())
+    assert len(read_keypoints(frames, fps=30).xy) == 200  # within the default

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,9 +12,12 @@ from web_report_fixtures import sample_report
 
 from retrowalk.reports.charts import (
     ChartInputs,
+    KneeRomPoint,
     KoosPoint,
     PainPoint,
+    RetroWalkPoint,
     all_charts,
+    chart_version,
     koos_chart,
     pain_chart,
 )
@@ -135,3 +139,52 @@ def test_gait_chart_points_come_from_what_the_engines_store() -> None:
     assert p_pose.cadence_spm == pose["cadence_spm"]
     assert p_pose.symmetry_pct == 100.0 - pose["step_length_asymmetry_pct"]
     assert (p_imu.cadence_spm, p_imu.symmetry_pct) == (104.0, 93.5)
+
+
+when = st.one_of(
+    st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+    st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31)),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.builds(PainPoint, when=when, during=pain_values, after=pain_values), max_size=60),
+    st.lists(
+        st.builds(
+            KneeRomPoint,
+            when=when,
+            side=st.sampled_from(["left", "right"]),
+            extension_deficit_deg=st.one_of(st.none(), st.floats(-30, 90)),
+            flexion_deg=st.one_of(st.none(), st.floats(0, 180)),
+        ),
+        max_size=8,
+    ),
+    st.lists(
+        st.builds(
+            RetroWalkPoint,
+            when=when,
+            minutes=st.one_of(st.none(), st.floats(1, 60)),
+            speed_kmh=st.one_of(st.none(), st.floats(0.1, 6)),
+        ),
+        max_size=30,
+    ),
+)
+def test_any_valid_series_draws_well_formed_svg_inside_its_box(
+    pain: list[PainPoint], rom: list[KneeRomPoint], walks: list[RetroWalkPoint]
+) -> None:
+    """Hand-drawn SVG: every coordinate is a finite number within the chart, whatever the data."""
+    inputs = ChartInputs(pain=pain, knee_rom=rom, retro_walk=walks)
+    for chart in all_charts(inputs):
+        root = ET.fromstring(chart.svg)
+        width, height = float(root.get("width", "0")), float(root.get("height", "0"))
+        for el in root.iter():
+            xs = [float(el.get(a, "")) for a in ("x", "x1", "x2", "cx") if el.get(a) is not None]
+            ys = [float(el.get(a, "")) for a in ("y", "y1", "y2", "cy") if el.get(a) is not None]
+            for pair in el.get("points", "").split():
+                px, py = pair.split(",")
+                xs.append(float(px))
+                ys.append(float(py))
+            assert all(math.isfinite(v) and -1 <= v <= width + 1 for v in xs), (chart.key, el.tag)
+            assert all(math.isfinite(v) and -1 <= v <= height + 1 for v in ys), (chart.key, el.tag)
+        assert chart.version == chart_version(inputs, chart.key)

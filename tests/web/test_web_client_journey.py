@@ -4,11 +4,12 @@ A client logs two sessions and the next-morning pain on their phone; the data af
 duplicate rows after a reload or a resend of the same form, pain stored only as entered, the
 prescribed dose equals the applied decision; then a red flag reported at a session replaces the
 session with what to do now until the trainer clears it. Screenshots go to test-artifacts/ and
-two phone screenshots to docs/img/.
+two phone screenshots to docs/img/ (with RETROWALK_UPDATE_DOCS=1).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -42,7 +43,7 @@ def _shot(page: Any, name: str, *, docs: str | None = None) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if docs:
+    if docs and os.environ.get("RETROWALK_UPDATE_DOCS") == "1":  # never rewrite docs/ on a plain run
         shutil.copyfile(path, ROOT / "docs" / "img" / docs)
 
 

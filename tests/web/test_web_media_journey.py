@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image, ImageDraw
-from tests.web.test_web_e2e import ARTIFACTS, ROOT, _login
+from tests.web.test_web_e2e import ARTIFACTS, ROOT, _login, _pdf
 from web_helpers import chromium, live_app, require_tool
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -177,7 +177,7 @@ def test_trainer_uploads_a_photo_and_the_client_sees_it_first(
     _shot(page, "media-02b-phone-video-375px")
 
     # the client's printed handout: one page, the photo and "Your trainer: name, contact"
-    pdf = page.request.get(f"{base}/clients/{client_id}/handout.pdf")
+    pdf = _pdf(page, f"{base}/clients/{client_id}/handout.pdf")  # a job: 202 until it is ready
     assert pdf.status == 200
     out = ARTIFACTS / "media-03-handout.pdf"
     out.write_bytes(pdf.body())

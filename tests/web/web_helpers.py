@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 from tests.api.live_server import free_port, own_data_env, wait_healthy
 
+#: The checkout (tests write their screenshots and artifacts below it).
+ROOT = Path(__file__).resolve().parents[2]
+
 CHROMIUM = "/usr/bin/chromium"
 #: Without the background-networking flags Chromium's connections are refused by the closed network.
 CHROME_ARGS = [

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
@@ -45,16 +45,45 @@ def generate(db: Session, user: User, client: Client, body: ProgrammeIn, *, deta
     if pain is None:
         raise InputError("pain_nprs", "pain is not in the assessment; give pain_nprs")
     content = clinical.prescribe(assessment.findings, pain_nprs=pain, goals=body.goals)
+    return _stored(
+        db,
+        user,
+        client,
+        content,
+        assessment_id=assessment.id,
+        pain=pain,
+        goals=body.goals,
+        reason="prescribed from the latest assessment",
+        source="generated",
+        detail=detail,
+    )
+
+
+def _stored(
+    db: Session,
+    user: User,
+    client: Client,
+    content: CoreProgramme | Mapping[str, Any],
+    *,
+    assessment_id: int | None,
+    pain: float | None,
+    goals: Sequence[str],
+    reason: str,
+    source: Source,
+    detail: str = "",
+) -> Programme:
+    """Store the client's next version, drop the client media of items it no longer has, and audit
+    it (``detail``, else the version, the source and why)."""
     row = crud.add_programme(
         db,
         client.id,
         content=content,
-        assessment_id=assessment.id,
+        assessment_id=assessment_id,
         pain_nprs=pain,
-        goals=body.goals,
+        goals=goals,
         by=user,
-        reason="prescribed from the latest assessment",
-        source="generated",
+        reason=reason,
+        source=source,
     )
     media.prune(db, user, client)  # a client item's own photo/video goes with the item
     crud.audit(
@@ -64,7 +93,7 @@ def generate(db: Session, user: User, client: Client, body: ProgrammeIn, *, deta
         "programme",
         resource_id=row.id,
         client_id=client.id,
-        detail=detail or f"version {row.version}",
+        detail=detail or f"version {row.version} ({source}): {reason[:200]}",
     )
     return row
 
@@ -196,28 +225,17 @@ def new_version(
     if latest is not None and latest.findings is not None:
         items = supervise(items, latest.findings, load_library())
     content = CoreProgramme.model_validate({**base.model_dump(), "items": [i.model_dump() for i in items]})
-    row = crud.add_programme(
+    return _stored(
         db,
-        client.id,
-        content=content,
+        user,
+        client,
+        content,
         assessment_id=latest.id if latest is not None else None,
-        pain_nprs=pain,
-        goals=list(base.goals),
-        by=user,
+        pain=pain,
+        goals=base.goals,
         reason=reason[:REASON_MAX],
         source=source,
     )
-    media.prune(db, user, client)
-    crud.audit(
-        db,
-        user,
-        "create",
-        "programme",
-        resource_id=row.id,
-        client_id=client.id,
-        detail=f"version {row.version} ({source}): {reason[:200]}",
-    )
-    return row
 
 
 def _carry_over(db: Session, client: Client, items: list[ProgrammeItem]) -> list[ProgrammeItem]:

@@ -91,6 +91,15 @@ class QualityReport(BaseModel):
         return "; ".join(bad) if bad else None
 
 
+def _graded(
+    code: FlagCode, value: float, limits: tuple[float, float], *, withhold: bool, message: str
+) -> QualityFlag:
+    """A flag with a warning and a withholding limit (``limits``): it names the one crossed."""
+    warn, stop = limits
+    limit = stop if withhold else warn
+    return QualityFlag(code=code, value=value, limit=limit, withhold=withhold, message=message)
+
+
 def _runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
     """[start, end) of each run of True."""
     if not mask.any():
@@ -185,13 +194,12 @@ def imu_quality(
                 )
             )
         if gap_frac > GAP_WARN_FRACTION or longest > GAP_WITHHOLD_S:
-            withhold = gap_frac > GAP_WITHHOLD_FRACTION or longest > GAP_WITHHOLD_S
             flags.append(
-                QualityFlag(
-                    code="gaps",
-                    value=round(gap_frac, 4),
-                    limit=GAP_WITHHOLD_FRACTION if withhold else GAP_WARN_FRACTION,
-                    withhold=withhold,
+                _graded(
+                    "gaps",
+                    round(gap_frac, 4),
+                    (GAP_WARN_FRACTION, GAP_WITHHOLD_FRACTION),
+                    withhold=gap_frac > GAP_WITHHOLD_FRACTION or longest > GAP_WITHHOLD_S,
                     message=f"{gaps.size} gap(s) in the data ({100 * gap_frac:.1f}% of the time, longest "
                     f"{longest:.1f} s): the phone paused the sensor",
                 )
@@ -201,13 +209,12 @@ def imu_quality(
     clip = _clipped_fraction(np.asarray(acc, dtype=float))
     measures["clipped_fraction"] = round(clip, 5)
     if clip > CLIP_WARN_FRACTION:
-        withhold = clip > CLIP_WITHHOLD_FRACTION
         flags.append(
-            QualityFlag(
-                code="clipping",
-                value=round(clip, 5),
-                limit=CLIP_WITHHOLD_FRACTION if withhold else CLIP_WARN_FRACTION,
-                withhold=withhold,
+            _graded(
+                "clipping",
+                round(clip, 5),
+                (CLIP_WARN_FRACTION, CLIP_WITHHOLD_FRACTION),
+                withhold=clip > CLIP_WITHHOLD_FRACTION,
                 message=f"{100 * clip:.1f}% of samples sit at the sensor's limit (impacts clipped)",
             )
         )
@@ -259,13 +266,12 @@ def pose_quality(kp: KeypointSeries, *, min_conf: float = POSE_MIN_CONF) -> Qual
         "longest_lost_s": round(longest, 3),
     }
     if lost_frac > LOST_WARN_FRACTION or longest > LOST_WITHHOLD_S:
-        withhold = lost_frac > LOST_WITHHOLD_FRACTION or longest > LOST_WITHHOLD_S
         flags.append(
-            QualityFlag(
-                code="person_lost",
-                value=round(lost_frac, 4),
-                limit=LOST_WITHHOLD_FRACTION if withhold else LOST_WARN_FRACTION,
-                withhold=withhold,
+            _graded(
+                "person_lost",
+                round(lost_frac, 4),
+                (LOST_WARN_FRACTION, LOST_WITHHOLD_FRACTION),
+                withhold=lost_frac > LOST_WITHHOLD_FRACTION or longest > LOST_WITHHOLD_S,
                 message=f"the person was not seen in {100 * lost_frac:.0f}% of frames "
                 f"(longest {longest:.1f} s): keep the whole body in the frame",
             )

@@ -522,8 +522,14 @@ def _read_numpy(path: Path, fps: float | None, image_size: tuple[int, int] | Non
 def read_keypoints(
     path: str | Path, *, fps: float | None = None, image_size: tuple[int, int] | None = None
 ) -> KeypointSeries:
-    """Read a keypoint file or an OpenPose JSON directory; format is detected from it."""
-    p = Path(path)
+    """Read a keypoint file or an OpenPose JSON directory; format is detected from it. Its frames
+    count against ``max_samples`` before any analysis (:mod:`retrowalk.io.limits`)."""
+    series = _read_keypoints(Path(path), fps, image_size)
+    limits.check_samples(len(series.xy))
+    return series
+
+
+def _read_keypoints(p: Path, fps: float | None, image_size: tuple[int, int] | None) -> KeypointSeries:
     if not p.exists():
         raise InputError("file", f"{p} does not exist", hint="check the path")
     if fps is not None and not (np.isfinite(fps) and fps > 0):

@@ -92,7 +92,5 @@ async def checked_form(request: Request) -> FormData:
 
 
 async def trainer_form(request: Request, db: Session, client_id: int) -> tuple[User, Client, FormData]:
-    """The trainer, their client and the CSRF-checked form a trainer's control on a page posts."""
-    user = page_user(request, db)
-    client = client_access(db, user, client_id, "trainer")
-    return user, client, await checked_form(request)
+    """:func:`client_form` for a control only the client's trainer may use."""
+    return await client_form(request, db, client_id, "trainer")
