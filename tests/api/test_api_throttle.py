@@ -75,3 +75,42 @@ def test_username_probe_quota_is_per_account_on_the_shared_limiter(tmp_path: Pat
     limiter.check_username_probes(8)  # another account's quota is its own
     with pytest.raises(ValueError, match="not a rate"):
         Settings(data_dir=tmp_path, username_probes_per_account="few")
+
+
+def test_attempts_in_flight_count_against_the_limits(tmp_path: Path) -> None:
+    limiter = LoginThrottle(Settings(data_dir=tmp_path, login_per_ip="3/minute"))
+    with limiter.attempt("a", "10.0.0.1"), limiter.attempt("b", "10.0.0.1"), limiter.attempt("c", "10.0.0.1"):
+        with pytest.raises(Throttled, match="address"), limiter.attempt("d", "10.0.0.1"):
+            pass
+        with limiter.attempt("d", "10.0.0.2"):  # another address is not held back
+            pass
+    with limiter.attempt("d", "10.0.0.1"):  # the three ended without a failure: room again
+        pass
+
+
+def test_a_concurrent_burst_of_failed_logins_stops_at_the_limit(tmp_path: Path) -> None:
+    """Fast hashes and many slots, so nothing but the failure limit holds the burst back."""
+    import httpx
+
+    settings = make_settings(
+        tmp_path,
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        login_per_ip="5/minute",
+        login_max_concurrent_hashes=64,
+    )
+    app = create_app(settings)
+
+    async def burst() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            answers = await asyncio.gather(
+                *(
+                    http.post(LOGIN, json={"username": f"n{i}", "password": "wrong password"})
+                    for i in range(20)
+                )
+            )
+        return sorted(r.status_code for r in answers)
+
+    codes = asyncio.run(burst())
+    assert codes.count(401) == 5 and codes.count(429) == 15, codes
+    app.state.db.dispose()

@@ -138,7 +138,8 @@ def test_sigkilled_worker_loses_nothing_and_the_job_completes_once(queue: JobQue
 
     first = _start_worker(tmp_path, "worker1.log")
     try:
-        wait_until(lambda: (work / "started").exists(), timeout=60)
+        # its first line written (the file appears when opened, before the line is flushed)
+        wait_until(lambda: (work / "started").exists() and bool((work / "started").read_text()), timeout=60)
         assert _job(queue, job_id).status == "running"
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)

@@ -9,7 +9,7 @@ the password is checked with no turn held, and the login is recorded in a second
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, TypeVar
@@ -62,7 +62,7 @@ class Limiter(Protocol):
     """Login limits (:class:`retrowalk.app.throttle.LoginThrottle`): failures per (username,
     address), per address and per username, and a bound on concurrent password hashes."""
 
-    def check(self, username: str, ip: str) -> None: ...
+    def attempt(self, username: str, ip: str) -> AbstractContextManager[None]: ...
     def failed(self, username: str, ip: str) -> None: ...
     def succeeded(self, username: str, ip: str) -> None: ...
     def hashing_slot(self) -> AbstractAsyncContextManager[None]: ...
@@ -91,18 +91,10 @@ async def login(
     Raises :class:`TooManyAttempts` while the limiter holds this (username, ip) back and
     :class:`Unauthorised` for a wrong or inactive login.
     """
-    limiter.check(body.username, ip)  # TooManyAttempts before any hashing
 
     def read() -> tuple[int, str, bool] | None:
         with database.transaction() as db:
             return crud.login_candidate(db, body.username)
-
-    # A hashing slot first: excess attempts are refused (429) before they queue for the database
-    # or cost a hash; hashes run on the limiter's own lower-priority threads.
-    async with limiter.hashing_slot():
-        async with gate.turn():
-            candidate = await anyio.to_thread.run_sync(read)
-        checked = await limiter.run_hash(crud.check_password, candidate, body.password)
 
     def record(user_id: int, new_hash: str | None) -> tuple[str, User] | None:
         with database.transaction() as db:
@@ -115,14 +107,23 @@ async def login(
             crud.audit(db, user, "login", "session", resource_id=user.id, detail=detail)
             return token, user
 
-    started = None
-    if checked is not None:
-        async with gate.turn():
-            started = await anyio.to_thread.run_sync(record, *checked)
-    if started is None:
-        limiter.failed(body.username, ip)
-        raise Unauthorised("wrong username or password")
-    limiter.succeeded(body.username, ip)
+    # TooManyAttempts before any hashing; the attempt counts against the limits until it ends
+    # (its failure, if it fails, is recorded before that).
+    with limiter.attempt(body.username, ip):
+        # A hashing slot first: excess attempts are refused (429) before they queue for the
+        # database or cost a hash; hashes run on the limiter's own lower-priority threads.
+        async with limiter.hashing_slot():
+            async with gate.turn():
+                candidate = await anyio.to_thread.run_sync(read)
+            checked = await limiter.run_hash(crud.check_password, candidate, body.password)
+        started = None
+        if checked is not None:
+            async with gate.turn():
+                started = await anyio.to_thread.run_sync(record, *checked)
+        if started is None:
+            limiter.failed(body.username, ip)
+            raise Unauthorised("wrong username or password")
+        limiter.succeeded(body.username, ip)
     return LoggedIn(token=started[0], user=started[1], expires_at=datetime.now(UTC) + ttl)
 
 

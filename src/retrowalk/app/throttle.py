@@ -23,9 +23,10 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 from limits import RateLimitItem, RateLimitItemPerSecond, parse_many
@@ -69,6 +70,8 @@ class LoginThrottle:
         self._executor = ThreadPoolExecutor(
             max_workers=self._slots, thread_name_prefix="password-hash", initializer=_lower_priority
         )
+        self._in_flight: Counter[tuple[str, ...]] = Counter()
+        self._in_flight_lock = threading.Lock()
         self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
@@ -86,11 +89,33 @@ class LoginThrottle:
         for items, key, reason in self._keys(username, ip):
             self._refuse_if_used(items, key, reason)
 
-    def _refuse_if_used(self, items: list[RateLimitItem], key: tuple[str, ...], reason: str) -> None:
+    @contextmanager
+    def attempt(self, username: str, ip: str) -> Iterator[None]:
+        """One login attempt, refused (:class:`Throttled`) when the failures recorded plus the
+        attempts of this process still in flight would pass a limit. Without the in-flight count
+        a burst of concurrent attempts all passed the check before the first failure was
+        recorded, however low the limit."""
+        keys = self._keys(username, ip)
+        with self._in_flight_lock:
+            for items, key, reason in keys:
+                self._refuse_if_used(items, key, reason, pending=self._in_flight[key])
+            self._in_flight.update(key for _items, key, _reason in keys)
+        try:
+            yield
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.subtract(key for _items, key, _reason in keys)
+                for _items, key, _reason in keys:
+                    if self._in_flight[key] <= 0:
+                        del self._in_flight[key]
+
+    def _refuse_if_used(
+        self, items: list[RateLimitItem], key: tuple[str, ...], reason: str, *, pending: int = 0
+    ) -> None:
         for item in items:
-            if not self._limiter.test(item, *key):
-                reset = self._limiter.get_window_stats(item, *key).reset_time
-                raise Throttled(reason, reset - time.time())
+            stats = self._limiter.get_window_stats(item, *key)
+            if stats.remaining - pending <= 0:
+                raise Throttled(reason, stats.reset_time - time.time())
 
     def failed(self, username: str, ip: str) -> None:
         for items, key, _reason in self._keys(username, ip):
