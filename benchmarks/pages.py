@@ -111,8 +111,11 @@ async def _time_pages(
     app: Any, tokens: dict[str, str], visible: dict[str, list[int]], opts: Any
 ) -> list[Row]:
     rows: list[Row] = []
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=600) as http:
+    transport = httpx.ASGITransport(app=app)  # runs no lifespan: entered below, as uvicorn does
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=600) as http,
+    ):
         for label, role, template in PAGES:
             if opts.only and not any(word.lower() in label.lower() for word in opts.only):
                 continue
