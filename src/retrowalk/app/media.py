@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -112,12 +112,10 @@ def _unlink_later(db: Session, root: Path, *relative: str | None) -> None:
     _on(db, "commit", unlink)
 
 
-def _write(db: Session, root: Path, suffix: str, data: bytes) -> tuple[str, str]:
+def _write(root: Path, suffix: str, data: bytes) -> tuple[str, str]:
     """Write ``data`` atomically as a new media file; (relative path, sha256)."""
     relative = f"{MEDIA_DIR}/{uuid.uuid4().hex}{suffix}"
-    dest = root / relative
-    write_bytes(dest, data)
-    _on(db, "rollback", lambda: dest.unlink(missing_ok=True))
+    write_bytes(root / relative, data)
     return relative, hashlib.sha256(data).hexdigest()
 
 
@@ -129,11 +127,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _copy_video(db: Session, root: Path, stream: BinaryIO, limit: int) -> tuple[Path, int]:
+def _copy_video(root: Path, stream: BinaryIO, limit: int) -> tuple[Path, int]:
     """Copy an uploaded video into the media folder (bounded); (path, size)."""
     dest = root / MEDIA_DIR / f"{uuid.uuid4().hex}.part"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    _on(db, "rollback", lambda: dest.unlink(missing_ok=True))
     size = 0
     stream.seek(0)
     with dest.open("wb") as out:
@@ -149,6 +146,74 @@ def _copy_video(db: Session, root: Path, stream: BinaryIO, limit: int) -> tuple[
         out.flush()
         os.fsync(out.fileno())
     return dest, size
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An upload checked, re-encoded and written to the media folder, not yet stored as a row."""
+
+    original_name: str
+    fields: dict[str, Any]
+    files: tuple[Path, ...]
+
+    def discard(self) -> None:
+        for f in self.files:
+            f.unlink(missing_ok=True)
+
+
+def prepare(root: Path, medium: MediaUpload, limits: Limits | None = None) -> Prepared:
+    """The CPU- and disk-heavy part of an upload (bounded copy, metadata blanking, codec check,
+    poster frame, photo re-encode), with no database: edges run it outside the database turn
+    (:func:`retrowalk.http.offload.outside_turn`). 422 (InputError on ``file``) when refused."""
+    lim = limits or Limits()
+    name = Path(medium.filename or "upload").name[:255]
+    medium.stream.seek(0)
+    head = medium.stream.read(64)
+    medium.stream.seek(0)
+    if not head:
+        raise InputError(FIELD, "no file was chosen or it is empty", hint="choose a photo or a short video")
+    if media_io.container_of(head) is None:
+        data = medium.stream.read(lim.photo_bytes + 1)
+        photo = media_io.reencode_image(data, field=FIELD, max_bytes=lim.photo_bytes)
+        path, sha256 = _write(root, _SUFFIX[photo.mime], photo.data)
+        fields = {
+            "kind": "photo",
+            "path": path,
+            "mime": photo.mime,
+            "width": photo.width,
+            "height": photo.height,
+            "size_bytes": len(photo.data),
+            "sha256": sha256,
+        }
+        return Prepared(name, fields, (root / path,))
+    tmp, size = _copy_video(root, medium.stream, lim.video_bytes)
+    try:
+        if media_io.container_of(head) == "mp4":
+            media_io.blank_mp4_metadata(tmp)  # e.g. where it was filmed
+        video = media_io.check_video(
+            tmp, field=FIELD, max_bytes=lim.video_bytes, max_seconds=lim.video_seconds
+        )
+    except InputError:
+        tmp.unlink(missing_ok=True)
+        raise
+    sha256 = _sha256(tmp)
+    mime = f"video/{video.container}"
+    dest = tmp.with_name(tmp.name.removesuffix(".part") + _SUFFIX[mime])
+    tmp.replace(dest)
+    poster_path, _ = _write(root, _SUFFIX[video.poster.mime], video.poster.data)
+    fields = {
+        "kind": "video",
+        "path": f"{MEDIA_DIR}/{dest.name}",
+        "mime": mime,
+        "poster_path": poster_path,
+        "poster_mime": video.poster.mime,
+        "width": video.width,
+        "height": video.height,
+        "duration_s": round(video.duration_s, 2),
+        "size_bytes": size,
+        "sha256": sha256,
+    }
+    return Prepared(name, fields, (dest, root / poster_path))
 
 
 # --- upload, replace, remove -----------------------------------------------------------------------
@@ -186,6 +251,13 @@ def _delete(db: Session, user: User | None, row: ExerciseMedia, detail: str) -> 
     db.delete(row)
 
 
+def check_exercise(db: Session, user: User, exercise_id: str, client: Client | None) -> str:
+    """Who may upload, and for which exercise (before any file work): a trainer; a library
+    exercise, for a client item one in the client's current programme."""
+    require_role(user, "trainer")
+    return _check_exercise(db, exercise_id, client)
+
+
 def upload(
     db: Session,
     user: User,
@@ -199,71 +271,35 @@ def upload(
 
     ``client`` given: for that client's programme item (the caller checked access); else for
     all the trainer's clients. 422 (InputError on ``file`` or ``exercise_id``) for anything
-    refused: too big, not a photo or a phone-playable video, unreadable, too long.
+    refused: too big, not a photo or a phone-playable video, unreadable, too long. Edges that
+    hold a database turn call :func:`check_exercise`, :func:`prepare` outside it, then :func:`store`.
     """
-    require_role(user, "trainer")
-    lim = limits or Limits()
-    eid = _check_exercise(db, exercise_id, client)
-    root = data_dir(db)
-    name = Path(medium.filename or "upload").name[:255]
-    medium.stream.seek(0)
-    head = medium.stream.read(64)
-    medium.stream.seek(0)
-    if not head:
-        raise InputError(FIELD, "no file was chosen or it is empty", hint="choose a photo or a short video")
-    if media_io.container_of(head) is not None:
-        tmp, size = _copy_video(db, root, medium.stream, lim.video_bytes)
-        try:
-            if media_io.container_of(head) == "mp4":
-                media_io.blank_mp4_metadata(tmp)  # e.g. where it was filmed
-            video = media_io.check_video(
-                tmp, field=FIELD, max_bytes=lim.video_bytes, max_seconds=lim.video_seconds
-            )
-        except InputError:
-            tmp.unlink(missing_ok=True)
-            raise
-        sha256 = _sha256(tmp)
-        mime = f"video/{video.container}"
-        dest = tmp.with_name(tmp.name.removesuffix(".part") + _SUFFIX[mime])
-        tmp.replace(dest)
-        _on(db, "rollback", lambda: dest.unlink(missing_ok=True))
-        poster_path, _ = _write(db, root, _SUFFIX[video.poster.mime], video.poster.data)
-        fields = {
-            "kind": "video",
-            "path": f"{MEDIA_DIR}/{dest.name}",
-            "mime": mime,
-            "poster_path": poster_path,
-            "poster_mime": video.poster.mime,
-            "width": video.width,
-            "height": video.height,
-            "duration_s": round(video.duration_s, 2),
-            "size_bytes": size,
-            "sha256": sha256,
-        }
-    else:
-        data = medium.stream.read(lim.photo_bytes + 1)
-        photo = media_io.reencode_image(data, field=FIELD, max_bytes=lim.photo_bytes)
-        path, sha256 = _write(db, root, _SUFFIX[photo.mime], photo.data)
-        fields = {
-            "kind": "photo",
-            "path": path,
-            "mime": photo.mime,
-            "width": photo.width,
-            "height": photo.height,
-            "size_bytes": len(photo.data),
-            "sha256": sha256,
-        }
-    for old in _same_scope(db, user, eid, client):
-        _delete(db, user, old, "replaced by a new upload")
-    row = ExerciseMedia(
-        owner_id=user.id,
-        client_id=client.id if client else None,
-        exercise_id=eid,
-        original_name=name,
-        **fields,
-    )
-    db.add(row)
-    db.flush()
+    check_exercise(db, user, exercise_id, client)
+    return store(db, user, exercise_id, prepare(data_dir(db), medium, limits), client=client)
+
+
+def store(
+    db: Session, user: User, exercise_id: str, prepared: Prepared, *, client: Client | None = None
+) -> ExerciseMedia:
+    """The row of a :func:`prepare`-d upload (replacing the one it supersedes), audited; its
+    files are removed if the transaction rolls back (or this fails)."""
+    try:
+        eid = check_exercise(db, user, exercise_id, client)
+        _on(db, "rollback", prepared.discard)
+        for old in _same_scope(db, user, eid, client):
+            _delete(db, user, old, "replaced by a new upload")
+        row = ExerciseMedia(
+            owner_id=user.id,
+            client_id=client.id if client else None,
+            exercise_id=eid,
+            original_name=prepared.original_name,
+            **prepared.fields,
+        )
+        db.add(row)
+        db.flush()
+    except Exception:
+        prepared.discard()
+        raise
     scope = "client item" if client else "all my clients"
     crud.audit(
         db,

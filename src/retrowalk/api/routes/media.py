@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from retrowalk.api.schemas import MediaOut
 from retrowalk.app import media
 from retrowalk.app.access import Client, User
+from retrowalk.http import offload
 from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly, TrainerOrSelf
 
 router = APIRouter(tags=["media"])
@@ -32,15 +33,11 @@ class MediaForm:
     file: UploadFile = MediaFile
 
     def store(self, request: Request, db: Session, user: User, client: Client | None) -> MediaOut:
-        row = media.upload(
-            db,
-            user,
-            self.exercise_id,
-            media.MediaUpload(self.file.filename or "upload", self.file.file),
-            client=client,
-            limits=media.Limits.from_settings(request.app.state.settings),
-        )
-        return MediaOut.of(row)
+        media.check_exercise(db, user, self.exercise_id, client)
+        upload = media.MediaUpload(self.file.filename or "upload", self.file.file)
+        limits = media.Limits.from_settings(request.app.state.settings)
+        prepared = offload.outside_turn(request, db, media.prepare, media.data_dir(db), upload, limits)
+        return MediaOut.of(media.store(db, user, self.exercise_id, prepared, client=client))
 
 
 @router.post(

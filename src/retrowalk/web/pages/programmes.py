@@ -25,6 +25,7 @@ from retrowalk.app.programmes import ItemIn, VersionIn
 from retrowalk.core.exercises import Dose, load_library
 from retrowalk.core.vocab import HANDRAIL_LABELS
 from retrowalk.errors import InputError
+from retrowalk.http import offload
 from retrowalk.http.deps import DbSession, rollback_request
 from retrowalk.web.pages._auth import checked_form, page_user, trainer_form
 from retrowalk.web.pages._common import form_errors, input_error_text, number, redirect, render, text
@@ -281,15 +282,14 @@ async def media_upload(request: Request, client_id: int, db: Session = DbSession
             raise InputError("scope", f"unknown choice {scope!r}", hint="this client only, or all my clients")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InputError("file", "no file was chosen", hint="choose a photo (JPEG, PNG, WebP) or a video")
-        row = await run_in_threadpool(
-            media.upload,
-            db,
-            user,
-            eid,
-            media.MediaUpload(upload.filename, upload.file),
-            client=client if scope == "client" else None,
-            limits=media.Limits.from_settings(request.app.state.settings),
+        owner = client if scope == "client" else None
+        media.check_exercise(db, user, eid, owner)
+        limits = media.Limits.from_settings(request.app.state.settings)
+        medium = media.MediaUpload(upload.filename, upload.file)
+        prepared = await run_in_threadpool(
+            offload.outside_turn, request, db, media.prepare, media.data_dir(db), medium, limits
         )
+        row = await run_in_threadpool(media.store, db, user, eid, prepared, client=owner)
     except InputError as exc:
         rollback_request(db, request)
         message = f"{MEDIA_FIELD_LABELS.get(exc.field, exc.field)}: {input_error_text(exc)}"
