@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -67,7 +68,9 @@ KOOS_SUBSCALES: tuple[tuple[str, str], ...] = tuple(
 CHART_CACHE_SIZE = 500
 #: Part of every chart's version: a new release (or a change of drawing here) is a new URL, so a
 #: browser never keeps an old drawing of the same data.
-RENDERER_VERSION = f"{__version__}/svg-1"
+RENDERER_VERSION = hashlib.blake2b(
+    to_json([__version__, Path(__file__).read_bytes().decode(), PAIN_LIMIT, KOOS_SUBSCALES]), digest_size=8
+).hexdigest()  # the drawing code and the core values it draws (pain limit, KOOS titles) change it
 
 
 class PainPoint(BaseModel):
