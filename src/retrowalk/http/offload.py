@@ -104,14 +104,18 @@ def prepared(
     queue = queue_for(request.app.state)
     with gate.released():
         try:
-            waiting = renders.ensure_job(queue, cache, key, job, args, inputs)
-            wait_s = 0.0 if waiting is None else float(request.app.state.settings.render_wait_s)
-            data = renders.wait_for(cache, key, wait_s)
+            for _ in range(2):  # a cached result pruned between the check and the read: queue it again
+                waiting = renders.ensure_job(queue, cache, key, job, args, inputs)
+                wait_s = 0.0 if waiting is None else float(request.app.state.settings.render_wait_s)
+                data = renders.wait_for(cache, key, wait_s)
+                if data is not None or waiting is not None:
+                    break
         except renders.JobFailed as exc:
             raise Unavailable(f"the {what} could not be prepared: {exc}", retry_after=RETRY_AFTER_S) from None
     if data is not None:
         return data
-    assert waiting is not None
+    if waiting is None:
+        raise Unavailable(f"the {what} is being replaced in the cache; try again", retry_after=RETRY_AFTER_S)
     return Preparing(what, waiting.job_id, waiting.status)
 
 
@@ -122,8 +126,11 @@ def _json_key(model: BaseModel, *, exclude: set[str] | None = None) -> str:
 def report_pdf(request: Request, db: Session, user: User, client: Client) -> bytes | Preparing:
     """The client's progress report (PDF), rendered by a job and cached until its data changes."""
     data = records.progress_report(db, user, client)
-    # generated_at is the render's own time, not an input: the same data is the same report
-    key = renders.key_for("report", _json_key(data, exclude={"generated_at"}))
+    # generated_at is the render's own time; only its day is part of the key, so the same data
+    # is one report a day and the printed "Generated" date is never an earlier day's
+    key = renders.key_for(
+        "report", _json_key(data, exclude={"generated_at"}), data.generated_at.date().isoformat()
+    )
     return prepared(
         request,
         db,
