@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from retrowalk.app.access import require_role
+from retrowalk.app.access import MAX_ID, require_role
 from retrowalk.app.auth import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from retrowalk.app.errors import Conflict, Forbidden, NotFound
 from retrowalk.core.vocab import ContactEmail, ContactPhone
@@ -159,7 +159,7 @@ def request_password_reset(db: Session, settings: Settings, admin: User, user: U
 
 def reset_password_of(db: Session, settings: Settings, admin: User, user_id: int) -> tuple[User, Delivery]:
     """:func:`request_password_reset` for a user id: NotFound, or Conflict while inactive."""
-    user = crud.get_user(db, user_id) if 1 <= user_id <= 2**31 - 1 else None
+    user = crud.get_user(db, user_id) if 1 <= user_id <= MAX_ID else None
     if user is None:
         raise NotFound("user not found")
     if not user.active:

@@ -18,6 +18,7 @@ import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from retrowalk.app.access import MAX_ID
 from retrowalk.app.errors import Conflict, NotFound, Unauthorised
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
@@ -170,7 +171,7 @@ def create_user(db: Session, admin: User, body: UserCreate, *, settings: Setting
 
 
 def _user_or_404(db: Session, user_id: int) -> User:
-    user = crud.get_user(db, user_id) if 1 <= user_id <= 2**31 - 1 else None
+    user = crud.get_user(db, user_id) if 1 <= user_id <= MAX_ID else None
     if user is None:
         raise NotFound("user not found")
     return user

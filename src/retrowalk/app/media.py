@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Literal
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from retrowalk.app.access import client_access, require_role
+from retrowalk.app.access import MAX_ID, client_access, require_role
 from retrowalk.app.errors import Forbidden, NotFound
 from retrowalk.core.exercises import load_library
 from retrowalk.errors import InputError
@@ -317,7 +317,7 @@ def get_own(db: Session, user: User, media_id: int, *, client: Client | None = N
     """A medium the trainer may change: their own trainer-wide one, or one of ``client``'s items
     (the caller checked access to the client); 404 for anything else."""
     require_role(user, "trainer")
-    row = db.get(ExerciseMedia, media_id) if 1 <= media_id <= 2**31 - 1 else None
+    row = db.get(ExerciseMedia, media_id) if 1 <= media_id <= MAX_ID else None
     if row is None:
         raise NotFound("media not found")
     if client is None and (row.client_id is not None or row.owner_id != user.id):
@@ -438,7 +438,7 @@ def visible(db: Session, user: User, media_id: int) -> ExerciseMedia:
     administrators (no clinical data)."""
     if user.role == "admin":
         raise Forbidden("administrators do not access clinical data")
-    row = db.get(ExerciseMedia, media_id) if 1 <= media_id <= 2**31 - 1 else None
+    row = db.get(ExerciseMedia, media_id) if 1 <= media_id <= MAX_ID else None
     if row is None:
         raise NotFound("media not found")
     if row.client_id is not None:
@@ -472,13 +472,14 @@ def file_of(db: Session, row: ExerciseMedia, part: Part = "file") -> tuple[Path,
     """(path on disk, MIME type) of a medium's file or its poster (a photo is its own poster)."""
     root = data_dir(db)
     if part == "poster" and row.poster_path:
-        return root / row.poster_path, row.poster_mime or "image/jpeg"
-    if part == "poster" and row.kind != "photo":
+        path, mime = root / row.poster_path, row.poster_mime or "image/jpeg"
+    elif part == "poster" and row.kind != "photo":
         raise NotFound("this video has no poster")
-    path = root / row.path
+    else:
+        path, mime = root / row.path, row.mime
     if not path.is_file():
         raise NotFound("the media file is missing")
-    return path, row.mime
+    return path, mime
 
 
 def picture_of(db: Session, row: ExerciseMedia) -> tuple[bytes, str] | None:

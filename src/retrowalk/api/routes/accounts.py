@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from retrowalk.api.schemas import UserOut
 from retrowalk.app import accounts
 from retrowalk.app.access import Client, User
-from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly, require_role
+from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly, require_role, row_id
 
 router = APIRouter(tags=["users"])
 AdminOnly = Depends(require_role("admin"))
-UserId = Path(ge=1, le=2**31 - 1)
 
 
 class LinkSent(BaseModel):
@@ -40,7 +39,7 @@ class SetPasswordIn(BaseModel):
 
 @router.post("/users/{user_id}/password-reset", response_model=LinkSent, status_code=status.HTTP_202_ACCEPTED)
 def reset_password(
-    request: Request, user_id: int = UserId, admin: User = AdminOnly, db: Session = DbSession
+    request: Request, user_id: int = row_id(), admin: User = AdminOnly, db: Session = DbSession
 ) -> LinkSent:
     """Send the user a one-time link to choose a new password; nothing is shown to the admin."""
     user, delivery = accounts.reset_password_of(db, request.app.state.settings, admin, user_id)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
-from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
 
@@ -14,10 +13,9 @@ from retrowalk.api.schemas import MediaOut
 from retrowalk.app import media
 from retrowalk.app.access import Client, User
 from retrowalk.http import offload
-from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly, TrainerOrSelf
+from retrowalk.http.deps import CurrentUser, DbSession, TrainerOnly, TrainerOrSelf, row_id
 
 router = APIRouter(tags=["media"])
-MediaId = PathParam(ge=1, le=2**31 - 1)
 ExerciseId = Form(min_length=1, max_length=100, description="the library exercise")
 MediaFile = File(description="a photo (JPEG, PNG, WebP) or a short video (MP4/MOV H.264/HEVC, WebM VP8/VP9)")
 REFUSALS: dict[int | str, dict[str, str]] = {
@@ -56,7 +54,7 @@ def list_trainer_media(user: User = CurrentUser, db: Session = DbSession) -> lis
 
 
 @router.delete("/exercise-media/{media_id}", status_code=status.HTTP_204_NO_CONTENT)
-def remove_trainer_media(media_id: int = MediaId, user: User = CurrentUser, db: Session = DbSession) -> None:
+def remove_trainer_media(media_id: int = row_id(), user: User = CurrentUser, db: Session = DbSession) -> None:
     media.remove(db, user, media_id)
 
 
@@ -87,7 +85,7 @@ def list_client_media(
 
 @router.delete("/clients/{client_id}/media/{media_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_client_media(
-    media_id: int = MediaId, client: Client = TrainerOnly, user: User = CurrentUser, db: Session = DbSession
+    media_id: int = row_id(), client: Client = TrainerOnly, user: User = CurrentUser, db: Session = DbSession
 ) -> None:
     media.remove(db, user, media_id, client=client)
 
@@ -98,7 +96,7 @@ def _file(db: Session, user: User, media_id: int, part: media.Part) -> Response:
 
 
 @router.get("/media/{media_id}", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}})
-def media_file(media_id: int = MediaId, user: User = CurrentUser, db: Session = DbSession) -> Response:
+def media_file(media_id: int = row_id(), user: User = CurrentUser, db: Session = DbSession) -> Response:
     """The photo or video itself, to whoever may see it (404 otherwise)."""
     return _file(db, user, media_id, "file")
 
@@ -106,6 +104,6 @@ def media_file(media_id: int = MediaId, user: User = CurrentUser, db: Session = 
 @router.get(
     "/media/{media_id}/poster", response_class=Response, responses={200: {"content": {"image/jpeg": {}}}}
 )
-def media_poster(media_id: int = MediaId, user: User = CurrentUser, db: Session = DbSession) -> Response:
+def media_poster(media_id: int = row_id(), user: User = CurrentUser, db: Session = DbSession) -> Response:
     """The still picture: the photo, or the video's poster frame."""
     return _file(db, user, media_id, "poster")

@@ -14,7 +14,7 @@ from pathlib import Path as FsPath
 from typing import Any
 
 import yaml
-from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile, status
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from retrowalk.app.access import Trial, User, audit
 from retrowalk.errors import InputError
 from retrowalk.http import offload
-from retrowalk.http.deps import DbSession, require_role
+from retrowalk.http.deps import DbSession, require_role, row_id
 from retrowalk.io import limits
 from retrowalk.io.trial import read_rows_bytes
 from retrowalk.settings import Settings
@@ -150,9 +150,6 @@ def _owned(trial_id: int, user: User, db: Session, *, lock: bool = False) -> Tri
     return trial
 
 
-TrialId = Path(ge=1, le=2**31 - 1)
-
-
 @router.get("", response_model=list[TrialOut])
 def list_trials(user: User = TrialManager, db: Session = DbSession) -> list[dict[str, Any]]:
     return [store.summary(db, t) for t in store.list_trials_for(db, user)]
@@ -174,7 +171,7 @@ def create_trial(body: TrialCreate, user: User = TrialManager, db: Session = DbS
 
 
 @router.get("/{trial_id}", response_model=TrialOut)
-def get_trial(trial_id: int = TrialId, user: User = TrialManager, db: Session = DbSession) -> dict[str, Any]:
+def get_trial(trial_id: int = row_id(), user: User = TrialManager, db: Session = DbSession) -> dict[str, Any]:
     return store.summary(db, _owned(trial_id, user, db))
 
 
@@ -185,7 +182,7 @@ def get_trial(trial_id: int = TrialId, user: User = TrialManager, db: Session = 
     responses={409: {"description": "already randomised: a trial has one sealed list"}},
 )
 def randomise(
-    body: RandomiseIn, trial_id: int = TrialId, user: User = TrialManager, db: Session = DbSession
+    body: RandomiseIn, trial_id: int = row_id(), user: User = TrialManager, db: Session = DbSession
 ) -> PublicView:
     """Generate and store the sealed list. The response shows counts only, never an arm."""
     trial = _owned(trial_id, user, db, lock=True)
@@ -209,7 +206,7 @@ def randomise(
 )
 def reveal_allocation(
     body: RevealIn,
-    trial_id: int = TrialId,
+    trial_id: int = row_id(),
     user: User = TrialManager,
     db: Session = DbSession,
 ) -> Any:
@@ -238,7 +235,7 @@ def reveal_allocation(
 
 @router.get("/{trial_id}/allocations", response_model=PublicView)
 def list_allocations(
-    trial_id: int = TrialId, user: User = TrialManager, db: Session = DbSession
+    trial_id: int = row_id(), user: User = TrialManager, db: Session = DbSession
 ) -> PublicView:
     """Revealed allocations, per-stratum counts and the audit trail (never unrevealed arms)."""
     trial = _owned(trial_id, user, db)
@@ -257,7 +254,7 @@ def list_allocations(
 def upload_observations(
     request: Request,
     file: UploadFile = File(description="long CSV: participant, arm, <strata>, visit, outcome, value, ..."),
-    trial_id: int = TrialId,
+    trial_id: int = row_id(),
     user: User = TrialManager,
     db: Session = DbSession,
 ) -> UploadOut:
@@ -309,7 +306,7 @@ def upload_observations(
 )
 def analyse_trial(
     request: Request,
-    trial_id: int = TrialId,
+    trial_id: int = row_id(),
     per_protocol: bool = Query(False, description="Per-protocol population instead of ITT."),
     user: User = TrialManager,
     db: Session = DbSession,
