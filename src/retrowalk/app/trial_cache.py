@@ -47,7 +47,7 @@ def key_of(db: Session, trial: Trial, population: Population) -> TrialKey | None
     ).one()
     if not count:
         return None
-    where = db.get_bind().engine.url.render_as_string(hide_password=False)
+    where = str(db.get_bind().engine.url)  # the database, with no password in the key
     parts = (where, str(trial.id), str(count), str(last), population)
     return TrialKey(trial.id, population, int(count), int(last), parts)
 
