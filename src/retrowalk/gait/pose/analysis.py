@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 import yaml
-from scipy.signal import find_peaks
 
 from retrowalk.errors import DataFileError, InputError
+from retrowalk.gait.peaks import find_peaks
 from retrowalk.gait.pose import angles
 from retrowalk.gait.pose.keypoints import JOINT_INDEX, JOINTS, FloatArray, KeypointSeries
 from retrowalk.gait.pose.models import (
@@ -341,8 +341,8 @@ def _events(ahead: FloatArray, height: FloatArray, fps: float, leg_px: float) ->
     lowest point reaches the ground, so the foot angle there tells which end landed first."""
     dist = max(1, int(0.4 * fps))
     prom = 0.1 * leg_px
-    ic, _ = find_peaks(ahead, distance=dist, prominence=prom)
-    to, _ = find_peaks(-ahead, distance=dist, prominence=prom)
+    ic = find_peaks(ahead, distance=dist, prominence=prom)
+    to = find_peaks(-ahead, distance=dist, prominence=prom)
     tol = 0.04 * leg_px
     refined: list[int] = []
     if np.isfinite(height).any():

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import signal
 
 from retrowalk.gait.filters import highpass, lowpass
 from retrowalk.gait.imu._models import Direction
+from retrowalk.gait.peaks import find_peaks
 
 FloatArray = NDArray[np.float64]
 
@@ -85,7 +85,7 @@ class DirectionSegmentAngle:
         wl = lowpass(w, fs, 3.0)
         swing_sign = 1.0 if np.percentile(wl, 99) > -np.percentile(wl, 1) else -1.0
         sw = swing_sign * wl
-        peaks, _ = signal.find_peaks(sw, height=0.5 * np.percentile(sw, 99), distance=max(int(0.5 * fs), 1))
+        peaks = find_peaks(sw, height=0.5 * np.percentile(sw, 99), distance=max(int(0.5 * fs), 1))
         ics = np.sort(initial_contacts)
         ipsi: list[int] = []
         for p in peaks:

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import find_peaks, peak_prominences
 
 from retrowalk.gait.imu.icd._windows import argmax_in
 from retrowalk.gait.imu.preprocessing import bandpass
+from retrowalk.gait.peaks import find_peaks, peak_prominences
 
 
 def _moving_rms_at(x: NDArray[np.float64], w: int, at: NDArray[np.intp]) -> NDArray[np.float64]:
@@ -42,10 +42,10 @@ def _prominent(
     others are measured on the whole signal. The tallest peaks, whose unbounded search would
     run to the ends of the recording, are settled by the first pass.
     """
-    ok = peak_prominences(x, peaks, wlen=wlen)[0] >= need
+    ok = peak_prominences(x, peaks, wlen=wlen) >= need
     unsure = np.flatnonzero(~ok)
     if unsure.size:
-        ok[unsure] = peak_prominences(x, peaks[unsure])[0] >= need[unsure]
+        ok[unsure] = peak_prominences(x, peaks[unsure]) >= need[unsure]
     return ok
 
 
@@ -65,7 +65,7 @@ class IcdNormPeak:
         norm = np.sqrt(x * x + y * y + z * z)
         wide = bandpass(norm, fs, 0.5, 5.0)
         smooth = bandpass(norm, fs, 0.5, 3.0)
-        peaks, _ = find_peaks(smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2)
+        peaks = find_peaks(smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2)
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         # Prominence relative to a local amplitude so quiet and vigorous walking both work.

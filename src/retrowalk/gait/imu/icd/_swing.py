@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import signal
 
 from retrowalk.gait.filters import highpass, lowpass
 from retrowalk.gait.imu.icd._windows import argmax_in
+from retrowalk.gait.peaks import find_peaks, peak_prominences
 
 DEG = np.pi / 180.0
 
@@ -55,10 +55,10 @@ class IcdSwingImpact:
         # Slow walking splits a stride's rotation into two humps: one peak per typical stride.
         stride = self._typical_stride(swing, fs)
         dist = max(int(self.min_stride_s * fs), int(self.rel_distance * stride * fs), 1)
-        peaks, _ = signal.find_peaks(swing, distance=dist, height=height)
+        peaks = find_peaks(swing, distance=dist, height=height)
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
-        prom = signal.peak_prominences(swing, peaks)[0]
+        prom = peak_prominences(swing, peaks)
         peaks = peaks[prom >= self.rel_prominence * float(np.median(swing[peaks]))]
         rise = np.empty_like(impact)
         smooth = lowpass(impact, fs, 30.0)
