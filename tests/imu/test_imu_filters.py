@@ -1,10 +1,9 @@
-"""The shared zero-phase filter (NumPy only) against ``scipy.signal``, and the exact shortcuts
-of the contact detectors.
+"""The shared zero-phase filter (NumPy only) against ``scipy.signal``, and the detectors'
+windowed argmax.
 
 ``retrowalk.gait.filters`` re-implements ``butter(..., output="sos")`` and ``sosfiltfilt`` so
 the CLI need not import ``scipy.signal``: its sections and transfer function must be scipy's
-and its output ``sosfiltfilt``'s. The detector's two-pass prominence test must decide like
-``peak_prominences`` on the whole signal, and the windowed argmax like a loop over windows.
+and its output ``sosfiltfilt``'s. The detectors' windowed argmax must be a loop over windows.
 """
 
 from __future__ import annotations
@@ -12,10 +11,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.signal import butter, find_peaks, peak_prominences, sosfiltfilt
+from scipy.signal import butter, sosfiltfilt
 
 from retrowalk.gait import filters
-from retrowalk.gait.imu.icd._algo import _prominent
 from retrowalk.gait.imu.icd._windows import argmax_in
 
 RATES = st.sampled_from([20.0, 30.0, 50.0, 100.0, 120.0, 204.8, 240.0, 1000.0])
@@ -80,6 +78,32 @@ def test_zero_phase_near_dc_stays_close_to_sosfiltfilt(spec: Spec, n: int, seed:
     assert np.max(np.abs(got - ref), initial=0.0) <= 1e-7 * 9.81 * 2
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["low", "high", "band"]),
+    RATES,
+    st.lists(st.floats(0.005, 0.15), min_size=1, max_size=4),
+    st.sampled_from([1, 2, 4]),
+    st.integers(0, 3000),
+    st.sampled_from([(), (3,)]),
+    st.integers(0, 2**31),
+)
+def test_a_bank_is_each_design_on_its_own(
+    kind: filters.Kind, fs: float, cuts: list[float], order: int, n: int, channels: tuple[int, ...], seed: int
+) -> None:
+    specs = tuple((kind, (c * fs, 2.5 * c * fs) if kind == "band" else c * fs) for c in cuts)
+    x = np.random.default_rng(seed).normal(size=(n, *channels)) + 9.81
+    together = filters.zero_phase_bank(x, fs, specs, order=order)
+    assert len(together) == len(specs)
+    for (k, cut), got in zip(specs, together, strict=True):
+        assert got.shape == x.shape
+        if n < filters.design(k, cut, fs, order).min_samples:
+            assert np.array_equal(got, x)
+        else:
+            ref = sosfiltfilt(filters.butter_sos(k, cut, fs, order), x, axis=0)
+            assert np.max(np.abs(got - ref)) <= 1e-10 * 9.81 * 2
+
+
 def test_long_recordings_are_filtered_in_one_go() -> None:
     # 24 h at 100 Hz: the block-state scan runs log2(blocks) steps, not one per sample.
     x = np.sin(np.arange(8_640_000) * 0.05) + 9.81
@@ -94,19 +118,6 @@ def test_designs_are_cached_and_handed_out_as_copies() -> None:
     cached = filters.butter_sos("band", (0.5, 3.0), 100.0)
     cached[:] = 0.0  # a caller's copy: the cached design is untouched
     assert np.any(filters.butter_sos("band", (0.5, 3.0), 100.0))
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.integers(0, 2**31), st.integers(50, 3000), st.floats(0.0, 2.0), st.integers(3, 401))
-def test_two_pass_prominence_decides_like_the_full_one(seed: int, n: int, level: float, wlen: int) -> None:
-    rng = np.random.default_rng(seed)
-    x = np.cumsum(rng.normal(size=n)) * rng.uniform(0.1, 2.0) + np.sin(np.arange(n) / 7.0)
-    peaks, _ = find_peaks(x)
-    if peaks.size == 0:
-        return
-    need = level * rng.uniform(0.0, 1.0, peaks.size) * np.ptp(x)
-    full = peak_prominences(x, peaks)[0] >= need
-    assert np.array_equal(_prominent(x, peaks, need, wlen=wlen | 1), full)
 
 
 @settings(max_examples=100, deadline=None)

@@ -37,7 +37,7 @@ Kind = Literal["low", "high", "band"]
 Cutoff = float | tuple[float, float]
 NYQUIST_MARGIN = 0.45  # cut-offs are clipped below 0.45 x rate (Nyquist is 0.5)
 BLOCK = 32  # samples per block: the Toeplitz product costs BLOCK multiply-adds per sample
-TINY = 1e-200  # powers of the block transition below this are zero
+TINY = 1e-18  # entries of the block-transition powers below this are zero
 REAL_TOL = 100 * np.finfo(np.float64).eps  # scipy's test for a real root / a conjugate pair
 
 
@@ -183,10 +183,10 @@ class ZeroPhaseDesign:
     edge: int  # samples of odd extension at each end (sosfiltfilt's default padlen)
     min_samples: int  # shorter inputs are returned unfiltered
     dc_gain: float  # the response to a constant input, per unit
-    forced: FloatArray  # (BLOCK, BLOCK): T', the impulse response as a Toeplitz matrix
-    gain: FloatArray  # (BLOCK, states): G', the state a block's input leaves at its end
-    zero_input: FloatArray  # (states, BLOCK): O', a block's response to its starting state
-    powers: tuple[FloatArray, ...]  # (A^BLOCK)^(2^k)', transposed, for the block-state scan
+    toeplitz: FloatArray  # (BLOCK, BLOCK): T, a block's response to its own input (y = T x)
+    gain: FloatArray  # (states, BLOCK): G, the state a block's input leaves at its end
+    zero_input: FloatArray  # (BLOCK, states): O, a block's response to its starting state
+    powers: tuple[FloatArray, ...]  # (A^BLOCK)^(2^k), until they die out: the block-state scan
 
 
 def _blocked(
@@ -199,29 +199,29 @@ def _blocked(
         pw[i + 1] = a @ pw[i]
     h = np.concatenate(([d], c @ (pw[: BLOCK - 1] @ b).T))  # impulse response h[0..BLOCK-1]
     lag = np.arange(BLOCK)[:, None] - np.arange(BLOCK)[None, :]
-    toeplitz = np.where(lag >= 0, h[np.clip(lag, 0, None)], 0.0)  # y = T x
-    gain = (pw[BLOCK - 1 :: -1][:BLOCK] @ b).T  # (n, BLOCK): A^(L-1-k) B, state after the block
-    zero_input = np.ascontiguousarray((c @ pw[:BLOCK]).T)  # (n, BLOCK): C A^i
-    return np.ascontiguousarray(toeplitz.T), np.ascontiguousarray(gain.T), zero_input, pw[BLOCK]
+    toeplitz = np.where(lag >= 0, h[np.clip(lag, 0, None)], 0.0)
+    gain = (pw[BLOCK - 1 :: -1][:BLOCK] @ b).T  # column k: A^(L-1-k) B
+    return toeplitz, gain, c @ pw[:BLOCK], pw[BLOCK]  # row i of O: C A^i
 
 
 @lru_cache(maxsize=128)
 def design(kind: Kind, cutoff_hz: Cutoff, fs: float, order: int = 2) -> ZeroPhaseDesign:
-    """Sections, steady state, block matrices and padding of a Butterworth design."""
+    """Sections, block matrices and padding of a Butterworth design."""
     cut = _clip(cutoff_hz, fs)
     sos = _zpk2sos(*_butter_zpk(order, kind, cut, fs))
     n_sections = sos.shape[0]
     ntaps = 2 * n_sections + 1 - min(int((sos[:, 2] == 0).sum()), int((sos[:, 5] == 0).sum()))
-    a, b, c, d = _state_space(sos)
-    forced, gain, zero_input, phi = _blocked(a, b, c, d)
+    toeplitz, gain, zero_input, phi = _blocked(*_state_space(sos))
     dc_gain = float(np.prod((sos[:, 0] + sos[:, 1] + sos[:, 2]) / (sos[:, 3] + sos[:, 4] + sos[:, 5])))
-    powers = [np.ascontiguousarray(phi.T)]
-    while np.any(powers[-1]) and len(powers) < 48:  # until the state has died out (or 2^48 blocks)
+    powers = [phi]
+    while len(powers) < 48:  # until the state has died out (2^48 blocks: any recording)
         nxt = powers[-1] @ powers[-1]
-        nxt[np.abs(nxt) < TINY] = 0.0  # no subnormal numbers: they are slow and far below precision
+        nxt[np.abs(nxt) < TINY] = 0.0  # far below precision; and no slow subnormal numbers
+        if not nxt.any():
+            break
         powers.append(nxt)
     return ZeroPhaseDesign(
-        sos, 3 * ntaps, 3 * (2 * n_sections + 1) + 1, dc_gain, forced, gain, zero_input, tuple(powers)
+        sos, 3 * ntaps, 3 * (2 * n_sections + 1) + 1, dc_gain, toeplitz, gain, zero_input, tuple(powers)
     )
 
 
@@ -230,54 +230,140 @@ def butter_sos(kind: Kind, cutoff_hz: Cutoff, fs: float, order: int = 2) -> Floa
     return design(kind, cutoff_hz, fs, order).sos.copy()
 
 
-def _pass(d: ZeroPhaseDesign, x: FloatArray) -> FloatArray:
-    """Filter each row of ``x`` (channels, blocks x BLOCK; padded at the end with anything)
-    from the steady state of its first sample; same shape back.
+def _diag(blocks: list[FloatArray]) -> FloatArray:
+    out = np.zeros((sum(b.shape[0] for b in blocks), sum(b.shape[1] for b in blocks)))
+    r = c = 0
+    for b in blocks:
+        out[r : r + b.shape[0], c : c + b.shape[1]] = b
+        r, c = r + b.shape[0], c + b.shape[1]
+    return out
 
-    Started in the steady state of ``x0``, the system answers a constant ``x0`` with the
-    constant ``dc_gain x0``, so by linearity the rest is the zero-state response to ``x - x0``.
-    That avoids the steady state itself, whose internal states are huge (and lose precision
-    against each other) when the poles are close to 1.
+
+@dataclass(frozen=True)
+class _Bank:
+    """Several designs of one kind and order run side by side on one input. Matrices are
+    right-multiplied (a row is a block); a pass is ``[input | starting state] @ [T; O]`` once
+    the states are known from ``input @ G`` and the scan. Forward, the designs share the input,
+    so their matrices are side by side (one product for all); backward, each filters its own
+    forward output, so they are stacked (a batched product). The backward pass is the forward
+    one with time reversed in each block (``J T J``, ``J G``, ``O J``), the scan run from the end.
     """
-    ch, nb = x.shape[0], x.shape[1] // BLOCK
-    x0 = x[:, :1].copy()
-    u = x - x0
-    blocks = u.reshape(ch * nb, BLOCK)
-    y = blocks @ d.forced  # each block's response to its own input
-    w = (blocks @ d.gain).reshape(ch, nb, -1)  # the state that input leaves at the block's end
-    step = 1
-    for p in d.powers:  # log-step scan: w[j] = sum over i <= j of (A^L)^(j-i) w[i]
-        if step >= nb or not p.any():
+
+    edge: int
+    min_samples: int
+    states: int  # per design
+    dc: FloatArray  # (designs,): each design's gain at DC
+    fwd_gain: FloatArray  # (BLOCK, designs x states)
+    fwd: FloatArray  # (BLOCK + designs x states, designs x BLOCK)
+    fwd_powers: tuple[FloatArray, ...]  # block-diagonal (A^BLOCK)^(2^k)'
+    bwd_gain: FloatArray  # (designs, BLOCK, states)
+    bwd: FloatArray  # (designs, BLOCK + states, BLOCK)
+    bwd_powers: tuple[FloatArray, ...]  # (designs, states, states)
+
+
+@lru_cache(maxsize=64)
+def _bank(specs: tuple[tuple[Kind, Cutoff], ...], fs: float, order: int) -> _Bank:
+    ds = [design(kind, cut, fs, order) for kind, cut in specs]
+    if len({(d.edge, d.min_samples, d.gain.shape[0]) for d in ds}) != 1:
+        raise ValueError("designs filtered together need the same kind and order")
+    forced = [d.toeplitz.T for d in ds]
+    gain = [d.gain.T for d in ds]
+    zero = [d.zero_input.T for d in ds]
+    powers = [
+        np.stack([d.powers[k].T if k < len(d.powers) else np.zeros_like(d.powers[0]) for d in ds])
+        for k in range(max(len(d.powers) for d in ds))
+    ]
+    return _Bank(
+        ds[0].edge,
+        ds[0].min_samples,
+        ds[0].gain.shape[0],
+        np.array([d.dc_gain for d in ds]),
+        np.ascontiguousarray(np.concatenate(gain, axis=1)),
+        np.vstack((np.concatenate(forced, axis=1), _diag(zero))),
+        tuple(_diag(list(p)) for p in powers),
+        np.stack([g[::-1] for g in gain]),
+        np.stack([np.vstack((f[::-1, ::-1], z[:, ::-1])) for f, z in zip(forced, zero, strict=True)]),
+        tuple(powers),
+    )
+
+
+def _scan(w: FloatArray, powers: tuple[FloatArray, ...], *, backward: bool) -> None:
+    """In place, along the blocks (axis -2): ``w[j] = sum over i <= j of (A^L)^(j-i) w[i]``
+    (``i >= j`` backward), in log2(blocks) steps: the states at the block boundaries."""
+    nb, step = w.shape[-2], 1
+    for p in powers:
+        if step >= nb:
             break
-        w[:, step:] += w[:, :-step] @ p
+        if backward:
+            w[..., :-step, :] += w[..., step:, :] @ p
+        else:
+            w[..., step:, :] += w[..., :-step, :] @ p
         step *= 2
-    y = y.reshape(ch, nb, BLOCK)
-    y[:, 1:] += w[:, :-1] @ d.zero_input  # plus the response to the state it starts in
-    y = y.reshape(ch, nb * BLOCK)
-    y += d.dc_gain * x0
-    return y
+
+
+def zero_phase_bank(
+    x: FloatArray, fs: float, specs: tuple[tuple[Kind, Cutoff], ...], *, order: int = 2
+) -> list[FloatArray]:
+    """Forward-backward filter along axis 0 with each design in ``specs`` (``sosfiltfilt``'s
+    results, in order); inputs of at most 3 x (2 x sections + 1) samples come back unfiltered.
+
+    The input is odd-extended once and laid out in blocks; each pass starts in the steady state
+    of its first sample. Started there, the system answers a constant ``x0`` with a constant
+    ``dc_gain x0``, so the rest is the zero-state response to ``x - x0``; that avoids the steady
+    state itself, whose internal states are huge (and lose precision against each other) when
+    the poles are close to 1. The backward pass runs on the same blocks, from the end: the
+    samples after the last one are set to it, so they leave the state at zero.
+    """
+    bank = _bank(specs, fs, order)
+    x = np.asarray(x, dtype=np.float64)
+    n, nf, k = x.shape[0], len(specs), bank.states
+    if n < bank.min_samples:
+        return [np.array(x, dtype=np.float64) for _ in specs]
+    e = bank.edge
+    cols = x.reshape(n, -1).T  # (channels, n)
+    ch, m = cols.shape[0], n + 2 * e
+    nb, last = -(-m // BLOCK), (m - 1) % BLOCK
+    # Forward: [x - x0 | start states] in one array, x0 the extension's first sample.
+    x0 = 2 * cols[:, :1] - cols[:, e : e + 1]
+    flat = np.empty((ch, nb * BLOCK))
+    np.subtract(2 * cols[:, :1] - x0, cols[:, e:0:-1], out=flat[:, :e])
+    np.subtract(cols, x0, out=flat[:, e : e + n])
+    np.subtract(2 * cols[:, -1:] - x0, cols[:, -2 : -(e + 2) : -1], out=flat[:, e + n : m])
+    flat[:, m:] = flat[:, m - 1 : m]
+    cat = np.empty((ch, nb, BLOCK + nf * k))
+    cat[:, :, :BLOCK] = flat.reshape(ch, nb, BLOCK)
+    w = cat[:, :, :BLOCK] @ bank.fwd_gain
+    _scan(w, bank.fwd_powers, backward=False)
+    cat[:, 1:, BLOCK:], cat[:, 0, BLOCK:] = w[:, :-1], 0.0
+    y = (cat @ bank.fwd).reshape(ch, nb, nf, BLOCK)  # the zero-state part (dc x0 cancels below)
+    # Backward, per design: [y - y_end | start states], run from the end.
+    end = y[:, -1, :, last].copy()  # (channels, designs)
+    cat = np.empty((ch, nf, nb, BLOCK + k))
+    np.subtract(y.transpose(0, 2, 1, 3), end[:, :, None, None], out=cat[..., :BLOCK])
+    cat[:, :, -1, last + 1 : BLOCK] = 0.0  # after the last sample: no input
+    w = cat[..., :BLOCK] @ bank.bwd_gain
+    _scan(w, bank.bwd_powers, backward=True)
+    cat[:, :, :-1, BLOCK:], cat[:, :, -1, BLOCK:] = w[:, :, 1:], 0.0
+    z = (cat @ bank.bwd).reshape(ch, nf, nb * BLOCK)
+    start = (end + x0 * bank.dc) * bank.dc  # each backward pass's first output, at DC
+    out = []
+    for f in range(nf):
+        zf = z[:, f, e : e + n] + start[:, f : f + 1]
+        out.append(np.ascontiguousarray(zf.T).reshape(x.shape) if ch > 1 else zf.reshape(x.shape))
+    return out
 
 
 def zero_phase(x: FloatArray, fs: float, kind: Kind, cutoff_hz: Cutoff, *, order: int = 2) -> FloatArray:
     """Forward-backward filter along axis 0 (``sosfiltfilt``'s result); inputs of at most
     3 x (2 x sections + 1) samples come back unfiltered."""
-    d = design(kind, cutoff_hz, fs, order)
-    x = np.asarray(x, dtype=np.float64)
-    n = x.shape[0]
-    if n < d.min_samples:
-        return np.array(x, dtype=np.float64)
-    e = d.edge
-    cols = x.reshape(n, -1).T  # (channels, n)
-    m = n + 2 * e
-    buf = np.zeros((cols.shape[0], -(-m // BLOCK) * BLOCK))
-    buf[:, :e] = 2 * cols[:, :1] - cols[:, e:0:-1]
-    buf[:, e : e + n] = cols
-    buf[:, e + n : m] = 2 * cols[:, -1:] - cols[:, -2 : -(e + 2) : -1]
-    y = _pass(d, buf)
-    back = np.zeros_like(buf)
-    back[:, :m] = y[:, m - 1 :: -1]
-    y = _pass(d, back)
-    return np.ascontiguousarray(y[:, m - e - 1 : e - 1 : -1].T).reshape(x.shape)
+    return zero_phase_bank(x, fs, ((kind, cutoff_hz),), order=order)[0]
+
+
+def bandpasses(
+    x: FloatArray, fs: float, bands: tuple[tuple[float, float], ...], *, order: int = 2
+) -> list[FloatArray]:
+    """Zero-phase band-passes of one signal, computed together (cheaper than one by one)."""
+    return zero_phase_bank(x, fs, tuple(("band", b) for b in bands), order=order)
 
 
 def bandpass(x: FloatArray, fs: float, lo_hz: float, hi_hz: float, *, order: int = 2) -> FloatArray:

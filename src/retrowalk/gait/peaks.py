@@ -27,7 +27,9 @@ GREEDY_ROUNDS = 8  # parallel rounds of the distance rule before the rest is set
 def local_maxima(x: FloatArray) -> IntArray:
     """Indices of every local maximum; a flat top gives its middle sample (rounded down)."""
     d = np.diff(x)
-    nz = np.flatnonzero(d)  # NaN counts as a change and is neither a rise nor a fall
+    if not (d == 0).any():  # no flat runs (filtered signals): a rise then a fall
+        return np.flatnonzero((d[:-1] > 0) & (d[1:] < 0)) + 1
+    nz = np.flatnonzero(d != 0)  # NaN counts as a change and is neither a rise nor a fall
     dn = d[nz]
     top = np.flatnonzero((dn[:-1] > 0) & (dn[1:] < 0))  # a rise, a flat run (maybe empty), a fall
     return ((nz[top] + 1 + nz[top + 1]) // 2).astype(np.intp)
@@ -81,33 +83,34 @@ def _select_by_distance(peaks: IntArray, priority: FloatArray, distance: int) ->
     return keep
 
 
-def _higher_before(vals: FloatArray, pos: IntArray, at: IntArray, level: FloatArray) -> IntArray:
-    """For each query, the last index ``i < at`` into the sorted candidates with
-    ``vals[i] > level`` (or -1): a sparse table of running maxima, searched by halving."""
-    k = vals.size
-    cur = np.searchsorted(pos, at) - 1  # candidates strictly before the query position
-    if k == 0:
-        return cur
-    table = [vals]
-    while (1 << len(table)) <= k:
-        prev, h = table[-1], 1 << (len(table) - 1)
-        nxt = prev.copy()
-        nxt[h:] = np.maximum(prev[h:], prev[:-h])  # max over the 2h candidates ending here
-        table.append(nxt)
-    for lvl in range(len(table) - 1, -1, -1):
-        ok = cur >= 0
-        skip = ok & (table[lvl][np.maximum(cur, 0)] <= level)
-        cur = np.where(skip, cur - (1 << lvl), cur)
-    return np.maximum(cur, -1)
+def _previous_higher(v: FloatArray) -> IntArray:
+    """For each element, the index of the nearest earlier element strictly greater (or -1).
+
+    Pointer jumping: every element points at an earlier one with nothing higher than itself in
+    between; while that one is not higher, jump to where it points. Distances roughly double
+    each round, so rounds are logarithmic; most elements settle in the first few.
+    """
+    prev = np.arange(-1, v.size - 1)
+    todo = np.flatnonzero(prev >= 0)
+    while todo.size:
+        p = prev[todo]
+        todo = todo[v[p] <= v[todo]]  # not higher: jump on
+        if not todo.size:
+            break
+        prev[todo] = prev[prev[todo]]
+        todo = todo[prev[todo] >= 0]
+    return prev
 
 
 def peak_prominences(x: FloatArray, peaks: IntArray, *, wlen: float | None = None) -> FloatArray:
     """``scipy.signal.peak_prominences(x, peaks, wlen)[0]`` for finite ``x``.
 
-    The nearest strictly higher sample on a side is never past the nearest higher local
-    maximum (nor past the signal's end), and everything between the two is higher than the
-    peak, so the base on that side is the minimum from there to the peak: one range minimum
-    per side (``np.minimum.reduceat``).
+    scipy walks out from each peak until a strictly higher sample. That sample is never past
+    the nearest strictly higher local maximum (or the signal's end), and everything between
+    the two is higher than the peak, so the base on each side is the minimum from that maximum
+    to the peak: the nearest higher maximum comes from :func:`_previous_higher` over the local
+    maxima at least as high as the lowest peak (and the peaks), the minimum from
+    ``np.minimum.reduceat``.
     """
     x = np.asarray(x, dtype=np.float64)
     peaks = np.asarray(peaks, dtype=np.intp)
@@ -119,11 +122,16 @@ def peak_prominences(x: FloatArray, peaks: IntArray, *, wlen: float | None = Non
     half = _half_window(wlen)
     level = x[peaks]
     mx = local_maxima(x)
-    left = _higher_before(x[mx], mx, peaks, level)
-    lo = np.where(left >= 0, mx[np.maximum(left, 0)] + 1, 0)
-    rmx = (n - 1 - mx)[::-1]  # the right side is the left side of the reversed signal
-    right = _higher_before(x[mx][::-1], rmx, n - 1 - peaks, level)
-    hi = np.where(right >= 0, n - 1 - rmx[np.maximum(right, 0)] - 1, n - 1)
+    pos = mx[x[mx] >= level.min()]  # lower maxima are never higher than a peak
+    at = np.searchsorted(pos, peaks)
+    if not np.array_equal(pos[np.minimum(at, pos.size - 1)], peaks):  # not all peaks are maxima
+        pos = np.union1d(pos, peaks)
+        at = np.searchsorted(pos, peaks)
+    v = x[pos]
+    left = _previous_higher(v)[at]
+    lo = np.where(left >= 0, pos[np.maximum(left, 0)] + 1, 0)
+    right = _previous_higher(v[::-1])[pos.size - 1 - at]  # the right side: the same, reversed
+    hi = np.where(right >= 0, pos[pos.size - 1 - np.maximum(right, 0)] - 1, n - 1)
     if half is not None:
         lo, hi = np.maximum(lo, peaks - half), np.minimum(hi, peaks + half)
     left_min, right_min = _range_min(x, lo, peaks), _range_min(x, peaks, hi)

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from retrowalk.gait.imu.icd._windows import argmax_in
-from retrowalk.gait.imu.preprocessing import bandpass
+from retrowalk.gait.imu.preprocessing import bandpasses
 from retrowalk.gait.peaks import find_peaks, peak_prominences
 
 
@@ -30,23 +30,6 @@ def _moving_rms_at(x: NDArray[np.float64], w: int, at: NDArray[np.intp]) -> NDAr
     lo = np.maximum(at - w // 2, 0)  # 0 <= at < x.size
     hi = np.minimum(at + (w - w // 2), x.size)
     return np.sqrt(np.maximum(c[hi] - c[lo], 0.0) / w)
-
-
-def _prominent(
-    x: NDArray[np.float64], peaks: NDArray[np.intp], need: NDArray[np.float64], *, wlen: int
-) -> NDArray[np.bool_]:
-    """``peak_prominences(x, peaks) >= need``, without scanning the whole signal for most peaks.
-
-    A prominence measured within a window is never larger than the true one (its bases are
-    minima over less signal), so a peak that passes within ``wlen`` samples passes; only the
-    others are measured on the whole signal. The tallest peaks, whose unbounded search would
-    run to the ends of the recording, are settled by the first pass.
-    """
-    ok = peak_prominences(x, peaks, wlen=wlen) >= need
-    unsure = np.flatnonzero(~ok)
-    if unsure.size:
-        ok[unsure] = peak_prominences(x, peaks[unsure]) >= need[unsure]
-    return ok
 
 
 @dataclass(frozen=True)
@@ -63,15 +46,13 @@ class IcdNormPeak:
             return np.zeros(0, dtype=np.int64)
         x, y, z = data[:, 0], data[:, 1], data[:, 2]
         norm = np.sqrt(x * x + y * y + z * z)
-        wide = bandpass(norm, fs, 0.5, 5.0)
-        smooth = bandpass(norm, fs, 0.5, 3.0)
+        wide, smooth = bandpasses(norm, fs, ((0.5, 5.0), (0.5, 3.0)))
         peaks = find_peaks(smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2)
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         # Prominence relative to a local amplitude so quiet and vigorous walking both work.
-        win = int(2 * fs)
-        need = self.rel_prominence * _moving_rms_at(smooth, win, peaks)
-        peaks = peaks[_prominent(smooth, peaks, need, wlen=2 * win + 1)]
+        need = self.rel_prominence * _moving_rms_at(smooth, int(2 * fs), peaks)
+        peaks = peaks[peak_prominences(smooth, peaks) >= need]
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         w = max(int(self.refine_window_s * fs), 1)
