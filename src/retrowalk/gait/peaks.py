@@ -84,26 +84,25 @@ def _select_by_distance(peaks: IntArray, priority: FloatArray, distance: int) ->
 
 
 def _previous_higher(v: FloatArray) -> IntArray:
-    """For each element, the index of the nearest earlier element strictly greater (or -1).
-
-    Pointer jumping: every element points at an earlier one with nothing higher than itself in
-    between; while that one is not higher, jump to where it points. Distances roughly double
-    each round, so rounds are logarithmic; most elements settle in the first few.
-    """
-    prev = np.arange(-1, v.size - 1)
-    todo = np.flatnonzero(prev >= 0)
-    while todo.size:
-        p = prev[todo]
-        todo = todo[v[p] <= v[todo]]  # not higher: jump on
-        if not todo.size:
-            break
-        prev[todo] = prev[prev[todo]]
-        todo = todo[prev[todo] >= 0]
-    return prev
+    """For each element, the index of the nearest earlier element strictly greater (or -1):
+    the monotonic stack, over the few candidates (local maxima as high as the lowest peak)."""
+    vals = v.tolist()
+    prev = [-1] * len(vals)
+    stack: list[int] = []
+    for i, x in enumerate(vals):
+        while stack and vals[stack[-1]] <= x:
+            stack.pop()
+        if stack:
+            prev[i] = stack[-1]
+        stack.append(i)
+    return np.array(prev, dtype=np.intp)
 
 
-def peak_prominences(x: FloatArray, peaks: IntArray, *, wlen: float | None = None) -> FloatArray:
-    """``scipy.signal.peak_prominences(x, peaks, wlen)[0]`` for finite ``x``.
+def peak_prominences(
+    x: FloatArray, peaks: IntArray, *, wlen: float | None = None, maxima: IntArray | None = None
+) -> FloatArray:
+    """``scipy.signal.peak_prominences(x, peaks, wlen)[0]`` for finite ``x`` (``maxima``:
+    ``local_maxima(x)`` when the caller has it already).
 
     scipy walks out from each peak until a strictly higher sample. That sample is never past
     the nearest strictly higher local maximum (or the signal's end), and everything between
@@ -121,7 +120,7 @@ def peak_prominences(x: FloatArray, peaks: IntArray, *, wlen: float | None = Non
         raise ValueError(f"peak index out of range for a signal of {n} samples")
     half = _half_window(wlen)
     level = x[peaks]
-    mx = local_maxima(x)
+    mx = local_maxima(x) if maxima is None else maxima
     pos = mx[x[mx] >= level.min()]  # lower maxima are never higher than a peak
     at = np.searchsorted(pos, peaks)
     if not np.array_equal(pos[np.minimum(at, pos.size - 1)], peaks):  # not all peaks are maxima
@@ -134,7 +133,11 @@ def peak_prominences(x: FloatArray, peaks: IntArray, *, wlen: float | None = Non
     hi = np.where(right >= 0, pos[pos.size - 1 - np.maximum(right, 0)] - 1, n - 1)
     if half is not None:
         lo, hi = np.maximum(lo, peaks - half), np.minimum(hi, peaks + half)
-    left_min, right_min = _range_min(x, lo, peaks), _range_min(x, peaks, hi)
+    idx = np.empty(4 * peaks.size, np.intp)  # [lo, peak), [peak], [peak, hi), ... for reduceat
+    idx[0::4], idx[1::4], idx[2::4], idx[3::4] = lo, peaks, peaks, hi
+    seg = np.minimum.reduceat(x, idx)  # a segment whose end is not after its start gives x[start]
+    left_min = np.minimum(seg[0::4], level)  # min(x[lo..peak]); x[peak] closes [lo, peak)
+    right_min = np.minimum(seg[2::4], x[hi])  # min(x[peak..hi])
     return level - np.maximum(left_min, right_min)
 
 
@@ -147,32 +150,26 @@ def _half_window(wlen: float | None) -> int | None:
     return w // 2 if w >= 2 else None
 
 
-def _range_min(x: FloatArray, lo: IntArray, hi: IntArray) -> FloatArray:
-    """``min(x[lo[i]:hi[i] + 1])`` for every i (lo <= hi)."""
-    idx = np.empty(2 * lo.size, np.intp)
-    idx[0::2], idx[1::2] = lo, hi + 1
-    ext = np.append(x, np.inf)  # hi + 1 may be x.size
-    return np.minimum.reduceat(ext, idx)[0::2]
-
-
 def find_peaks(
     x: FloatArray,
     *,
     height: float | None = None,
     distance: float | None = None,
     prominence: float | None = None,
+    maxima: IntArray | None = None,
 ) -> IntArray:
-    """``scipy.signal.find_peaks(x, height=, distance=, prominence=)[0]`` (minimums only)."""
+    """``scipy.signal.find_peaks(x, height=, distance=, prominence=)[0]`` (minimums only;
+    ``maxima``: ``local_maxima(x)`` when the caller has it already)."""
     x = np.asarray(x, dtype=np.float64)
     if x.ndim != 1:
         raise ValueError(f"find_peaks needs a 1-D signal, got shape {x.shape}")
     if distance is not None and distance < 1:
         raise ValueError("distance must be at least 1")
-    peaks = local_maxima(x)
+    peaks = mx = local_maxima(x) if maxima is None else maxima
     if height is not None:
         peaks = peaks[x[peaks] >= height]
     if distance is not None and peaks.size > 1:
         peaks = peaks[_select_by_distance(peaks, x[peaks], math.ceil(distance))]
     if prominence is not None:
-        peaks = peaks[peak_prominences(x, peaks) >= prominence]
+        peaks = peaks[peak_prominences(x, peaks, maxima=mx) >= prominence]
     return peaks

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from retrowalk.gait.imu.icd._windows import argmax_in
 from retrowalk.gait.imu.preprocessing import bandpasses
-from retrowalk.gait.peaks import find_peaks, peak_prominences
+from retrowalk.gait.peaks import find_peaks, local_maxima, peak_prominences
 
 
 def _moving_rms_at(x: NDArray[np.float64], w: int, at: NDArray[np.intp]) -> NDArray[np.float64]:
@@ -47,12 +47,15 @@ class IcdNormPeak:
         x, y, z = data[:, 0], data[:, 1], data[:, 2]
         norm = np.sqrt(x * x + y * y + z * z)
         wide, smooth = bandpasses(norm, fs, ((0.5, 5.0), (0.5, 3.0)))
-        peaks = find_peaks(smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2)
+        maxima = local_maxima(smooth)
+        peaks = find_peaks(
+            smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2, maxima=maxima
+        )
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         # Prominence relative to a local amplitude so quiet and vigorous walking both work.
         need = self.rel_prominence * _moving_rms_at(smooth, int(2 * fs), peaks)
-        peaks = peaks[peak_prominences(smooth, peaks) >= need]
+        peaks = peaks[peak_prominences(smooth, peaks, maxima=maxima) >= need]
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         w = max(int(self.refine_window_s * fs), 1)
