@@ -1,9 +1,9 @@
 """The shared zero-phase filter (NumPy only) against ``scipy.signal``, and the detectors'
-windowed argmax.
+windowed argmax and steepest rise.
 
 ``retrowalk.gait.filters`` re-implements ``butter(..., output="sos")`` and ``sosfiltfilt`` so
 the CLI need not import ``scipy.signal``: its sections and transfer function must be scipy's
-and its output ``sosfiltfilt``'s. The detectors' windowed argmax must be a loop over windows.
+and its output ``sosfiltfilt``'s. The detectors' windowed argmax and steepest rise must be loops over windows.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy.signal import butter, sosfiltfilt
 
 from retrowalk.gait import filters
-from retrowalk.gait.imu.icd._windows import argmax_in
+from retrowalk.gait.imu.icd._windows import argmax_in, steepest_rise_in
 
 RATES = st.sampled_from([20.0, 30.0, 50.0, 100.0, 120.0, 204.8, 240.0, 1000.0])
 Spec = tuple[filters.Kind, filters.Cutoff, float, int]
@@ -128,3 +128,9 @@ def test_windowed_argmax_is_the_loop(seed: int, n: int, windows: int) -> None:
     lo = rng.integers(0, n, windows)
     hi = np.minimum(lo + rng.integers(1, 60, windows), n)
     assert argmax_in(x, lo, hi).tolist() == [int(np.argmax(x[a:b])) for a, b in zip(lo, hi, strict=True)]
+    if n >= 3:  # the steepest rise: the central difference over the whole signal, ends repeated
+        g = np.empty(n)
+        g[1:-1] = x[2:] - x[:-2]
+        g[0], g[-1] = g[1], g[-2]
+        want = [int(np.argmax(g[a:b])) for a, b in zip(lo, hi, strict=True)]
+        assert steepest_rise_in(x, lo, hi).tolist() == want

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from retrowalk.gait.imu.icd._windows import argmax_in
+from retrowalk.gait.imu.icd._windows import steepest_rise_in
 from retrowalk.gait.imu.preprocessing import bandpasses
 from retrowalk.gait.peaks import find_peaks, local_maxima, peak_prominences
 
@@ -44,8 +44,7 @@ class IcdNormPeak:
         fs = sampling_rate_hz
         if data.shape[0] < int(3 * fs):
             return np.zeros(0, dtype=np.int64)
-        x, y, z = data[:, 0], data[:, 1], data[:, 2]
-        norm = np.sqrt(x * x + y * y + z * z)
+        norm = np.sqrt(np.einsum("ij,ij->i", data, data))
         wide, smooth = bandpasses(norm, fs, ((0.5, 5.0), (0.5, 3.0)))
         maxima = local_maxima(smooth)
         peaks = find_peaks(
@@ -59,9 +58,6 @@ class IcdNormPeak:
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         w = max(int(self.refine_window_s * fs), 1)
-        sharp = np.empty_like(wide)  # central difference (np.gradient's, ends repeated)
-        sharp[1:-1] = wide[2:] - wide[:-2]
-        sharp[0], sharp[-1] = sharp[1], sharp[-2]
         lo = np.maximum(peaks - w, 0)
-        out = lo + argmax_in(sharp, lo, peaks + 1)
+        out = lo + steepest_rise_in(wide, lo, peaks + 1)
         return np.unique(out).astype(np.int64)

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from retrowalk.gait.filters import highpass, lowpass
-from retrowalk.gait.imu.icd._windows import argmax_in
+from retrowalk.gait.imu.icd._windows import argmax_in, steepest_rise_in
 from retrowalk.gait.peaks import find_peaks, peak_prominences
 
 DEG = np.pi / 180.0
@@ -60,10 +60,7 @@ class IcdSwingImpact:
             return np.zeros(0, dtype=np.int64)
         prom = peak_prominences(swing, peaks)
         peaks = peaks[prom >= self.rel_prominence * float(np.median(swing[peaks]))]
-        rise = np.empty_like(impact)
         smooth = lowpass(impact, fs, 30.0)
-        rise[1:-1] = smooth[2:] - smooth[:-2]
-        rise[0], rise[-1] = rise[1], rise[-2]
         w_imp, w_rise = int(self.impact_window_s * fs), max(int(self.rise_window_s * fs), 1)
         # The last swing has no next one: assume the same stride as the one before.
         last = int(peaks[-1]) + (int(peaks[-1] - peaks[-2]) if peaks.size > 1 else 2 * w_imp)
@@ -76,7 +73,7 @@ class IcdSwingImpact:
             return np.zeros(0, dtype=np.int64)
         top = p + argmax_in(impact, p, hi)  # the impact: largest peak in each window
         lo = np.maximum(top - w_rise, p)
-        return np.unique(lo + argmax_in(rise, lo, top + 1)).astype(np.int64)
+        return np.unique(lo + steepest_rise_in(smooth, lo, top + 1)).astype(np.int64)
 
     def _typical_stride(self, swing: NDArray[np.float64], fs: float) -> float:
         """The dominant period (s) of the swing signal between the stride limits (autocorrelation)."""

@@ -6,9 +6,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 
+def _windows(lo: NDArray[np.intp], hi: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+    """Sample indices of every window ``[lo[i], hi[i])`` as rows (padded) and which are real."""
+    idx = lo[:, None] + np.arange(int((hi - lo).max()))[None, :]
+    return idx, idx < hi[:, None]
+
+
 def argmax_in(x: NDArray[np.float64], lo: NDArray[np.intp], hi: NDArray[np.intp]) -> NDArray[np.intp]:
     """``argmax(x[lo[i]:hi[i]])`` for every window (non-empty) at once: the first maximum, as
     ``np.argmax``; one 2-D gather instead of a Python loop over steps."""
-    idx = lo[:, None] + np.arange(int((hi - lo).max()))[None, :]
-    vals = np.where(idx < hi[:, None], x[np.minimum(idx, x.size - 1)], -np.inf)
-    return np.argmax(vals, axis=1)
+    idx, real = _windows(lo, hi)
+    return np.argmax(np.where(real, x[np.minimum(idx, x.size - 1)], -np.inf), axis=1)
+
+
+def steepest_rise_in(x: NDArray[np.float64], lo: NDArray[np.intp], hi: NDArray[np.intp]) -> NDArray[np.intp]:
+    """``argmax_in`` of the central difference of ``x`` (``np.gradient``'s interior, ends repeated; at
+    least 3 samples), computed only inside the windows, not over the whole signal."""
+    idx, real = _windows(lo, hi)
+    j = np.clip(idx, 1, x.size - 2)
+    return np.argmax(np.where(real, x[j + 1] - x[j - 1], -np.inf), axis=1)
