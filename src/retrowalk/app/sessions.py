@@ -348,6 +348,21 @@ def decide(
     clearances and evidence): the dashboard judges every client on each view, and most have
     logged nothing new since.
     """
+    decision = decide_json(programme, logs, assessment, cleared=cleared, hands_free=hands_free)
+    # kept as JSON: each caller gets its own model (20 times cheaper than a deep copy)
+    return None if decision is None else NextSession.model_validate_json(decision)
+
+
+def decide_json(
+    programme: Programme | Any,
+    logs: Sequence[Any],
+    assessment: Assessment | None = None,
+    *,
+    cleared: Sequence[RedFlagClearance] = (),
+    hands_free: HandsFreeEvidence | None = None,
+) -> bytes | None:
+    """:func:`decide`'s answer as the memoised JSON (the same object while it is cached), for
+    readers that keep their own cache of what they draw from it."""
     if not logs:
         return None
     read = row_getter(logs[0], _LOG_FIELDS)
@@ -356,11 +371,7 @@ def decide(
     findings = None if assessment is None or assessment.findings is None else to_json(assessment.findings)
     pain = None if assessment is None else assessment.pain_nprs
     evidence = None if hands_free is None else to_json(hands_free)
-    decision = _decide_json(
-        to_json(programme.content), rows, findings, pain, to_json(list(cleared)), evidence
-    )
-    # kept as JSON: each caller gets its own model (20 times cheaper than a deep copy)
-    return None if decision is None else NextSession.model_validate_json(decision)
+    return _decide_json(to_json(programme.content), rows, findings, pain, to_json(list(cleared)), evidence)
 
 
 @lru_cache(maxsize=DECISION_CACHE_SIZE)
@@ -504,11 +515,29 @@ def next_sessions(
     """:func:`next_session` of many clients (client id -> current programme, and latest
     assessment) from a fixed number of queries, whatever the number of clients: the dashboard
     judges every client on each view."""
+    return {
+        cid: None if d is None else NextSession.model_validate_json(d)
+        for cid, d in next_sessions_json(db, programmes, assessments).items()
+    }
+
+
+def next_sessions_json(
+    db: Session, programmes: Mapping[int, Programme], assessments: Mapping[int, Assessment | None]
+) -> dict[int, bytes | None]:
+    """:func:`next_sessions` as :func:`decide_json`'s JSON (not validated into models)."""
     ids = list(programmes)
     lineages = crud.programme_lineages(db, programmes)
     logs = crud.decision_window_rows(db, lineages, last_days=DECISION_WINDOW_DAYS)
     signoffs = crud.signoffs_for(db, ids)
-    recordings = crud.latest_recordings(db, ids, n=EVIDENCE_RECORDINGS)
+    # a recording counts only within the library's age limit before a judged session, and only
+    # clients with a session in the window are judged: older analyses are not decoded at all
+    max_age = timedelta(days=core_progression.hands_free_recording_max_age_days())
+    since = {
+        cid: datetime.combine(rows[0].session_date - max_age, datetime.min.time(), UTC)
+        for cid, rows in logs.items()
+        if rows
+    }
+    recordings = crud.latest_recordings(db, ids, n=EVIDENCE_RECORDINGS, since=since)
     # a decision version with no session since is judged from the version it was decided from
     wanted = {
         cid: p.based_on_id
@@ -519,7 +548,7 @@ def next_sessions(
     }
     based_on = crud.programmes_by_id(db, wanted)
     return {
-        cid: decide(
+        cid: decide_json(
             based_on.get(cid, programme),
             logs[cid],
             assessments.get(cid),
