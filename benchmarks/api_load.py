@@ -6,9 +6,12 @@ a slow server cannot hide queueing), a bounded number of requests per scenario:
   - "fetch a client's outcomes": GET  /api/v1/clients/{id}/outcomes     (read of every series)
 
 Without --url it starts `retrowalk serve` itself on a free 127.0.0.1 port with a throw-away
-SQLite data directory and a trainer/client/programme, and stops it afterwards.
+SQLite data directory (or, with --postgres-url, a throw-away database on that PostgreSQL server)
+and a trainer/clients/programmes, and stops it afterwards. --workers N serves with N processes;
+above one they share the login limits through a throw-away redis-server, as production would.
 
     python benchmarks/api_load.py --rate 200 --requests 2000
+    python benchmarks/api_load.py --rate 400 --workers 2 --postgres-url "$RETROWALK_TEST_POSTGRES_URL"
     python benchmarks/api_load.py --url http://127.0.0.1:8000 --username demo-trainer \\
         --password ... --client-id 1
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import subprocess
 import sys
@@ -29,18 +33,18 @@ from pathlib import Path
 import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "api"))
-from live_server import free_port, start_serve
+from live_server import free_port, own_data_env, postgres_database, redis_server, start_serve
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "benchmark password"
 
 
-def _prepare(data_dir: Path, clients: int) -> list[int]:
+def _prepare(database_url: str, clients: int) -> list[int]:
     sys.path.insert(0, str(ROOT / "src"))
     from retrowalk.app import clinical
     from retrowalk.storage import Database, crud
 
-    db = Database(f"sqlite:///{(data_dir / 'retrowalk.sqlite3').resolve()}")
+    db = Database(database_url)
     db.upgrade()
     ids = []
     with db.transaction() as s:
@@ -60,9 +64,9 @@ def _prepare(data_dir: Path, clients: int) -> list[int]:
     return ids
 
 
-def _start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def _start_server(data_dir: Path, port: int, env: dict[str, str], workers: int) -> subprocess.Popen[bytes]:
     try:
-        return start_serve(data_dir, port)
+        return start_serve(data_dir, port, env=env, workers=workers)
     except RuntimeError as exc:
         raise SystemExit("server did not start") from exc
 
@@ -161,18 +165,30 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=200.0, help="offered load, requests per second")
     p.add_argument("--requests", type=int, default=2000, help="requests per scenario (bounded)")
     p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--workers", type=int, default=1, help="server processes (own server)")
+    p.add_argument("--postgres-url", help="own server on a throw-away database of this PostgreSQL server")
     args = p.parse_args()
     if args.url:
         if args.client_id is None:
             p.error("--client-id is required with --url")
         asyncio.run(main_async(args, args.url.rstrip("/"), args.client_id))
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
-        client_ids = _prepare(data, args.clients)
+    with contextlib.ExitStack() as stack:
+        data = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        extra: dict[str, str] = {}
+        if args.postgres_url:
+            extra["RETROWALK_DATABASE_URL"] = stack.enter_context(postgres_database(args.postgres_url))
+        if args.workers > 1:
+            extra["RETROWALK_RATE_LIMIT_STORAGE_URL"] = stack.enter_context(redis_server())
+        database_url = extra.get(
+            "RETROWALK_DATABASE_URL", f"sqlite:///{(data / 'retrowalk.sqlite3').resolve()}"
+        )
+        client_ids = _prepare(database_url, args.clients)
         port = free_port()
-        proc = _start_server(data, port)
+        proc = _start_server(data, port, own_data_env(data, **extra), args.workers)
         try:
+            backend = "PostgreSQL" if args.postgres_url else "SQLite"
+            print(f"server: {args.workers} process(es), {backend}, pid {proc.pid}", file=sys.stderr)
             asyncio.run(main_async(args, f"http://127.0.0.1:{port}", client_ids))
         finally:
             proc.terminate()

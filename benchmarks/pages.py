@@ -23,8 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -32,9 +30,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "api"))
 
 import httpx
 from clinic_data import ClinicSize, generate
+from live_server import postgres_database
 
 from retrowalk.reports.charts import CHART_KEYS
 from retrowalk.storage import Database, crud
@@ -170,24 +170,6 @@ def _run(database_url: str, data_dir: Path, opts: Any, *, generate_data: bool) -
         app.state.db.dispose()
 
 
-@contextmanager
-def _postgres_database(server_url: str) -> Iterator[str]:
-    """A throw-away database on the server of ``server_url``; its URL, dropped afterwards."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"retrowalk_pages_{os.getpid()}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _table(results: dict[str, list[Row]]) -> str:
     backends = list(results)
     head = "| page | " + " | ".join(f"{b} p50 / p95 / p99 ms | {b} CPU p50 ms" for b in backends) + " | n |"
@@ -237,7 +219,7 @@ def main() -> None:
             )
         if opts.postgres_url:
             print("PostgreSQL: generating", file=sys.stderr)
-            with _postgres_database(opts.postgres_url) as url:
+            with postgres_database(opts.postgres_url, "retrowalk_pages") as url:
                 results["PostgreSQL"] = _run(url, Path(tmp) / "pg-data", opts, generate_data=True)
     print(
         f"\n{opts.trainers} trainers, {opts.clients} clients, {opts.days} days; trainer-00's pages; "

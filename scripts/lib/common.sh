@@ -127,5 +127,6 @@ ensure_test_packages() {
   ensure_apt \
     "chromium:command -v chromium" \
     "poppler-utils:command -v pdftoppm" \
-    "postgresql:ls /usr/lib/postgresql/*/bin/initdb"
+    "postgresql:ls /usr/lib/postgresql/*/bin/initdb" \
+    "redis-server:command -v redis-server"
 }

@@ -97,3 +97,51 @@ def test_batched_decisions_equal_each_clients_own(database: Database) -> None:
         assert [c.flag_id for c in sessions.clearances(db, flagged)] == ["signs_of_dvt"]
         assert all(sessions.clearances(db, cid) == [] for cid in (signed, decided, plain))
         assert programmes[decided].based_on_id == current.id
+
+
+def test_evidence_reads_only_recordings_that_can_count(database: Database) -> None:
+    """The batched reader leaves out recordings older than the age limit before the client's
+    first judged session (their analyses are never decoded) and clients with nothing to judge,
+    yet every decision still equals the per-client reader's, which reads them all; a client who
+    stopped logging long ago keeps the evidence from before their last sessions."""
+    clinic = generate(database, ClinicSize(trainers=1, clients=2, days=150), seed=9, today=TODAY)
+    lapsed, _ = clinic.client_ids
+    max_age = sessions.core_progression.hands_free_recording_max_age_days()
+    assert max_age > 0
+    with database.transaction() as db:
+        # the lapsed client stopped a month ago: drop everything logged since
+        for log in crud.list_session_logs(db, lapsed):
+            if log.session_date > TODAY - timedelta(days=30):
+                db.delete(log)
+        db.flush()
+        programmes = crud.current_programmes(db, clinic.client_ids)
+        window = crud.decision_window_rows(
+            db, crud.programme_lineages(db, programmes), last_days=sessions.DECISION_WINDOW_DAYS
+        )
+        first = window[lapsed][0].session_date
+        kept = crud.add_imported_gait(
+            db,
+            lapsed,
+            when=datetime.combine(first - timedelta(days=max_age), datetime.min.time(), UTC),
+            summary=GaitSummary(step_length_asymmetry_pct=2.0),
+        )
+        old = crud.add_imported_gait(
+            db,
+            lapsed,
+            when=datetime.combine(first - timedelta(days=max_age + 1), datetime.min.time(), UTC),
+            summary=GaitSummary(step_length_asymmetry_pct=2.0),
+        )
+        db.flush()
+        since = {
+            cid: datetime.combine(rows[0].session_date - timedelta(days=max_age), datetime.min.time(), UTC)
+            for cid, rows in window.items()
+            if rows
+        }
+        read = crud.latest_recordings(db, clinic.client_ids, n=sessions.EVIDENCE_RECORDINGS, since=since)
+        ids = {r.id for r in read[lapsed]}
+        assert kept.id in ids and old.id not in ids
+        batched = sessions.next_sessions(
+            db, programmes, crud.latest_assessments(db, clinic.client_ids, with_inputs=False)
+        )
+        for cid in clinic.client_ids:
+            assert batched[cid] == _one_by_one(db, cid), cid

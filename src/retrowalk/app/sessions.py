@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from operator import attrgetter, itemgetter
@@ -348,6 +348,21 @@ def decide(
     clearances and evidence): the dashboard judges every client on each view, and most have
     logged nothing new since.
     """
+    decision = decide_json(programme, logs, assessment, cleared=cleared, hands_free=hands_free)
+    # kept as JSON: each caller gets its own model (20 times cheaper than a deep copy)
+    return None if decision is None else NextSession.model_validate_json(decision)
+
+
+def decide_json(
+    programme: Programme | Any,
+    logs: Sequence[Any],
+    assessment: Assessment | None = None,
+    *,
+    cleared: Sequence[RedFlagClearance] = (),
+    hands_free: HandsFreeEvidence | None = None,
+) -> bytes | None:
+    """:func:`decide`'s answer as the memoised JSON (the same object while it is cached), for
+    readers that keep their own cache of what they draw from it."""
     if not logs:
         return None
     read = row_getter(logs[0], _LOG_FIELDS)
@@ -356,11 +371,7 @@ def decide(
     findings = None if assessment is None or assessment.findings is None else to_json(assessment.findings)
     pain = None if assessment is None else assessment.pain_nprs
     evidence = None if hands_free is None else to_json(hands_free)
-    decision = _decide_json(
-        to_json(programme.content), rows, findings, pain, to_json(list(cleared)), evidence
-    )
-    # kept as JSON: each caller gets its own model (20 times cheaper than a deep copy)
-    return None if decision is None else NextSession.model_validate_json(decision)
+    return _decide_json(to_json(programme.content), rows, findings, pain, to_json(list(cleared)), evidence)
 
 
 @lru_cache(maxsize=DECISION_CACHE_SIZE)
@@ -504,30 +515,95 @@ def next_sessions(
     """:func:`next_session` of many clients (client id -> current programme, and latest
     assessment) from a fixed number of queries, whatever the number of clients: the dashboard
     judges every client on each view."""
-    ids = list(programmes)
-    lineages = crud.programme_lineages(db, programmes)
-    logs = crud.decision_window_rows(db, lineages, last_days=DECISION_WINDOW_DAYS)
-    signoffs = crud.signoffs_for(db, ids)
-    recordings = crud.latest_recordings(db, ids, n=EVIDENCE_RECORDINGS)
+    return {cid: _validated(d) for cid, d in next_sessions_json(db, programmes, assessments).items()}
+
+
+def next_sessions_json(
+    db: Session, programmes: Mapping[int, Programme], assessments: Mapping[int, Assessment | None]
+) -> dict[int, bytes | None]:
+    """:func:`next_sessions` as :func:`decide_json`'s JSON (not validated into models)."""
+    return _decide_all(db, _judging(db, programmes, assessments))
+
+
+@dataclass
+class _Judging:
+    """The decision inputs of several clients as read for :func:`_decide_all`; the sessions
+    (and the recordings they can use) can be read again after a write (:func:`_read_window`)."""
+
+    programmes: Mapping[int, Programme]
+    assessments: Mapping[int, Assessment | None]
+    lineages: dict[int, list[int]]
+    signoffs: dict[int, list[TrainerSignOff]]
+    logs: dict[int, list[Any]] = field(default_factory=dict)
+    recordings: dict[int, list[Recording]] = field(default_factory=dict)
+    #: Each client's recordings were read from this bound (None: every one).
+    read_from: dict[int, datetime] = field(default_factory=dict)
+
+
+def _judging(
+    db: Session, programmes: Mapping[int, Programme], assessments: Mapping[int, Assessment | None]
+) -> _Judging:
+    judging = _Judging(
+        programmes,
+        assessments,
+        crud.programme_lineages(db, programmes),
+        crud.signoffs_for(db, list(programmes)),
+    )
+    _read_window(db, judging)
+    return judging
+
+
+def _read_window(db: Session, judging: _Judging) -> None:
+    """(Re)read the sessions in each client's decision window and the recordings they can use.
+
+    A recording counts only within the library's age limit before a judged session, and only
+    clients with a session in the window are judged: older analyses are never decoded. Recordings
+    already read from an earlier bound are narrowed in memory, so a read after a write gives the
+    inputs a fresh read would.
+    """
+    judging.logs = crud.decision_window_rows(db, judging.lineages, last_days=DECISION_WINDOW_DAYS)
+    max_age = timedelta(days=core_progression.hands_free_recording_max_age_days())
+    bounds = {
+        cid: datetime.combine(rows[0].session_date - max_age, datetime.min.time(), UTC)
+        for cid, rows in judging.logs.items()
+        if rows
+    }
+    unread = {
+        cid: b for cid, b in bounds.items() if cid not in judging.read_from or b < judging.read_from[cid]
+    }
+    judging.recordings.update(crud.latest_recordings(db, list(unread), n=EVIDENCE_RECORDINGS, since=unread))
+    judging.read_from.update(unread)
+    for cid, bound in bounds.items():
+        if cid not in unread:
+            kept = [r for r in judging.recordings[cid] if r.created_at >= bound]
+            judging.recordings[cid] = kept[-EVIDENCE_RECORDINGS:]
+
+
+def _decide_all(db: Session, judging: _Judging) -> dict[int, bytes | None]:
+    logs, signoffs = judging.logs, judging.signoffs
     # a decision version with no session since is judged from the version it was decided from
     wanted = {
         cid: p.based_on_id
-        for cid, p in programmes.items()
+        for cid, p in judging.programmes.items()
         if p.based_on_id is not None
         and p.decided_after is not None
         and not any(r.session_date > p.decided_after for r in logs[cid])
     }
     based_on = crud.programmes_by_id(db, wanted)
     return {
-        cid: decide(
+        cid: decide_json(
             based_on.get(cid, programme),
             logs[cid],
-            assessments.get(cid),
+            judging.assessments.get(cid),
             cleared=_clearances(signoffs[cid]),
-            hands_free=_hands_free(recordings[cid], signoffs[cid]),
+            hands_free=_hands_free(judging.recordings.get(cid, []), signoffs[cid]),
         )
-        for cid, programme in programmes.items()
+        for cid, programme in judging.programmes.items()
     }
+
+
+def _validated(decision: bytes | None) -> NextSession | None:
+    return None if decision is None else NextSession.model_validate_json(decision)
 
 
 def read_next_session(db: Session, user: User, client: Client) -> NextSession | None:
@@ -546,6 +622,14 @@ def blocked_reason(ns: NextSession | None) -> str | None:
     return (
         f"exercise cannot be logged while this is in force: {flags}; a trainer clears it on the client page"
     )
+
+
+@lru_cache(maxsize=DECISION_CACHE_SIZE)
+def _blocked_by(decision: bytes | None) -> str | None:
+    """:func:`blocked_reason` of a memoised decision, kept per decision: before a log the
+    decision is usually the one the previous log made, and validating it again costs more than
+    the check."""
+    return blocked_reason(_validated(decision))
 
 
 def log_session(
@@ -574,9 +658,14 @@ def log_session(
     for day in {entry.session_date for entry in entries}:  # capped: each write re-judges the window
         quotas.check_logs_per_day(db, client.id, day, adding=sum(e.session_date == day for e in entries))
     programme = crud.current_programme(db, client.id)
-    reason = blocked_reason(next_session(db, client.id, programme))
-    if reason is not None:
-        raise Conflict(reason)
+    # judged before (a red flag in force blocks the log) and after the write, from one read of
+    # the inputs the write does not change (lineage, sign-offs, assessment, recordings)
+    judging = None
+    if programme is not None:
+        judging = _judging(db, {client.id: programme}, {client.id: crud.latest_assessment(db, client.id)})
+        reason = _blocked_by(_decide_all(db, judging)[client.id])
+        if reason is not None:
+            raise Conflict(reason)
     rows = [
         crud.add_session_log(
             db,
@@ -590,7 +679,10 @@ def log_session(
     ]
     resource_id = rows[0].id if len(rows) == 1 else None
     crud.audit(db, user, "create", "session_log", resource_id=resource_id, client_id=client.id, detail=detail)
-    decision = next_session(db, client.id, programme)
+    decision = None
+    if programme is not None and judging is not None:
+        _read_window(db, judging)
+        decision = _validated(_decide_all(db, judging)[client.id])
     if programme is not None and decision is not None:
         apply_decision(db, client, programme, decision, max(e.session_date for e in entries))
     return Logged(logs=rows, next_session=decision)

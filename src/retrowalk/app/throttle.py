@@ -30,10 +30,12 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 from limits import RateLimitItem, RateLimitItemPerSecond, parse_many
-from limits.storage import storage_from_string
+from limits.errors import ConfigurationError
+from limits.storage import StorageTypes, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from retrowalk.app.errors import TooManyAttempts
+from retrowalk.errors import InputError
 from retrowalk.settings import Settings
 
 T = TypeVar("T")
@@ -55,11 +57,31 @@ def _lower_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
+def shared_storage(url: str) -> StorageTypes:
+    """The limits storage of ``url``, checked at start-up: a missing client library or an
+    unreachable server is one clear error then, not a 500 on every login later."""
+    try:
+        storage = storage_from_string(url)
+    except ConfigurationError as exc:
+        raise InputError(
+            "rate_limit_storage_url",
+            f"cannot use {url.split('://')[0]}:// for the login limits: {exc}",
+            hint="for redis:// install the redis extra (pip install 'retrowalk[redis]')",
+        ) from None
+    if not url.startswith("memory://") and not storage.check():
+        raise InputError(
+            "rate_limit_storage_url",
+            "the login-limits store does not answer",
+            hint="start it, or check RETROWALK_RATE_LIMIT_STORAGE_URL",
+        )
+    return storage
+
+
 class LoginThrottle:
     """The login limits of one app (the storage may be shared between processes)."""
 
     def __init__(self, settings: Settings) -> None:
-        self._limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage_url))
+        self._limiter = MovingWindowRateLimiter(shared_storage(settings.rate_limit_storage_url))
         window = max(1, math.ceil(settings.login_window_seconds))
         self._pair: list[RateLimitItem] = [RateLimitItemPerSecond(settings.login_max_failures, window)]
         self._ip = parse_many(settings.login_per_ip)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +27,7 @@ def _announce_and_serve(
     extra: dict[str, Any],
     render_extra: Callable[[object], None] | None,
     worker: bool = False,
+    workers: int = 1,
 ) -> None:
     """Say where the app is (JSON on stdout with --format json; server logs go to stderr), then serve."""
     import uvicorn
@@ -34,23 +36,63 @@ def _announce_and_serve(
     from retrowalk.settings import get_settings
 
     settings = get_settings()
-    # one job worker inside the server process (retrowalk.jobs), unless --no-worker
+    if workers > 1 and settings.rate_limit_storage_url.startswith("memory://"):
+        # each process would count failed logins on its own: the limits would be workers x weaker
+        fail(
+            "workers",
+            f"{workers} processes cannot share login limits kept in memory",
+            hint="set RETROWALK_RATE_LIMIT_STORAGE_URL to a shared store (e.g. redis://127.0.0.1:6379), "
+            "or serve with --workers 1",
+        )
+    # a job worker inside each server process (retrowalk.jobs), unless --no-worker
     settings = settings.model_copy(update={"jobs_in_process": worker})
     h, p = host or settings.host, port or settings.port
-    info = {"url": f"http://{h}:{p}/", "api_docs": f"http://{h}:{p}/api/v1/docs", **extra}
+    info = {
+        "url": f"http://{h}:{p}/",
+        "api_docs": f"http://{h}:{p}/api/v1/docs",
+        **({"workers": workers} if workers > 1 else {}),
+        **extra,
+    }
 
     def render(d: dict[str, Any]) -> None:
         if render_extra is not None:
             render_extra(d)
         console.print(f"Serving on {d['url']}  (API docs: {d['api_docs']})")
 
-    with user_errors():  # a bad data directory or database: one line, exit 2
+    with user_errors():  # a bad data directory or database: one line, exit 2 (and migrated once)
         app = create_app(settings)
     emit(info, fmt, render)
     # uvicorn sends its access log to stdout; keep stdout for our own output (--format json).
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
-    uvicorn.run(app, host=h, port=p, log_level="info", proxy_headers=False, log_config=log_config)
+    if workers == 1:
+        uvicorn.run(app, host=h, port=p, log_level="info", proxy_headers=False, log_config=log_config)
+        return
+    app.state.db.dispose()
+    # uvicorn's supervisor starts the processes; each builds its app from the same environment
+    os.environ["RETROWALK_JOBS_IN_PROCESS"] = "true" if worker else "false"
+    uvicorn.run(
+        "retrowalk.api.app:create_app",
+        factory=True,
+        workers=workers,
+        host=h,
+        port=p,
+        log_level="info",
+        proxy_headers=False,
+        log_config=log_config,
+    )
+
+
+#: More server processes than this gain nothing on one host and multiply memory.
+MAX_WORKERS = 32
+WorkersOption = typer.Option(
+    1,
+    "--workers",
+    min=1,
+    max=MAX_WORKERS,
+    help="Server processes (PostgreSQL at scale; SQLite admits one writer at a time). Above 1 "
+    "needs RETROWALK_RATE_LIMIT_STORAGE_URL, so the processes share the login limits.",
+)
 
 
 def start(
@@ -60,6 +102,7 @@ def start(
     worker: bool = typer.Option(
         True, "--worker/--no-worker", help="Run one background-job worker in-process."
     ),
+    workers: int = WorkersOption,
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Migrate the database, create demo data on first start, print the demo logins, serve."""
@@ -96,6 +139,7 @@ def start(
         {"demo_logins": [{"role": c.role, "username": c.username, "password": c.password} for c in creds]},
         render,
         worker=worker,
+        workers=workers,
     )
 
 
@@ -108,10 +152,11 @@ def serve(
         help="Run one background-job worker in-process (PDFs, analyses); --no-worker when "
         "`retrowalk worker` runs elsewhere.",
     ),
+    workers: int = WorkersOption,
     fmt: OutputFormat = FormatOption,
 ) -> None:
     """Serve the web app and API (migrates, never seeds)."""
-    _announce_and_serve(host, port, fmt, {}, None, worker=worker)
+    _announce_and_serve(host, port, fmt, {}, None, worker=worker, workers=workers)
 
 
 @db_app.command("upgrade")

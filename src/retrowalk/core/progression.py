@@ -336,6 +336,13 @@ def in_force_flags(
     return out
 
 
+def hands_free_recording_max_age_days(library: ExerciseLibrary | None = None) -> int:
+    """How many days before a judged session a recording can still count as hands-free evidence
+    (the longest of the safe bands'): readers need not load older recordings."""
+    lib = library or load_library()
+    return max((b.hands_free_recording_max_age_days for b in lib.safe_bands.values()), default=0)
+
+
 def hands_free_allowed(
     evidence: HandsFreeEvidence | None, as_of: dt.date, library: ExerciseLibrary
 ) -> tuple[bool, str]:
