@@ -21,7 +21,6 @@ from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
-GREEDY_ROUNDS = 8  # parallel rounds of the distance rule before the rest is settled one by one
 
 
 def local_maxima(x: FloatArray) -> IntArray:
@@ -36,51 +35,26 @@ def local_maxima(x: FloatArray) -> IntArray:
 
 
 def _select_by_distance(peaks: IntArray, priority: FloatArray, distance: int) -> NDArray[np.bool_]:
-    """scipy's ``_select_by_peak_distance``: keep peaks highest first, dropping every peak
-    closer than ``distance`` to a kept one.
-
-    The sequential rule keeps a peak exactly when no kept peak of higher rank is within
-    ``distance``; done in rounds: a peak whose undecided neighbours all rank lower is kept
-    and its neighbours dropped. Rounds are few on real signals; a long run of ever-higher
-    peaks would take one round per peak, so after ``GREEDY_ROUNDS`` the rest is done in order.
-    """
-    n = peaks.size
-    rank = np.empty(n, np.intp)
-    rank[np.argsort(priority)] = np.arange(n)  # the order scipy visits them in (reversed)
-    close = []  # (offset, mask of pairs (j, j + offset) closer than distance)
-    s = 1
-    while s < n:
-        m = (peaks[s:] - peaks[:-s]) < distance
-        if not m.any():
-            break
-        close.append((s, m))
-        s += 1
-    keep = np.zeros(n, bool)
-    open_ = np.ones(n, bool)
-    for _ in range(GREEDY_ROUNDS):
-        if not open_.any() or not close:
-            break
-        top = open_.copy()
-        for s, m in close:  # a peak with a higher open neighbour cannot be decided yet
-            both = m & open_[:-s] & open_[s:]
-            lower_left = both & (rank[:-s] < rank[s:])
-            top[:-s] &= ~lower_left
-            top[s:] &= ~(both & ~lower_left)
-        keep |= top
-        open_ &= ~top
-        for s, m in close:
-            open_[s:] &= ~(m & top[:-s])
-            open_[:-s] &= ~(m & top[s:])
-    if not close:
-        return np.ones(n, bool)
-    rest = np.flatnonzero(open_)
-    for j in rest[np.argsort(rank[rest])[::-1]].tolist():
-        if not open_[j]:
+    """scipy's ``_select_by_peak_distance``: visit peaks highest first (``np.argsort`` order, so
+    ties fall as in scipy) and drop every peak closer than ``distance`` to a kept one. A plain
+    loop over Python lists: a recording has a few peaks per second, and NumPy's per-call cost
+    on such short arrays is more than the loop."""
+    pos = peaks.tolist()
+    n = len(pos)
+    keep = [True] * n
+    for j in reversed(np.argsort(priority).tolist()):
+        if not keep[j]:
             continue
-        keep[j] = True
-        lo, hi = np.searchsorted(peaks, [peaks[j] - distance + 1, peaks[j] + distance])
-        open_[lo:hi] = False
-    return keep
+        p = pos[j]
+        k = j - 1
+        while k >= 0 and p - pos[k] < distance:
+            keep[k] = False
+            k -= 1
+        k = j + 1
+        while k < n and pos[k] - p < distance:
+            keep[k] = False
+            k += 1
+    return np.array(keep, dtype=bool)
 
 
 def _previous_higher(v: FloatArray) -> IntArray:
