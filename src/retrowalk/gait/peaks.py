@@ -97,7 +97,7 @@ def peak_prominences(
     mx = local_maxima(x) if maxima is None else maxima
     pos = mx[x[mx] >= level.min()]  # lower maxima are never higher than a peak
     at = np.searchsorted(pos, peaks)
-    if not np.array_equal(pos[np.minimum(at, pos.size - 1)], peaks):  # not all peaks are maxima
+    if pos.size == 0 or not np.array_equal(pos[np.minimum(at, pos.size - 1)], peaks):  # not all maxima
         pos = np.union1d(pos, peaks)
         at = np.searchsorted(pos, peaks)
     v = x[pos]
