@@ -245,7 +245,7 @@ class _Bank:
     right-multiplied (a row is a block); a pass is ``[input | starting state] @ [T; O]`` once
     the states are known from ``input @ G`` and the scan. Forward, the designs share the input,
     so their matrices are side by side (one product for all); backward, each filters its own
-    forward output, so they are stacked (a batched product). The backward pass is the forward
+    forward output, one after the other. The backward pass is the forward
     one with time reversed in each block (``J T J``, ``J G``, ``O J``), the scan run from the end.
     """
 
@@ -256,9 +256,9 @@ class _Bank:
     fwd_gain: FloatArray  # (BLOCK, designs x states)
     fwd: FloatArray  # (BLOCK + designs x states, designs x BLOCK)
     fwd_powers: tuple[FloatArray, ...]  # block-diagonal (A^BLOCK)^(2^k)'
-    bwd_gain: FloatArray  # (designs, BLOCK, states)
-    bwd: FloatArray  # (designs, BLOCK + states, BLOCK)
-    bwd_powers: tuple[FloatArray, ...]  # (designs, states, states)
+    bwd_gain: tuple[FloatArray, ...]  # per design: (BLOCK, states)
+    bwd: tuple[FloatArray, ...]  # per design: (BLOCK + states, BLOCK)
+    bwd_powers: tuple[tuple[FloatArray, ...], ...]  # per design: (A^BLOCK)^(2^k)'
 
 
 @lru_cache(maxsize=64)
@@ -270,7 +270,7 @@ def _bank(specs: tuple[tuple[Kind, Cutoff], ...], fs: float, order: int) -> _Ban
     gain = [d.gain.T for d in ds]
     zero = [d.zero_input.T for d in ds]
     powers = [
-        np.stack([d.powers[k].T if k < len(d.powers) else np.zeros_like(d.powers[0]) for d in ds])
+        [d.powers[k].T if k < len(d.powers) else np.zeros_like(d.powers[0]) for d in ds]
         for k in range(max(len(d.powers) for d in ds))
     ]
     return _Bank(
@@ -280,10 +280,10 @@ def _bank(specs: tuple[tuple[Kind, Cutoff], ...], fs: float, order: int) -> _Ban
         np.array([d.dc_gain for d in ds]),
         np.ascontiguousarray(np.concatenate(gain, axis=1)),
         np.vstack((np.concatenate(forced, axis=1), _diag(zero))),
-        tuple(_diag(list(p)) for p in powers),
-        np.stack([g[::-1] for g in gain]),
-        np.stack([np.vstack((f[::-1, ::-1], z[:, ::-1])) for f, z in zip(forced, zero, strict=True)]),
-        tuple(powers),
+        tuple(_diag(p) for p in powers),
+        tuple(np.ascontiguousarray(g[::-1]) for g in gain),
+        tuple(np.vstack((f[::-1, ::-1], z[:, ::-1])) for f, z in zip(forced, zero, strict=True)),
+        tuple(tuple(np.ascontiguousarray(p.T) for p in d.powers) for d in ds),
     )
 
 
@@ -321,34 +321,53 @@ def zero_phase_bank(
         return [np.array(x, dtype=np.float64) for _ in specs]
     e = bank.edge
     cols = x.reshape(n, -1).T  # (channels, n)
-    ch, m = cols.shape[0], n + 2 * e
+    ch = cols.shape[0]
+    # Layout: `off` samples of nothing, the extension (e before, the signal, e after), nothing.
+    # `off` puts the signal's first sample at a block start, so its whole blocks are written in
+    # place; "nothing" is an input equal to the first (last) sample: it leaves the state at 0.
+    off = -e % BLOCK
+    head = (off + e) // BLOCK  # blocks before the signal's first sample
+    whole = n // BLOCK  # the signal's whole blocks
+    m = off + n + 2 * e  # samples up to the extension's last one
     nb, last = -(-m // BLOCK), (m - 1) % BLOCK
-    # Forward: [x - x0 | start states] in one array, x0 the extension's first sample.
-    x0 = 2 * cols[:, :1] - cols[:, e : e + 1]
-    flat = np.empty((ch, nb * BLOCK))
-    np.subtract(2 * cols[:, :1] - x0, cols[:, e:0:-1], out=flat[:, :e])
-    np.subtract(cols, x0, out=flat[:, e : e + n])
-    np.subtract(2 * cols[:, -1:] - x0, cols[:, -2 : -(e + 2) : -1], out=flat[:, e + n : m])
-    flat[:, m:] = flat[:, m - 1 : m]
+    x0 = 2 * cols[:, :1] - cols[:, e : e + 1]  # the extension's first sample
+    # Forward: [x - x0 | start states] in one array.
     cat = np.empty((ch, nb, BLOCK + nf * k))
-    cat[:, :, :BLOCK] = flat.reshape(ch, nb, BLOCK)
-    w = cat[:, :, :BLOCK] @ bank.fwd_gain
+    u = cat[..., :BLOCK]
+    np.subtract(
+        cols[:, : whole * BLOCK].reshape(ch, whole, BLOCK), x0[:, :, None], out=u[:, head : head + whole]
+    )
+    front = np.zeros((ch, head * BLOCK))
+    np.subtract(2 * cols[:, :1] - x0, cols[:, e:0:-1], out=front[:, off:])
+    u[:, :head] = front.reshape(ch, head, BLOCK)
+    back = np.empty((ch, (nb - head - whole) * BLOCK))
+    rest = n - whole * BLOCK
+    np.subtract(cols[:, whole * BLOCK :], x0, out=back[:, :rest])
+    np.subtract(2 * cols[:, -1:] - x0, cols[:, -2 : -(e + 2) : -1], out=back[:, rest : rest + e])
+    back[:, rest + e :] = back[:, rest + e - 1 : rest + e]
+    u[:, head + whole :] = back.reshape(ch, -1, BLOCK)
+    w = u @ bank.fwd_gain
     _scan(w, bank.fwd_powers, backward=False)
     cat[:, 1:, BLOCK:], cat[:, 0, BLOCK:] = w[:, :-1], 0.0
-    y = (cat @ bank.fwd).reshape(ch, nb, nf, BLOCK)  # the zero-state part (dc x0 cancels below)
-    # Backward, per design: [y - y_end | start states], run from the end.
-    end = y[:, -1, :, last].copy()  # (channels, designs)
-    cat = np.empty((ch, nf, nb, BLOCK + k))
-    np.subtract(y.transpose(0, 2, 1, 3), end[:, :, None, None], out=cat[..., :BLOCK])
-    cat[:, :, -1, last + 1 : BLOCK] = 0.0  # after the last sample: no input
-    w = cat[..., :BLOCK] @ bank.bwd_gain
-    _scan(w, bank.bwd_powers, backward=True)
-    cat[:, :, :-1, BLOCK:], cat[:, :, -1, BLOCK:] = w[:, :, 1:], 0.0
-    z = (cat @ bank.bwd).reshape(ch, nf, nb * BLOCK)
-    start = (end + x0 * bank.dc) * bank.dc  # each backward pass's first output, at DC
+    # Backward, one design at a time (arrays of one design's size: cheaper to allocate):
+    # [y - y_end | start states], run from the end; y is the forward output's zero-state part
+    # (its dc x0 cancels in y - y_end).
+    fwd, at = cat, off + e  # at: where the signal starts
     out = []
     for f in range(nf):
-        zf = z[:, f, e : e + n] + start[:, f : f + 1]
+        cat = np.empty((ch, nb, BLOCK + k))
+        u = cat[..., :BLOCK]
+        np.matmul(fwd, bank.fwd[:, f * BLOCK : (f + 1) * BLOCK], out=u)
+        end = u[:, -1, last].copy()  # (channels,)
+        u -= end[:, None, None]
+        u[:, -1, last + 1 :] = 0.0  # after the last sample: no input
+        w = u @ bank.bwd_gain[f]
+        _scan(w, bank.bwd_powers[f], backward=True)
+        cat[:, :-1, BLOCK:], cat[:, -1, BLOCK:] = w[:, 1:], 0.0
+        z = (cat @ bank.bwd[f]).reshape(ch, nb * BLOCK)
+        dc = bank.dc[f]
+        start = (end + x0[:, 0] * dc) * dc  # the backward pass's first output, at DC
+        zf = z[:, at : at + n] + start[:, None]
         out.append(np.ascontiguousarray(zf.T).reshape(x.shape) if ch > 1 else zf.reshape(x.shape))
     return out
 
