@@ -57,19 +57,28 @@ def _select_by_distance(peaks: IntArray, priority: FloatArray, distance: int) ->
     return np.array(keep, dtype=bool)
 
 
-def _previous_higher(v: FloatArray) -> IntArray:
-    """For each element, the index of the nearest earlier element strictly greater (or -1):
-    the monotonic stack, over the few candidates (local maxima as high as the lowest peak)."""
-    vals = v.tolist()
-    prev = [-1] * len(vals)
+def _extents(pos: IntArray, v: FloatArray, n: int) -> tuple[IntArray, IntArray]:
+    """For each candidate, the samples from just after the nearest strictly higher candidate
+    before it (or 0) to just before the nearest strictly higher one after it (or ``n - 1``):
+    one pass of the monotonic stack over the few candidates (local maxima as high as the
+    lowest peak). A candidate popped by an equal one shares that one's higher one after."""
+    vals, where = v.tolist(), pos.tolist()
+    lo, hi = [0] * len(vals), [n - 1] * len(vals)
+    equal: list[tuple[int, int]] = []
     stack: list[int] = []
     for i, x in enumerate(vals):
         while stack and vals[stack[-1]] <= x:
-            stack.pop()
+            j = stack.pop()
+            if vals[j] < x:
+                hi[j] = where[i] - 1
+            else:
+                equal.append((j, i))
         if stack:
-            prev[i] = stack[-1]
+            lo[i] = where[stack[-1]] + 1
         stack.append(i)
-    return np.array(prev, dtype=np.intp)
+    for j, i in reversed(equal):  # later pairs first: i's own answer is final by then
+        hi[j] = hi[i]
+    return np.array(lo, dtype=np.intp), np.array(hi, dtype=np.intp)
 
 
 def peak_prominences(
@@ -81,7 +90,7 @@ def peak_prominences(
     scipy walks out from each peak until a strictly higher sample. That sample is never past
     the nearest strictly higher local maximum (or the signal's end), and everything between
     the two is higher than the peak, so the base on each side is the minimum from that maximum
-    to the peak: the nearest higher maximum comes from :func:`_previous_higher` over the local
+    to the peak: the nearest higher maximum comes from :func:`_extents` over the local
     maxima at least as high as the lowest peak (and the peaks), the minimum from
     ``np.minimum.reduceat``.
     """
@@ -100,11 +109,8 @@ def peak_prominences(
     if pos.size == 0 or not np.array_equal(pos[np.minimum(at, pos.size - 1)], peaks):  # not all maxima
         pos = np.union1d(pos, peaks)
         at = np.searchsorted(pos, peaks)
-    v = x[pos]
-    left = _previous_higher(v)[at]
-    lo = np.where(left >= 0, pos[np.maximum(left, 0)] + 1, 0)
-    right = _previous_higher(v[::-1])[pos.size - 1 - at]  # the right side: the same, reversed
-    hi = np.where(right >= 0, pos[pos.size - 1 - np.maximum(right, 0)] - 1, n - 1)
+    lo, hi = _extents(pos, x[pos], n)
+    lo, hi = lo[at], hi[at]
     if half is not None:
         lo, hi = np.maximum(lo, peaks - half), np.minimum(hi, peaks + half)
     idx = np.empty(4 * peaks.size, np.intp)  # [lo, peak), [peak], [peak, hi), ... for reduceat
