@@ -1,4 +1,5 @@
-"""IMU gait engine (pure NumPy/SciPy): steps, cadence, variability, bouts, walking direction.
+"""IMU gait engine (pure NumPy; SciPy only for the synthetic walks): steps, cadence,
+variability, bouts, walking direction.
 
 One folder per stage, each with an algorithm class exposing one action method
 (``detect``/``estimate``) and its evaluation beside it: preprocessing, icd (initial contacts),
