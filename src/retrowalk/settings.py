@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -136,7 +136,9 @@ class Settings(BaseSettings):
 
     @field_validator("login_per_ip", "login_per_username", "username_probes_per_account")
     @classmethod
-    def _rate(cls, value: str) -> str:
+    def _rate(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name and value == cls.model_fields[info.field_name].default:
+            return value  # a default (valid: the throttle parses it): no `limits` import for the CLI
         from limits import parse_many
 
         try:
