@@ -44,7 +44,8 @@ class IcdNormPeak:
         fs = sampling_rate_hz
         if data.shape[0] < int(3 * fs):
             return np.zeros(0, dtype=np.int64)
-        norm = np.sqrt(np.einsum("ij,ij->i", data, data))
+        x, y, z = data[:, 0], data[:, 1], data[:, 2]
+        norm = np.sqrt(x * x + y * y + z * z)  # faster here than einsum over the rows
         wide, smooth = bandpasses(norm, fs, ((0.5, 5.0), (0.5, 3.0)))
         maxima = local_maxima(smooth)
         peaks = find_peaks(
