@@ -255,10 +255,9 @@ class _Bank:
     dc: FloatArray  # (designs,): each design's gain at DC
     fwd_gain: FloatArray  # (BLOCK, designs x states)
     fwd: FloatArray  # (BLOCK + designs x states, designs x BLOCK)
-    fwd_powers: tuple[FloatArray, ...]  # block-diagonal (A^BLOCK)^(2^k)'
+    powers: tuple[FloatArray, ...]  # block-diagonal (A^BLOCK)^(2^k)', both passes
     bwd_gain: tuple[FloatArray, ...]  # per design: (BLOCK, states)
     bwd: tuple[FloatArray, ...]  # per design: (BLOCK + states, BLOCK)
-    bwd_powers: tuple[tuple[FloatArray, ...], ...]  # per design: (A^BLOCK)^(2^k)'
 
 
 @lru_cache(maxsize=64)
@@ -283,13 +282,14 @@ def _bank(specs: tuple[tuple[Kind, Cutoff], ...], fs: float, order: int) -> _Ban
         tuple(_diag(p) for p in powers),
         tuple(np.ascontiguousarray(g[::-1]) for g in gain),
         tuple(np.vstack((f[::-1, ::-1], z[:, ::-1])) for f, z in zip(forced, zero, strict=True)),
-        tuple(tuple(np.ascontiguousarray(p.T) for p in d.powers) for d in ds),
     )
 
 
 def _scan(w: FloatArray, powers: tuple[FloatArray, ...], *, backward: bool) -> None:
     """In place, along the blocks (axis -2): ``w[j] = sum over i <= j of (A^L)^(j-i) w[i]``
     (``i >= j`` backward), in log2(blocks) steps: the states at the block boundaries."""
+    if w.shape[0] == 1:
+        w = w[0]  # one channel: 2-D products (a view, so the scan is still in place)
     nb, step = w.shape[-2], 1
     for p in powers:
         if step >= nb:
@@ -347,13 +347,14 @@ def zero_phase_bank(
     back[:, rest + e :] = back[:, rest + e - 1 : rest + e]
     u[:, head + whole :] = back.reshape(ch, -1, BLOCK)
     w = u @ bank.fwd_gain
-    _scan(w, bank.fwd_powers, backward=False)
+    _scan(w, bank.powers, backward=False)
     cat[:, 1:, BLOCK:], cat[:, 0, BLOCK:] = w[:, :-1], 0.0
     # Backward, one design at a time (arrays of one design's size: cheaper to allocate):
     # [y - y_end | start states], run from the end; y is the forward output's zero-state part
     # (its dc x0 cancels in y - y_end).
     fwd, at = cat, off + e  # at: where the signal starts
-    out = []
+    cats, ends = [], []
+    w = np.empty((ch, nb, nf * k))  # all designs' states side by side: one scan
     for f in range(nf):
         cat = np.empty((ch, nb, BLOCK + k))
         u = cat[..., :BLOCK]
@@ -361,9 +362,13 @@ def zero_phase_bank(
         end = u[:, -1, last].copy()  # (channels,)
         u -= end[:, None, None]
         u[:, -1, last + 1 :] = 0.0  # after the last sample: no input
-        w = u @ bank.bwd_gain[f]
-        _scan(w, bank.bwd_powers[f], backward=True)
-        cat[:, :-1, BLOCK:], cat[:, -1, BLOCK:] = w[:, 1:], 0.0
+        np.matmul(u, bank.bwd_gain[f], out=w[:, :, f * k : (f + 1) * k])
+        cats.append(cat)
+        ends.append(end)
+    _scan(w, bank.powers, backward=True)
+    out = []
+    for f, (cat, end) in enumerate(zip(cats, ends, strict=True)):
+        cat[:, :-1, BLOCK:], cat[:, -1, BLOCK:] = w[:, 1:, f * k : (f + 1) * k], 0.0
         z = (cat @ bank.bwd[f]).reshape(ch, nb * BLOCK)
         dc = bank.dc[f]
         start = (end + x0[:, 0] * dc) * dc  # the backward pass's first output, at DC
