@@ -99,17 +99,21 @@ def peak_prominences(
     n = x.size
     if peaks.size == 0:
         return np.zeros(0)
-    if peaks.min() < 0 or peaks.max() >= n:
-        raise ValueError(f"peak index out of range for a signal of {n} samples")
     half = _half_window(wlen)
-    level = x[peaks]
     mx = local_maxima(x) if maxima is None else maxima
-    pos = mx[x[mx] >= level.min()]  # lower maxima are never higher than a peak
+    vals = x[mx]
+    if mx.size and (mx[np.minimum(np.searchsorted(mx, peaks), mx.size - 1)] == peaks).all():
+        level = x[peaks]  # every peak is a local maximum (so a valid index)
+        high = vals >= level.min()  # lower maxima are never higher than a peak
+        pos, v = mx[high], vals[high]
+    else:
+        if peaks.min() < 0 or peaks.max() >= n:
+            raise ValueError(f"peak index out of range for a signal of {n} samples")
+        level = x[peaks]
+        pos = np.union1d(mx[vals >= level.min()], peaks)
+        v = x[pos]
     at = np.searchsorted(pos, peaks)
-    if pos.size == 0 or not np.array_equal(pos[np.minimum(at, pos.size - 1)], peaks):  # not all maxima
-        pos = np.union1d(pos, peaks)
-        at = np.searchsorted(pos, peaks)
-    lo, hi = _extents(pos, x[pos], n)
+    lo, hi = _extents(pos, v, n)
     lo, hi = lo[at], hi[at]
     if half is not None:
         lo, hi = np.maximum(lo, peaks - half), np.minimum(hi, peaks + half)
@@ -147,9 +151,11 @@ def find_peaks(
         raise ValueError("distance must be at least 1")
     peaks = mx = local_maxima(x) if maxima is None else maxima
     if height is not None:
-        peaks = peaks[x[peaks] >= height]
+        top = x[peaks]
+        keep = top >= height
+        peaks, top = peaks[keep], top[keep]
     if distance is not None and peaks.size > 1:
-        peaks = peaks[_select_by_distance(peaks, x[peaks], math.ceil(distance))]
+        peaks = peaks[_select_by_distance(peaks, x[peaks] if height is None else top, math.ceil(distance))]
     if prominence is not None:
         peaks = peaks[peak_prominences(x, peaks, maxima=mx) >= prominence]
     return peaks
