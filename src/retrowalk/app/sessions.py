@@ -553,15 +553,25 @@ def _judging(
     return judging
 
 
-def _read_window(db: Session, judging: _Judging) -> None:
-    """(Re)read the sessions in each client's decision window and the recordings they can use.
+def _read_window(db: Session, judging: _Judging, added: Mapping[int, date] | None = None) -> None:
+    """(Re)read the sessions in each client's decision window and the recordings they can use;
+    ``added``: after a write of sessions up to these days under the current programme (so each
+    client's latest day is known without a query).
 
     A recording counts only within the library's age limit before a judged session, and only
     clients with a session in the window are judged: older analyses are never decoded. Recordings
     already read from an earlier bound are narrowed in memory, so a read after a write gives the
     inputs a fresh read would.
     """
-    judging.logs = crud.decision_window_rows(db, judging.lineages, last_days=DECISION_WINDOW_DAYS)
+    newest = None
+    if added is not None:
+        newest = {
+            cid: max([day, *(r.session_date for r in judging.logs.get(cid, [])[-1:])])
+            for cid, day in added.items()
+        }
+    judging.logs = crud.decision_window_rows(
+        db, judging.lineages, last_days=DECISION_WINDOW_DAYS, newest=newest
+    )
     max_age = timedelta(days=core_progression.hands_free_recording_max_age_days())
     bounds = {
         cid: datetime.combine(rows[0].session_date - max_age, datetime.min.time(), UTC)
@@ -662,7 +672,8 @@ def log_session(
     # the inputs the write does not change (lineage, sign-offs, assessment, recordings)
     judging = None
     if programme is not None:
-        judging = _judging(db, {client.id: programme}, {client.id: crud.latest_assessment(db, client.id)})
+        latest = crud.latest_assessment(db, client.id, with_inputs=False)
+        judging = _judging(db, {client.id: programme}, {client.id: latest})
         reason = _blocked_by(_decide_all(db, judging)[client.id])
         if reason is not None:
             raise Conflict(reason)
@@ -681,7 +692,7 @@ def log_session(
     crud.audit(db, user, "create", "session_log", resource_id=resource_id, client_id=client.id, detail=detail)
     decision = None
     if programme is not None and judging is not None:
-        _read_window(db, judging)
+        _read_window(db, judging, {client.id: max(e.session_date for e in entries)})
         decision = _validated(_decide_all(db, judging)[client.id])
     if programme is not None and decision is not None:
         apply_decision(db, client, programme, decision, max(e.session_date for e in entries))
