@@ -66,15 +66,32 @@ def test_rate_strings_are_checked(tmp_path: Path) -> None:
 
 def test_username_probe_quota_is_per_account_on_the_shared_limiter(tmp_path: Path) -> None:
     limiter = LoginThrottle(Settings(data_dir=tmp_path, username_probes_per_account="2/hour"))
-    limiter.check_username_probes(7)
-    limiter.username_probe_failed(7)
-    limiter.username_probe_failed(7)
-    with pytest.raises(Throttled, match="usernames") as refused:
-        limiter.check_username_probes(7)
+    with limiter.probing_username(7):
+        limiter.username_probe_failed(7)
+    with limiter.probing_username(7):
+        limiter.username_probe_failed(7)
+    with pytest.raises(Throttled, match="usernames") as refused, limiter.probing_username(7):
+        pass
     assert refused.value.status_code == 429 and (refused.value.retry_after or 0) > 60
-    limiter.check_username_probes(8)  # another account's quota is its own
+    with limiter.probing_username(8):  # another account's quota is its own
+        pass
     with pytest.raises(ValueError, match="not a rate"):
         Settings(data_dir=tmp_path, username_probes_per_account="few")
+
+
+def test_username_probes_in_flight_count_against_the_quota(tmp_path: Path) -> None:
+    """Concurrent probes (PostgreSQL has no request gate) cannot all pass the check before the
+    first refusal is recorded: those still running count."""
+    limiter = LoginThrottle(Settings(data_dir=tmp_path, username_probes_per_account="2/hour"))
+    with (
+        limiter.probing_username(7),
+        limiter.probing_username(7),
+        pytest.raises(Throttled, match="usernames"),
+        limiter.probing_username(7),
+    ):
+        pass
+    with limiter.probing_username(7):  # both ended without a refusal: the quota is whole again
+        pass
 
 
 def test_attempts_in_flight_count_against_the_limits(tmp_path: Path) -> None:

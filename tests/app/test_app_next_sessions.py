@@ -38,12 +38,14 @@ def _one_by_one(db: Any, client_id: int) -> NextSession | None:
         and not any(r.session_date > programme.decided_after for r in logs)
     ):
         base = crud.get_programme(db, client_id, programme.based_on_id) or programme
-    return sessions.decide(
-        base,
-        logs,
-        crud.latest_assessment(db, client_id),
-        cleared=sessions.clearances(db, client_id),
-        hands_free=sessions.hands_free_evidence(db, client_id),
+    return sessions.decision_of(
+        sessions.decide_json(
+            base,
+            logs,
+            crud.latest_assessment(db, client_id),
+            cleared=sessions.clearances(db, client_id),
+            hands_free=sessions.hands_free_evidence(db, client_id),
+        )
     )
 
 

@@ -322,6 +322,25 @@ def test_a_key_names_exactly_its_inputs() -> None:
     )
 
 
+def test_the_code_fingerprint_covers_every_source_and_data_file() -> None:
+    """A cached PDF or analysis is keyed on the code that made it: the templates, the drawing
+    code, and the clinical data it prints (illustrations, MCIDs, trial definitions) alike."""
+    from importlib import resources
+
+    names = {name for name, _ in renders._package_files(resources.files("retrowalk"))}
+    for wanted in (
+        "reports/templates/report.html",
+        "reports/charts.py",
+        "core/data/illustrations.yaml",
+        "core/data/mcid.yaml",
+        "trial/definition.py",
+        "app/records.py",
+    ):
+        assert wanted in names, wanted
+    assert not any("__pycache__" in name for name in names)
+    assert len(renders.code_fingerprint()) == 16
+
+
 def test_leftovers_of_jobs_that_never_ran_are_removed_after_a_day(tmp_path: Path) -> None:
     import os
 

@@ -131,3 +131,21 @@ def test_the_api_refuses_an_unknown_red_flag_naming_the_field(world: World) -> N
         f"/api/v1/clients/{world.ids['client_a']}/session-logs", json=body, headers=world.headers["trainer_a"]
     )
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "red_flags"
+
+
+def test_the_saved_page_speaks_to_whoever_logged(world: World) -> None:
+    """A trainer logging on the client's behalf reads about the client ("Parity client's pain",
+    back to the client page); the client reads "your pain" and goes to their progress."""
+    client_id = new_client(world)
+    http = browser(world)
+    sent = http.post(f"/clients/{client_id}/log", data=_answered(http, client_id, pain_during="7"))
+    page = http.get(sent.headers["location"]).text
+    assert "Parity client's pain went above" in page and "Your pain" not in page
+    assert "Parity client's next session" in page
+    assert f'href="/clients/{client_id}">Back to Parity client' in page and "See my progress" not in page
+    own = browser(world, "client_a")
+    own_id = world.ids["client_a"]
+    sent = own.post(f"/clients/{own_id}/log", data=_answered(own, own_id, pain_during="7"))
+    page = own.get(sent.headers["location"]).text
+    assert "Your pain went above" in page and "Your next session" in page
+    assert "See my progress" in page

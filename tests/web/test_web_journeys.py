@@ -129,6 +129,12 @@ def test_admin_then_trainer_journey(live: tuple[str, Path], chromium: Any) -> No
     _login(admin_phone, base, ADMIN)
     expect(admin_phone.get_by_role("heading", name="Administration")).to_be_visible()
     assert admin_phone.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    # the users table is one card per user there, not a table to scroll sideways
+    wide = (
+        "(() => { const t = document.querySelector('#users');"
+        " return t.scrollWidth - t.parentElement.clientWidth; })()"
+    )
+    assert admin_phone.evaluate(wide) <= 1
     assert admin_phone.evaluate(SMALL_TARGETS_JS) == []
     _shot(admin_phone, "j02-admin-users-375px")
     page.get_by_role("button", name="Log out").click()

@@ -16,7 +16,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,7 +61,7 @@ class Delivery:
 class ProbeQuota(Protocol):
     """The per-account quota on username probes (:class:`retrowalk.app.throttle.LoginThrottle`)."""
 
-    def check_username_probes(self, account_id: int) -> None: ...
+    def probing_username(self, account_id: int) -> AbstractContextManager[None]: ...
     def username_probe_failed(self, account_id: int) -> None: ...
 
 
@@ -70,12 +70,12 @@ def username_probe(quota: ProbeQuota, caller: User) -> Iterator[None]:
     """Any step that tells ``caller`` whether a username exists (a new login's name, a trainer to
     share a client with): refused with 429 once the caller's quota of unavailable names is used
     up, and a refusal inside (InputError, NotFound) counts against it. One rule, web and API."""
-    quota.check_username_probes(caller.id)
-    try:
-        yield
-    except (InputError, NotFound):
-        quota.username_probe_failed(caller.id)
-        raise
+    with quota.probing_username(caller.id):
+        try:
+            yield
+        except (InputError, NotFound):
+            quota.username_probe_failed(caller.id)
+            raise
 
 
 def password_problem(password: str) -> str | None:

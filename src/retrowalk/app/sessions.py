@@ -330,29 +330,6 @@ class _Rows:
 DECISION_CACHE_SIZE = 2048
 
 
-def decide(
-    programme: Programme | Any,
-    logs: Sequence[Any],
-    assessment: Assessment | None = None,
-    *,
-    cleared: Sequence[RedFlagClearance] = (),
-    hands_free: HandsFreeEvidence | None = None,
-) -> NextSession | None:
-    """The progression engine's decision from a programme, its logs, the client's latest
-    assessment (its conditions, pain and red flags), the trainers' clearances and the hands-free
-    evidence; None when no logged day can be judged yet.
-    Rows outside today's vocabulary are left out (see :func:`stored_problems`).
-
-    The engine is a pure function of these inputs, so its answer is memoised on exactly what it
-    reads (programme content, the rows' logged fields, the assessment's findings and pain, the
-    clearances and evidence): the dashboard judges every client on each view, and most have
-    logged nothing new since.
-    """
-    decision = decide_json(programme, logs, assessment, cleared=cleared, hands_free=hands_free)
-    # kept as JSON: each caller gets its own model (20 times cheaper than a deep copy)
-    return None if decision is None else NextSession.model_validate_json(decision)
-
-
 def decide_json(
     programme: Programme | Any,
     logs: Sequence[Any],
@@ -361,8 +338,18 @@ def decide_json(
     cleared: Sequence[RedFlagClearance] = (),
     hands_free: HandsFreeEvidence | None = None,
 ) -> bytes | None:
-    """:func:`decide`'s answer as the memoised JSON (the same object while it is cached), for
-    readers that keep their own cache of what they draw from it."""
+    """The progression engine's decision from a programme, its logs, the client's latest
+    assessment (its conditions, pain and red flags), the trainers' clearances and the hands-free
+    evidence; None when no logged day can be judged yet.
+    Rows outside today's vocabulary are left out (see :func:`stored_problems`).
+
+    The engine is a pure function of these inputs, so its answer is memoised on exactly what it
+    reads (programme content, the rows' logged fields, the assessment's findings and pain, the
+    clearances and evidence): the dashboard judges every client on each view, and most have
+    logged nothing new since. The answer is the memoised JSON (the same object while it is
+    cached; :func:`decision_of` makes each caller its own model, 20 times cheaper than a deep
+    copy), so readers can keep their own cache of what they draw from it.
+    """
     if not logs:
         return None
     read = row_getter(logs[0], _LOG_FIELDS)
@@ -515,7 +502,7 @@ def next_sessions(
     """:func:`next_session` of many clients (client id -> current programme, and latest
     assessment) from a fixed number of queries, whatever the number of clients: the dashboard
     judges every client on each view."""
-    return {cid: _validated(d) for cid, d in next_sessions_json(db, programmes, assessments).items()}
+    return {cid: decision_of(d) for cid, d in next_sessions_json(db, programmes, assessments).items()}
 
 
 def next_sessions_json(
@@ -553,15 +540,25 @@ def _judging(
     return judging
 
 
-def _read_window(db: Session, judging: _Judging) -> None:
-    """(Re)read the sessions in each client's decision window and the recordings they can use.
+def _read_window(db: Session, judging: _Judging, added: Mapping[int, date] | None = None) -> None:
+    """(Re)read the sessions in each client's decision window and the recordings they can use;
+    ``added``: after a write of sessions up to these days under the current programme (so each
+    client's latest day is known without a query).
 
     A recording counts only within the library's age limit before a judged session, and only
     clients with a session in the window are judged: older analyses are never decoded. Recordings
     already read from an earlier bound are narrowed in memory, so a read after a write gives the
     inputs a fresh read would.
     """
-    judging.logs = crud.decision_window_rows(db, judging.lineages, last_days=DECISION_WINDOW_DAYS)
+    newest = None
+    if added is not None:
+        newest = {
+            cid: max([day, *(r.session_date for r in judging.logs.get(cid, [])[-1:])])
+            for cid, day in added.items()
+        }
+    judging.logs = crud.decision_window_rows(
+        db, judging.lineages, last_days=DECISION_WINDOW_DAYS, newest=newest
+    )
     max_age = timedelta(days=core_progression.hands_free_recording_max_age_days())
     bounds = {
         cid: datetime.combine(rows[0].session_date - max_age, datetime.min.time(), UTC)
@@ -602,7 +599,8 @@ def _decide_all(db: Session, judging: _Judging) -> dict[int, bytes | None]:
     }
 
 
-def _validated(decision: bytes | None) -> NextSession | None:
+def decision_of(decision: bytes | None) -> NextSession | None:
+    """The model of a :func:`decide_json` answer."""
     return None if decision is None else NextSession.model_validate_json(decision)
 
 
@@ -629,7 +627,7 @@ def _blocked_by(decision: bytes | None) -> str | None:
     """:func:`blocked_reason` of a memoised decision, kept per decision: before a log the
     decision is usually the one the previous log made, and validating it again costs more than
     the check."""
-    return blocked_reason(_validated(decision))
+    return blocked_reason(decision_of(decision))
 
 
 def log_session(
@@ -662,7 +660,8 @@ def log_session(
     # the inputs the write does not change (lineage, sign-offs, assessment, recordings)
     judging = None
     if programme is not None:
-        judging = _judging(db, {client.id: programme}, {client.id: crud.latest_assessment(db, client.id)})
+        latest = crud.latest_assessment(db, client.id, with_inputs=False)
+        judging = _judging(db, {client.id: programme}, {client.id: latest})
         reason = _blocked_by(_decide_all(db, judging)[client.id])
         if reason is not None:
             raise Conflict(reason)
@@ -681,8 +680,8 @@ def log_session(
     crud.audit(db, user, "create", "session_log", resource_id=resource_id, client_id=client.id, detail=detail)
     decision = None
     if programme is not None and judging is not None:
-        _read_window(db, judging)
-        decision = _validated(_decide_all(db, judging)[client.id])
+        _read_window(db, judging, {client.id: max(e.session_date for e in entries)})
+        decision = decision_of(_decide_all(db, judging)[client.id])
     if programme is not None and decision is not None:
         apply_decision(db, client, programme, decision, max(e.session_date for e in entries))
     return Logged(logs=rows, next_session=decision)
@@ -927,12 +926,14 @@ def rejudge(db: Session, client: Client, day: date) -> NextSession | None:
         programme_ids=[*crud.programme_lineage(db, programme), *lineage],
         last_days=DECISION_WINDOW_DAYS,
     )
-    decision = decide(
-        base,
-        logs,
-        crud.latest_assessment(db, client.id),
-        cleared=clearances(db, client.id),
-        hands_free=hands_free_evidence(db, client.id),
+    decision = decision_of(
+        decide_json(
+            base,
+            logs,
+            crud.latest_assessment(db, client.id),
+            cleared=clearances(db, client.id),
+            hands_free=hands_free_evidence(db, client.id),
+        )
     )
     if decision is not None and base is programme:
         apply_decision(db, client, programme, decision, day)

@@ -117,7 +117,13 @@ class LoginThrottle:
         attempts of this process still in flight would pass a limit. Without the in-flight count
         a burst of concurrent attempts all passed the check before the first failure was
         recorded, however low the limit."""
-        keys = self._keys(username, ip)
+        with self._counted(self._keys(username, ip)):
+            yield
+
+    @contextmanager
+    def _counted(self, keys: list[tuple[list[RateLimitItem], tuple[str, ...], str]]) -> Iterator[None]:
+        """Refuse when the recorded hits plus this process's attempts in flight on a key use up
+        its limit; else count this attempt in flight until it ends (its hit recorded by then)."""
         with self._in_flight_lock:
             for items, key, reason in keys:
                 self._refuse_if_used(items, key, reason, pending=self._in_flight[key])
@@ -149,10 +155,14 @@ class LoginThrottle:
         for item in self._pair:
             self._limiter.clear(item, "login-pair", username.casefold(), ip)
 
-    def check_username_probes(self, account_id: int) -> None:
-        """Raise :class:`Throttled` once ``account_id`` has used up its username-probe quota."""
+    @contextmanager
+    def probing_username(self, account_id: int) -> Iterator[None]:
+        """One step of ``account_id`` that may answer "unavailable": :class:`Throttled` once its
+        quota is used up, counting its probes still in flight (as :meth:`attempt` does logins),
+        so a concurrent burst cannot pass the check before the first refusal is recorded."""
         reason = "too many unavailable usernames tried; try again later"
-        self._refuse_if_used(self._probes, ("username-probe", str(account_id)), reason)
+        with self._counted([(self._probes, ("username-probe", str(account_id)), reason)]):
+            yield
 
     def username_probe_failed(self, account_id: int) -> None:
         for item in self._probes:

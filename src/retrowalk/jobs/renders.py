@@ -20,11 +20,12 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -45,24 +46,29 @@ FAILED_RETRY_S = 30.0
 ORPHAN_AGE_S = 24 * 3600.0
 
 
-#: The code a cached result depends on besides its inputs: an edit there is a new key, so a
-#: data directory kept across an upgrade never serves a PDF or analysis made by the old code.
-_RENDER_CODE = (
-    (
-        "retrowalk.reports",
-        ("templates/report.html", "templates/handout.html", "pdf.py", "charts.py", "handout.py"),
-    ),
-    ("retrowalk.trial", ("analysis.py", "data.py", "stats.py")),
-)
+#: Files a cached result may depend on besides its inputs: the whole package's code, templates
+#: and clinical data (illustrations, MCIDs, trial definitions, ...). Any edit is a new key, so a
+#: data directory kept across an upgrade never serves a PDF or analysis made by the old code; a
+#: hand-kept list of files missed some.
+_RENDER_SUFFIXES = (".py", ".html", ".css", ".svg", ".yaml", ".yml", ".json", ".txt")
+
+
+def _package_files(root: Traversable, prefix: str = "") -> Iterator[tuple[str, Traversable]]:
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        name = f"{prefix}{entry.name}"
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                yield from _package_files(entry, f"{name}/")
+        elif entry.name.endswith(_RENDER_SUFFIXES):
+            yield name, entry
 
 
 @cache
 def code_fingerprint() -> str:
-    """The release plus the rendering and analysis code (see ``_RENDER_CODE``)."""
+    """The release plus every source and data file of the package (read once per process)."""
     digest = hashlib.sha256(retrowalk.__version__.encode())
-    for package, names in _RENDER_CODE:
-        for name in names:
-            digest.update(resources.files(package).joinpath(name).read_bytes())
+    for name, entry in _package_files(resources.files("retrowalk")):
+        digest.update(b"\0" + name.encode() + b"\0" + entry.read_bytes())
     return digest.hexdigest()[:16]
 
 

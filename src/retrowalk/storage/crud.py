@@ -476,15 +476,16 @@ def get_assessment(db: Session, client_id: int, assessment_id: int) -> Assessmen
     return row if row is not None and row.client_id == client_id else None
 
 
-def latest_assessment(db: Session, client_id: int) -> Assessment | None:
-    """The newest assessment or None; :class:`UnreadableRow` when it cannot be read."""
-    row: Assessment | None = _read_one(
-        db,
+def latest_assessment(db: Session, client_id: int, *, with_inputs: bool = True) -> Assessment | None:
+    """The newest assessment or None; :class:`UnreadableRow` when it cannot be read.
+    ``with_inputs=False`` leaves the raw test values unread until used (the findings suffice)."""
+    stmt = (
         select(Assessment)
         .where(Assessment.client_id == client_id)
         .order_by(Assessment.created_at.desc(), Assessment.id.desc())
-        .limit(1),
+        .limit(1)
     )
+    row: Assessment | None = _read_one(db, stmt if with_inputs else stmt.options(defer(Assessment.inputs)))
     return row
 
 
@@ -890,26 +891,24 @@ def programmes_by_id(db: Session, client_programme_ids: Mapping[int, int]) -> di
 
 
 def decision_window_rows(
-    db: Session, lineages: Mapping[int, Sequence[int]], *, last_days: int
+    db: Session,
+    lineages: Mapping[int, Sequence[int]],
+    *,
+    last_days: int,
+    newest: Mapping[int, date] | None = None,
 ) -> dict[int, list[Row[Any]]]:
     """:func:`session_log_rows` with ``programme_ids`` and ``last_days`` for many clients (client
     id -> the programme ids of its lineage) in two queries: each client's latest day, then the
-    rows from the earliest cut-off, each client's kept from its own; oldest first."""
+    rows from the earliest cut-off, each client's kept from its own; oldest first. ``newest``:
+    each client's latest day when the caller knows it (the first query is then left out)."""
     out: dict[int, list[Row[Any]]] = {cid: [] for cid in lineages}
     if not lineages:
         return out
     t = SessionLog.__table__.c
     owner = {pid: cid for cid, ids in lineages.items() for pid in ids}
     scope = t.client_id.in_(list(lineages)) & t.programme_id.in_(list(owner))
-    latest = db.execute(
-        select(t.client_id, t.programme_id, func.max(t.session_date))
-        .where(scope)
-        .group_by(t.client_id, t.programme_id)
-    ).all()
-    newest: dict[int, date] = {}
-    for cid, pid, day in latest:
-        if owner[pid] == cid and day is not None and (cid not in newest or day > newest[cid]):
-            newest[cid] = day
+    if newest is None:
+        newest = _newest_days(db, scope, owner)
     if not newest:
         return out
     since = {cid: day - timedelta(days=last_days) for cid, day in newest.items()}
@@ -919,6 +918,20 @@ def decision_window_rows(
         if owner[row.programme_id] == cid and row.session_date >= since[cid]:
             out[cid].append(row)
     return out
+
+
+def _newest_days(db: Session, scope: ColumnElement[bool], owner: Mapping[int, int]) -> dict[int, date]:
+    t = SessionLog.__table__.c
+    latest = db.execute(
+        select(t.client_id, t.programme_id, func.max(t.session_date))
+        .where(scope)
+        .group_by(t.client_id, t.programme_id)
+    ).all()
+    newest: dict[int, date] = {}
+    for cid, pid, day in latest:
+        if owner[pid] == cid and day is not None and (cid not in newest or day > newest[cid]):
+            newest[cid] = day
+    return newest
 
 
 def signoffs_for(db: Session, client_ids: Sequence[int]) -> dict[int, list[TrainerSignOff]]:

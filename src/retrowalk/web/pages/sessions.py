@@ -199,6 +199,8 @@ def log_saved(request: Request, client_id: int, db: Session = DbSession) -> Resp
         "words": plain,
         "logs": logs,
         "can_correct": user.role == "trainer" or day == today(),
+        # a trainer logging on the client's behalf is told about the client, not "your pain"
+        "for_client": user.role == "client",
     }
     return render(request, "log_saved.html", ctx)
 
