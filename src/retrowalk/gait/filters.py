@@ -245,8 +245,9 @@ class _Bank:
     right-multiplied (a row is a block); a pass is ``[input | starting state] @ [T; O]`` once
     the states are known from ``input @ G`` and the scan. Forward, the designs share the input,
     so their matrices are side by side (one product for all); backward, each filters its own
-    forward output, one after the other. The backward pass is the forward
-    one with time reversed in each block (``J T J``, ``J G``, ``O J``), the scan run from the end.
+    forward output, one after the other (their states in one scan). The backward pass is the
+    forward one with time reversed in each block (``J T J``, ``J G``, ``O J``), the scan run
+    from the end.
     """
 
     edge: int
