@@ -117,3 +117,33 @@ def test_registry_names_what_each_module_registers(registry: dict[str, str]) -> 
     for module in set(registry.values()):
         expected = {name for name, owner in registry.items() if owner == module}
         assert set(registered_commands(module)) == expected, module
+
+
+def test_the_help_list_reads_as_the_commands_own_help(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`retrowalk --help` lists the commands from main.COMMAND_HELP without importing them; the
+    list reads exactly as when every command's own help is loaded."""
+    from typer.testing import CliRunner
+
+    from retrowalk.cli.main import COMMAND_HELP, app
+
+    assert set(COMMAND_HELP) == set(COMMANDS)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["--help"], terminal_width=100)
+    assert listed.exit_code == 0, listed.output
+    monkeypatch.setattr(app.info.cls, "lazy_help", {})  # list from the commands themselves
+    loaded = runner.invoke(app, ["--help"], terminal_width=100)
+    assert loaded.exit_code == 0, loaded.output
+    assert listed.output == loaded.output
+
+
+def test_help_imports_no_command_module() -> None:
+    probe = _invoke("--help") + (
+        "import sys\n"
+        "print(sorted(m for m in sys.modules if m.startswith('retrowalk.') and m.split('.')[1] not in "
+        "('cli', 'errors')) + sorted(m for m in sys.modules if m.startswith('retrowalk.cli.') and "
+        "m not in ('retrowalk.cli.main', 'retrowalk.cli._lazy')))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True, timeout=120
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

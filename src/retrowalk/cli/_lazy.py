@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import typer
 import typer.main
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 if TYPE_CHECKING:
     from typer._click import Command, Context  # the click that Typer builds its groups from
@@ -23,13 +23,28 @@ class LazyGroup(TyperGroup):
 
     #: command name -> module (under ``retrowalk.cli``) whose ``register(app)`` adds that command.
     lazy_commands: ClassVar[Mapping[str, str]] = {}
+    #: command name -> its line in the group's ``--help`` (the command's own help, first paragraph),
+    #: so listing the commands imports none of them.
+    lazy_help: ClassVar[Mapping[str, str]] = {}
+    _listing = False
 
     def list_commands(self, ctx: Context) -> list[str]:
         loaded = [name for name in self.commands if name not in self.lazy_commands]
         return [*self.lazy_commands, *loaded]
 
+    def format_help(self, ctx: Context, formatter: Any) -> None:
+        # the command list shows one line per command: importing every command's module (and
+        # all they import) for it took half of `retrowalk --help`'s start-up
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            if self._listing and cmd_name in self.lazy_help:
+                return TyperCommand(name=cmd_name, help=self.lazy_help[cmd_name])
             self.commands.update(registered_commands(self.lazy_commands[cmd_name]))
         return super().get_command(ctx, cmd_name)
 
@@ -42,6 +57,9 @@ def registered_commands(module_name: str) -> dict[str, Command]:
     return dict(typer.main.get_group(holder).commands)
 
 
-def lazy_group(commands: Mapping[str, str]) -> type[LazyGroup]:
-    """A :class:`LazyGroup` subclass for ``typer.Typer(cls=...)`` loading ``commands`` on demand."""
-    return type("LazyGroup", (LazyGroup,), {"lazy_commands": dict(commands)})
+def lazy_group(commands: Mapping[str, str], help_lines: Mapping[str, str] | None = None) -> type[LazyGroup]:
+    """A :class:`LazyGroup` subclass for ``typer.Typer(cls=...)`` loading ``commands`` on demand
+    (``help_lines``: their lines in ``--help``)."""
+    return type(
+        "LazyGroup", (LazyGroup,), {"lazy_commands": dict(commands), "lazy_help": dict(help_lines or {})}
+    )

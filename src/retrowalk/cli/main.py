@@ -27,13 +27,32 @@ COMMANDS: dict[str, str] = {
     "user": "server",
     "worker": "worker",
 }
+#: Each command's line in ``retrowalk --help``, so the list imports no command module
+#: (``tests/test_cli_startup.py`` checks it reads as the commands' own help does).
+COMMAND_HELP: dict[str, str] = {
+    "score": "Score outcome questionnaires.",
+    "assess": "Evaluate an assessment and prescribe a programme (findings + programme).",
+    "next": "Decide the next dose of every exercise with the pain-monitoring model.",
+    "gait": "Measure gait from phone/wearable IMU or video keypoints.",
+    "report": "Write a client's progress report (findings, programme, outcomes, charts) as PDF.",
+    "fhir": "FHIR R4 export and import of client records.",
+    "export": "Research exports (tidy long tables, pseudonymised).",
+    "trial": "Randomised two-arm comparisons (e.g. conventional vs + retro-walking).",
+    "start": "Migrate the database, create demo data on first start, print the demo logins, serve.",
+    "serve": "Serve the web app and API (migrates, never seeds).",
+    "db": "Database maintenance: migrations and online backups.",
+    "user": "Manage logins from the command line (e.g. the first admin).",
+    "worker": (
+        "Run jobs until stopped (Ctrl-C finishes the running job first). Requeues jobs of dead workers."
+    ),
+}
 
 app = typer.Typer(
     name="retrowalk",
     help="Knee-pain rehabilitation around backward walking.",
     add_completion=False,
     pretty_exceptions_enable=False,
-    cls=lazy_group(COMMANDS),
+    cls=lazy_group(COMMANDS, COMMAND_HELP),
 )
 
 
