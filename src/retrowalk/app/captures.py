@@ -27,6 +27,7 @@ from retrowalk.errors import InputError
 from retrowalk.gait.imu import Placement
 from retrowalk.io import capture as cap_io
 from retrowalk.io import recordings as rec_io
+from retrowalk.io.files import write_atomic
 from retrowalk.storage import captures as store
 from retrowalk.storage import crud
 from retrowalk.storage.captures import Capture
@@ -157,7 +158,7 @@ def put_chunk(
     else:
         if not body:
             raise InputError("body", "an empty video chunk", hint="send MediaRecorder's data as it comes")
-        cap_io.write_bytes(d / f"{n:06d}.bin", body)
+        write_atomic(d / f"{n:06d}.bin", body)
     return _view(db, data_dir, cap)
 
 

@@ -15,7 +15,6 @@ see that client's cards). Anyone else gets 404.
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from retrowalk.app.errors import Forbidden, NotFound
 from retrowalk.core.exercises import load_library
 from retrowalk.errors import InputError
 from retrowalk.io import media as media_io
-from retrowalk.io.capture import write_bytes
+from retrowalk.io.files import CHUNK, copy_bounded, write_atomic
 from retrowalk.settings import Settings
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, ExerciseMedia, User, client_trainers
@@ -39,7 +38,6 @@ __all__ = ["ExerciseMedia", "Limits", "MediaUpload"]
 
 #: Folder under the data directory that holds every exercise medium.
 MEDIA_DIR = "media"
-CHUNK = 1024 * 1024
 FIELD = "file"
 Part = Literal["file", "poster"]
 _SUFFIX = {"image/jpeg": ".jpg", "image/png": ".png", "video/mp4": ".mp4", "video/webm": ".webm"}
@@ -115,7 +113,7 @@ def _unlink_later(db: Session, root: Path, *relative: str | None) -> None:
 def _write(root: Path, suffix: str, data: bytes) -> tuple[str, str]:
     """Write ``data`` atomically as a new media file; (relative path, sha256)."""
     relative = f"{MEDIA_DIR}/{uuid.uuid4().hex}{suffix}"
-    write_bytes(root / relative, data)
+    write_atomic(root / relative, data)
     return relative, hashlib.sha256(data).hexdigest()
 
 
@@ -130,21 +128,13 @@ def _sha256(path: Path) -> str:
 def _copy_video(root: Path, stream: BinaryIO, limit: int) -> tuple[Path, int]:
     """Copy an uploaded video into the media folder (bounded); (path, size)."""
     dest = root / MEDIA_DIR / f"{uuid.uuid4().hex}.part"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    size = 0
-    stream.seek(0)
-    with dest.open("wb") as out:
-        while chunk := stream.read(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                dest.unlink(missing_ok=True)
-                raise InputError(
-                    FIELD, f"the video is over {limit / 1e6:.0f} MB", hint=f"at most {limit // 10**6} MB"
-                )
-            out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
+
+    def too_large() -> Exception:
+        return InputError(
+            FIELD, f"the video is over {limit / 1e6:.0f} MB", hint=f"at most {limit // 10**6} MB"
+        )
+
+    _sha, size = copy_bounded(stream, dest, limit, too_large)
     return dest, size
 
 

@@ -5,8 +5,6 @@ withheld or failed; see :mod:`retrowalk.jobs.tasks`)."""
 from __future__ import annotations
 
 import gzip
-import hashlib
-import os
 import uuid
 import zlib
 from collections.abc import Callable, Sequence
@@ -21,10 +19,10 @@ from retrowalk.app.errors import TooLarge, UnsupportedMedia
 from retrowalk.errors import InputError
 from retrowalk.gait.imu import Placement
 from retrowalk.io import recordings as rec_io
+from retrowalk.io.files import copy_bounded
 from retrowalk.storage import crud
 from retrowalk.storage.models import Client, Recording, User
 
-CHUNK = 1024 * 1024
 Kind = Literal["imu", "pose"]
 PLACEMENTS: tuple[str, ...] = ("unknown", "thigh", "shank", "foot", "waist")
 
@@ -44,25 +42,9 @@ class Upload:
 
 def _store(stream: BinaryIO, dest: Path, limit: int) -> tuple[str, int]:
     """Copy the upload to ``dest`` (fsynced, atomic rename); returns (sha256, size)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    digest = hashlib.sha256()
-    size = 0
-    stream.seek(0)
-    try:
-        with part.open("wb") as out:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge(f"file larger than the upload limit of {limit} bytes")
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        part.replace(dest)
-    finally:
-        part.unlink(missing_ok=True)
-    return digest.hexdigest(), size
+    return copy_bounded(
+        stream, dest, limit, lambda: TooLarge(f"file larger than the upload limit of {limit} bytes")
+    )
 
 
 def upload_recording(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from retrowalk.errors import InputError
+from retrowalk.io.files import write_atomic
 from retrowalk.io.imu import _detect, _files
 
 Sample = Sequence[float | None]
@@ -49,13 +49,7 @@ def check_motion_rows(rows: object, field: str = "samples") -> list[list[float |
 
 def write_chunk(path: Path, payload: dict[str, object]) -> None:
     """Store one chunk atomically (fsynced), so a re-sent chunk simply replaces itself."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    with part.open("w", encoding="utf-8") as out:
-        json.dump(payload, out)
-        out.flush()
-        os.fsync(out.fileno())
-    part.replace(path)
+    write_atomic(path, json.dumps(payload).encode())
 
 
 def parse_motion_chunk(body: bytes) -> list[list[float | None]]:
@@ -67,17 +61,6 @@ def parse_motion_chunk(body: bytes) -> list[list[float | None]]:
     if not isinstance(data, dict) or set(data) != {"samples"}:
         raise InputError("samples", 'expected {"samples": [...]} and nothing else')
     return check_motion_rows(data["samples"])
-
-
-def write_bytes(path: Path, body: bytes) -> None:
-    """Store a raw chunk atomically (fsynced)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    with part.open("wb") as out:
-        out.write(body)
-        out.flush()
-        os.fsync(out.fileno())
-    part.replace(path)
 
 
 def concatenate(parts: Sequence[Path], dest: Path) -> None:

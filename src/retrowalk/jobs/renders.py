@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import BaseModel
 
 import retrowalk
+from retrowalk.io.files import write_atomic
 from retrowalk.jobs.queue import JobContext, JobQueue, PermanentError, handler
 from retrowalk.jobs.store import Job
 from retrowalk.reports.handout import HandoutData, PageSize
@@ -107,11 +108,7 @@ class ResultCache:
 
     def _write(self, path: Path, data: bytes) -> None:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        part = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        part.replace(path)
+        write_atomic(path, data, durable=False)  # a cache: lost on power loss, made again
 
     def put(self, key: str, data: bytes) -> None:
         self._write(self._path(key, "out"), data)
