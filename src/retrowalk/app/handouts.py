@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import date
 
 from pydantic import ValidationError
@@ -49,7 +48,7 @@ def handout_data(
         medium = own.get(entry["exercise_id"])
         picture = media.picture_of(db, medium) if medium is not None else None
         if medium is not None and picture is not None:
-            items[-1].photo = f"data:{picture[1]};base64,{base64.b64encode(picture[0]).decode()}"
+            items[-1].photo = picture
             items[-1].photo_caption = (
                 "From your trainer's video" if medium.kind == "video" else "Your trainer's photo"
             )

@@ -14,10 +14,12 @@ see that client's cards). Anyone else gets 404.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
@@ -472,11 +474,20 @@ def file_of(db: Session, row: ExerciseMedia, part: Part = "file") -> tuple[Path,
     return path, mime
 
 
-def picture_of(db: Session, row: ExerciseMedia) -> tuple[bytes, str] | None:
-    """The still picture for print (the photo, or the video's poster); None when the file is gone
-    or the session knows no data directory (the handout then shows the drawn poses only)."""
+def picture_of(db: Session, row: ExerciseMedia) -> str | None:
+    """The still picture for print (the photo, or the video's poster) as a ``data:`` URI; None
+    when the file is gone or the session knows no data directory (the handout then shows the
+    drawn poses only)."""
     try:
         path, mime = file_of(db, row, "poster")
-        return path.read_bytes(), mime
+        st = path.stat()
+        return _data_uri(str(path), st.st_mtime_ns, st.st_size, mime)
     except (NotFound, OSError, RuntimeError):
         return None
+
+
+@lru_cache(maxsize=32)
+def _data_uri(path: str, _mtime_ns: int, _size: int, mime: str) -> str:
+    # Kept per file version: each view of a handout builds its inputs (the cache key of its PDF)
+    # again, and reading and encoding the pictures each time cost more than the cached PDF.
+    return f"data:{mime};base64,{base64.b64encode(Path(path).read_bytes()).decode()}"
