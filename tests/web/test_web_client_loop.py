@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from tests.api.api_support import World
 from tests.api.worlds import world_fixture
-from tests.web.test_web_one_loop import browser, log_form, new_client
+from tests.web.test_web_one_loop import api_decisions, api_next, browser, log_form, new_client, web_decisions
 
 from retrowalk.storage import crud
 
@@ -143,6 +143,9 @@ def test_the_saved_page_speaks_to_whoever_logged(world: World) -> None:
     assert "Parity client's pain went above" in page and "Your pain" not in page
     assert "Parity client's next session" in page
     assert f'href="/clients/{client_id}">Back to Parity client' in page and "See my progress" not in page
+    # the trainer reads the engine's decisions with their reasons, the same as the API's
+    assert web_decisions(page) == api_decisions(api_next(world, client_id)) != []
+    assert "plain-decision" not in page
     own = browser(world, "client_a")
     own_id = world.ids["client_a"]
     sent = own.post(f"/clients/{own_id}/log", data=_answered(own, own_id, pain_during="7"))
