@@ -160,12 +160,17 @@ def test_the_web_log_reply_is_the_api_decision(world: World) -> None:
     assert r.status_code == 303, r.text
     saved = http.get(r.headers["location"])
     assert saved.status_code == 200, saved.text
+    decision = api_next(world, client_id)
+    # the trainer who logged reads the engine's decisions (kind and dose), as the API gives them
+    assert web_decisions(saved.text) == api_decisions(decision) != []
+    # the client reads the same doses in plain words on the same page
+    own = browser(world, "client_a").get(r.headers["location"])
+    assert own.status_code == 200, own.text
     doses = [
         html.unescape(d)
-        for d in re.findall(r'<p class="next-dose">Next time: <strong>(.*?)</strong>', saved.text)
+        for d in re.findall(r'<p class="next-dose">Next time: <strong>(.*?)</strong>', own.text)
     ]
-    expected = [dose for _kind, dose in api_decisions(api_next(world, client_id)) if dose]
-    assert doses == expected != []
+    assert doses == [dose for _kind, dose in api_decisions(decision) if dose] != []
 
 
 def log_form(http: TestClient, client_id: int) -> dict[str, str]:
