@@ -462,7 +462,7 @@ def gait_check(rec: Recording) -> GaitCheck | None:
 def hands_free_evidence(db: Session, client_id: int) -> HandsFreeEvidence:
     """The latest recordings' step asymmetry and trunk lean, and the trainer's latest sign-off."""
     return _hands_free(
-        crud.list_recordings(db, client_id)[-EVIDENCE_RECORDINGS:],
+        crud.latest_recordings(db, [client_id], n=EVIDENCE_RECORDINGS)[client_id],
         crud.list_signoffs(db, client_id, "hands_free"),
     )
 
