@@ -23,12 +23,16 @@ def _part(path: Path) -> Path:
     return path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
 
 
+def _private(path: Path) -> BinaryIO:
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
 def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` as ``path`` (mode 0600), whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     part = _part(path)
     try:
-        with os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+        with _private(part) as out:
             out.write(data)
             if durable:
                 out.flush()
@@ -49,7 +53,7 @@ def copy_bounded(
     size = 0
     stream.seek(0)
     try:
-        with os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+        with _private(part) as out:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
