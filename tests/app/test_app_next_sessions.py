@@ -31,13 +31,17 @@ def _one_by_one(db: Any, client_id: int) -> NextSession | None:
         programme_ids=crud.programme_lineage(db, programme),
         last_days=sessions.DECISION_WINDOW_DAYS,
     )
+    # back along the lineage while the version was made by a decision no later session followed
     base = programme
-    if (
-        programme.based_on_id is not None
-        and programme.decided_after is not None
-        and not any(r.session_date > programme.decided_after for r in logs)
+    while (
+        base.based_on_id is not None
+        and base.decided_after is not None
+        and not any(r.session_date > base.decided_after for r in logs)
     ):
-        base = crud.get_programme(db, client_id, programme.based_on_id) or programme
+        older = crud.get_programme(db, client_id, base.based_on_id)
+        if older is None:
+            break
+        base = older
     return sessions.decision_of(
         sessions.decide_json(
             base,

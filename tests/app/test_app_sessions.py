@@ -6,13 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 from tests.api.api_support import assess_and_prescribe, legacy_fast_log
 
 from retrowalk.app import clinical, sessions
-from retrowalk.app.errors import NotFound
+from retrowalk.app.errors import Conflict, NotFound
 from retrowalk.app.sessions import SessionLogIn, SessionLogUpdate
 from retrowalk.core.vocab import field_bounds
 from retrowalk.errors import InputError
@@ -45,6 +45,51 @@ def test_log_session_stores_audits_and_decides(database: Database) -> None:
         assert done.next_session == sessions.next_session(db, client.id)
         audit = db.query(AuditEntry).filter_by(action="create", resource="session_log").one()
         assert audit.client_id == client.id and audit.detail == "test"
+
+
+_ROUNDS = iter(range(10**9))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(-120, 1), st.integers(0, 7), st.sampled_from(["one", "two", "morning"])),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_each_decision_is_the_one_a_fresh_read_gives(
+    database: Database, steps: list[tuple[int, int, str]]
+) -> None:
+    """A log adds its own rows to the window it read before the write instead of reading the
+    window again, and a later answer (next-morning pain) judges that session again: on any order
+    of days (back-dated past the window's cut-off, several a day, tomorrow), pains and the
+    decision versions they make, each reply is what a fresh read of the stored rows decides, and
+    a refusal is what that read says is in force."""
+    n = next(_ROUNDS)
+    with database.transaction() as db:
+        trainer = crud.create_user(db, f"t-window-{n}", "correct horse battery", "trainer")
+        client = crud.create_client(db, f"Window client {n}", trainer=trainer)
+        assess_and_prescribe(db, client, trainer)
+        for offset, pain, kind in steps:
+            day = TODAY + timedelta(days=offset)
+            stored = crud.list_session_logs(db, client.id)
+            if kind == "morning" and stored:
+                row = stored[offset % len(stored)]
+                update = SessionLogUpdate(pain_next_morning=float(pain))
+                done = sessions.update_log(db, trainer, client, row.id, update)
+                assert done.next_session == sessions.next_session(db, client.id)
+                continue
+            entries = [_entry(day, pain_during=float(pain), pain_after=float(pain), minutes=6.0)]
+            if kind == "two":
+                entries.append(_entry(day, exercise_id="forward_walk", pain_during=1.0, pain_after=1.0))
+            try:
+                done = sessions.log_session(db, trainer, client, entries)
+            except Conflict:
+                fresh = sessions.next_session(db, client.id)
+                assert fresh is not None and not fresh.can_log_exercise
+                continue
+            assert done.next_session == sessions.next_session(db, client.id)
 
 
 def test_unknown_exercise_is_refused_before_anything_is_stored(database: Database) -> None:

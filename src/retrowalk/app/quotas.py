@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from retrowalk.io import limits
-from retrowalk.storage.models import SessionLog
+from retrowalk.storage import crud
 
 
 def check_logs_per_day(db: Session, client_id: int, day: date, adding: int = 1) -> None:
     """Refuse (LimitExceeded → 422) a session-log write past ``max_logs_per_client_per_day``."""
-    count = db.scalar(
-        select(func.count())
-        .select_from(SessionLog)
-        .where(SessionLog.client_id == client_id, SessionLog.session_date == day)
-    )
     limits.check(
         "session_date",
         f"session logs on {day.isoformat()}",
-        (count or 0) + adding,
+        crud.count_session_logs_on(db, client_id, day) + adding,
         "max_logs_per_client_per_day",
     )

@@ -519,6 +519,7 @@ class _Judging:
 
     programmes: Mapping[int, Programme]
     assessments: Mapping[int, Assessment | None]
+    links: dict[int, crud.ProgrammeLink]
     lineages: dict[int, list[int]]
     signoffs: dict[int, list[TrainerSignOff]]
     logs: dict[int, list[Any]] = field(default_factory=dict)
@@ -530,35 +531,41 @@ class _Judging:
 def _judging(
     db: Session, programmes: Mapping[int, Programme], assessments: Mapping[int, Assessment | None]
 ) -> _Judging:
+    links = crud.programme_links(db, list(programmes))
     judging = _Judging(
         programmes,
         assessments,
-        crud.programme_lineages(db, programmes),
+        links,
+        {cid: crud.lineage_of(p.id, links) for cid, p in programmes.items()},
         crud.signoffs_for(db, list(programmes)),
     )
     _read_window(db, judging)
     return judging
 
 
-def _read_window(db: Session, judging: _Judging, added: Mapping[int, date] | None = None) -> None:
-    """(Re)read the sessions in each client's decision window and the recordings they can use;
-    ``added``: after a write of sessions up to these days under the current programme (so each
-    client's latest day is known without a query).
+_window_order = attrgetter("session_date", "id")
+
+
+def _read_window(db: Session, judging: _Judging, written: Mapping[int, Sequence[int]] | None = None) -> None:
+    """(Re)read the sessions in each client's decision window and the recordings they can use.
+    ``written``: after a write under the current programme, each client's new log ids: only those
+    rows are read and added to the window read before (the transaction changed nothing else in
+    it), and the window's cut-off moves with them, as a fresh read would.
 
     A recording counts only within the library's age limit before a judged session, and only
     clients with a session in the window are judged: older analyses are never decoded. Recordings
     already read from an earlier bound are narrowed in memory, so a read after a write gives the
     inputs a fresh read would.
     """
-    newest = None
-    if added is not None:
-        newest = {
-            cid: max([day, *(r.session_date for r in judging.logs.get(cid, [])[-1:])])
-            for cid, day in added.items()
-        }
-    judging.logs = crud.decision_window_rows(
-        db, judging.lineages, last_days=DECISION_WINDOW_DAYS, newest=newest
-    )
+    if written is None:
+        judging.logs = crud.decision_window_rows(db, judging.lineages, last_days=DECISION_WINDOW_DAYS)
+    else:
+        for row in crud.window_rows_by_id(db, [i for ids in written.values() for i in ids]):
+            if row.programme_id in judging.lineages[row.client_id]:
+                judging.logs.setdefault(row.client_id, []).append(row)
+        for cid in written:
+            newest_first = sorted(judging.logs.get(cid, []), key=_window_order, reverse=True)
+            judging.logs[cid] = crud.within_window(newest_first, last_days=DECISION_WINDOW_DAYS)
     max_age = timedelta(days=core_progression.hands_free_recording_max_age_days())
     bounds = {
         cid: datetime.combine(rows[0].session_date - max_age, datetime.min.time(), UTC)
@@ -576,16 +583,26 @@ def _read_window(db: Session, judging: _Judging, added: Mapping[int, date] | Non
             judging.recordings[cid] = kept[-EVIDENCE_RECORDINGS:]
 
 
+def judged_from(lineage: Sequence[int], links: Mapping[int, crud.ProgrammeLink], logs: Sequence[Any]) -> int:
+    """The version the next session is judged from (the one rule): back along the lineage while
+    the version was made by a decision and no session in the window came after what it judged.
+
+    So every edge keeps showing why the prescription changed rather than "no new session", and a
+    late answer about (or a back-dated log before) the session a decision came from retakes that
+    decision from the version it was made from, however many versions it has made since.
+    """
+    newest = logs[-1].session_date if logs else None
+    for pid in lineage[:-1]:
+        made_after = links[pid].decided_after if pid in links else None
+        if made_after is None or (newest is not None and newest > made_after):
+            return pid
+    return lineage[-1]
+
+
 def _decide_all(db: Session, judging: _Judging) -> dict[int, bytes | None]:
     logs, signoffs = judging.logs, judging.signoffs
-    # a decision version with no session since is judged from the version it was decided from
-    wanted = {
-        cid: p.based_on_id
-        for cid, p in judging.programmes.items()
-        if p.based_on_id is not None
-        and p.decided_after is not None
-        and not any(r.session_date > p.decided_after for r in logs[cid])
-    }
+    judged = {cid: judged_from(judging.lineages[cid], judging.links, logs[cid]) for cid in judging.programmes}
+    wanted = {cid: pid for cid, pid in judged.items() if pid != judging.programmes[cid].id}
     based_on = crud.programmes_by_id(db, wanted)
     return {
         cid: decide_json(
@@ -680,10 +697,12 @@ def log_session(
     crud.audit(db, user, "create", "session_log", resource_id=resource_id, client_id=client.id, detail=detail)
     decision = None
     if programme is not None and judging is not None:
-        _read_window(db, judging, {client.id: max(e.session_date for e in entries)})
+        _read_window(db, judging, {client.id: [row.id for row in rows]})
         decision = decision_of(_decide_all(db, judging)[client.id])
-    if programme is not None and decision is not None:
-        apply_decision(db, client, programme, decision, max(e.session_date for e in entries))
+    if programme is not None and decision is not None and judging is not None:
+        # decided after the newest session judged, not the day logged: a back-dated log is judged
+        # with the later sessions, and the version must not read as made before them
+        apply_decision(db, client, programme, decision, judging.logs[client.id][-1].session_date)
     return Logged(logs=rows, next_session=decision)
 
 
@@ -907,48 +926,21 @@ def _changed(
     """Apply a later change to a stored log, audit it and judge that session again."""
     crud.update_session_log(db, row, **changes)
     crud.audit(db, user, "update", "session_log", resource_id=row.id, client_id=client.id, detail=detail)
-    return Logged(logs=[row], next_session=rejudge(db, client, row.session_date))
+    return Logged(logs=[row], next_session=rejudge(db, client))
 
 
-def rejudge(db: Session, client: Client, day: date) -> NextSession | None:
-    """Judge again after a correction of (or a later answer about) the session on ``day``: from the
-    version decided before it when the current one was decided after it, and apply the result."""
+def rejudge(db: Session, client: Client) -> NextSession | None:
+    """Judge again after a correction of (or a later answer about) a stored session, by the rule
+    every edge reads (:func:`judged_from`: a decision that came from that session is taken again),
+    and apply the result to the programme as a log's decision is."""
     programme = crud.current_programme(db, client.id)
     if programme is None:
         return None
-    base = programme
-    if programme.decided_after is not None and programme.decided_after >= day and programme.based_on_id:
-        base = crud.get_programme(db, client.id, programme.based_on_id) or programme
-    lineage = crud.programme_lineage(db, base)
-    logs = crud.session_log_rows(
-        db,
-        client.id,
-        programme_ids=[*crud.programme_lineage(db, programme), *lineage],
-        last_days=DECISION_WINDOW_DAYS,
-    )
-    decision = decision_of(
-        decide_json(
-            base,
-            logs,
-            crud.latest_assessment(db, client.id),
-            cleared=clearances(db, client.id),
-            hands_free=hands_free_evidence(db, client.id),
-        )
-    )
-    if decision is not None and base is programme:
-        apply_decision(db, client, programme, decision, day)
-        return decision
-    changed = decision is not None and _items_key(decision.programme) != _items_key(programme.content)
-    if decision is not None and base is not programme and changed:
-        made = crud.add_decision_programme(
-            db,
-            base,
-            content=programmes.checked_decision(db, client, decision.programme),
-            decided_after=day,
-            reason="judged again after a correction",
-        )
-        made.origin = f"decision after session {day.isoformat()} (corrected)"
-        media.prune(db, None, client)
+    latest = crud.latest_assessment(db, client.id, with_inputs=False)
+    judging = _judging(db, {client.id: programme}, {client.id: latest})
+    decision = decision_of(_decide_all(db, judging)[client.id])
+    if decision is not None:
+        apply_decision(db, client, programme, decision, judging.logs[client.id][-1].session_date)
     return decision
 
 
@@ -990,7 +982,7 @@ def record_morning_pain(db: Session, user: User, client: Client, day: date, body
             changed += 1
     crud.audit(db, user, "update", "session_log", client_id=client.id, detail=f"morning {day}")
     if changed:
-        rejudge(db, client, day)
+        rejudge(db, client)
     return changed
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,6 +21,7 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Select,
+    Table,
     and_,
     bindparam,
     case,
@@ -476,16 +477,20 @@ def get_assessment(db: Session, client_id: int, assessment_id: int) -> Assessmen
     return row if row is not None and row.client_id == client_id else None
 
 
+_LATEST_ASSESSMENT = (
+    select(Assessment)
+    .where(Assessment.client_id == bindparam("client_id"))
+    .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+    .limit(1)
+)
+_LATEST_ASSESSMENT_FINDINGS = _LATEST_ASSESSMENT.options(defer(Assessment.inputs))
+
+
 def latest_assessment(db: Session, client_id: int, *, with_inputs: bool = True) -> Assessment | None:
     """The newest assessment or None; :class:`UnreadableRow` when it cannot be read.
     ``with_inputs=False`` leaves the raw test values unread until used (the findings suffice)."""
-    stmt = (
-        select(Assessment)
-        .where(Assessment.client_id == client_id)
-        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
-        .limit(1)
-    )
-    row: Assessment | None = _read_one(db, stmt if with_inputs else stmt.options(defer(Assessment.inputs)))
+    stmt = _LATEST_ASSESSMENT if with_inputs else _LATEST_ASSESSMENT_FINDINGS
+    row: Assessment | None = _read_one(db, stmt, {"client_id": client_id})
     return row
 
 
@@ -761,6 +766,18 @@ def add_session_log(
     return _inserted(db, row)
 
 
+_LOGS_ON_DAY = (
+    select(func.count())
+    .select_from(SessionLog)
+    .where(SessionLog.client_id == bindparam("client_id"), SessionLog.session_date == bindparam("day"))
+)
+
+
+def count_session_logs_on(db: Session, client_id: int, day: date) -> int:
+    """How many session rows the client has on ``day`` (every programme)."""
+    return int(db.scalar(_LOGS_ON_DAY, {"client_id": client_id, "day": day}) or 0)
+
+
 def list_session_logs(db: Session, client_id: int, *, limit: int | None = None) -> Sequence[SessionLog]:
     """Oldest first; ``limit`` keeps the most recent."""
     stmt = select(SessionLog).where(SessionLog.client_id == client_id)
@@ -820,16 +837,8 @@ def session_log_rows(
     if last_days is None:
         return db.execute(stmt, params).all()
     newest_first = db.execute(stmt, params)
-    rows: list[Row[Any]] = []
-    cutoff: date | None = None
-    for row in newest_first:
-        if cutoff is None:
-            cutoff = row.session_date - timedelta(days=last_days)
-        elif row.session_date < cutoff:
-            break
-        rows.append(row)
+    rows = within_window(newest_first, last_days=last_days)
     newest_first.close()
-    rows.reverse()
     return rows
 
 
@@ -867,14 +876,40 @@ def latest_assessments(
     return {a.client_id: a for a in db.scalars(stmt)}
 
 
+# Statements on every log's path are built once: building a select (its clauses, then its cache
+# key) per call cost more CPU than running it. Lists go in as expanding parameters.
+_PROGRAMME_LINKS = select(Programme.id, Programme.based_on_id, Programme.decided_after).where(
+    Programme.client_id.in_(bindparam("client_ids", expanding=True))
+)
+
+
+@dataclass(frozen=True)
+class ProgrammeLink:
+    """How a version was made: the version it was decided from, and the newest session that
+    decision judged (None for a version not made by a decision)."""
+
+    based_on_id: int | None
+    decided_after: date | None
+
+
+def programme_links(db: Session, client_ids: Sequence[int]) -> dict[int, ProgrammeLink]:
+    """Every version of these clients by id, as links (one query, no documents read)."""
+    if not client_ids:
+        return {}
+    rows = db.execute(_PROGRAMME_LINKS, {"client_ids": list(client_ids)}).all()
+    return {pid: ProgrammeLink(based_on, decided) for pid, based_on, decided in rows}
+
+
+def lineage_of(programme_id: int, links: Mapping[int, ProgrammeLink]) -> list[int]:
+    """:func:`programme_lineage` from :func:`programme_links`."""
+    return _lineage(programme_id, lambda pid: link.based_on_id if (link := links.get(pid)) else None)
+
+
 def programme_lineages(db: Session, programmes: Mapping[int, Programme]) -> dict[int, list[int]]:
     """:func:`programme_lineage` of each client's programme (client id -> ids), from one query
     of the versions' links (no documents read)."""
-    if not programmes:
-        return {}
-    stmt = select(Programme.id, Programme.based_on_id).where(Programme.client_id.in_(list(programmes)))
-    links: dict[int, int | None] = {pid: based_on for pid, based_on in db.execute(stmt).all()}
-    return {cid: _lineage(p.id, links.get) for cid, p in programmes.items()}
+    links = programme_links(db, list(programmes))
+    return {cid: lineage_of(p.id, links) for cid, p in programmes.items()}
 
 
 def programmes_by_id(db: Session, client_programme_ids: Mapping[int, int]) -> dict[int, Programme]:
@@ -891,24 +926,25 @@ def programmes_by_id(db: Session, client_programme_ids: Mapping[int, int]) -> di
 
 
 def decision_window_rows(
-    db: Session,
-    lineages: Mapping[int, Sequence[int]],
-    *,
-    last_days: int,
-    newest: Mapping[int, date] | None = None,
+    db: Session, lineages: Mapping[int, Sequence[int]], *, last_days: int
 ) -> dict[int, list[Row[Any]]]:
     """:func:`session_log_rows` with ``programme_ids`` and ``last_days`` for many clients (client
-    id -> the programme ids of its lineage) in two queries: each client's latest day, then the
-    rows from the earliest cut-off, each client's kept from its own; oldest first. ``newest``:
-    each client's latest day when the caller knows it (the first query is then left out)."""
+    id -> the programme ids of its lineage), oldest first. Many clients: two queries (each
+    client's latest day, then the rows from the earliest cut-off, each client's kept from its
+    own). One client (a log's judgement): one query read newest first, stopped at the cut-off."""
     out: dict[int, list[Row[Any]]] = {cid: [] for cid in lineages}
     if not lineages:
+        return out
+    if len(lineages) == 1:
+        ((cid, programme_ids),) = lineages.items()
+        newest_first = db.execute(_WINDOW_OF_ONE, {"client_id": cid, "programme_ids": list(programme_ids)})
+        out[cid] = within_window(newest_first, last_days=last_days)
+        newest_first.close()
         return out
     t = SessionLog.__table__.c
     owner = {pid: cid for cid, ids in lineages.items() for pid in ids}
     scope = t.client_id.in_(list(lineages)) & t.programme_id.in_(list(owner))
-    if newest is None:
-        newest = _newest_days(db, scope, owner)
+    newest = _newest_days(db, scope, owner)
     if not newest:
         return out
     since = {cid: day - timedelta(days=last_days) for cid, day in newest.items()}
@@ -918,6 +954,39 @@ def decision_window_rows(
         if owner[row.programme_id] == cid and row.session_date >= since[cid]:
             out[cid].append(row)
     return out
+
+
+_WINDOW_OF_ONE = _ordered(
+    select(SessionLog.__table__.c.client_id, *SESSION_ROW_COLUMNS).where(
+        SessionLog.__table__.c.client_id == bindparam("client_id"),
+        SessionLog.__table__.c.programme_id.in_(bindparam("programme_ids", expanding=True)),
+    ),
+    newest_first=True,
+)
+_WINDOW_ROWS_BY_ID = select(SessionLog.__table__.c.client_id, *SESSION_ROW_COLUMNS).where(
+    SessionLog.__table__.c.id.in_(bindparam("ids", expanding=True))
+)
+
+
+def within_window(newest_first: Iterable[Row[Any]], *, last_days: int) -> list[Row[Any]]:
+    """The rows (newest first; read lazily) from the newest day back ``last_days`` days, oldest
+    first: the one cut-off rule of the decision window."""
+    rows: list[Row[Any]] = []
+    cutoff: date | None = None
+    for row in newest_first:
+        if cutoff is None:
+            cutoff = row.session_date - timedelta(days=last_days)
+        elif row.session_date < cutoff:
+            break
+        rows.append(row)
+    rows.reverse()
+    return rows
+
+
+def window_rows_by_id(db: Session, log_ids: Sequence[int]) -> list[Row[Any]]:
+    """The decision-window rows (as :func:`decision_window_rows` reads them) of these logs: a
+    write adds its own rows to the window it read, instead of reading the window again."""
+    return list(db.execute(_WINDOW_ROWS_BY_ID, {"ids": list(log_ids)}).all()) if log_ids else []
 
 
 def _newest_days(db: Session, scope: ColumnElement[bool], owner: Mapping[int, int]) -> dict[int, date]:
@@ -938,10 +1007,16 @@ def signoffs_for(db: Session, client_ids: Sequence[int]) -> dict[int, list[Train
     """:func:`list_signoffs` (every kind, oldest first) of many clients, by client id; one query."""
     out: dict[int, list[TrainerSignOff]] = {cid: [] for cid in client_ids}
     if client_ids:
-        stmt = select(TrainerSignOff).where(TrainerSignOff.client_id.in_(list(client_ids)))
-        for row in db.scalars(stmt.order_by(TrainerSignOff.signed_on, TrainerSignOff.id)):
+        for row in db.scalars(_SIGNOFFS_OF, {"client_ids": list(client_ids)}):
             out[row.client_id].append(row)
     return out
+
+
+_SIGNOFFS_OF = (
+    select(TrainerSignOff)
+    .where(TrainerSignOff.client_id.in_(bindparam("client_ids", expanding=True)))
+    .order_by(TrainerSignOff.signed_on, TrainerSignOff.id)
+)
 
 
 def latest_recordings(
@@ -956,14 +1031,13 @@ def latest_recordings(
     if not wanted:
         return out
     newest = (Recording.created_at.desc(), Recording.id.desc())
-    if len(wanted) == 1:  # one client (a log's re-judgement): a plain indexed query, no window
-        scope: ColumnElement[bool] = Recording.client_id == wanted[0]
-        if since is not None:
-            scope &= Recording.created_at >= since[wanted[0]]
-        rows = _all_or_raise(_read_rows(db, select(Recording).where(scope).order_by(*newest).limit(n)))
-        out[wanted[0]] = rows[::-1]
+    if len(wanted) == 1:  # one client (a log's judgement): a plain indexed query, no window
+        (cid,) = wanted
+        params = {"client_id": cid, "since": None if since is None else since[cid], "n": n}
+        rows = _all_or_raise(_read_rows(db, _LATEST_OF_ONE[since is not None], params))
+        out[cid] = rows[::-1]
         return out
-    scope = Recording.client_id.in_(wanted)
+    scope: ColumnElement[bool] = Recording.client_id.in_(wanted)
     if since is not None:
         bound = {cid: bindparam(None, since[cid], type_=Recording.created_at.type) for cid in wanted}
         scope &= Recording.created_at >= case(bound, value=Recording.client_id)
@@ -984,6 +1058,18 @@ def latest_recordings(
     for row in _all_or_raise(_read_rows(db, stmt)):
         out[row.client_id].append(row)
     return out
+
+
+_LATEST_OF_ONE = {
+    bounded: select(Recording)
+    .where(
+        Recording.client_id == bindparam("client_id"),
+        *([Recording.created_at >= bindparam("since")] if bounded else []),
+    )
+    .order_by(Recording.created_at.desc(), Recording.id.desc())
+    .limit(bindparam("n"))
+    for bounded in (False, True)
+}
 
 
 def flag_acks_for(db: Session, client_ids: Sequence[int]) -> dict[int, list[FlagAcknowledgement]]:
@@ -1167,6 +1253,9 @@ def gait_series(db: Session, client_id: int) -> Loaded[Recording]:
 # --- audit ---------------------------------------------------------------------------------------
 
 
+_AUDIT_INSERT = insert(cast(Table, AuditEntry.__table__))
+
+
 def audit(
     db: Session,
     user: User | None,
@@ -1179,10 +1268,11 @@ def audit(
 ) -> None:
     """Record who read or changed what; written in the same transaction as the access itself.
 
-    A plain INSERT rather than an ORM object: every request writes one, so it should be cheap.
+    A plain INSERT of the table (no ORM object, nor the ORM's bulk-insert path), built once:
+    every request writes one, so it should be cheap.
     """
     db.execute(
-        insert(AuditEntry),
+        _AUDIT_INSERT,
         {
             "at": datetime.now(UTC),
             "user_id": user.id if user else None,
