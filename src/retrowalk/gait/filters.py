@@ -39,6 +39,11 @@ NYQUIST_MARGIN = 0.45  # cut-offs are clipped below 0.45 x rate (Nyquist is 0.5)
 BLOCK = 32  # samples per block: the Toeplitz product costs BLOCK multiply-adds per sample
 TINY = 1e-18  # entries of the block-transition powers below this are zero
 REAL_TOL = 100 * np.finfo(np.float64).eps  # scipy's test for a real root / a conjugate pair
+# OpenBLAS runs a product of m x n x k multiply-adds above 4 x 65536 on several threads; on a
+# loaded machine waking them cost more than the product (a median 17 ms instead of 7 ms for
+# the nine Mobilise-D recordings with another job on the second core). So the block rows go
+# to BLAS in stacks of at most this many multiply-adds each: one thread, as everywhere else.
+BLAS_ONE_THREAD_MNK = 4 * 65536
 
 
 def _clip(cutoff_hz: Cutoff, fs: float) -> Cutoff:
@@ -253,14 +258,16 @@ class _Bank:
     edge: int
     min_samples: int
     states: int  # per design
+    rows: int  # block rows per BLAS product (see BLAS_ONE_THREAD_MNK)
     dc: FloatArray  # (designs, 1): each design's gain at DC
     fwd_gain: FloatArray  # (BLOCK, designs x states)
-    fwd: FloatArray  # (designs, 1, BLOCK + designs x states, BLOCK): [T; O] of each design
+    # Axes (designs, channels, row stacks, ...), the middle two broadcast:
+    fwd: FloatArray  # (designs, 1, 1, BLOCK + designs x states, BLOCK): [T; O] of each design
     powers: tuple[FloatArray, ...]  # block-diagonal (A^BLOCK)^(2^k)', forward pass
     # The same per design: (designs, 1, states, states), and for one channel (designs, states, states).
     bwd_powers: tuple[tuple[FloatArray, ...], tuple[FloatArray, ...]]
-    bwd_gain: FloatArray  # (designs, 1, BLOCK, states)
-    bwd: FloatArray  # (designs, 1, BLOCK + states, BLOCK)
+    bwd_gain: FloatArray  # (designs, 1, 1, BLOCK, states)
+    bwd: FloatArray  # (designs, 1, 1, BLOCK + states, BLOCK)
 
 
 @lru_cache(maxsize=64)
@@ -282,13 +289,14 @@ def _bank(specs: tuple[tuple[Kind, Cutoff], ...], fs: float, order: int) -> _Ban
         ds[0].edge,
         ds[0].min_samples,
         ds[0].gain.shape[0],
+        max(BLAS_ONE_THREAD_MNK // (fwd.shape[0] * BLOCK), 1),  # the largest product's rows
         np.array([[d.dc_gain] for d in ds]),
         np.ascontiguousarray(np.concatenate(gain, axis=1)),
-        np.stack([fwd[:, f * cols : (f + 1) * cols] for f in range(len(ds))])[:, None],
+        np.stack([fwd[:, f * cols : (f + 1) * cols] for f in range(len(ds))])[:, None, None],
         tuple(_diag(p) for p in powers),
         (tuple(np.stack(p)[:, None] for p in powers), tuple(np.stack(p) for p in powers)),
-        np.stack([g[::-1] for g in gain])[:, None],
-        np.stack(bwd)[:, None],
+        np.stack([g[::-1] for g in gain])[:, None, None],
+        np.stack(bwd)[:, None, None],
     )
 
 
@@ -335,9 +343,16 @@ def zero_phase_bank(
     whole = n // BLOCK  # the signal's whole blocks
     m = off + n + 2 * e  # samples up to the extension's last one
     nb, last = -(-m // BLOCK), (m - 1) % BLOCK
+    # Blocks go to BLAS in stacks of `rows`; the blocks after the last one (`pad`) stay out of
+    # the result: forward, nothing before them depends on them; backward, their input is 0.
+    rows = min(bank.rows, nb)
+    stacks = -(-nb // rows)
+    pad = stacks * rows - nb
+    nb += pad
     x0 = 2 * cols[:, :1] - cols[:, e : e + 1]  # the extension's first sample
     # Forward: [x - x0 | start states] in one array.
-    cat = np.empty((ch, nb, BLOCK + nf * k))
+    cat5 = np.empty((ch, stacks, rows, BLOCK + nf * k))
+    cat = cat5.reshape(ch, nb, -1)
     u = cat[..., :BLOCK]
     np.subtract(
         cols[:, : whole * BLOCK].reshape(ch, whole, BLOCK), x0[:, :, None], out=u[:, head : head + whole]
@@ -351,22 +366,24 @@ def zero_phase_bank(
     np.subtract(2 * cols[:, -1:] - x0, cols[:, -2 : -(e + 2) : -1], out=back[:, rest : rest + e])
     back[:, rest + e :] = back[:, rest + e - 1 : rest + e]
     u[:, head + whole :] = back.reshape(ch, -1, BLOCK)
-    w = u @ bank.fwd_gain
+    w = (cat5[..., :BLOCK] @ bank.fwd_gain).reshape(ch, nb, -1)
     _scan(w[0] if ch == 1 else w, bank.powers, backward=False)  # 2-D products: cheaper
     cat[:, 1:, BLOCK:], cat[:, 0, BLOCK:] = w[:, :-1], 0.0
     # Backward, all designs at once (a leading axis): [y - y_end | start states], run from
     # the end; y is the forward output's zero-state part (its dc x0 cancels in y - y_end).
     at = off + e  # where the signal starts
-    bcat = np.empty((nf, ch, nb, BLOCK + k))
+    bcat5 = np.empty((nf, ch, stacks, rows, BLOCK + k))
+    bcat = bcat5.reshape(nf, ch, nb, -1)
     u = bcat[..., :BLOCK]
-    np.matmul(cat, bank.fwd, out=u)
-    end = u[:, :, -1, last].copy()  # (designs, channels)
+    np.matmul(cat5, bank.fwd, out=bcat5[..., :BLOCK])
+    end = u[:, :, -1 - pad, last].copy()  # (designs, channels)
     u -= end[:, :, None, None]
-    u[:, :, -1, last + 1 :] = 0.0  # after the last sample: no input
-    w = u @ bank.bwd_gain
+    u[:, :, -1 - pad, last + 1 :] = 0.0  # after the last sample: no input
+    u[:, :, nb - pad :] = 0.0
+    w = (bcat5[..., :BLOCK] @ bank.bwd_gain).reshape(nf, ch, nb, -1)
     _scan(w[:, 0] if ch == 1 else w, bank.bwd_powers[1 if ch == 1 else 0], backward=True)
     bcat[:, :, :-1, BLOCK:], bcat[:, :, -1, BLOCK:] = w[:, :, 1:], 0.0
-    z = (bcat @ bank.bwd).reshape(nf, ch, nb * BLOCK)
+    z = (bcat5 @ bank.bwd).reshape(nf, ch, nb * BLOCK)
     start = (end + x0[:, 0] * bank.dc) * bank.dc  # the backward pass's first output, at DC
     zf = z[:, :, at : at + n] + start[:, :, None]
     if ch == 1:
