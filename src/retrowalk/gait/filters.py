@@ -366,9 +366,9 @@ def zero_phase_bank(
     np.subtract(2 * cols[:, -1:] - x0, cols[:, -2 : -(e + 2) : -1], out=back[:, rest : rest + e])
     back[:, rest + e :] = back[:, rest + e - 1 : rest + e]
     u[:, head + whole :] = back.reshape(ch, -1, BLOCK)
-    w = (cat5[..., :BLOCK] @ bank.fwd_gain).reshape(ch, nb, -1)
-    _scan(w[0] if ch == 1 else w, bank.powers, backward=False)  # 2-D products: cheaper
-    cat[:, 1:, BLOCK:], cat[:, 0, BLOCK:] = w[:, :-1], 0.0
+    state = (cat5[..., :BLOCK] @ bank.fwd_gain).reshape(ch, nb, -1)
+    _scan(state[0] if ch == 1 else state, bank.powers, backward=False)  # 2-D products: cheaper
+    cat[:, 1:, BLOCK:], cat[:, 0, BLOCK:] = state[:, :-1], 0.0
     # Backward, all designs at once (a leading axis): [y - y_end | start states], run from
     # the end; y is the forward output's zero-state part (its dc x0 cancels in y - y_end).
     at = off + e  # where the signal starts
