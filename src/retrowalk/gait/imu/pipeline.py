@@ -238,7 +238,7 @@ def _assemble(
     """Bouts, parameters and direction from sorted contact times (s, recording clock)."""
     gsd = STRIDE_BOUTS if per_leg else STEP_BOUTS
     # The bout rules work on sample indices; contacts from two legs share one grid of rate fs.
-    runs = gsd.detect(np.round(ic_s * fs).astype(np.int64), sampling_rate_hz=fs)
+    runs = gsd.detect((ic_s * fs).round().astype(np.int64), sampling_rate_hz=fs)
     per_stride = 1 if per_leg else 2
     bouts: list[BoutResult] = []
     bout_ics: list[NDArray[np.float64]] = []
@@ -280,7 +280,7 @@ def _assemble(
         placement=cast(Placement, placement),  # checked by check_placement on the way in
         sampling_rate_hz=fs,
         duration_s=round(duration_s, 3),
-        initial_contacts_s=np.round(all_ics, 3).tolist(),
+        initial_contacts_s=all_ics.round(3).tolist(),
         steps=stats.steps,
         cadence_spm=r(stats.cadence_spm),
         step_time_mean_s=r(stats.step_time_mean_s, 4),
