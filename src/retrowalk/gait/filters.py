@@ -39,6 +39,11 @@ NYQUIST_MARGIN = 0.45  # cut-offs are clipped below 0.45 x rate (Nyquist is 0.5)
 BLOCK = 32  # samples per block: the Toeplitz product costs BLOCK multiply-adds per sample
 TINY = 1e-18  # entries of the block-transition powers below this are zero
 REAL_TOL = 100 * np.finfo(np.float64).eps  # scipy's test for a real root / a conjugate pair
+# OpenBLAS runs a product of m x n x k multiply-adds above 4 x 65536 on several threads; on a
+# loaded machine waking them cost more than the product (a median 17 ms instead of 7 ms for
+# the nine Mobilise-D recordings with another job on the second core). So the block rows go
+# to BLAS in stacks of at most this many multiply-adds each: one thread, as everywhere else.
+BLAS_ONE_THREAD_MNK = 4 * 65536
 
 
 def _clip(cutoff_hz: Cutoff, fs: float) -> Cutoff:
@@ -244,21 +249,25 @@ class _Bank:
     """Several designs of one kind and order run side by side on one input. Matrices are
     right-multiplied (a row is a block); a pass is ``[input | starting state] @ [T; O]`` once
     the states are known from ``input @ G`` and the scan. Forward, the designs share the input,
-    so their matrices are side by side (one product for all); backward, each filters its own
-    forward output, one after the other (their states in one scan). The backward pass is the
-    forward one with time reversed in each block (``J T J``, ``J G``, ``O J``), the scan run
-    from the end.
+    so their matrices are side by side (one product for all). Backward, each filters its own
+    forward output: the designs are a leading (batch) axis of the arrays and of the stacked
+    matrices, so one call serves them all. The backward pass is the forward one with time
+    reversed in each block (``J T J``, ``J G``, ``O J``), the scan run from the end.
     """
 
     edge: int
     min_samples: int
     states: int  # per design
-    dc: FloatArray  # (designs,): each design's gain at DC
+    rows: int  # block rows per BLAS product (see BLAS_ONE_THREAD_MNK)
+    dc: FloatArray  # (designs, 1): each design's gain at DC
     fwd_gain: FloatArray  # (BLOCK, designs x states)
-    fwd: FloatArray  # (BLOCK + designs x states, designs x BLOCK)
-    powers: tuple[FloatArray, ...]  # block-diagonal (A^BLOCK)^(2^k)', both passes
-    bwd_gain: tuple[FloatArray, ...]  # per design: (BLOCK, states)
-    bwd: tuple[FloatArray, ...]  # per design: (BLOCK + states, BLOCK)
+    # Axes (designs, channels, row stacks, ...), the middle two broadcast:
+    fwd: FloatArray  # (designs, 1, 1, BLOCK + designs x states, BLOCK): [T; O] of each design
+    powers: tuple[FloatArray, ...]  # block-diagonal (A^BLOCK)^(2^k)', forward pass
+    # The same per design: (designs, 1, states, states), and for one channel (designs, states, states).
+    bwd_powers: tuple[tuple[FloatArray, ...], tuple[FloatArray, ...]]
+    bwd_gain: FloatArray  # (designs, 1, 1, BLOCK, states)
+    bwd: FloatArray  # (designs, 1, 1, BLOCK + states, BLOCK)
 
 
 @lru_cache(maxsize=64)
@@ -273,24 +282,27 @@ def _bank(specs: tuple[tuple[Kind, Cutoff], ...], fs: float, order: int) -> _Ban
         [d.powers[k].T if k < len(d.powers) else np.zeros_like(d.powers[0]) for d in ds]
         for k in range(max(len(d.powers) for d in ds))
     ]
+    fwd = np.vstack((np.concatenate(forced, axis=1), _diag(zero)))
+    cols = fwd.shape[1] // len(ds)
+    bwd = [np.vstack((f[::-1, ::-1], z[:, ::-1])) for f, z in zip(forced, zero, strict=True)]
     return _Bank(
         ds[0].edge,
         ds[0].min_samples,
         ds[0].gain.shape[0],
-        np.array([d.dc_gain for d in ds]),
+        max(BLAS_ONE_THREAD_MNK // (fwd.shape[0] * BLOCK), 1),  # the largest product's rows
+        np.array([[d.dc_gain] for d in ds]),
         np.ascontiguousarray(np.concatenate(gain, axis=1)),
-        np.vstack((np.concatenate(forced, axis=1), _diag(zero))),
+        np.stack([fwd[:, f * cols : (f + 1) * cols] for f in range(len(ds))])[:, None, None],
         tuple(_diag(p) for p in powers),
-        tuple(np.ascontiguousarray(g[::-1]) for g in gain),
-        tuple(np.vstack((f[::-1, ::-1], z[:, ::-1])) for f, z in zip(forced, zero, strict=True)),
+        (tuple(np.stack(p)[:, None] for p in powers), tuple(np.stack(p) for p in powers)),
+        np.stack([g[::-1] for g in gain])[:, None, None],
+        np.stack(bwd)[:, None, None],
     )
 
 
 def _scan(w: FloatArray, powers: tuple[FloatArray, ...], *, backward: bool) -> None:
     """In place, along the blocks (axis -2): ``w[j] = sum over i <= j of (A^L)^(j-i) w[i]``
     (``i >= j`` backward), in log2(blocks) steps: the states at the block boundaries."""
-    if w.shape[0] == 1:
-        w = w[0]  # one channel: 2-D products (a view, so the scan is still in place)
     nb, step = w.shape[-2], 1
     for p in powers:
         if step >= nb:
@@ -331,9 +343,16 @@ def zero_phase_bank(
     whole = n // BLOCK  # the signal's whole blocks
     m = off + n + 2 * e  # samples up to the extension's last one
     nb, last = -(-m // BLOCK), (m - 1) % BLOCK
+    # Blocks go to BLAS in stacks of `rows`; the blocks after the last one (`pad`) stay out of
+    # the result: forward, nothing before them depends on them; backward, their input is 0.
+    rows = min(bank.rows, nb)
+    stacks = -(-nb // rows)
+    pad = stacks * rows - nb
+    nb += pad
     x0 = 2 * cols[:, :1] - cols[:, e : e + 1]  # the extension's first sample
     # Forward: [x - x0 | start states] in one array.
-    cat = np.empty((ch, nb, BLOCK + nf * k))
+    cat5 = np.empty((ch, stacks, rows, BLOCK + nf * k))
+    cat = cat5.reshape(ch, nb, -1)
     u = cat[..., :BLOCK]
     np.subtract(
         cols[:, : whole * BLOCK].reshape(ch, whole, BLOCK), x0[:, :, None], out=u[:, head : head + whole]
@@ -347,35 +366,29 @@ def zero_phase_bank(
     np.subtract(2 * cols[:, -1:] - x0, cols[:, -2 : -(e + 2) : -1], out=back[:, rest : rest + e])
     back[:, rest + e :] = back[:, rest + e - 1 : rest + e]
     u[:, head + whole :] = back.reshape(ch, -1, BLOCK)
-    w = u @ bank.fwd_gain
-    _scan(w, bank.powers, backward=False)
-    cat[:, 1:, BLOCK:], cat[:, 0, BLOCK:] = w[:, :-1], 0.0
-    # Backward, one design at a time (arrays of one design's size: cheaper to allocate):
-    # [y - y_end | start states], run from the end; y is the forward output's zero-state part
-    # (its dc x0 cancels in y - y_end).
-    fwd, at = cat, off + e  # at: where the signal starts
-    cats, ends = [], []
-    w = np.empty((ch, nb, nf * k))  # all designs' states side by side: one scan
-    for f in range(nf):
-        cat = np.empty((ch, nb, BLOCK + k))
-        u = cat[..., :BLOCK]
-        np.matmul(fwd, bank.fwd[:, f * BLOCK : (f + 1) * BLOCK], out=u)
-        end = u[:, -1, last].copy()  # (channels,)
-        u -= end[:, None, None]
-        u[:, -1, last + 1 :] = 0.0  # after the last sample: no input
-        np.matmul(u, bank.bwd_gain[f], out=w[:, :, f * k : (f + 1) * k])
-        cats.append(cat)
-        ends.append(end)
-    _scan(w, bank.powers, backward=True)
-    out = []
-    for f, (cat, end) in enumerate(zip(cats, ends, strict=True)):
-        cat[:, :-1, BLOCK:], cat[:, -1, BLOCK:] = w[:, 1:, f * k : (f + 1) * k], 0.0
-        z = (cat @ bank.bwd[f]).reshape(ch, nb * BLOCK)
-        dc = bank.dc[f]
-        start = (end + x0[:, 0] * dc) * dc  # the backward pass's first output, at DC
-        zf = z[:, at : at + n] + start[:, None]
-        out.append(np.ascontiguousarray(zf.T).reshape(x.shape) if ch > 1 else zf.reshape(x.shape))
-    return out
+    state = (cat5[..., :BLOCK] @ bank.fwd_gain).reshape(ch, nb, -1)
+    _scan(state[0] if ch == 1 else state, bank.powers, backward=False)  # 2-D products: cheaper
+    cat[:, 1:, BLOCK:], cat[:, 0, BLOCK:] = state[:, :-1], 0.0
+    # Backward, all designs at once (a leading axis): [y - y_end | start states], run from
+    # the end; y is the forward output's zero-state part (its dc x0 cancels in y - y_end).
+    at = off + e  # where the signal starts
+    bcat5 = np.empty((nf, ch, stacks, rows, BLOCK + k))
+    bcat = bcat5.reshape(nf, ch, nb, -1)
+    u = bcat[..., :BLOCK]
+    np.matmul(cat5, bank.fwd, out=bcat5[..., :BLOCK])
+    end = u[:, :, -1 - pad, last].copy()  # (designs, channels)
+    u -= end[:, :, None, None]
+    u[:, :, -1 - pad, last + 1 :] = 0.0  # after the last sample: no input
+    u[:, :, nb - pad :] = 0.0
+    w = (bcat5[..., :BLOCK] @ bank.bwd_gain).reshape(nf, ch, nb, -1)
+    _scan(w[:, 0] if ch == 1 else w, bank.bwd_powers[1 if ch == 1 else 0], backward=True)
+    bcat[:, :, :-1, BLOCK:], bcat[:, :, -1, BLOCK:] = w[:, :, 1:], 0.0
+    z = (bcat5 @ bank.bwd).reshape(nf, ch, nb * BLOCK)
+    start = (end + x0[:, 0] * bank.dc) * bank.dc  # the backward pass's first output, at DC
+    zf = z[:, :, at : at + n] + start[:, :, None]
+    if ch == 1:
+        return [f.reshape(x.shape) for f in zf]
+    return [np.ascontiguousarray(f.T).reshape(x.shape) for f in zf]
 
 
 def zero_phase(x: FloatArray, fs: float, kind: Kind, cutoff_hz: Cutoff, *, order: int = 2) -> FloatArray:

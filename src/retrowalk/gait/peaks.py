@@ -25,12 +25,12 @@ IntArray = NDArray[np.intp]
 
 def local_maxima(x: FloatArray) -> IntArray:
     """Indices of every local maximum; a flat top gives its middle sample (rounded down)."""
-    d = np.diff(x)
+    d = x[1:] - x[:-1]  # np.diff's value; methods below: no wrapper calls on this hot path
     if not (d == 0).any():  # no flat runs (filtered signals): a rise then a fall
-        return np.flatnonzero((d[:-1] > 0) & (d[1:] < 0)) + 1
-    nz = np.flatnonzero(d != 0)  # NaN counts as a change and is neither a rise nor a fall
+        return ((d[:-1] > 0) & (d[1:] < 0)).nonzero()[0] + 1
+    nz = (d != 0).nonzero()[0]  # NaN counts as a change and is neither a rise nor a fall
     dn = d[nz]
-    top = np.flatnonzero((dn[:-1] > 0) & (dn[1:] < 0))  # a rise, a flat run (maybe empty), a fall
+    top = ((dn[:-1] > 0) & (dn[1:] < 0)).nonzero()[0]  # a rise, a flat run (maybe empty), a fall
     return ((nz[top] + 1 + nz[top + 1]) // 2).astype(np.intp)
 
 
@@ -102,7 +102,7 @@ def peak_prominences(
     half = _half_window(wlen)
     mx = local_maxima(x) if maxima is None else maxima
     vals = x[mx]
-    if mx.size and (mx[np.minimum(np.searchsorted(mx, peaks), mx.size - 1)] == peaks).all():
+    if mx.size and (mx[np.minimum(mx.searchsorted(peaks), mx.size - 1)] == peaks).all():
         level = x[peaks]  # every peak is a local maximum (so a valid index)
         high = vals >= level.min()  # lower maxima are never higher than a peak
         pos, v = mx[high], vals[high]
@@ -112,7 +112,7 @@ def peak_prominences(
         level = x[peaks]
         pos = np.union1d(mx[vals >= level.min()], peaks)
         v = x[pos]
-    at = np.searchsorted(pos, peaks)
+    at = pos.searchsorted(peaks)
     lo, hi = _extents(pos, v, n)
     lo, hi = lo[at], hi[at]
     if half is not None:

@@ -36,6 +36,10 @@ PER_LEG: tuple[str, ...] = ("foot", "shank")
 STRIDE_BOUTS = GsdStepRuns(
     min_contacts=3, min_core_steps=2, min_step_s=0.5, max_step_s=3.0, extend_step_s=4.0
 )
+# The stages are frozen dataclasses without state: one instance each, not one per call.
+STEP_BOUTS = GsdStepRuns()
+NORM_PEAK = IcdNormPeak()
+SWING_IMPACT = IcdSwingImpact()
 CHUNK_S = 600.0
 OVERLAP_S = 15.0
 NEUTRAL_SEARCH_S = 120.0
@@ -49,12 +53,12 @@ def _detector(rec: ImuRecording, placement: str) -> Detector:
     """Contacts (indices into the slice) of ``rec[lo:hi]`` for the placement's detector."""
     fs = rec.sampling_rate_hz
     if placement in PER_LEG:
-        swing = IcdSwingImpact()
+        swing = SWING_IMPACT
         gyr = rec.gyr
         return lambda lo, hi: swing.detect(
             rec.acc[lo:hi], gyr=None if gyr is None else gyr[lo:hi], sampling_rate_hz=fs
         )
-    norm = IcdNormPeak()
+    norm = NORM_PEAK
     return lambda lo, hi: norm.detect(rec.acc[lo:hi], sampling_rate_hz=fs)
 
 
@@ -100,9 +104,14 @@ def _flat(acc: NDArray[np.float64], limit: float) -> bool:
     already answers no (a range only grows), so a moving recording is not scanned whole.
     Column by column: a reduction along axis 0 of an (n, 3) array is ~10x slower in NumPy."""
     head = acc[:FLAT_HEAD_SAMPLES]
-    if any(float(np.ptp(head[:, k])) >= limit for k in range(3)):
+    if any(_ptp(head[:, k]) >= limit for k in range(3)):
         return False
-    return max(float(np.ptp(acc[:, k])) for k in range(3)) < limit
+    return max(_ptp(acc[:, k]) for k in range(3)) < limit
+
+
+def _ptp(x: NDArray[np.float64]) -> float:
+    """``np.ptp`` (max - min) without its wrapper, which costs more than a short column."""
+    return float(x.max() - x.min())
 
 
 def _check(rec: ImuRecording) -> None:
@@ -227,23 +236,25 @@ def _assemble(
     warnings: list[str],
 ) -> ImuGaitResult:
     """Bouts, parameters and direction from sorted contact times (s, recording clock)."""
-    gsd = STRIDE_BOUTS if per_leg else GsdStepRuns()
+    gsd = STRIDE_BOUTS if per_leg else STEP_BOUTS
     # The bout rules work on sample indices; contacts from two legs share one grid of rate fs.
-    runs = gsd.detect(np.round(ic_s * fs).astype(np.int64), sampling_rate_hz=fs)
+    runs = gsd.detect((ic_s * fs).round().astype(np.int64), sampling_rate_hz=fs)
     per_stride = 1 if per_leg else 2
     bouts: list[BoutResult] = []
     bout_ics: list[NDArray[np.float64]] = []
     cadences: list[float] = []
     for a, b in runs:
         t = ic_s[a : b + 1]
-        est_dir, conf = direction(float(t[0]), float(t[-1]))
+        t0, t1 = float(t[0]), float(t[-1])
+        est_dir, conf = direction(t0, t1)
         cad = bout_cadence(t, contacts_per_stride=per_stride)
         cadences.append(cad)
-        # Values are built here (types and ranges known): skip per-bout validation cost.
+        # Validated: pydantic-core checks these few fields faster than model_construct's
+        # Python loop over the fields copies them (measured 1.4 vs 2.2 us).
         bouts.append(
-            BoutResult.model_construct(
-                start_s=round(float(t[0]), 3),
-                end_s=round(float(t[-1]), 3),
+            BoutResult(
+                start_s=round(t0, 3),
+                end_s=round(t1, 3),
                 steps=int(t.size) * (2 // per_stride),
                 cadence_spm=round(cad, 2),
                 direction=est_dir,
@@ -264,12 +275,12 @@ def _assemble(
     def r(x: float | None, nd: int = 2) -> float | None:
         return None if x is None else round(float(x), nd)
 
-    # Every value is built here with its type and range known: skip pydantic's validation.
-    return ImuGaitResult.model_construct(
+    # Validated, as the bouts (no dearer than model_construct here; bouts are not re-checked).
+    return ImuGaitResult(
         placement=cast(Placement, placement),  # checked by check_placement on the way in
         sampling_rate_hz=fs,
         duration_s=round(duration_s, 3),
-        initial_contacts_s=np.round(all_ics, 3).tolist(),
+        initial_contacts_s=all_ics.round(3).tolist(),
         steps=stats.steps,
         cadence_spm=r(stats.cadence_spm),
         step_time_mean_s=r(stats.step_time_mean_s, 4),

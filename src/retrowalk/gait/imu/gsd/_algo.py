@@ -33,17 +33,18 @@ class GsdStepRuns:
         ics = np.asarray(data, dtype=np.int64)
         if ics.size < self.min_contacts:
             return []
-        dt = np.diff(ics) / sampling_rate_hz
+        dt = (ics[1:] - ics[:-1]) / sampling_rate_hz
         ok = (dt >= self.min_step_s) & (dt <= self.max_step_s)
         # An interval is regular when it is plausible and close to one plausible neighbour:
-        # pair[k] is the rhythm ratio of intervals k-1 and k (inf at the ends or if implausible).
-        pair = np.full(dt.size + 1, np.inf)
-        pair[1:-1] = np.where(ok[1:] & ok[:-1], np.maximum(dt[1:] / dt[:-1], dt[:-1] / dt[1:]), np.inf)
-        regular = ok & (np.minimum(pair[:-1], pair[1:]) <= self.max_ratio)
-        # Runs of regular intervals (vectorised run-length encoding).
-        padded = np.zeros(regular.size + 2, dtype=bool)
-        padded[1:-1] = regular
-        bounds = np.flatnonzero(padded[1:] != padded[:-1])
+        # close[k + 1] says intervals k and k + 1 are both plausible and in rhythm (ratio).
+        a, b = dt[:-1], dt[1:]
+        close = np.zeros(dt.size + 1, dtype=bool)
+        close[1:-1] = ok[1:] & ok[:-1] & (np.maximum(b / a, a / b) <= self.max_ratio)
+        # Runs of regular intervals (vectorised run-length encoding): interval k is regular
+        # when close[k] or close[k + 1], and sits at padded[k + 1], between two False.
+        padded = np.zeros(dt.size + 2, dtype=bool)
+        np.logical_or(close[:-1], close[1:], out=padded[1:-1])
+        bounds = (padded[1:] != padded[:-1]).nonzero()[0]
         starts, stops = bounds[0::2], bounds[1::2]  # stops: exclusive interval index
         keep = stops - starts >= self.min_core_steps
         starts, stops = starts[keep], stops[keep]
@@ -53,11 +54,11 @@ class GsdStepRuns:
         # initiation and termination steps are slower and irregular: extend each core over
         # neighbouring contacts that follow each other within a human step time.
         chain = np.zeros(ics.size, dtype=np.int64)  # chain id of each contact
-        np.cumsum(dt > self.extend_step_s, out=chain[1:])
-        first = np.searchsorted(chain, chain[starts], side="left")
-        last = np.searchsorted(chain, chain[stops], side="right") - 1
+        (dt > self.extend_step_s).cumsum(out=chain[1:])
+        first = chain.searchsorted(chain[starts], side="left")
+        last = chain.searchsorted(chain[stops], side="right") - 1
         gaps = (ics[first[1:]] - ics[last[:-1]]) / sampling_rate_hz
-        cut = np.flatnonzero(gaps > self.max_break_s).tolist()  # bout k ends at core cut[k]
+        cut = (gaps > self.max_break_s).nonzero()[0].tolist()  # bout k ends at core cut[k]
         b_first = first[[0, *(c + 1 for c in cut)]].tolist()
         b_last = last[[*cut, last.size - 1]].tolist()
         return [(a, b) for a, b in zip(b_first, b_last, strict=True) if b - a + 1 >= self.min_contacts]

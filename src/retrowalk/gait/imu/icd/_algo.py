@@ -26,7 +26,7 @@ def _moving_rms_at(x: NDArray[np.float64], w: int, at: NDArray[np.intp]) -> NDAr
     """Centred moving RMS over ``w`` samples, evaluated only at ``at`` (cumulative sum)."""
     c = np.empty(x.size + 1)
     c[0] = 0.0
-    np.cumsum(x * x, out=c[1:])
+    (x * x).cumsum(out=c[1:])
     lo = np.maximum(at - w // 2, 0)  # 0 <= at < x.size
     hi = np.minimum(at + (w - w // 2), x.size)
     return np.sqrt(np.maximum(c[hi] - c[lo], 0.0) / w)

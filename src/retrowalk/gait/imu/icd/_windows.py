@@ -16,7 +16,7 @@ def argmax_in(x: NDArray[np.float64], lo: NDArray[np.intp], hi: NDArray[np.intp]
     """``argmax(x[lo[i]:hi[i]])`` for every window (non-empty) at once: the first maximum, as
     ``np.argmax``; one 2-D gather instead of a Python loop over steps."""
     idx, real = _windows(lo, hi)
-    return np.argmax(np.where(real, x[np.minimum(idx, x.size - 1)], -np.inf), axis=1)
+    return np.where(real, x[np.minimum(idx, x.size - 1)], -np.inf).argmax(axis=1)
 
 
 def steepest_rise_in(x: NDArray[np.float64], lo: NDArray[np.intp], hi: NDArray[np.intp]) -> NDArray[np.intp]:
@@ -24,4 +24,4 @@ def steepest_rise_in(x: NDArray[np.float64], lo: NDArray[np.intp], hi: NDArray[n
     least 3 samples), computed only inside the windows, not over the whole signal."""
     idx, real = _windows(lo, hi)
     j = np.minimum(np.maximum(idx, 1), x.size - 2)  # (np.clip's wrapper costs more than both)
-    return np.argmax(np.where(real, x[j + 1] - x[j - 1], -np.inf), axis=1)
+    return np.where(real, x[j + 1] - x[j - 1], -np.inf).argmax(axis=1)
