@@ -43,6 +43,7 @@ __all__ = [
 
 from retrowalk.core.assessment import AssessmentInput, AssessmentResult, TestChange
 from retrowalk.core.prescription import Programme as ProgrammeContent
+from retrowalk.core.progression import NextSession
 from retrowalk.core.scores.koos import KoosScores
 from retrowalk.gait.summary import GaitSummary
 from retrowalk.storage.documents import RecordingMetrics
@@ -221,7 +222,7 @@ class PendingDecisionOut(Out):
 
 class SessionLogCreated(BaseModel):
     log: SessionLogOut
-    next_session: dict[str, Any] | None = Field(
+    next_session: NextSession | None = Field(
         description="The progression engine's decision for the next session (None without a programme)."
     )
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Header, Query, status
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from retrowalk.api.schemas import (
@@ -22,9 +23,11 @@ from retrowalk.http.deps import CurrentUser, DbSession, TrainerOrSelf, row_id
 router = APIRouter(prefix="/clients/{client_id}/session-logs", tags=["session logs"])
 
 
-def _created(done: sessions.Logged) -> SessionLogCreated:
-    decision = done.next_session.model_dump(mode="json") if done.next_session is not None else None
-    return SessionLogCreated(log=SessionLogOut.model_validate(done.logs[0]), next_session=decision)
+def _created(done: sessions.Logged, status_code: int = status.HTTP_200_OK) -> Response:
+    # The engine's models as they are, serialised once in Rust: the decision is the largest part
+    # of the reply, and a dict round trip then FastAPI's re-validation cost more than the write.
+    reply = SessionLogCreated(log=SessionLogOut.model_validate(done.logs[0]), next_session=done.next_session)
+    return Response(reply.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
 @router.post("", response_model=SessionLogCreated, status_code=status.HTTP_201_CREATED)
@@ -36,9 +39,10 @@ def log_session(
     idempotency_key: str | None = Header(
         None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Sent again: stored once."
     ),
-) -> SessionLogCreated:
+) -> Response:
     """Log one exercise; 409 while a red flag or pain stop is in force (the reason says which)."""
-    return _created(sessions.log_session(db, user, client, [body], form_key=idempotency_key))
+    done = sessions.log_session(db, user, client, [body], form_key=idempotency_key)
+    return _created(done, status.HTTP_201_CREATED)
 
 
 @router.get("", response_model=list[SessionLogOut])
@@ -74,7 +78,7 @@ def update_session_log(
     client: Client = TrainerOrSelf,
     user: User = CurrentUser,
     db: Session = DbSession,
-) -> SessionLogCreated:
+) -> Response:
     """Add what is known later (next-morning pain, notes); the decision is recomputed."""
     return _created(sessions.update_log(db, user, client, log_id, body))
 
@@ -86,6 +90,6 @@ def correct_session_log(
     client: Client = TrainerOrSelf,
     user: User = CurrentUser,
     db: Session = DbSession,
-) -> SessionLogCreated:
+) -> Response:
     """Correct a log (a client: their own, on the same day; a trainer: any); audited, judged again."""
     return _created(sessions.correct_log(db, user, client, log_id, body))
