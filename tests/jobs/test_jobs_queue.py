@@ -183,7 +183,9 @@ def test_a_running_worker_requeues_a_dead_workers_job(queue: JobQueue, worker: E
         row = db.get(Job, job_id)
         assert row is not None
         row.status, row.result, row.worker = "running", None, f"{socket.gethostname()}:{2**22 + 12345}"
-    assert queue.recover(push_queued=False) == 1  # what the worker's minute check does
+    # what the worker's minute check does; on a loaded machine that check may run first
+    recovered = queue.recover(push_queued=False)
+    assert recovered == 1 or _job(queue, job_id).status != "running"
     wait_until(lambda: _job(queue, job_id).status == "done")
     assert _job(queue, job_id).result == {"sum": 7, "attempt": 2}
 

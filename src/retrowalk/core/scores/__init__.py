@@ -1,27 +1,6 @@
-"""Outcome scores: KOOS (+ short forms), NPRS and clinically important change."""
+"""Outcome scores: KOOS (+ short forms) in :mod:`.koos`, NPRS in :mod:`.nprs`, clinically
+important change in :mod:`.mcid`.
 
-from retrowalk.core.scores.koos import (
-    KOOS_ITEMS,
-    Koos12Scores,
-    KoosItem,
-    KoosJrScore,
-    KoosPsScore,
-    KoosScores,
-    score_koos,
-    score_koos_12,
-    score_koos_jr,
-    score_koos_ps,
-)
-
-__all__ = [
-    "KOOS_ITEMS",
-    "Koos12Scores",
-    "KoosItem",
-    "KoosJrScore",
-    "KoosPsScore",
-    "KoosScores",
-    "score_koos",
-    "score_koos_12",
-    "score_koos_jr",
-    "score_koos_ps",
-]
+Nothing is re-exported here: importing ``retrowalk.core.scores.nprs`` (every pain rule does)
+must not build KOOS's models too, which cost the CLI's ``next`` and ``assess`` start-up time.
+"""
