@@ -119,29 +119,36 @@ def test_registry_names_what_each_module_registers(registry: dict[str, str]) -> 
         assert set(registered_commands(module)) == expected, module
 
 
-def test_the_help_list_reads_as_the_commands_own_help(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`retrowalk --help` lists the commands from main.COMMAND_HELP without importing them; the
-    list reads exactly as when every command's own help is loaded."""
+@pytest.mark.parametrize("group", [(), ("gait",)], ids=["retrowalk", "retrowalk gait"])
+def test_the_help_list_reads_as_the_commands_own_help(
+    monkeypatch: pytest.MonkeyPatch, group: tuple[str, ...]
+) -> None:
+    """`retrowalk --help` and `retrowalk gait --help` list the commands from their help tables
+    without importing them; each list reads exactly as when every command's own help is loaded."""
     from typer.testing import CliRunner
 
+    from retrowalk.cli.gait import SUBCOMMAND_HELP, gait_app
     from retrowalk.cli.main import COMMAND_HELP, app
 
-    assert set(COMMAND_HELP) == set(COMMANDS)
+    assert set(COMMAND_HELP) == set(COMMANDS) and set(SUBCOMMAND_HELP) == set(SUBCOMMANDS)
     runner = CliRunner()
-    listed = runner.invoke(app, ["--help"], terminal_width=100)
+    listed = runner.invoke(app, [*group, "--help"], terminal_width=100)
     assert listed.exit_code == 0, listed.output
-    monkeypatch.setattr(app.info.cls, "lazy_help", {})  # list from the commands themselves
-    loaded = runner.invoke(app, ["--help"], terminal_width=100)
+    owner = gait_app if group else app
+    monkeypatch.setattr(owner.info.cls, "lazy_help", {})  # list from the commands themselves
+    loaded = runner.invoke(app, [*group, "--help"], terminal_width=100)
     assert loaded.exit_code == 0, loaded.output
     assert listed.output == loaded.output
 
 
-def test_help_imports_no_command_module() -> None:
-    probe = _invoke("--help") + (
+@pytest.mark.parametrize("group", [(), ("gait",)], ids=["retrowalk", "retrowalk gait"])
+def test_help_imports_no_command_module(group: tuple[str, ...]) -> None:
+    allowed = ("retrowalk.cli.main", "retrowalk.cli._lazy", *(f"retrowalk.cli.{g}" for g in group))
+    probe = _invoke(*group, "--help") + (
         "import sys\n"
         "print(sorted(m for m in sys.modules if m.startswith('retrowalk.') and m.split('.')[1] not in "
         "('cli', 'errors')) + sorted(m for m in sys.modules if m.startswith('retrowalk.cli.') and "
-        "m not in ('retrowalk.cli.main', 'retrowalk.cli._lazy')))\n"
+        f"m not in {allowed!r}))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True, timeout=120

@@ -14,10 +14,19 @@ SUBCOMMANDS: dict[str, str] = {
     "video": "gait_pose",
 }
 
+#: Each subcommand's line in ``retrowalk gait --help``, so the list imports none of them (the
+#: pose modules alone took over a second); ``tests/test_cli_startup.py`` checks the wording.
+SUBCOMMAND_HELP: dict[str, str] = {
+    "imu": "Steps, cadence, variability, walking bouts and direction from one IMU recording.",
+    "batch": "Analyse every recording in a folder, in parallel, into one table (one row per file).",
+    "pose": "Knee extension, trunk lean, toe-first contact and step symmetry from side-view keypoints.",
+    "video": "Extract keypoints with MediaPipe Pose (offline, bundled model), then run `gait pose`.",
+}
+
 gait_app = typer.Typer(
     help="Measure gait from phone/wearable IMU or video keypoints.",
     no_args_is_help=True,
-    cls=lazy_group(SUBCOMMANDS),
+    cls=lazy_group(SUBCOMMANDS, SUBCOMMAND_HELP),
 )
 
 
