@@ -71,6 +71,19 @@ def test_a_reload_or_a_resend_stores_one_session(world: World) -> None:
     assert {r[1:] for r in rows} == {(1.0, 2.0, 1.0, None)}
 
 
+def test_the_saved_page_shows_the_pain_of_the_session_just_saved(world: World) -> None:
+    """A second session on a day already logged (or a back-dated one) is shown with its own
+    pain, not with the pain of the day's earlier session."""
+    http = browser(world)
+    client_id = new_client(world)
+    assert http.post(f"/clients/{client_id}/log", data=_answered(http, client_id)).status_code == 303
+    later = _answered(http, client_id, pain_during="6", pain_after="5")
+    r = http.post(f"/clients/{client_id}/log", data=later)
+    assert r.status_code == 303
+    page = http.get(r.headers["location"]).text
+    assert "pain during 6/10, after 5/10" in page and "pain during 2/10" not in page
+
+
 def test_a_red_flag_in_force_replaces_the_session_and_the_api_answers_409(world: World) -> None:
     http = browser(world)
     client_id = new_client(world)

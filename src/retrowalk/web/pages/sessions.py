@@ -183,15 +183,17 @@ def log_saved(request: Request, client_id: int, db: Session = DbSession) -> Resp
         day = today()
     ns = sessions.next_session(db, client.id)
     logs = [log for log in sessions.list_logs(db, user, client) if log.session_date == day]
-    first = logs[0] if logs else None
+    # the session just saved is that day's newest row (oldest first): a second session on a day
+    # (or a back-dated one) must not be shown with the pain of an earlier one
+    saved = logs[-1] if logs else None
     ctx = {
         "client": client,
         "decisions": records.decision_items(ns),
         "plain": plain.client_decisions(ns, sessions.waiting_ids(db, client.id)),
         "session_date": day,
         "pain": {
-            "pain_during": first.pain_during if first else None,
-            "pain_after": first.pain_after if first else None,
+            "pain_during": saved.pain_during if saved else None,
+            "pain_after": saved.pain_after if saved else None,
         },
         "engine": ns is not None,
         "blocked": sessions.blocked_reason(ns),
