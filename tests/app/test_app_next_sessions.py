@@ -22,15 +22,12 @@ TODAY = datetime.now(UTC).date()
 
 
 def _one_by_one(db: Any, client_id: int) -> NextSession | None:
-    """The decision from the single-client readers (lineage walk, windowed rows, lists)."""
+    """The decision from the single-client readers (one client's lineage and its window read
+    newest first, lists)."""
     programme = crud.current_programme(db, client_id)
     assert programme is not None
-    logs = crud.session_log_rows(
-        db,
-        client_id,
-        programme_ids=crud.programme_lineage(db, programme),
-        last_days=sessions.DECISION_WINDOW_DAYS,
-    )
+    lineages = crud.programme_lineages(db, {client_id: programme})
+    logs = crud.decision_window_rows(db, lineages, last_days=sessions.DECISION_WINDOW_DAYS)[client_id]
     # back along the lineage while the version was made by a decision no later session followed
     base = programme
     while (

@@ -102,9 +102,10 @@ def test_a_missing_baseline_is_never_read_as_0(database: Database) -> None:
         sessions.log_session(db, account, client, [_entry(TODAY, pain_before=None)])
         programme = crud.current_programme(db, client.id)
         assert programme is not None
-        rows = crud.session_log_rows(db, client.id, programme_ids=crud.programme_lineage(db, programme))
-        assert [r.pain_before for r in rows] == [None]
-        assert [day["pain_before"] for day in sessions.session_records(rows)] == [None]
+        lineages = crud.programme_lineages(db, {client.id: programme})
+        rows = crud.decision_window_rows(db, lineages, last_days=56)
+        assert [r.pain_before for r in rows[client.id]] == [None]
+        assert [day["pain_before"] for day in sessions.session_records(rows[client.id])] == [None]
 
 
 def test_the_next_prescription_is_the_decisions_dose(database: Database) -> None:

@@ -621,17 +621,6 @@ def _lineage(first: int, based_on: Callable[[int], int | None]) -> list[int]:
     return ids
 
 
-def programme_lineage(db: Session, programme: Programme) -> list[int]:
-    """The version and the versions it was decided from (decision versions point back with
-    ``based_on_id``), newest first: the sessions logged under any of them are one history."""
-
-    def based_on(pid: int) -> int | None:
-        row = programme if pid == programme.id else db.get(Programme, pid)
-        return None if row is None else row.based_on_id
-
-    return _lineage(programme.id, based_on)
-
-
 def get_programme(db: Session, client_id: int, programme_id: int) -> Programme | None:
     row = db.get(Programme, programme_id)
     return row if row is not None and row.client_id == client_id else None
@@ -796,16 +785,6 @@ SESSION_ROW_COLUMNS = tuple(
 )
 
 
-@cache
-def _session_rows_statement(*, by_programme: bool, newest_first: bool) -> Select[Any]:
-    table = SessionLog.__table__
-    scope = table.c.client_id == bindparam("client_id")
-    if by_programme:
-        scope = scope & (table.c.programme_id == bindparam("programme_id"))
-    stmt = select(*SESSION_ROW_COLUMNS).where(scope)
-    return _ordered(stmt, newest_first=newest_first)
-
-
 def _ordered(stmt: Select[Any], *, newest_first: bool) -> Select[Any]:
     table = SessionLog.__table__
     if newest_first:
@@ -813,33 +792,17 @@ def _ordered(stmt: Select[Any], *, newest_first: bool) -> Select[Any]:
     return stmt.order_by(table.c.session_date, table.c.id)
 
 
-def session_log_rows(
-    db: Session,
-    client_id: int,
-    *,
-    programme_id: int | None = None,
-    programme_ids: Sequence[int] | None = None,
-    last_days: int | None = None,
-) -> Sequence[Row[Any]]:
-    """Read-only rows (:data:`SESSION_ROW_COLUMNS`, attribute access), oldest first: for charts and
-    the progression engine, where ORM objects would only cost time.
+_SESSION_ROWS = _ordered(
+    select(*SESSION_ROW_COLUMNS).where(SessionLog.__table__.c.client_id == bindparam("client_id")),
+    newest_first=False,
+)
 
-    ``last_days`` keeps only the days up to that many before the latest logged session, so work
-    per decision stays bounded however long the history grows. The rows are then read newest
-    first and the read stops at the cut-off: one query, and no more rows than needed.
-    """
-    params: dict[str, Any] = {"client_id": client_id, "programme_id": programme_id}
-    stmt = _session_rows_statement(by_programme=programme_id is not None, newest_first=last_days is not None)
-    if programme_ids is not None:
-        table = SessionLog.__table__
-        scope = (table.c.client_id == client_id) & table.c.programme_id.in_(list(programme_ids))
-        stmt = _ordered(select(*SESSION_ROW_COLUMNS).where(scope), newest_first=last_days is not None)
-    if last_days is None:
-        return db.execute(stmt, params).all()
-    newest_first = db.execute(stmt, params)
-    rows = within_window(newest_first, last_days=last_days)
-    newest_first.close()
-    return rows
+
+def session_log_rows(db: Session, client_id: int) -> Sequence[Row[Any]]:
+    """Every session row of the client as read-only rows (:data:`SESSION_ROW_COLUMNS`, attribute
+    access), oldest first: for charts, where ORM objects would only cost time. The decision's
+    window (one lineage, the last days) is :func:`decision_window_rows`."""
+    return db.execute(_SESSION_ROWS, {"client_id": client_id}).all()
 
 
 # --- many clients at once (the trainer's dashboard): a fixed number of queries, not per client ---
@@ -901,13 +864,14 @@ def programme_links(db: Session, client_ids: Sequence[int]) -> dict[int, Program
 
 
 def lineage_of(programme_id: int, links: Mapping[int, ProgrammeLink]) -> list[int]:
-    """:func:`programme_lineage` from :func:`programme_links`."""
+    """The version and the versions it was decided from (decision versions point back with
+    ``based_on_id``), newest first: the sessions logged under any of them are one history."""
     return _lineage(programme_id, lambda pid: link.based_on_id if (link := links.get(pid)) else None)
 
 
 def programme_lineages(db: Session, programmes: Mapping[int, Programme]) -> dict[int, list[int]]:
-    """:func:`programme_lineage` of each client's programme (client id -> ids), from one query
-    of the versions' links (no documents read)."""
+    """:func:`lineage_of` each client's programme (client id -> ids), from one query of the
+    versions' links (no documents read)."""
     links = programme_links(db, list(programmes))
     return {cid: lineage_of(p.id, links) for cid, p in programmes.items()}
 
@@ -928,8 +892,8 @@ def programmes_by_id(db: Session, client_programme_ids: Mapping[int, int]) -> di
 def decision_window_rows(
     db: Session, lineages: Mapping[int, Sequence[int]], *, last_days: int
 ) -> dict[int, list[Row[Any]]]:
-    """:func:`session_log_rows` with ``programme_ids`` and ``last_days`` for many clients (client
-    id -> the programme ids of its lineage), oldest first. Many clients: two queries (each
+    """Each client's session rows under its lineage (client id -> the programme ids) from the
+    newest day back ``last_days`` days (:func:`within_window`), oldest first. Many clients: two queries (each
     client's latest day, then the rows from the earliest cut-off, each client's kept from its
     own). One client (a log's judgement): one query read newest first, stopped at the cut-off."""
     out: dict[int, list[Row[Any]]] = {cid: [] for cid in lineages}
