@@ -13,9 +13,14 @@ them; bout edges extend over slower start/stop steps (``extend_step_s`` 2 s, i.e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
+
+# Below this many contacts the rules run on Python numbers: NumPy's per-call cost (about a
+# microsecond, some 25 calls) is more than a loop over a few dozen contacts. Same results.
+SMALL = 64
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class GsdStepRuns:
         ics = np.asarray(data, dtype=np.int64)
         if ics.size < self.min_contacts:
             return []
+        if ics.size < SMALL and self.min_step_s > 0:  # (> 0: no interval of 0 to divide by)
+            return self._detect_list(ics.tolist(), sampling_rate_hz)
         dt = (ics[1:] - ics[:-1]) / sampling_rate_hz
         ok = (dt >= self.min_step_s) & (dt <= self.max_step_s)
         # An interval is regular when it is plausible and close to one plausible neighbour:
@@ -61,4 +68,47 @@ class GsdStepRuns:
         cut = (gaps > self.max_break_s).nonzero()[0].tolist()  # bout k ends at core cut[k]
         b_first = first[[0, *(c + 1 for c in cut)]].tolist()
         b_last = last[[*cut, last.size - 1]].tolist()
+        return [(a, b) for a, b in zip(b_first, b_last, strict=True) if b - a + 1 >= self.min_contacts]
+
+    def _detect_list(self, ics: list[int], fs: float) -> list[tuple[int, int]]:
+        """:meth:`detect` on Python numbers (few contacts), rule for rule."""
+        dt = [(b - a) / fs for a, b in pairwise(ics)]
+        lo, hi, ratio, ext = self.min_step_s, self.max_step_s, self.max_ratio, self.extend_step_s
+        ok = [lo <= d <= hi for d in dt]
+        # close[k]: intervals k - 1 and k both plausible and in rhythm (False at both ends).
+        close = [False]
+        close += [
+            oa and ob and max(b / a, a / b) <= ratio
+            for a, b, oa, ob in zip(dt, dt[1:], ok, ok[1:], strict=False)
+        ]
+        close.append(False)
+        cores: list[tuple[int, int]] = []  # (first, last) contact of each run of regular intervals
+        start = -1
+        for k, (c0, c1) in enumerate(pairwise(close)):
+            if c0 or c1:
+                if start < 0:
+                    start = k
+            elif start >= 0:
+                if k - start >= self.min_core_steps:
+                    cores.append((start, k))
+                start = -1
+        if start >= 0 and len(dt) - start >= self.min_core_steps:
+            cores.append((start, len(dt)))
+        if not cores:
+            return []
+        # Each core extends over its chain of contacts at most extend_step_s apart.
+        first, last = [], []
+        for a, b in cores:
+            while a > 0 and dt[a - 1] <= ext:
+                a -= 1
+            while b < len(dt) and dt[b] <= ext:
+                b += 1
+            first.append(a)
+            last.append(b)
+        b_first, b_last = [first[0]], []
+        for j in range(len(cores) - 1):
+            if (ics[first[j + 1]] - ics[last[j]]) / fs > self.max_break_s:
+                b_last.append(last[j])
+                b_first.append(first[j + 1])
+        b_last.append(last[-1])
         return [(a, b) for a, b in zip(b_first, b_last, strict=True) if b - a + 1 >= self.min_contacts]

@@ -12,8 +12,10 @@ contact) are dropped before averaging.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +23,10 @@ from numpy.typing import NDArray
 MIN_STEP_S = 0.25
 MAX_STEP_S = 1.5
 STRIDE_OUTLIER = 0.3
+# Below this many contacts a bout's arithmetic runs on Python floats: NumPy's per-call cost
+# (about a microsecond) is more than a loop over a few dozen contacts. The two paths give the
+# same values bit for bit (same operations in the same order; sums as NumPy's, see _sum).
+SMALL = 256
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,58 @@ def _median(x: NDArray[np.float64]) -> float:
     return float(s[m]) if s.size % 2 else float((s[m - 1] + s[m]) / 2.0)
 
 
+def _sum(x: list[float], lo: int = 0, n: int = -1) -> float:
+    """``np.sum`` of a float64 array, bit for bit, over a Python list: NumPy's pairwise
+    summation (sequential below 8 values; 8 interleaved partial sums per block of at most
+    128; halves, cut at a multiple of 8, above). Python's ``sum`` adds in another order."""
+    if n < 0:
+        n = len(x)
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += x[i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3, r4, r5, r6, r7 = x[lo : lo + 8]
+        i, stop = lo + 8, lo + n - n % 8
+        while i < stop:
+            r0 += x[i]
+            r1 += x[i + 1]
+            r2 += x[i + 2]
+            r3 += x[i + 3]
+            r4 += x[i + 4]
+            r5 += x[i + 5]
+            r6 += x[i + 6]
+            r7 += x[i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        for j in range(stop, lo + n):
+            res += x[j]
+        return res
+    half = n // 2
+    half -= half % 8
+    return _sum(x, lo, half) + _sum(x, lo + half, n - half)
+
+
+def _median_list(x: list[float]) -> float:
+    s = sorted(x)
+    m = len(s) // 2
+    return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2.0
+
+
+def _bout_cadence_list(t: list[float], k: int) -> float:
+    """:func:`bout_cadence` on Python floats (a short bout), the same operations in order."""
+    lo, hi = 2 * MIN_STEP_S, 2 * MAX_STEP_S
+    stride = [d for d in (b - a for a, b in zip(t, t[k:], strict=False)) if lo <= d <= hi]
+    if len(stride) >= 2:
+        med = _median_list(stride)
+        tol = STRIDE_OUTLIER * med
+        kept = [d for d in stride if abs(d - med) <= tol]
+        return 120.0 / (_sum(kept) / len(kept) if kept else med)
+    st = [d for d in ((b - a) * 2 / k for a, b in pairwise(t)) if MIN_STEP_S <= d <= MAX_STEP_S]
+    return 60.0 / _median_list(st) if st else 0.0
+
+
 def bout_cadence(ic_s: NDArray[np.float64], *, contacts_per_stride: int = 2) -> float:
     """Robust cadence (steps/min) of one bout from its contact times (0.0 if undefined).
 
@@ -51,6 +109,8 @@ def bout_cadence(ic_s: NDArray[np.float64], *, contacts_per_stride: int = 2) -> 
     t = np.asarray(ic_s, dtype=np.float64)
     if t.size < 2:
         return 0.0
+    if t.size < SMALL:
+        return _bout_cadence_list(t.tolist(), contacts_per_stride)
     k = contacts_per_stride
     stride = t[k:] - t[:-k]
     stride = stride[(stride >= 2 * MIN_STEP_S) & (stride <= 2 * MAX_STEP_S)]
@@ -75,20 +135,33 @@ def step_time_stats(
     half a stride, steps are two per contact, and asymmetry is unknown (``None``).
     """
     k = contacts_per_stride
-    # Slices, not np.diff (its wrapper costs more than the subtraction); x * (k / 2) rounds
-    # as x * k / 2 does (a halving is exact).
-    step_times = [_plausible((b[1:] - b[:-1]) * (k / 2)) for b in bouts_ic_s if b.size >= 2]
-    step_times = [st for st in step_times if st.size]
-    steps = int(sum(b.size for b in bouts_ic_s)) * (2 // k)
-    if not step_times:
+    contacts = int(sum(b.size for b in bouts_ic_s))
+    steps = contacts * (2 // k)
+    spread = _spread_list if contacts < SMALL else _spread_array
+    found = spread(bouts_ic_s, k)
+    if found is None:
         return StepTimeStats(steps, None, None, None, None)
-    allt = np.concatenate(step_times)
-    mean = float(allt.mean())
+    mean, cv, asym = found
     if cadences is None:
         cadences = [bout_cadence(b, contacts_per_stride=k) for b in bouts_ic_s]
     cads = [(c, b.size) for c, b in zip(cadences, bouts_ic_s, strict=True) if b.size >= 2]
     w = sum(n for c, n in cads if c > 0)
     cadence = sum(c * n for c, n in cads if c > 0) / w if w else 60.0 / mean
+    return StepTimeStats(steps, cadence, mean, cv, asym)
+
+
+Spread = tuple[float, float | None, float | None]  # mean step time, its CV %, asymmetry %
+
+
+def _spread_array(bouts_ic_s: Sequence[NDArray[np.float64]], k: int) -> Spread | None:
+    # Slices, not np.diff (its wrapper costs more than the subtraction); x * (k / 2) rounds
+    # as x * k / 2 does (a halving is exact).
+    step_times = [_plausible((b[1:] - b[:-1]) * (k / 2)) for b in bouts_ic_s if b.size >= 2]
+    step_times = [st for st in step_times if st.size]
+    if not step_times:
+        return None
+    allt = np.concatenate(step_times)
+    mean = float(allt.mean())
     dev = allt - mean  # np.std(ddof=1) from the mean above, same value, one pass fewer
     cv = float(100.0 * np.sqrt((dev * dev).sum() / (allt.size - 1)) / mean) if allt.size >= 3 else None
     asym_num = 0.0
@@ -99,5 +172,30 @@ def step_time_stats(
             gap = abs(a.sum() / a.size - b.sum() / b.size)
             asym_num += float(gap / (st.sum() / st.size) * 100.0) * st.size
             asym_w += st.size
-    asym = asym_num / asym_w if asym_w else None
-    return StepTimeStats(steps, cadence, mean, cv, asym)
+    return mean, cv, (asym_num / asym_w if asym_w else None)
+
+
+def _spread_list(bouts_ic_s: Sequence[NDArray[np.float64]], k: int) -> Spread | None:
+    """:func:`_spread_array` on Python floats (few contacts), the same operations in order."""
+    half = k / 2
+    step_times: list[list[float]] = []
+    for b in bouts_ic_s:
+        t = b.tolist()
+        st = [d for d in ((y - x) * half for x, y in pairwise(t)) if MIN_STEP_S <= d <= MAX_STEP_S]
+        if st:
+            step_times.append(st)
+    if not step_times:
+        return None
+    allt = [d for st in step_times for d in st]
+    n = len(allt)
+    mean = _sum(allt) / n
+    cv = 100.0 * math.sqrt(_sum([(d - mean) * (d - mean) for d in allt]) / (n - 1)) / mean if n >= 3 else None
+    asym_num = 0.0
+    asym_w = 0
+    for st in step_times if k == 2 else []:
+        if len(st) >= 4:
+            odd, even = st[0::2], st[1::2]
+            gap = abs(_sum(odd) / len(odd) - _sum(even) / len(even))
+            asym_num += gap / (_sum(st) / len(st)) * 100.0 * len(st)
+            asym_w += len(st)
+    return mean, cv, (asym_num / asym_w if asym_w else None)
