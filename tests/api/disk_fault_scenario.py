@@ -27,12 +27,15 @@ def _mount(*args: str) -> None:
 
 
 def _fill(path: Path, leave: int) -> None:
-    """Write ``path`` until the disk refuses (a real ENOSPC), then give back ``leave`` bytes."""
-    with path.open("wb") as fh:
+    """Write ``path`` until the disk refuses (a real ENOSPC), then give back ``leave`` bytes.
+
+    Unbuffered: a buffered file keeps the part of the last block the disk refused and raises
+    ENOSPC again when closed (as it did once the database's size made the last block partial).
+    """
+    with path.open("wb", buffering=0) as fh:
         try:
             while True:
                 fh.write(b"\0" * 65536)
-                fh.flush()
         except OSError:
             pass
     os.truncate(path, max(0, path.stat().st_size - leave))

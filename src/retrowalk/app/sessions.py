@@ -10,6 +10,9 @@ only module that calls the core's progression engine.
 from __future__ import annotations
 
 import json
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from pydantic_core import to_json
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from retrowalk.app import clinical, media, programmes, quotas
@@ -527,6 +532,91 @@ class _Judging:
     #: Each client's recordings were read from this bound (None: every one).
     read_from: dict[int, datetime] = field(default_factory=dict)
 
+    def copy(self) -> _Judging:
+        """A copy whose parts :func:`_read_window` changes (logs, recordings, bounds) are its own."""
+        return _Judging(
+            self.programmes,
+            self.assessments,
+            self.links,
+            self.lineages,
+            self.signoffs,
+            {cid: list(rows) for cid, rows in self.logs.items()},
+            {cid: list(rows) for cid, rows in self.recordings.items()},
+            dict(self.read_from),
+        )
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    rev: int
+    programme: Programme
+    assessment: Assessment | None
+    judging: _Judging
+    #: The decision these inputs make (the JSON :func:`_decide_all` gave): what the next log is
+    #: checked against before it writes (a red flag or pain stop in force).
+    decision: bytes | None
+
+
+class _Snapshots:
+    """One client's decision inputs as the last committed log left them, per database, checked
+    against the client's ``judged_rev`` token before use.
+
+    A log read six things before it could judge (programme, assessment, lineage, sign-offs,
+    window, recordings): most of its database time, although nothing but its own row changed
+    since the previous log. The token is changed by database triggers on every write to those
+    tables (migration 0013), whatever wrote it, and it is read with the client's row locked, so an
+    equal token means equal inputs; snapshots are only kept once their transaction committed.
+    Bounded (least recently used out); each process keeps its own.
+    """
+
+    SIZE = 1024
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_engine: weakref.WeakKeyDictionary[Engine, OrderedDict[int, _Snapshot]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _items(self, db: Session) -> OrderedDict[int, _Snapshot]:
+        engine = db.get_bind()
+        assert isinstance(engine, Engine)
+        items = self._by_engine.get(engine)
+        if items is None:
+            items = self._by_engine[engine] = OrderedDict()
+        return items
+
+    def get(self, db: Session, client_id: int, rev: int) -> _Snapshot | None:
+        """The snapshot at exactly ``rev`` (with its own copy of what a read changes), else None."""
+        with self._lock:
+            items = self._items(db)
+            snap = items.get(client_id)
+            if snap is None or snap.rev != rev:
+                return None
+            items.move_to_end(client_id)
+        return _Snapshot(snap.rev, snap.programme, snap.assessment, snap.judging.copy(), snap.decision)
+
+    def put_after_commit(self, db: Session, client_id: int, snap: _Snapshot) -> None:
+        """Keep ``snap`` once ``db``'s transaction commits (never if it rolls back)."""
+
+        def keep(_session: Session) -> None:
+            with self._lock:
+                items = self._items(db)
+                items[client_id] = snap
+                items.move_to_end(client_id)
+                while len(items) > self.SIZE:
+                    items.popitem(last=False)
+
+        event.listen(db, "after_commit", keep, once=True)
+        event.listen(db, "after_soft_rollback", lambda _s, _t: _forget(db, keep), once=True)
+
+
+def _forget(db: Session, keep: Callable[[Session], None]) -> None:
+    if event.contains(db, "after_commit", keep):
+        event.remove(db, "after_commit", keep)
+
+
+_snapshots = _Snapshots()
+
 
 def _judging(
     db: Session, programmes: Mapping[int, Programme], assessments: Mapping[int, Assessment | None]
@@ -672,14 +762,18 @@ def log_session(
         clinical.check_exercise(entry.exercise_id)
     for day in {entry.session_date for entry in entries}:  # capped: each write re-judges the window
         quotas.check_logs_per_day(db, client.id, day, adding=sum(e.session_date == day for e in entries))
-    programme = crud.current_programme(db, client.id)
     # judged before (a red flag in force blocks the log) and after the write, from one read of
-    # the inputs the write does not change (lineage, sign-offs, assessment, recordings)
-    judging = None
+    # the inputs the write does not change (lineage, sign-offs, assessment, recordings), or from
+    # the snapshot the client's previous log left when nothing has changed since (_Snapshots)
+    rev = crud.judged_rev(db, client.id, lock=True)
+    snap = _snapshots.get(db, client.id, rev) if rev else None
+    judging, latest = (snap.judging, snap.assessment) if snap else (None, None)
+    programme = snap.programme if snap else crud.current_programme(db, client.id)
     if programme is not None:
-        latest = crud.latest_assessment(db, client.id, with_inputs=False)
-        judging = _judging(db, {client.id: programme}, {client.id: latest})
-        reason = _blocked_by(_decide_all(db, judging)[client.id])
+        if judging is None:
+            latest = crud.latest_assessment(db, client.id, with_inputs=False)
+            judging = _judging(db, {client.id: programme}, {client.id: latest})
+        reason = _blocked_by(snap.decision if snap else _decide_all(db, judging)[client.id])
         if reason is not None:
             raise Conflict(reason)
     rows = [
@@ -695,14 +789,21 @@ def log_session(
     ]
     resource_id = rows[0].id if len(rows) == 1 else None
     crud.audit(db, user, "create", "session_log", resource_id=resource_id, client_id=client.id, detail=detail)
-    decision = None
+    decision, decided = None, None
     if programme is not None and judging is not None:
         _read_window(db, judging, {client.id: [row.id for row in rows]})
-        decision = decision_of(_decide_all(db, judging)[client.id])
+        decided = _decide_all(db, judging)[client.id]
+        decision = decision_of(decided)
+    changed = False
     if programme is not None and decision is not None and judging is not None:
         # decided after the newest session judged, not the day logged: a back-dated log is judged
         # with the later sessions, and the version must not read as made before them
-        apply_decision(db, client, programme, decision, judging.logs[client.id][-1].session_date)
+        new_row, _ = apply_decision(db, client, programme, decision, judging.logs[client.id][-1].session_date)
+        changed = new_row is not None
+    if programme is not None and judging is not None and not changed:
+        # the inputs the next log will find, unless something else changes them first
+        snap = _Snapshot(crud.judged_rev(db, client.id), programme, latest, judging.copy(), decided)
+        _snapshots.put_after_commit(db, client.id, snap)
     return Logged(logs=rows, next_session=decision)
 
 

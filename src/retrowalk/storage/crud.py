@@ -262,6 +262,20 @@ _TRAINERS_CLIENT = (
 )
 
 
+_JUDGED_REV = select(Client.__table__.c.judged_rev).where(Client.__table__.c.id == bindparam("client_id"))
+_JUDGED_REV_LOCKED = _JUDGED_REV.with_for_update()
+
+
+def judged_rev(db: Session, client_id: int, *, lock: bool = False) -> int:
+    """The client's decision-input token (:attr:`Client.judged_rev`), read now in this transaction.
+
+    ``lock``: also hold the client's row until the transaction ends (PostgreSQL ``FOR UPDATE``;
+    SQLite's writer already holds the whole database), so no other transaction can change the
+    inputs, and with them the token, between this read and the commit.
+    """
+    return int(db.scalar(_JUDGED_REV_LOCKED if lock else _JUDGED_REV, {"client_id": client_id}) or 0)
+
+
 def visible_client(db: Session, user: User, client_id: int) -> Client | None:
     """The client if ``user`` may see it, else None, in one query: a trainer sees the clients linked
     to them, a client account sees only itself, an administrator sees no clinical data."""

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -148,6 +149,10 @@ class Client(Base):
     decision_policy: Mapped[str] = mapped_column(String(16), default="protocol", server_default="protocol")
     #: Set when the trainer archives the client (hidden from the default dashboard, never deleted).
     archived_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Changed by database triggers (migration 0013) on every write to a row a progression
+    #: decision reads (logs, programmes, assessments, sign-offs, recordings): an unchanged value
+    #: means the decision inputs are unchanged. Never set by the application.
+    judged_rev: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     trainers: Mapped[list[User]] = relationship(secondary=client_trainers)
     account: Mapped[User | None] = relationship(

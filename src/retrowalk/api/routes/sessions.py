@@ -18,7 +18,7 @@ from retrowalk.api.schemas import (
 )
 from retrowalk.app import sessions
 from retrowalk.app.access import Client, SessionLog, User
-from retrowalk.http.deps import CurrentUser, DbSession, TrainerOrSelf, row_id
+from retrowalk.http.deps import ClientStep, CurrentUser, DbSession, TrainerOrSelf, TrainerOrSelfStep, row_id
 
 router = APIRouter(prefix="/clients/{client_id}/session-logs", tags=["session logs"])
 
@@ -31,17 +31,17 @@ def _created(done: sessions.Logged, status_code: int = status.HTTP_200_OK) -> Re
 
 
 @router.post("", response_model=SessionLogCreated, status_code=status.HTTP_201_CREATED)
-def log_session(
+async def log_session(
     body: SessionLogIn,
-    client: Client = TrainerOrSelf,
-    user: User = CurrentUser,
-    db: Session = DbSession,
+    step: ClientStep = TrainerOrSelfStep,
     idempotency_key: str | None = Header(
         None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="Sent again: stored once."
     ),
 ) -> Response:
     """Log one exercise; 409 while a red flag or pain stop is in force (the reason says which)."""
-    done = sessions.log_session(db, user, client, [body], form_key=idempotency_key)
+    done = await step.run(
+        lambda db, user, client: sessions.log_session(db, user, client, [body], form_key=idempotency_key)
+    )
     return _created(done, status.HTTP_201_CREATED)
 
 
