@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import event
+from sqlalchemy import Row, event
 from sqlalchemy.orm import Session
 
 from retrowalk.app.access import MAX_ID
@@ -250,7 +250,11 @@ def already_saved(db: Session, client: Client, key: str) -> bool:
 
 
 def remember_save(
-    db: Session, client: Client, key: str, logs: Sequence[SessionLog], recording_ids: str | None = None
+    db: Session,
+    client: Client,
+    key: str,
+    logs: Sequence[SessionLog | Row[Any]],
+    recording_ids: str | None = None,
 ) -> None:
     """After storing a session's rows: remember the key, and tie the session's recordings to them."""
     if not logs:

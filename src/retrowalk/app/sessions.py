@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from pydantic_core import to_json
-from sqlalchemy import event
+from sqlalchemy import Row, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -184,7 +184,8 @@ class SessionLogUpdate(BaseModel):
 class Logged:
     """What logging returns: the stored rows and the decision for the next session."""
 
-    logs: list[SessionLog]
+    #: As stored: ORM objects, or the rows the INSERT returned (the same attributes)
+    logs: Sequence[SessionLog | Row[Any]]
     next_session: NextSession | None
 
 
@@ -636,11 +637,14 @@ def _judging(
 _window_order = attrgetter("session_date", "id")
 
 
-def _read_window(db: Session, judging: _Judging, written: Mapping[int, Sequence[int]] | None = None) -> None:
+def _read_window(
+    db: Session, judging: _Judging, written: Mapping[int, Sequence[Row[Any]]] | None = None
+) -> None:
     """(Re)read the sessions in each client's decision window and the recordings they can use.
-    ``written``: after a write under the current programme, each client's new log ids: only those
-    rows are read and added to the window read before (the transaction changed nothing else in
-    it), and the window's cut-off moves with them, as a fresh read would.
+    ``written``: after a write under the current programme, each client's new rows as the INSERT
+    returned them (:func:`crud.insert_session_log`): they are added to the window read before
+    (the transaction changed nothing else in it), and the window's cut-off moves with them, as a
+    fresh read would.
 
     A recording counts only within the library's age limit before a judged session, and only
     clients with a session in the window are judged: older analyses are never decoded. Recordings
@@ -650,7 +654,7 @@ def _read_window(db: Session, judging: _Judging, written: Mapping[int, Sequence[
     if written is None:
         judging.logs = crud.decision_window_rows(db, judging.lineages, last_days=DECISION_WINDOW_DAYS)
     else:
-        for row in crud.window_rows_by_id(db, [i for ids in written.values() for i in ids]):
+        for row in (r for rows in written.values() for r in rows):
             if row.programme_id in judging.lineages[row.client_id]:
                 judging.logs.setdefault(row.client_id, []).append(row)
         for cid in written:
@@ -777,7 +781,7 @@ def log_session(
         if reason is not None:
             raise Conflict(reason)
     rows = [
-        crud.add_session_log(
+        crud.insert_session_log(
             db,
             client.id,
             programme_id=programme.id if programme else None,
@@ -791,7 +795,7 @@ def log_session(
     crud.audit(db, user, "create", "session_log", resource_id=resource_id, client_id=client.id, detail=detail)
     decision, decided = None, None
     if programme is not None and judging is not None:
-        _read_window(db, judging, {client.id: [row.id for row in rows]})
+        _read_window(db, judging, {client.id: rows})
         decided = _decide_all(db, judging)[client.id]
         decision = decision_of(decided)
     changed = False
