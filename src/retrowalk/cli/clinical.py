@@ -389,6 +389,11 @@ def next_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    # These commands' start-up is mostly the core's catalogues: parse them from the user's cache
+    # (the same data; retrowalk.cli._cache). Other commands parse as before.
+    from retrowalk.cli import _cache
+
+    _cache.install()
     app.add_typer(score_app, name="score")
     app.command("assess")(assess_cmd)
     app.command("next")(next_cmd)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import typer
 
 import retrowalk
-from retrowalk.cli import _cache
 from retrowalk.cli._lazy import lazy_group
 
 #: Top-level command -> the module whose ``register(app)`` adds it, in ``--help`` order.
@@ -62,7 +61,6 @@ def _root(
     ctx: typer.Context,
     version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
 ) -> None:
-    _cache.install()  # parsed catalogues from the user's cache dir (identical data, less start-up)
     if version:
         typer.echo(retrowalk.__version__)
         raise typer.Exit(0)
