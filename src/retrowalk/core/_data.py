@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 _PACKAGE = "retrowalk.core.data"
 #: Bumped whenever the cached form changes meaning (the key includes it).
 _CACHE_FORMAT = "1"
+#: The entry of a file whose data JSON cannot give back exactly (koos.yaml's integer keys): later
+#: runs parse it straight away instead of trying to encode it again. At worst a parse.
+_PARSE_IT = "parse"
 
 
 class ParsedCache(Protocol):
@@ -61,13 +64,15 @@ def parse_data(name: str, text: str, store: ParsedCache | None = None) -> dict[s
     if store is None:
         return _parse(name, text)
     key = cache_key(name, text)
-    hit = _decode(store.get(key))
+    entry = store.get(key)
+    if entry == _PARSE_IT:
+        return _parse(name, text)
+    hit = _decode(entry)
     if hit is not None:
         return hit
     data = _parse(name, text)
     encoded = _encode(data)
-    if encoded is not None:
-        store.put(key, encoded)
+    store.put(key, _PARSE_IT if encoded is None else encoded)
     return data
 
 
