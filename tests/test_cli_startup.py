@@ -93,6 +93,25 @@ def test_gait_imu_imports_neither_scipy_nor_pandas_nor_the_web_stack() -> None:
     assert not {"scipy", "pandas"} & set(loaded)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("score", "koos", "examples/koos_answers.json", "--format", "json"),
+        ("assess", "examples/intake.yaml", "--format", "json"),
+        ("next", "examples/sessions.yaml", "--format", "json"),
+    ],
+    ids=["score-koos", "assess", "next"],
+)
+def test_json_output_imports_no_rich(args: tuple[str, ...]) -> None:
+    """Rich is for people: ``--format json`` never loads it (the console is made on first print)."""
+    listing = "import sys\nprint(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))\n"
+    probe = _invoke(*args) + listing
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True, timeout=120
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
 def _command_modules() -> list[str]:
     return [
         info.name

@@ -12,18 +12,36 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from pydantic import BaseModel, ValidationError
-from rich.console import Console
-from rich.markup import escape
 
 from retrowalk.errors import DataFileError, InputError
 
-#: Human output; stdout is left free for ``--format json``.
-console = Console()
-err_console = Console(stderr=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class _LazyConsole:
+    """A Rich console made on first use: ``--format json`` and silent paths never import Rich
+    (``rich.console`` alone is about 15 ms of a command's start-up)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+#: Human output; stdout is left free for ``--format json``. Typed as the Console they stand for.
+console: Console = _LazyConsole()  # type: ignore[assignment]
+err_console: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 
 EXIT_BAD_INPUT = 2
 
@@ -71,6 +89,8 @@ def emit(data: Any, fmt: OutputFormat, render_text: Callable[[Any], None] | None
 
 def fail(field: str, message: str, *, hint: str | None = None, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """Report a bad input on stderr and exit non-zero."""
+    from rich.markup import escape
+
     # Escaped: hints such as "pip install 'retrowalk[pdf]'" are not Rich markup.
     text = f"[bold red]error[/]: {escape(field)}: {escape(message)}"
     if hint:

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, read_structured, user_errors
 from retrowalk.errors import InputError
@@ -88,6 +87,8 @@ def score_koos_cmd(
         scores = score_koos(_read_answers(answers_file), missing_rule=missing_rule)
 
     def render(data: dict[str, float | None]) -> None:
+        from rich.table import Table  # text output only (json: no Rich)
+
         table = Table(title="KOOS (100 = no problems)")
         table.add_column("Subscale")
         table.add_column("Score", justify="right")
@@ -130,6 +131,8 @@ def score_koos_12_cmd(
         result = score_koos_12(_read_answers(answers_file))
 
     def render(data: dict[str, float | None]) -> None:
+        from rich.table import Table  # text output only (json: no Rich)
+
         table = Table(title="KOOS-12 (100 = best)")
         table.add_column("Scale")
         table.add_column("Score", justify="right")
@@ -152,6 +155,8 @@ def score_womac_cmd(
         result = score_womac(_read_answers(answers_file))
 
     def render(data: dict[str, Any]) -> None:
+        from rich.table import Table  # text output only (json: no Rich)
+
         table = Table(title=f"WOMAC, derived from {data['derived_from']} (higher = worse)")
         table.add_column("Subscale")
         table.add_column("Raw score", justify="right")
@@ -173,6 +178,8 @@ def _render_assessment(data: dict[str, Any]) -> None:
             console.print(f"  • {flag['text']}: {flag['advice']}")
         console.print(f"[bold]{assessment['refer_out']}[/]")
         return
+    from rich.table import Table  # text output only (json: no Rich)
+
     table = Table(title="Findings (flags for the clinician, not a diagnosis)")
     for col in ("Joint", "Test", "Side", "Status"):
         table.add_column(col, no_wrap=True)
@@ -289,6 +296,8 @@ def _load_programme(raw: Any) -> Programme:
 
 
 def _render_next(data: dict[str, Any]) -> None:
+    from rich.table import Table  # text output only (json: no Rich)
+
     table = Table(title="Next session")
     for col in ("Exercise", "Decision", "Next", "Dose", "Reason"):
         table.add_column(col)
@@ -380,6 +389,11 @@ def next_cmd(
 
 
 def register(app: typer.Typer) -> None:
+    # These commands' start-up is mostly the core's catalogues: parse them from the user's cache
+    # (the same data; retrowalk.cli._cache). Other commands parse as before.
+    from retrowalk.cli import _cache
+
+    _cache.install()
     app.add_typer(score_app, name="score")
     app.command("assess")(assess_cmd)
     app.command("next")(next_cmd)

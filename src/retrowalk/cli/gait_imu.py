@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, fail, user_errors
 from retrowalk.gait.imu import PLACEMENTS, check_placement
@@ -20,6 +19,8 @@ def _render(data: dict[str, Any]) -> None:
         f"step-time CV {data['step_time_cv_pct']} %, asymmetry {data['step_time_asymmetry_pct']} %, "
         f"active {data['active_minutes']} min"
     )
+    from rich.table import Table  # text output only (json: no Rich)
+
     table = Table("start s", "end s", "steps", "cadence", "direction", "confidence")
     for b in data["bouts"]:
         table.add_row(
