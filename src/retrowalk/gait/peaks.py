@@ -39,6 +39,8 @@ def _select_by_distance(peaks: IntArray, priority: FloatArray, distance: int) ->
     ties fall as in scipy) and drop every peak closer than ``distance`` to a kept one. A plain
     loop over Python lists: a recording has a few peaks per second, and NumPy's per-call cost
     on such short arrays is more than the loop."""
+    if not (peaks[1:] - peaks[:-1] < distance).any():  # no pair too close (the usual case)
+        return np.ones(peaks.size, dtype=bool)
     pos = peaks.tolist()
     n = len(pos)
     keep = [True] * n
