@@ -27,7 +27,7 @@ def _moving_rms_at(x: NDArray[np.float64], w: int, at: NDArray[np.intp]) -> NDAr
 
     Each window is summed on its own (``np.add.reduceat`` over the squares), not as a
     difference of a cumulative sum: ``cumsum`` runs at about 3 ns a sample (no SIMD) over the
-    whole signal, which was a fifth of the detector, while the windows at the peaks add up to
+    whole signal, an eighth of the detector, while the windows at the peaks add up to
     a few passes of the vectorised sum; each sum is also exact to rounding, not a difference
     of two large ones."""
     lo = np.maximum(at - w // 2, 0)
