@@ -135,3 +135,15 @@ def test_windowed_argmax_is_the_loop(seed: int, n: int, windows: int) -> None:
         g[0], g[-1] = g[1], g[-2]
         want = [int(np.argmax(g[a:b])) for a, b in zip(lo, hi, strict=True)]
         assert steepest_rise_in(x, lo, hi).tolist() == want
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 3000), st.integers(1, 400), st.integers(1, 60))
+def test_moving_rms_at_is_the_window_loop(seed: int, n: int, w: int, count: int) -> None:
+    from retrowalk.gait.imu.icd._algo import _moving_rms_at
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n) * 3.0
+    at = np.unique(rng.integers(0, n, count))
+    want = [np.sqrt(np.sum(x[max(i - w // 2, 0) : min(i + w - w // 2, n)] ** 2) / w) for i in at]
+    assert np.allclose(_moving_rms_at(x, w, at), want, rtol=1e-12, atol=0.0)

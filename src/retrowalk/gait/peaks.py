@@ -39,6 +39,8 @@ def _select_by_distance(peaks: IntArray, priority: FloatArray, distance: int) ->
     ties fall as in scipy) and drop every peak closer than ``distance`` to a kept one. A plain
     loop over Python lists: a recording has a few peaks per second, and NumPy's per-call cost
     on such short arrays is more than the loop."""
+    if not (peaks[1:] - peaks[:-1] < distance).any():  # no pair too close (the usual case)
+        return np.ones(peaks.size, dtype=bool)
     pos = peaks.tolist()
     n = len(pos)
     keep = [True] * n
@@ -82,10 +84,16 @@ def _extents(pos: IntArray, v: FloatArray, n: int) -> tuple[IntArray, IntArray]:
 
 
 def peak_prominences(
-    x: FloatArray, peaks: IntArray, *, wlen: float | None = None, maxima: IntArray | None = None
+    x: FloatArray,
+    peaks: IntArray,
+    *,
+    wlen: float | None = None,
+    maxima: IntArray | None = None,
+    among_maxima: bool = False,
 ) -> FloatArray:
     """``scipy.signal.peak_prominences(x, peaks, wlen)[0]`` for finite ``x`` (``maxima``:
-    ``local_maxima(x)`` when the caller has it already).
+    ``local_maxima(x)`` when the caller has it already; ``among_maxima``: the caller knows
+    every peak is one of them, as :func:`find_peaks`'s are, so that is not checked again).
 
     scipy walks out from each peak until a strictly higher sample. That sample is never past
     the nearest strictly higher local maximum (or the signal's end), and everything between
@@ -102,7 +110,7 @@ def peak_prominences(
     half = _half_window(wlen)
     mx = local_maxima(x) if maxima is None else maxima
     vals = x[mx]
-    if mx.size and (mx[np.minimum(mx.searchsorted(peaks), mx.size - 1)] == peaks).all():
+    if among_maxima or (mx.size and (mx[np.minimum(mx.searchsorted(peaks), mx.size - 1)] == peaks).all()):
         level = x[peaks]  # every peak is a local maximum (so a valid index)
         high = vals >= level.min()  # lower maxima are never higher than a peak
         pos, v = mx[high], vals[high]
@@ -157,5 +165,5 @@ def find_peaks(
     if distance is not None and peaks.size > 1:
         peaks = peaks[_select_by_distance(peaks, x[peaks] if height is None else top, math.ceil(distance))]
     if prominence is not None:
-        peaks = peaks[peak_prominences(x, peaks, maxima=mx) >= prominence]
+        peaks = peaks[peak_prominences(x, peaks, maxima=mx, among_maxima=True) >= prominence]
     return peaks

@@ -23,13 +23,22 @@ from retrowalk.gait.peaks import find_peaks, local_maxima, peak_prominences
 
 
 def _moving_rms_at(x: NDArray[np.float64], w: int, at: NDArray[np.intp]) -> NDArray[np.float64]:
-    """Centred moving RMS over ``w`` samples, evaluated only at ``at`` (cumulative sum)."""
-    c = np.empty(x.size + 1)
-    c[0] = 0.0
-    (x * x).cumsum(out=c[1:])
-    lo = np.maximum(at - w // 2, 0)  # 0 <= at < x.size
+    """Centred moving RMS over ``w`` samples, evaluated only at ``at`` (sorted, in range).
+
+    Each window is summed on its own (``np.add.reduceat`` over the squares), not as a
+    difference of a cumulative sum: ``cumsum`` runs at about 3 ns a sample (no SIMD) over the
+    whole signal, an eighth of the detector, while the windows at the peaks add up to
+    a few passes of the vectorised sum; each sum is also exact to rounding, not a difference
+    of two large ones."""
+    lo = np.maximum(at - w // 2, 0)
     hi = np.minimum(at + (w - w // 2), x.size)
-    return np.sqrt(np.maximum(c[hi] - c[lo], 0.0) / w)
+    a, b = int(lo[0]), int(hi[-1])
+    sq = np.empty(b - a + 1)  # one 0 after the last window: reduceat needs its end in range
+    np.multiply(x[a:b], x[a:b], out=sq[:-1])
+    sq[-1] = 0.0
+    idx = np.empty(2 * at.size, np.intp)  # [lo, hi) of each window; the odd sums are unused
+    idx[0::2], idx[1::2] = lo - a, hi - a
+    return np.sqrt(np.add.reduceat(sq, idx)[0::2] / w)
 
 
 @dataclass(frozen=True)
@@ -44,8 +53,10 @@ class IcdNormPeak:
         fs = sampling_rate_hz
         if data.shape[0] < int(3 * fs):
             return np.zeros(0, dtype=np.int64)
-        x, y, z = data[:, 0], data[:, 1], data[:, 2]
-        norm = np.sqrt(x * x + y * y + z * z)  # faster here than einsum over the rows
+        sq = data * data  # one pass over the rows; then the columns added in place
+        norm = sq[:, 0] + sq[:, 1]
+        norm += sq[:, 2]
+        np.sqrt(norm, out=norm)  # (x x + y y) + z z, as before; faster than einsum here
         wide, smooth = bandpasses(norm, fs, ((0.5, 5.0), (0.5, 3.0)))
         maxima = local_maxima(smooth)
         peaks = find_peaks(
@@ -55,10 +66,11 @@ class IcdNormPeak:
             return np.zeros(0, dtype=np.int64)
         # Prominence relative to a local amplitude so quiet and vigorous walking both work.
         need = self.rel_prominence * _moving_rms_at(smooth, int(2 * fs), peaks)
-        peaks = peaks[peak_prominences(smooth, peaks, maxima=maxima) >= need]
+        peaks = peaks[peak_prominences(smooth, peaks, maxima=maxima, among_maxima=True) >= need]
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         w = max(int(self.refine_window_s * fs), 1)
         lo = np.maximum(peaks - w, 0)
-        out = lo + steepest_rise_in(wide, lo, peaks + 1)
-        return np.unique(out).astype(np.int64)
+        out = (lo + steepest_rise_in(wide, lo, peaks + 1)).astype(np.int64)
+        # Windows shorter than the peak distance give increasing contacts: no sort needed.
+        return out if (out[1:] > out[:-1]).all() else np.unique(out)

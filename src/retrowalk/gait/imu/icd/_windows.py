@@ -22,6 +22,13 @@ def argmax_in(x: NDArray[np.float64], lo: NDArray[np.intp], hi: NDArray[np.intp]
 def steepest_rise_in(x: NDArray[np.float64], lo: NDArray[np.intp], hi: NDArray[np.intp]) -> NDArray[np.intp]:
     """``argmax_in`` of the central difference of ``x`` (``np.gradient``'s interior, ends repeated; at
     least 3 samples), computed only inside the windows, not over the whole signal."""
+    width = hi - lo
+    w = int(width.max())
+    if int(width.min()) == w and int(lo.min()) >= 1 and int(hi.max()) <= x.size - 1:
+        # The usual case (windows of one width, none touching an end): no padding, no
+        # clipping, one gather per side.
+        idx = lo[:, None] + np.arange(w)
+        return (x[idx + 1] - x[idx - 1]).argmax(axis=1)
     idx, real = _windows(lo, hi)
     j = np.minimum(np.maximum(idx, 1), x.size - 2)  # (np.clip's wrapper costs more than both)
     return np.where(real, x[j + 1] - x[j - 1], -np.inf).argmax(axis=1)
