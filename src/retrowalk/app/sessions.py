@@ -598,22 +598,30 @@ class _Snapshots:
 
     def put_after_commit(self, db: Session, client_id: int, snap: _Snapshot) -> None:
         """Keep ``snap`` once ``db``'s transaction commits (never if it rolls back)."""
+        db.info.setdefault(_PENDING_SNAPSHOTS, []).append((self, client_id, snap))
 
-        def keep(_session: Session) -> None:
-            with self._lock:
-                items = self._items(db)
-                items[client_id] = snap
-                items.move_to_end(client_id)
-                while len(items) > self.SIZE:
-                    items.popitem(last=False)
-
-        event.listen(db, "after_commit", keep, once=True)
-        event.listen(db, "after_soft_rollback", lambda _s, _t: _forget(db, keep), once=True)
+    def _keep(self, db: Session, client_id: int, snap: _Snapshot) -> None:
+        with self._lock:
+            items = self._items(db)
+            items[client_id] = snap
+            items.move_to_end(client_id)
+            while len(items) > self.SIZE:
+                items.popitem(last=False)
 
 
-def _forget(db: Session, keep: Callable[[Session], None]) -> None:
-    if event.contains(db, "after_commit", keep):
-        event.remove(db, "after_commit", keep)
+_PENDING_SNAPSHOTS = "retrowalk.pending_snapshots"
+
+
+# One listener for every session (registering one per log cost more than the snapshot saved).
+@event.listens_for(Session, "after_commit")
+def _keep_pending_snapshots(db: Session) -> None:
+    for store, client_id, snap in db.info.pop(_PENDING_SNAPSHOTS, ()):
+        store._keep(db, client_id, snap)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending_snapshots(db: Session, _previous: Any) -> None:
+    db.info.pop(_PENDING_SNAPSHOTS, None)
 
 
 _snapshots = _Snapshots()
