@@ -66,7 +66,15 @@ def _announce_and_serve(
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
     if workers == 1:
-        uvicorn.run(app, host=h, port=p, log_level="info", proxy_headers=False, log_config=log_config)
+        uvicorn.run(
+            app,
+            host=h,
+            port=p,
+            log_level="info",
+            proxy_headers=False,
+            log_config=log_config,
+            access_log=settings.access_log,
+        )
         return
     app.state.db.dispose()
     # uvicorn's supervisor starts the processes; each builds its app from the same environment
@@ -80,6 +88,7 @@ def _announce_and_serve(
         log_level="info",
         proxy_headers=False,
         log_config=log_config,
+        access_log=settings.access_log,
     )
 
 

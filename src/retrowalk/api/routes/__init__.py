@@ -25,8 +25,11 @@ from retrowalk.api.routes import (
 )
 
 api_router = APIRouter()
+# FastAPI matches a request against the routers in this order, each route's pattern in turn:
+# the busiest (health checks, session logs) go first. Their paths overlap no other router's.
 _ROUTERS = (
     health,
+    sessions,
     auth,
     accounts,
     users,
@@ -34,7 +37,6 @@ _ROUTERS = (
     assessments,
     koos,
     programmes,
-    sessions,
     decisions,
     recordings,
     media,
