@@ -772,12 +772,13 @@ def log_session(
             return Logged(logs=list(earlier), next_session=next_session(db, client.id))
     for entry in entries:
         clinical.check_exercise(entry.exercise_id)
+    # the client's row locked first: no other log of this client counts or judges meanwhile
+    rev = crud.judged_rev(db, client.id, lock=True)
     for day in {entry.session_date for entry in entries}:  # capped: each write re-judges the window
         quotas.check_logs_per_day(db, client.id, day, adding=sum(e.session_date == day for e in entries))
     # judged before (a red flag in force blocks the log) and after the write, from one read of
     # the inputs the write does not change (lineage, sign-offs, assessment, recordings), or from
     # the snapshot the client's previous log left when nothing has changed since (_Snapshots)
-    rev = crud.judged_rev(db, client.id, lock=True)
     snap = _snapshots.get(db, client.id, rev) if rev else None
     judging, latest = (snap.judging, snap.assessment) if snap else (None, None)
     programme = snap.programme if snap else crud.current_programme(db, client.id)
