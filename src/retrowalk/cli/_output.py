@@ -31,12 +31,22 @@ class _LazyConsole:
         self._options = options
         self._console: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    def real(self) -> Console:
+        """The Rich console itself, made now (for Rich objects that take a console: Progress)."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(**self._options)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
+
+
+def rich_console(console: Console) -> Console:
+    """The real console behind :data:`console` or :data:`err_console` (Rich's Progress uses it as
+    a context manager, which a stand-in forwarding attributes cannot be)."""
+    return console.real() if isinstance(console, _LazyConsole) else console
 
 
 #: Human output; stdout is left free for ``--format json``. Typed as the Console they stand for.

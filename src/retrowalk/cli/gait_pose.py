@@ -9,7 +9,15 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, err_console, user_errors
+from retrowalk.cli._output import (
+    FormatOption,
+    OutputFormat,
+    console,
+    emit,
+    err_console,
+    rich_console,
+    user_errors,
+)
 from retrowalk.errors import InputError
 from retrowalk.gait.pose import KeypointSeries, Kinematics, Options, PoseGaitResult, analyse_with_kinematics
 from retrowalk.io.pose import read_keypoints
@@ -150,7 +158,7 @@ def _progress() -> Progress:
         TextColumn("{task.completed}/{task.total}"),
         TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
-        console=err_console,
+        console=rich_console(err_console),
         transient=False,
     )
 
