@@ -188,7 +188,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the app; applies pending migrations so a fresh data directory just works."""
-    from retrowalk.api.routes import api_router
+    from retrowalk.api.routes import ROUTERS
     from retrowalk.web.pages import router as web_router
 
     settings = settings or get_settings()
@@ -236,7 +236,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(BodySizeLimit, upload_limit=settings.upload_limit_bytes)
 
     docs.install(app, docs_url=f"{API_PREFIX}/docs", openapi_url=f"{API_PREFIX}/openapi.json")
-    app.include_router(api_router, prefix=API_PREFIX)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     app.include_router(web_router)
 
     static = resources.files("retrowalk.web") / "static"
