@@ -167,6 +167,11 @@ def _sqlite_begin_immediate(conn: Any) -> None:
         raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
 
 
+#: PostgreSQL connections kept per process, and how many more it may open under load.
+PG_POOL_SIZE = 20
+PG_POOL_OVERFLOW = 20
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     parsed = make_url(url)
@@ -187,7 +192,13 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, pool_pre_ping=True)
+        # Up to one connection per worker thread (anyio's 40 tokens): with SQLAlchemy's default
+        # 5 + 10, requests queued for a connection while holding a thread, and two processes
+        # saturated at about 150 writes/s. 2 processes x 40 fit PostgreSQL's default
+        # max_connections (100); raise it before serving with more processes.
+        return create_engine(
+            parsed, pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW
+        )
     raise InputError(
         "database_url",
         f"unsupported database {parsed.get_backend_name()!r}",
