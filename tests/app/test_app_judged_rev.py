@@ -50,6 +50,12 @@ def _fresh(database: Database, client_id: int) -> Any:
         return sessions.next_session(db, client_id)
 
 
+def _clear_dvt(database: Database, trainer_id: int, client_id: int, reason: str) -> None:
+    with database.transaction() as db:
+        trainer, client = db.get_one(User, trainer_id), db.get_one(Client, client_id)
+        sessions.clear_red_flag(db, trainer, client, RedFlagClear(flag_id="signs_of_dvt", reason=reason))
+
+
 def _rev(database: Database, client_id: int) -> int:
     with database.transaction() as db:
         return crud.judged_rev(db, client_id)
@@ -73,13 +79,7 @@ def test_every_write_to_a_judged_table_changes_the_token(database: Database) -> 
         database, trainer_id, client_id, _entry(TODAY - timedelta(days=3), red_flags=["signs_of_dvt"])
     )
     changed()
-    with database.transaction() as db:
-        sessions.clear_red_flag(
-            db,
-            db.get_one(User, trainer_id),
-            db.get_one(Client, client_id),
-            RedFlagClear(flag_id="signs_of_dvt", reason="seen by the GP"),
-        )
+    _clear_dvt(database, trainer_id, client_id, "seen by the GP")
     changed()
     with database.transaction() as db:
         fileless_recording(db, client_id, kind="imu", name="walk.csv")
@@ -123,13 +123,7 @@ def test_snapshot_decisions_equal_fresh_reads_and_never_miss_a_red_flag(database
         _log(database, account_id, client_id, _entry(TODAY - timedelta(days=4)))
 
     # cleared by the trainer: logging works again, and the decision is the one a fresh read makes
-    with database.transaction() as db:
-        sessions.clear_red_flag(
-            db,
-            db.get_one(User, trainer_id),
-            db.get_one(Client, client_id),
-            RedFlagClear(flag_id="signs_of_dvt", reason="GP: no DVT on ultrasound"),
-        )
+    _clear_dvt(database, trainer_id, client_id, "GP: no DVT on ultrasound")
     for n, pain in enumerate([2.0, 1.0, 1.0]):
         done = _log(database, account_id, client_id, _entry(TODAY - timedelta(days=3 - n), pain_during=pain))
         assert done.next_session == _fresh(database, client_id)

@@ -65,31 +65,21 @@ def _announce_and_serve(
     # uvicorn sends its access log to stdout; keep stdout for our own output (--format json).
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    options: dict[str, Any] = {
+        "host": h,
+        "port": p,
+        "log_level": "info",
+        "proxy_headers": False,
+        "log_config": log_config,
+        "access_log": settings.access_log,
+    }
     if workers == 1:
-        uvicorn.run(
-            app,
-            host=h,
-            port=p,
-            log_level="info",
-            proxy_headers=False,
-            log_config=log_config,
-            access_log=settings.access_log,
-        )
+        uvicorn.run(app, **options)
         return
     app.state.db.dispose()
     # uvicorn's supervisor starts the processes; each builds its app from the same environment
     os.environ["RETROWALK_JOBS_IN_PROCESS"] = "true" if worker else "false"
-    uvicorn.run(
-        "retrowalk.api.app:create_app",
-        factory=True,
-        workers=workers,
-        host=h,
-        port=p,
-        log_level="info",
-        proxy_headers=False,
-        log_config=log_config,
-        access_log=settings.access_log,
-    )
+    uvicorn.run("retrowalk.api.app:create_app", factory=True, workers=workers, **options)
 
 
 #: More server processes than this gain nothing on one host and multiply memory.
