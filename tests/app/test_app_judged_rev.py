@@ -167,3 +167,27 @@ def test_another_process_writing_invalidates_this_ones_snapshot(database: Databa
             _log(database, account_id, client_id, _entry(TODAY))
     finally:
         other.dispose()
+
+
+def test_a_programme_change_decided_from_a_snapshot_is_stored_as_from_a_fresh_read(
+    database: Database,
+) -> None:
+    _, account_id, client_id = _setup(database)
+    _log(database, account_id, client_id, _entry(TODAY - timedelta(days=3)))
+    _log(database, account_id, client_id, _entry(TODAY - timedelta(days=2)))
+    with database.transaction() as db:
+        before = crud.current_programme(db, client_id)
+        assert before is not None
+    assert _cached(database, client_id)  # the painful log below starts from the snapshot
+    flare = _log(
+        database, account_id, client_id, _entry(TODAY - timedelta(days=1), pain_during=7.0, pain_after=6.0)
+    )
+    assert flare.next_session == _fresh(database, client_id)
+    with database.transaction() as db:
+        after = crud.current_programme(db, client_id)
+    assert after is not None and after.version == before.version + 1 and after.based_on_id == before.id
+    assert after.decided_after == TODAY - timedelta(days=1) and after.goals == before.goals
+    # a new version is a changed input: the next log reads afresh, and still agrees
+    assert not _cached(database, client_id)
+    done = _log(database, account_id, client_id, _entry(TODAY))
+    assert done.next_session == _fresh(database, client_id)
