@@ -749,6 +749,21 @@ def _blocked_by(decision: bytes | None) -> str | None:
     return blocked_reason(decision_of(decision))
 
 
+def _inputs_at(db: Session, client_id: int, rev: int) -> _Snapshot | None:
+    """One client's decision inputs and the decision they make, now: the snapshot its previous
+    log left when the token is still ``rev`` (:class:`_Snapshots`), else read afresh; None
+    without a programme."""
+    kept = _snapshots.get(db, client_id, rev) if rev else None
+    if kept is not None:
+        return kept
+    programme = crud.current_programme(db, client_id)
+    if programme is None:
+        return None
+    latest = crud.latest_assessment(db, client_id, with_inputs=False)
+    judging = _judging(db, {client_id: programme}, {client_id: latest})
+    return _Snapshot(rev, programme, latest, judging, _decide_all(db, judging)[client_id])
+
+
 def log_session(
     db: Session,
     user: User,
@@ -777,23 +792,17 @@ def log_session(
     for day in {entry.session_date for entry in entries}:  # capped: each write re-judges the window
         quotas.check_logs_per_day(db, client.id, day, adding=sum(e.session_date == day for e in entries))
     # judged before (a red flag in force blocks the log) and after the write, from one read of
-    # the inputs the write does not change (lineage, sign-offs, assessment, recordings), or from
-    # the snapshot the client's previous log left when nothing has changed since (_Snapshots)
-    snap = _snapshots.get(db, client.id, rev) if rev else None
-    judging, latest = (snap.judging, snap.assessment) if snap else (None, None)
-    programme = snap.programme if snap else crud.current_programme(db, client.id)
-    if programme is not None:
-        if judging is None:
-            latest = crud.latest_assessment(db, client.id, with_inputs=False)
-            judging = _judging(db, {client.id: programme}, {client.id: latest})
-        reason = _blocked_by(snap.decision if snap else _decide_all(db, judging)[client.id])
+    # the inputs the write does not change (lineage, sign-offs, assessment, recordings)
+    inputs = _inputs_at(db, client.id, rev)
+    if inputs is not None:
+        reason = _blocked_by(inputs.decision)
         if reason is not None:
             raise Conflict(reason)
     rows = [
         crud.insert_session_log(
             db,
             client.id,
-            programme_id=programme.id if programme else None,
+            programme_id=inputs.programme.id if inputs else None,
             by=user,
             form_key=form_key or None,
             **{**entry.model_dump(), "red_flags": entry.red_flags or None},
@@ -802,21 +811,23 @@ def log_session(
     ]
     resource_id = rows[0].id if len(rows) == 1 else None
     crud.audit(db, user, "create", "session_log", resource_id=resource_id, client_id=client.id, detail=detail)
-    decision, decided = None, None
-    if programme is not None and judging is not None:
+    decision = None
+    if inputs is not None:
+        judging = inputs.judging
         _read_window(db, judging, {client.id: rows})
         decided = _decide_all(db, judging)[client.id]
         decision = decision_of(decided)
-    changed = False
-    if programme is not None and decision is not None and judging is not None:
-        # decided after the newest session judged, not the day logged: a back-dated log is judged
-        # with the later sessions, and the version must not read as made before them
-        new_row, _ = apply_decision(db, client, programme, decision, judging.logs[client.id][-1].session_date)
-        changed = new_row is not None
-    if programme is not None and judging is not None and not changed:
-        # the inputs the next log will find, unless something else changes them first
-        snap = _Snapshot(crud.judged_rev(db, client.id), programme, latest, judging.copy(), decided)
-        _snapshots.put_after_commit(db, client.id, snap)
+        new_row = None
+        if decision is not None:
+            # decided after the newest session judged, not the day logged: a back-dated log is
+            # judged with the later sessions, and the version must not read as made before them
+            day = judging.logs[client.id][-1].session_date
+            new_row, _ = apply_decision(db, client, inputs.programme, decision, day)
+        if new_row is None:  # the inputs the next log will find, unless something changes them
+            kept = _Snapshot(
+                crud.judged_rev(db, client.id), inputs.programme, inputs.assessment, judging.copy(), decided
+            )
+            _snapshots.put_after_commit(db, client.id, kept)
     return Logged(logs=rows, next_session=decision)
 
 

@@ -21,6 +21,7 @@ from retrowalk.errors import DataFileError, InputError
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
 
 class _LazyConsole:
@@ -47,6 +48,14 @@ def rich_console(console: Console) -> Console:
     """The real console behind :data:`console` or :data:`err_console` (Rich's Progress uses it as
     a context manager, which a stand-in forwarding attributes cannot be)."""
     return console.real() if isinstance(console, _LazyConsole) else console
+
+
+def new_table(*headers: str, **options: Any) -> Table:
+    """A Rich table, with Rich imported only here: text output draws tables, ``--format json``
+    never does (and so never imports Rich)."""
+    from rich.table import Table
+
+    return Table(*headers, **options)
 
 
 #: Human output; stdout is left free for ``--format json``. Typed as the Console they stand for.

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, read_structured, user_errors
+from retrowalk.cli._output import (
+    FormatOption,
+    OutputFormat,
+    console,
+    emit,
+    new_table,
+    read_structured,
+    user_errors,
+)
 from retrowalk.errors import InputError
 
 if TYPE_CHECKING:
@@ -87,9 +95,7 @@ def score_koos_cmd(
         scores = score_koos(_read_answers(answers_file), missing_rule=missing_rule)
 
     def render(data: dict[str, float | None]) -> None:
-        from rich.table import Table  # text output only (json: no Rich)
-
-        table = Table(title="KOOS (100 = no problems)")
+        table = new_table(title="KOOS (100 = no problems)")
         table.add_column("Subscale")
         table.add_column("Score", justify="right")
         for key, value in data.items():
@@ -131,9 +137,7 @@ def score_koos_12_cmd(
         result = score_koos_12(_read_answers(answers_file))
 
     def render(data: dict[str, float | None]) -> None:
-        from rich.table import Table  # text output only (json: no Rich)
-
-        table = Table(title="KOOS-12 (100 = best)")
+        table = new_table(title="KOOS-12 (100 = best)")
         table.add_column("Scale")
         table.add_column("Score", justify="right")
         for key, value in data.items():
@@ -155,9 +159,7 @@ def score_womac_cmd(
         result = score_womac(_read_answers(answers_file))
 
     def render(data: dict[str, Any]) -> None:
-        from rich.table import Table  # text output only (json: no Rich)
-
-        table = Table(title=f"WOMAC, derived from {data['derived_from']} (higher = worse)")
+        table = new_table(title=f"WOMAC, derived from {data['derived_from']} (higher = worse)")
         table.add_column("Subscale")
         table.add_column("Raw score", justify="right")
         for key, top in WOMAC_MAX.items():
@@ -178,9 +180,7 @@ def _render_assessment(data: dict[str, Any]) -> None:
             console.print(f"  • {flag['text']}: {flag['advice']}")
         console.print(f"[bold]{assessment['refer_out']}[/]")
         return
-    from rich.table import Table  # text output only (json: no Rich)
-
-    table = Table(title="Findings (flags for the clinician, not a diagnosis)")
+    table = new_table(title="Findings (flags for the clinician, not a diagnosis)")
     for col in ("Joint", "Test", "Side", "Status"):
         table.add_column(col, no_wrap=True)
     table.add_column("Measured vs cut-off", ratio=1)
@@ -193,7 +193,7 @@ def _render_assessment(data: dict[str, Any]) -> None:
     console.print(table)
     for note in assessment["notes"]:
         console.print(f"[dim]note: {note}[/]")
-    prog = Table(title="Programme")
+    prog = new_table(title="Programme")
     for col in ("#", "Exercise", "Stage", "Dose", "Why"):
         prog.add_column(col)
     for n, item in enumerate(programme["items"], 1):
@@ -296,9 +296,7 @@ def _load_programme(raw: Any) -> Programme:
 
 
 def _render_next(data: dict[str, Any]) -> None:
-    from rich.table import Table  # text output only (json: no Rich)
-
-    table = Table(title="Next session")
+    table = new_table(title="Next session")
     for col in ("Exercise", "Decision", "Next", "Dose", "Reason"):
         table.add_column(col)
     colours = {"progress": "green", "hold": "cyan", "regress": "yellow", "stop-and-refer": "bold red"}

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, fail, user_errors
+from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, fail, new_table, user_errors
 from retrowalk.gait.imu import PLACEMENTS, check_placement
 
 PlacementOption = typer.Option("unknown", "--placement", "-p", help=f"Sensor site: {'|'.join(PLACEMENTS)}.")
@@ -19,9 +19,7 @@ def _render(data: dict[str, Any]) -> None:
         f"step-time CV {data['step_time_cv_pct']} %, asymmetry {data['step_time_asymmetry_pct']} %, "
         f"active {data['active_minutes']} min"
     )
-    from rich.table import Table  # text output only (json: no Rich)
-
-    table = Table("start s", "end s", "steps", "cadence", "direction", "confidence")
+    table = new_table("start s", "end s", "steps", "cadence", "direction", "confidence")
     for b in data["bouts"]:
         table.add_row(
             str(b["start_s"]),

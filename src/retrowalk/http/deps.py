@@ -278,6 +278,14 @@ def row_id() -> Any:
     return Path(ge=1, le=MAX_ID)
 
 
+def _caller_and_client(
+    request: Request, db: Session, client_id: int, roles: tuple[str, ...]
+) -> tuple[User, Client]:
+    """The authenticated caller and the path's client, by the one access rule."""
+    user = authenticate_request(request, db)
+    return user, access.client_access(db, user, client_id, *roles)
+
+
 def require_client_access(*roles: str) -> Callable[..., Client]:
     """The client named by the ``client_id`` path parameter, if the caller may act on it.
 
@@ -291,7 +299,7 @@ def require_client_access(*roles: str) -> Callable[..., Client]:
         db: Session = DbSession,
     ) -> Client:
         # Authentication and the access check share one worker-thread step.
-        return access.client_access(db, authenticate_request(request, db), client_id, *roles)
+        return _caller_and_client(request, db, client_id, roles)[1]
 
     return dependency
 
@@ -322,8 +330,7 @@ class ClientStep:
         return await run_in_threadpool(self._step, work)
 
     def _step(self, work: Callable[[Session, User, Client], T]) -> T:
-        user = authenticate_request(self.request, self.db)
-        done = work(self.db, user, access.client_access(self.db, user, self.client_id, *self.roles))
+        done = work(self.db, *_caller_and_client(self.request, self.db, self.client_id, self.roles))
         _finish(self.db, self.request, commit=True)
         return done
 
