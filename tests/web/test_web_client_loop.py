@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from tests.api.api_support import World
 from tests.api.worlds import world_fixture
 from tests.web.test_web_one_loop import api_decisions, api_next, browser, log_form, new_client, web_decisions
 
+from retrowalk.app import sessions
 from retrowalk.storage import crud
 
 TODAY = datetime.now(UTC).date()
@@ -165,3 +168,26 @@ def test_the_saved_page_speaks_to_whoever_logged(world: World) -> None:
     page = own.get(sent.headers["location"]).text
     assert "Your pain went above" in page and "Your next session" in page
     assert "See my progress" in page
+
+
+def test_the_client_page_judges_the_next_session_once_and_shows_the_flag_in_force(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    http = browser(world)
+    client_id = new_client(world)
+    form = _answered(http, client_id)
+    assert (
+        http.post(f"/clients/{client_id}/log", data={**form, "red_flags": "signs_of_infection"}).status_code
+        == 303
+    )
+    calls: list[int] = []
+    judge = sessions.next_session
+
+    def counted(db: Any, cid: int, programme: Any = None) -> Any:
+        calls.append(cid)
+        return judge(db, cid, programme)
+
+    monkeypatch.setattr(sessions, "next_session", counted)
+    page = http.get(f"/clients/{client_id}").text
+    assert calls == [client_id]  # one judgement serves the decisions and the safety panel
+    assert "Hot, red, swollen knee" in page

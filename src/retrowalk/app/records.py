@@ -472,6 +472,8 @@ class ClientView:
     items: list[dict[str, Any]]
     sessions: list[SessionLog]
     flagged: dict[int, str]
+    #: The next session as the progression engine decides it (judged once for the whole page).
+    next_session: NextSession | None
     decisions: list[DecisionItem]
     outcomes: list[OutcomeRow]
     charts: ChartInputs
@@ -489,6 +491,7 @@ def client_view(db: Session, user: User, client: Client, *, detail: str = "") ->
     logs = list(crud.list_session_logs(db, client.id))
     inputs = chart_inputs(db, client.id, logs)
     findings = latest.findings if latest else None
+    decided = next_session(db, client.id, programme)
     crud.audit(db, user, "read", "client", resource_id=client.id, client_id=client.id, detail=detail)
     return ClientView(
         client=client,
@@ -500,7 +503,8 @@ def client_view(db: Session, user: User, client: Client, *, detail: str = "") ->
         items=programme_items(programme.content if programme else None),
         sessions=list(reversed(logs))[:60],
         flagged={f.log.id: f.text for f in flagged_logs(logs)},
-        decisions=decision_items(next_session(db, client.id, programme)),
+        next_session=decided,
+        decisions=decision_items(decided),
         outcomes=outcome_rows(inputs),
         charts=inputs,
         recordings=list(crud.list_recordings(db, client.id)),

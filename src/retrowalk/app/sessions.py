@@ -1182,9 +1182,17 @@ def _item_lines(content: core_prescription.Programme | None) -> dict[str, str]:
     return {i.exercise_id: f"{exercise_label(i.exercise_id)}: {i.dose.describe()}" for i in items}
 
 
-def safety_view(db: Session, client: Client) -> SafetyView:
-    ns = next_session(db, client.id)
-    current = crud.current_programme(db, client.id)
+def safety_view(
+    db: Session,
+    client: Client,
+    *,
+    judged: tuple[NextSession | None, Programme | None] | None = None,
+) -> SafetyView:
+    """``judged``: the next session and current programme the caller already read (the client
+    page judges once for the whole page), else read here."""
+    ns, current = (
+        judged if judged is not None else (next_session(db, client.id), crud.current_programme(db, client.id))
+    )
     now = _item_lines(current.content if current else None)
     pending = []
     for row in crud.pending_decisions(db, client.id):

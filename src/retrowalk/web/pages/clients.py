@@ -84,7 +84,7 @@ def client_page(request: Request, client_id: int, db: Session = DbSession) -> Re
         if rec.session_log_id is not None:
             by_log.setdefault(rec.session_log_id, []).append(rec)
     ctx = {**vars(view), "charts": charts, "summary": summary, "recordings_by_log": by_log}
-    ctx["safety"] = sessions.safety_view(db, client)
+    ctx["safety"] = sessions.safety_view(db, client, judged=(view.next_session, view.programme))
     ctx["weeks"] = outcomes.client_weekly_adherence(db, client)[-8:]
     ctx["unread"] = messages.unread_for(db, user, [client.id]).get(client.id, 0)
     ctx["flash"] = "Client created." if request.query_params.get("created") else None
