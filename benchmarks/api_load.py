@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import aiohttp
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "api"))
 from live_server import free_port, own_data_env, postgres_database, redis_server, start_serve
@@ -92,11 +94,36 @@ async def _run(rate: float, n: int, call: Callable[[int], Awaitable[int]]) -> tu
     return n / elapsed, latencies, errors
 
 
+def _cpu_seconds(server_pid: int | None) -> dict[str, float]:
+    """CPU seconds (user + system) so far of the server's process tree, of the PostgreSQL server
+    processes on this machine (with the backends that exited, which the postmaster has reaped)
+    and of this load generator."""
+
+    def used(p: psutil.Process) -> float:
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            return t.user + t.system + t.children_user + t.children_system
+        return 0.0
+
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    totals = {"server": 0.0, "PostgreSQL": 0.0, "load generator": me.ru_utime + me.ru_stime}
+    if server_pid is not None:
+        with contextlib.suppress(psutil.Error):
+            root = psutil.Process(server_pid)
+            totals["server"] = sum(used(p) for p in [root, *root.children(recursive=True)])
+    for p in psutil.process_iter(["name"]):
+        if p.info["name"] in {"postgres", "postmaster"}:
+            totals["PostgreSQL"] += used(p)
+    return totals
+
+
 def _pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-async def main_async(args: argparse.Namespace, base: str, client_ids: list[int]) -> None:
+async def main_async(
+    args: argparse.Namespace, base: str, client_ids: list[int], server_pid: int | None = None
+) -> None:
     # aiohttp rather than httpx: the load generator shares the 2 cores with the server, and
     # httpx spent about as much CPU per request as the server did.
     connector = aiohttp.TCPConnector(limit=args.connections)
@@ -137,20 +164,42 @@ async def main_async(args: argparse.Namespace, base: str, client_ids: list[int])
                 await r.read()
                 return r.status
 
+        async def health(i: int) -> int:
+            async with http.get("/api/v1/health") as r:
+                await r.read()
+                return r.status
+
+        scenarios = [("log a session", log_session), ("fetch a client's outcomes", outcomes)]
+        if args.floor:
+            scenarios.append(("floor: GET /health", health))
         rows = []
-        for name, call in (("log a session", log_session), ("fetch a client's outcomes", outcomes)):
+        for name, call in scenarios:
             await _run(args.rate, min(50, args.requests), call)  # warm-up
+            before = _cpu_seconds(server_pid)
             achieved, lat, errors = await _run(args.rate, args.requests, call)
-            rows.append((name, achieved, _pct(lat, 50), _pct(lat, 95), _pct(lat, 99), max(lat), errors))
+            after = _cpu_seconds(server_pid)
+            cpu = {k: 1000 * (after[k] - before[k]) / args.requests for k in before}
+            rows.append((name, achieved, _pct(lat, 50), _pct(lat, 95), _pct(lat, 99), max(lat), errors, cpu))
     print(
         f"\n{args.requests} requests per scenario, offered {args.rate:g} req/s, "
         f"{args.connections} connections, {base}"
     )
-    print(f"| {'scenario':27} | req/s | p50 ms | p95 ms | p99 ms | max ms | errors |")
-    print(f"|{'-' * 29}|------:|-------:|-------:|-------:|-------:|-------:|")
-    for name, achieved, p50, p95, p99, worst, errors in rows:
+    # CPU per request: where the machine's cores went (server, database, this generator), which
+    # says what a rate needs of the machine whatever else was running on it
+    print(
+        f"| {'scenario':27} | req/s | p50 ms | p95 ms | p99 ms | max ms | errors "
+        "| CPU ms/req: server | PostgreSQL | load generator |"
+    )
+    print(f"|{'-' * 29}|------:|-------:|-------:|-------:|-------:|-------:|------:|------:|------:|")
+    for name, achieved, p50, p95, p99, worst, errors, cpu in rows:
         cells = f"{achieved:5.0f} | {p50:6.1f} | {p95:6.1f} | {p99:6.1f} | {worst:6.1f} | {errors:6d}"
-        print(f"| {name:27} | {cells} |")
+        measured = {"load generator"} | ({"server"} if server_pid is not None else set())
+        if args.postgres_url and server_pid is not None:
+            measured.add("PostgreSQL")  # the own server's database is on this machine
+        shares = " | ".join(
+            f"{cpu[k]:.2f}" if k in measured else "–" for k in ("server", "PostgreSQL", "load generator")
+        )
+        print(f"| {name:27} | {cells} | {shares} |")
 
 
 def main() -> None:
@@ -167,6 +216,11 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--workers", type=int, default=1, help="server processes (own server)")
     p.add_argument("--postgres-url", help="own server on a throw-away database of this PostgreSQL server")
+    p.add_argument(
+        "--floor",
+        action="store_true",
+        help="also time GET /api/v1/health (one SELECT 1 through the same stack): the cost of any request",
+    )
     args = p.parse_args()
     if args.url:
         if args.client_id is None:
@@ -189,7 +243,7 @@ def main() -> None:
         try:
             backend = "PostgreSQL" if args.postgres_url else "SQLite"
             print(f"server: {args.workers} process(es), {backend}, pid {proc.pid}", file=sys.stderr)
-            asyncio.run(main_async(args, f"http://127.0.0.1:{port}", client_ids))
+            asyncio.run(main_async(args, f"http://127.0.0.1:{port}", client_ids, proc.pid))
         finally:
             proc.terminate()
             proc.wait(timeout=30)
