@@ -131,10 +131,11 @@ def peak_prominences(
     lo_at, hi_at = _extents(pos, v, n)
     if among_maxima and half is None and pos.size == peaks.size:
         # The candidates are the peaks themselves (increasing, so pos == peaks): the bounds
-        # need no lookup; [lo, peak), [peak], [peak, hi), ... for reduceat in one conversion.
-        pk = peaks.tolist()
-        idx = np.array((lo_at, pk, pk, hi_at), dtype=np.intp).T.ravel()
-        hi = idx[3::4]
+        # need no lookup. [lo, peak), [peak], [peak, hi), ... for reduceat, a row per peak.
+        rows = np.empty((peaks.size, 4), np.intp)
+        rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3] = lo_at, peaks, peaks, hi_at
+        idx = rows.ravel()
+        hi = rows[:, 3]
     else:
         at = pos.searchsorted(peaks)
         lo, hi = np.array(lo_at, dtype=np.intp)[at], np.array(hi_at, dtype=np.intp)[at]
