@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from retrowalk.gait.filters import Cutoff, Kind, zero_phase_bank
 from retrowalk.gait.imu.icd._windows import steepest_rise_before
-from retrowalk.gait.imu.preprocessing import bandpasses
 from retrowalk.gait.peaks import find_peaks, local_maxima, peak_prominences
 
 
@@ -49,6 +49,10 @@ def _moving_rms_at(x: NDArray[np.float64], w: int, at: NDArray[np.intp]) -> NDAr
     return np.sqrt(np.add.reduceat(sq, idx)[0::2] / w)
 
 
+# The refinement band (0.5-5 Hz) and the step band (0.5-3 Hz), filtered together.
+BANDS: tuple[tuple[Kind, Cutoff], ...] = (("band", (0.5, 5.0)), ("band", (0.5, 3.0)))
+
+
 @dataclass(frozen=True)
 class IcdNormPeak:
     min_step_s: float = 0.25
@@ -65,7 +69,7 @@ class IcdNormPeak:
         norm = sq[:, 0] + sq[:, 1]
         norm += sq[:, 2]
         np.sqrt(norm, out=norm)  # (x x + y y) + z z, as before; faster than einsum here
-        wide, smooth = bandpasses(norm, fs, ((0.5, 5.0), (0.5, 3.0)))
+        wide, smooth = zero_phase_bank(norm, fs, BANDS)
         maxima = local_maxima(smooth)
         peaks = find_peaks(
             smooth, distance=max(int(self.min_step_s * fs), 1), height=self.min_peak_ms2, maxima=maxima
@@ -77,8 +81,7 @@ class IcdNormPeak:
         peaks = peaks[peak_prominences(smooth, peaks, maxima=maxima, among_maxima=True) >= need]
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
-        out = steepest_rise_before(wide, peaks, max(int(self.refine_window_s * fs), 1)).astype(
-            np.int64, copy=False
-        )
+        w = max(int(self.refine_window_s * fs), 1)
+        out = steepest_rise_before(wide, peaks, w).astype(np.int64, copy=False)
         # Windows shorter than the peak distance give increasing contacts: no sort needed.
         return out if (out[1:] > out[:-1]).all() else np.unique(out)
