@@ -96,7 +96,7 @@ def _bout_cadence_list(t: list[float], k: int) -> float:
     if len(stride) >= 2:
         med = _median_list(stride)
         tol = STRIDE_OUTLIER * med
-        kept = [d for d in stride if abs(d - med) <= tol]
+        kept = [d for d in stride if -tol <= d - med <= tol]  # |d - med| <= tol, no abs() call
         return 120.0 / (_sum(kept) / len(kept) if kept else med)
     st = [d for a, b in pairwise(t) if MIN_STEP_S <= (d := (b - a) * 2 / k) <= MAX_STEP_S]
     return 60.0 / _median_list(st) if st else 0.0
