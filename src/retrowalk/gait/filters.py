@@ -267,8 +267,8 @@ class _Bank:
     # Axes (designs, channels, row stacks, ...), the middle two broadcast:
     fwd: FloatArray  # (designs, 1, 1, BLOCK + designs x states, BLOCK): [T; O] of each design
     powers: tuple[FloatArray, ...]  # block-diagonal (A^BLOCK)^(2^k)', forward pass
-    # The same per design: (designs, 1, states, states), and for one channel (designs, states, states).
-    bwd_powers: tuple[tuple[FloatArray, ...], tuple[FloatArray, ...]]
+    # The same per design, (designs, 1, states, states): the backward scan of several channels.
+    bwd_powers: tuple[FloatArray, ...]
     bwd_gain: FloatArray  # (designs, 1, 1, BLOCK, states)
     bwd: FloatArray  # (designs, 1, 1, BLOCK + states, BLOCK)
 
@@ -297,7 +297,7 @@ def _bank(specs: tuple[tuple[Kind, Cutoff], ...], fs: float, order: int) -> _Ban
         np.ascontiguousarray(np.concatenate(gain, axis=1)),
         np.stack([fwd[:, f * cols : (f + 1) * cols] for f in range(len(ds))])[:, None, None],
         tuple(_diag(p) for p in powers),
-        (tuple(np.stack(p)[:, None] for p in powers), tuple(np.stack(p) for p in powers)),
+        tuple(np.stack(p)[:, None] for p in powers),
         np.stack([g[::-1] for g in gain])[:, None, None],
         np.stack(bwd)[:, None, None],
     )
@@ -448,7 +448,7 @@ def zero_phase_bank(
         _scan(joint, bank.powers, backward=True)
         bcat[:, 0, :-1, BLOCK:] = joint[1:].reshape(nb - 1, nf, k).transpose(1, 0, 2)
     else:
-        _scan(w, bank.bwd_powers[0], backward=True)
+        _scan(w, bank.bwd_powers, backward=True)
         bcat[:, :, :-1, BLOCK:] = w[:, :, 1:]
     bcat[:, :, -1, BLOCK:] = 0.0
     z = (bcat5 @ bank.bwd).reshape(nf, ch, nb * BLOCK)
