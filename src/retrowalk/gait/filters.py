@@ -252,7 +252,10 @@ class _Bank:
     so their matrices are side by side (one product for all). Backward, each filters its own
     forward output: the designs are a leading (batch) axis of the arrays and of the stacked
     matrices, so one call serves them all. The backward pass is the forward one with time
-    reversed in each block (``J T J``, ``J G``, ``O J``), the scan run from the end.
+    reversed in each block (``J T J``, ``J G``, ``O J``), the scan run from the end. For one
+    channel the backward scan runs the designs side by side with the forward pass's
+    block-diagonal powers (a 2-D product per step costs less than a batched one; the zeros
+    change the rounding of the states in the last bits only).
     """
 
     edge: int
@@ -264,8 +267,8 @@ class _Bank:
     # Axes (designs, channels, row stacks, ...), the middle two broadcast:
     fwd: FloatArray  # (designs, 1, 1, BLOCK + designs x states, BLOCK): [T; O] of each design
     powers: tuple[FloatArray, ...]  # block-diagonal (A^BLOCK)^(2^k)', forward pass
-    # The same per design: (designs, 1, states, states), and for one channel (designs, states, states).
-    bwd_powers: tuple[tuple[FloatArray, ...], tuple[FloatArray, ...]]
+    # The same per design, (designs, 1, states, states): the backward scan of several channels.
+    bwd_powers: tuple[FloatArray, ...]
     bwd_gain: FloatArray  # (designs, 1, 1, BLOCK, states)
     bwd: FloatArray  # (designs, 1, 1, BLOCK + states, BLOCK)
 
@@ -294,7 +297,7 @@ def _bank(specs: tuple[tuple[Kind, Cutoff], ...], fs: float, order: int) -> _Ban
         np.ascontiguousarray(np.concatenate(gain, axis=1)),
         np.stack([fwd[:, f * cols : (f + 1) * cols] for f in range(len(ds))])[:, None, None],
         tuple(_diag(p) for p in powers),
-        (tuple(np.stack(p)[:, None] for p in powers), tuple(np.stack(p) for p in powers)),
+        tuple(np.stack(p)[:, None] for p in powers),
         np.stack([g[::-1] for g in gain])[:, None, None],
         np.stack(bwd)[:, None, None],
     )
@@ -304,6 +307,16 @@ def _scan(w: FloatArray, powers: tuple[FloatArray, ...], *, backward: bool) -> N
     """In place, along the blocks (axis -2): ``w[j] = sum over i <= j of (A^L)^(j-i) w[i]``
     (``i >= j`` backward), in log2(blocks) steps: the states at the block boundaries."""
     nb, step = w.shape[-2], 1
+    if w.ndim == 2:  # np.dot: less per-call cost than matmul on these small 2-D products
+        for p in powers:
+            if step >= nb:
+                break
+            if backward:
+                w[:-step] += np.dot(w[step:], p)
+            else:
+                w[step:] += np.dot(w[:-step], p)
+            step *= 2
+        return
     for p in powers:
         if step >= nb:
             break
@@ -312,6 +325,54 @@ def _scan(w: FloatArray, powers: tuple[FloatArray, ...], *, backward: bool) -> N
         else:
             w[..., step:, :] += w[..., :-step, :] @ p
         step *= 2
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where an input of ``n`` samples and its odd extension sit in the blocks, worked out once
+    per length (see :func:`zero_phase_bank`): the arithmetic and the edge samples' sources."""
+
+    head: int  # blocks before the signal's first sample
+    whole: int  # the signal's whole blocks, written in place
+    used: int  # blocks up to the extension's last sample
+    rows: int  # blocks per BLAS product
+    stacks: int
+    last: int  # the extension's last sample within block used - 1
+    at: int  # where the signal starts
+    # The edge blocks (the head ones, then used - head - whole from the signal's last part) as
+    # ``x[source] * sign + offset[kind]``, kinds: 0 nothing, 1 front, 2 signal, 3 back.
+    source: NDArray[np.intp]  # then 0, e and n - 1: the samples the offsets come from
+    sign: FloatArray
+    kind: NDArray[np.intp]
+
+
+@lru_cache(maxsize=32)
+def _layout(n: int, e: int, max_rows: int) -> _Layout:
+    # `off` samples of nothing, the extension (e before, the signal, e after), nothing. `off`
+    # puts the signal's first sample at a block start, so its whole blocks are written in place;
+    # "nothing" is an input equal to the first (last) sample: it leaves the state at 0.
+    off = -e % BLOCK
+    head = (off + e) // BLOCK
+    whole = n // BLOCK
+    m = off + n + 2 * e  # samples up to the extension's last one
+    used = -(-m // BLOCK)
+    rows = min(max_rows, used)
+    rest = n - whole * BLOCK
+    tail = (used - head - whole) * BLOCK
+    reps = tail - rest - e  # the last extension sample repeated to the end of its block
+    source = np.concatenate(
+        (
+            np.zeros(off, np.intp),
+            np.arange(e, 0, -1),  # front: 2 x[0] - x[e], ..., 2 x[0] - x[1]
+            np.arange(whole * BLOCK, n),
+            np.arange(n - 2, n - 2 - e, -1),  # back: 2 x[n-1] - x[n-2], ...
+            np.full(reps, n - 1 - e),
+            [0, e, n - 1],
+        )
+    ).astype(np.intp)
+    kind = np.repeat(np.arange(4), [off, e, rest, e + reps]).astype(np.intp)
+    sign = np.array([0.0, -1.0, 1.0, -1.0])[kind]
+    return _Layout(head, whole, used, rows, -(-used // rows), (m - 1) % BLOCK, off + e, source, sign, kind)
 
 
 def zero_phase_bank(
@@ -325,67 +386,75 @@ def zero_phase_bank(
     ``dc_gain x0``, so the rest is the zero-state response to ``x - x0``; that avoids the steady
     state itself, whose internal states are huge (and lose precision against each other) when
     the poles are close to 1. The backward pass runs on the same blocks, from the end: the
-    samples after the last one are set to it, so they leave the state at zero.
+    samples after the last one are set to it, so they leave the state at zero. A short input
+    costs NumPy's per-call overhead more than arithmetic, hence the cached layout and the few
+    calls for the edges.
     """
     bank = _bank(specs, fs, order)
     x = np.asarray(x, dtype=np.float64)
     n, nf, k = x.shape[0], len(specs), bank.states
     if n < bank.min_samples:
         return [np.array(x, dtype=np.float64) for _ in specs]
-    e = bank.edge
+    lay = _layout(n, bank.edge, bank.rows)
+    head, whole, used, rows = lay.head, lay.whole, lay.used, lay.rows
     cols = x.reshape(n, -1).T  # (channels, n)
     ch = cols.shape[0]
-    # Layout: `off` samples of nothing, the extension (e before, the signal, e after), nothing.
-    # `off` puts the signal's first sample at a block start, so its whole blocks are written in
-    # place; "nothing" is an input equal to the first (last) sample: it leaves the state at 0.
-    off = -e % BLOCK
-    head = (off + e) // BLOCK  # blocks before the signal's first sample
-    whole = n // BLOCK  # the signal's whole blocks
-    m = off + n + 2 * e  # samples up to the extension's last one
-    nb, last = -(-m // BLOCK), (m - 1) % BLOCK
-    # Blocks go to BLAS in stacks of `rows`; the blocks after the last one (`pad`) stay out of
+    # Blocks go to BLAS in stacks of `rows`; the blocks after the used ones (`pad`) stay out of
     # the result: forward, nothing before them depends on them; backward, their input is 0.
-    rows = min(bank.rows, nb)
-    stacks = -(-nb // rows)
-    pad = stacks * rows - nb
-    nb += pad
-    x0 = 2 * cols[:, :1] - cols[:, e : e + 1]  # the extension's first sample
+    nb = lay.stacks * rows
+    pad = nb - used
+    picked = cols[:, lay.source]
+    # Per channel: nothing, front, -x0, back and x0 (the extension's first sample), from
+    # x[0], x[e] and x[n - 1] in Python floats: NumPy's float64 operations, without its calls.
+    rows_of_offsets = []
+    for a, b, c in picked[:, -3:].tolist():
+        x0 = 2.0 * a - b
+        rows_of_offsets.append([0.0, 2.0 * a - x0, -x0, 2.0 * c - x0, x0])
+    offsets = np.array(rows_of_offsets)
+    edges = picked[:, :-3] * lay.sign
+    edges += offsets[:, lay.kind]  # c - x is -x + c exactly; x - x0 is x + (-x0)
     # Forward: [x - x0 | start states] in one array.
-    cat5 = np.empty((ch, stacks, rows, BLOCK + nf * k))
+    cat5 = np.empty((ch, lay.stacks, rows, BLOCK + nf * k))
     cat = cat5.reshape(ch, nb, -1)
     u = cat[..., :BLOCK]
-    np.subtract(
-        cols[:, : whole * BLOCK].reshape(ch, whole, BLOCK), x0[:, :, None], out=u[:, head : head + whole]
+    np.add(
+        cols[:, : whole * BLOCK].reshape(ch, whole, BLOCK),
+        offsets[:, 2, None, None],
+        out=u[:, head : head + whole],
     )
-    front = np.zeros((ch, head * BLOCK))
-    np.subtract(2 * cols[:, :1] - x0, cols[:, e:0:-1], out=front[:, off:])
-    u[:, :head] = front.reshape(ch, head, BLOCK)
-    back = np.empty((ch, (nb - head - whole) * BLOCK))
-    rest = n - whole * BLOCK
-    np.subtract(cols[:, whole * BLOCK :], x0, out=back[:, :rest])
-    np.subtract(2 * cols[:, -1:] - x0, cols[:, -2 : -(e + 2) : -1], out=back[:, rest : rest + e])
-    back[:, rest + e :] = back[:, rest + e - 1 : rest + e]
-    u[:, head + whole :] = back.reshape(ch, -1, BLOCK)
+    u[:, :head] = edges[:, : head * BLOCK].reshape(ch, head, BLOCK)
+    u[:, head + whole : used] = edges[:, head * BLOCK :].reshape(ch, -1, BLOCK)
+    if pad:
+        u[:, used:] = 0.0
     state = (cat5[..., :BLOCK] @ bank.fwd_gain).reshape(ch, nb, -1)
     _scan(state[0] if ch == 1 else state, bank.powers, backward=False)  # 2-D products: cheaper
     cat[:, 1:, BLOCK:], cat[:, 0, BLOCK:] = state[:, :-1], 0.0
     # Backward, all designs at once (a leading axis): [y - y_end | start states], run from
     # the end; y is the forward output's zero-state part (its dc x0 cancels in y - y_end).
-    at = off + e  # where the signal starts
-    bcat5 = np.empty((nf, ch, stacks, rows, BLOCK + k))
+    bcat5 = np.empty((nf, ch, lay.stacks, rows, BLOCK + k))
     bcat = bcat5.reshape(nf, ch, nb, -1)
     u = bcat[..., :BLOCK]
     np.matmul(cat5, bank.fwd, out=bcat5[..., :BLOCK])
-    end = u[:, :, -1 - pad, last].copy()  # (designs, channels)
+    last = lay.last
+    end = u[:, :, used - 1, last].copy()  # (designs, channels)
     u -= end[:, :, None, None]
-    u[:, :, -1 - pad, last + 1 :] = 0.0  # after the last sample: no input
-    u[:, :, nb - pad :] = 0.0
+    if last + 1 < BLOCK:
+        u[:, :, used - 1, last + 1 :] = 0.0  # after the last sample: no input
+    if pad:
+        u[:, :, used:] = 0.0
     w = (bcat5[..., :BLOCK] @ bank.bwd_gain).reshape(nf, ch, nb, -1)
-    _scan(w[:, 0] if ch == 1 else w, bank.bwd_powers[1 if ch == 1 else 0], backward=True)
-    bcat[:, :, :-1, BLOCK:], bcat[:, :, -1, BLOCK:] = w[:, :, 1:], 0.0
+    if ch == 1:  # the designs side by side, as forward: one 2-D product per step, not a batch
+        joint = w[:, 0].transpose(1, 0, 2).reshape(nb, nf * k)
+        _scan(joint, bank.powers, backward=True)
+        bcat[:, 0, :-1, BLOCK:] = joint[1:].reshape(nb - 1, nf, k).transpose(1, 0, 2)
+    else:
+        _scan(w, bank.bwd_powers, backward=True)
+        bcat[:, :, :-1, BLOCK:] = w[:, :, 1:]
+    bcat[:, :, -1, BLOCK:] = 0.0
     z = (bcat5 @ bank.bwd).reshape(nf, ch, nb * BLOCK)
-    start = (end + x0[:, 0] * bank.dc) * bank.dc  # the backward pass's first output, at DC
-    zf = z[:, :, at : at + n] + start[:, :, None]
+    start = (end + offsets[:, 4] * bank.dc) * bank.dc  # the backward pass's first output, at DC
+    zf = z[:, :, lay.at : lay.at + n]
+    zf += start[:, :, None]  # in place: the results are views of z, no copy
     if ch == 1:
         return [f.reshape(x.shape) for f in zf]
     return [np.ascontiguousarray(f.T).reshape(x.shape) for f in zf]

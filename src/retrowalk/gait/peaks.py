@@ -39,12 +39,19 @@ def _select_by_distance(peaks: IntArray, priority: FloatArray, distance: int) ->
     ties fall as in scipy) and drop every peak closer than ``distance`` to a kept one. A plain
     loop over Python lists: a recording has a few peaks per second, and NumPy's per-call cost
     on such short arrays is more than the loop."""
-    if not (peaks[1:] - peaks[:-1] < distance).any():  # no pair too close (the usual case)
+    close = peaks[1:] - peaks[:-1] < distance
+    if not close.any():  # no pair too close (the usual case)
         return np.ones(peaks.size, dtype=bool)
+    # A peak with no other within `distance` is kept whatever the order: only peaks with a
+    # close neighbour are visited, in the same (global argsort) order, so ties fall as before.
+    near = np.zeros(peaks.size, dtype=bool)
+    near[1:] = close
+    near[:-1] |= close
+    order = np.argsort(priority)
     pos = peaks.tolist()
     n = len(pos)
     keep = [True] * n
-    for j in reversed(np.argsort(priority).tolist()):
+    for j in reversed(order[near[order]].tolist()):
         if not keep[j]:
             continue
         p = pos[j]
@@ -59,7 +66,7 @@ def _select_by_distance(peaks: IntArray, priority: FloatArray, distance: int) ->
     return np.array(keep, dtype=bool)
 
 
-def _extents(pos: IntArray, v: FloatArray, n: int) -> tuple[IntArray, IntArray]:
+def _extents(pos: IntArray, v: FloatArray, n: int) -> tuple[list[int], list[int]]:
     """For each candidate, the samples from just after the nearest strictly higher candidate
     before it (or 0) to just before the nearest strictly higher one after it (or ``n - 1``):
     one pass of the monotonic stack over the few candidates (local maxima as high as the
@@ -80,7 +87,7 @@ def _extents(pos: IntArray, v: FloatArray, n: int) -> tuple[IntArray, IntArray]:
         stack.append(i)
     for j, i in reversed(equal):  # later pairs first: i's own answer is final by then
         hi[j] = hi[i]
-    return np.array(lo, dtype=np.intp), np.array(hi, dtype=np.intp)
+    return lo, hi
 
 
 def peak_prominences(
@@ -93,7 +100,8 @@ def peak_prominences(
 ) -> FloatArray:
     """``scipy.signal.peak_prominences(x, peaks, wlen)[0]`` for finite ``x`` (``maxima``:
     ``local_maxima(x)`` when the caller has it already; ``among_maxima``: the caller knows
-    every peak is one of them, as :func:`find_peaks`'s are, so that is not checked again).
+    the peaks are local maxima in increasing order, as :func:`find_peaks`'s are, so that is
+    not checked again).
 
     scipy walks out from each peak until a strictly higher sample. That sample is never past
     the nearest strictly higher local maximum (or the signal's end), and everything between
@@ -120,13 +128,21 @@ def peak_prominences(
         level = x[peaks]
         pos = np.union1d(mx[vals >= level.min()], peaks)
         v = x[pos]
-    at = pos.searchsorted(peaks)
-    lo, hi = _extents(pos, v, n)
-    lo, hi = lo[at], hi[at]
-    if half is not None:
-        lo, hi = np.maximum(lo, peaks - half), np.minimum(hi, peaks + half)
-    idx = np.empty(4 * peaks.size, np.intp)  # [lo, peak), [peak], [peak, hi), ... for reduceat
-    idx[0::4], idx[1::4], idx[2::4], idx[3::4] = lo, peaks, peaks, hi
+    lo_at, hi_at = _extents(pos, v, n)
+    if among_maxima and half is None and pos.size == peaks.size:
+        # The candidates are the peaks themselves (increasing, so pos == peaks): the bounds
+        # need no lookup. [lo, peak), [peak], [peak, hi), ... for reduceat, a row per peak.
+        rows = np.empty((peaks.size, 4), np.intp)
+        rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3] = lo_at, peaks, peaks, hi_at
+        idx = rows.ravel()
+        hi = rows[:, 3]
+    else:
+        at = pos.searchsorted(peaks)
+        lo, hi = np.array(lo_at, dtype=np.intp)[at], np.array(hi_at, dtype=np.intp)[at]
+        if half is not None:
+            lo, hi = np.maximum(lo, peaks - half), np.minimum(hi, peaks + half)
+        idx = np.empty(4 * peaks.size, np.intp)  # [lo, peak), [peak], [peak, hi), ... for reduceat
+        idx[0::4], idx[1::4], idx[2::4], idx[3::4] = lo, peaks, peaks, hi
     seg = np.minimum.reduceat(x, idx)  # a segment whose end is not after its start gives x[start]
     left_min = np.minimum(seg[0::4], level)  # min(x[lo..peak]); x[peak] closes [lo, peak)
     right_min = np.minimum(seg[2::4], x[hi])  # min(x[peak..hi])

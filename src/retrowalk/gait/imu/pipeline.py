@@ -104,14 +104,19 @@ def _flat(acc: NDArray[np.float64], limit: float) -> bool:
     already answers no (a range only grows), so a moving recording is not scanned whole.
     Column by column: a reduction along axis 0 of an (n, 3) array is ~10x slower in NumPy."""
     head = acc[:FLAT_HEAD_SAMPLES]
-    if any(_ptp(head[:, k]) >= limit for k in range(3)):
-        return False
+    for k in range(3):
+        if _ptp(head[:, k]) >= limit:
+            return False
     return max(_ptp(acc[:, k]) for k in range(3)) < limit
 
 
+_MAX, _MIN = np.maximum.reduce, np.minimum.reduce
+
+
 def _ptp(x: NDArray[np.float64]) -> float:
-    """``np.ptp`` (max - min) without its wrapper, which costs more than a short column."""
-    return float(x.max() - x.min())
+    """``np.ptp`` (max - min) without its wrappers (``ndarray.max`` goes through Python code),
+    which cost more than a short column."""
+    return float(_MAX(x) - _MIN(x))
 
 
 def _check(rec: ImuRecording) -> None:
@@ -235,33 +240,44 @@ def _assemble(
     direction: _Direction,
     warnings: list[str],
 ) -> ImuGaitResult:
-    """Bouts, parameters and direction from sorted contact times (s, recording clock)."""
+    """Bouts, parameters and direction from sorted contact times (s, recording clock).
+
+    A bout has a few dozen contacts, so its arithmetic runs on Python floats (one ``tolist``
+    here, not one per step below): NumPy's per-call cost is more than the loops."""
     gsd = STRIDE_BOUTS if per_leg else STEP_BOUTS
     # The bout rules work on sample indices; contacts from two legs share one grid of rate fs.
     runs = gsd.detect((ic_s * fs).round().astype(np.int64), sampling_rate_hz=fs)
     per_stride = 1 if per_leg else 2
+    steps_per_contact = 2 // per_stride
+    times: list[float] = ic_s.tolist()
+    shown: list[float] = ic_s.round(3).tolist()  # NumPy's rounding, as reported before
     bouts: list[BoutResult] = []
-    bout_ics: list[NDArray[np.float64]] = []
+    bout_ics: list[list[float]] = []
     cadences: list[float] = []
+    contacts: list[float] = []
+    durations: list[float] = []
     for a, b in runs:
-        t = ic_s[a : b + 1]
-        t0, t1 = float(t[0]), float(t[-1])
+        t = times[a : b + 1]
+        t0, t1 = t[0], t[-1]
         est_dir, conf = direction(t0, t1)
         cad = bout_cadence(t, contacts_per_stride=per_stride)
         cadences.append(cad)
+        start_s, end_s = round(t0, 3), round(t1, 3)
         # Validated: pydantic-core checks these few fields faster than model_construct's
         # Python loop over the fields copies them (measured 1.4 vs 2.2 us).
         bouts.append(
             BoutResult(
-                start_s=round(t0, 3),
-                end_s=round(t1, 3),
-                steps=int(t.size) * (2 // per_stride),
+                start_s=start_s,
+                end_s=end_s,
+                steps=len(t) * steps_per_contact,
                 cadence_spm=round(cad, 2),
                 direction=est_dir,
                 direction_confidence=conf,
             )
         )
         bout_ics.append(t)
+        contacts += shown[a : b + 1]
+        durations.append(round(end_s - start_s, 3))
     stats = step_time_stats(bout_ics, cadences=cadences, contacts_per_stride=per_stride)
     if not bouts:
         need = "3 regular strides" if per_leg else "5 regular steps"
@@ -269,23 +285,18 @@ def _assemble(
     warnings.extend(f"direction unknown: {r}" for r in sorted(direction.reasons))
     if placement == "foot":
         warnings.append("direction from foot sensors is not implemented yet; reported unknown")
-    all_ics = np.concatenate(bout_ics) if bout_ics else np.zeros(0)
-    durations = [round(b.end_s - b.start_s, 3) for b in bouts]
-
-    def r(x: float | None, nd: int = 2) -> float | None:
-        return None if x is None else round(float(x), nd)
-
+    mean_s, cv, asym = stats.step_time_mean_s, stats.step_time_cv_pct, stats.step_time_asymmetry_pct
     # Validated, as the bouts (no dearer than model_construct here; bouts are not re-checked).
     return ImuGaitResult(
         placement=cast(Placement, placement),  # checked by check_placement on the way in
         sampling_rate_hz=fs,
         duration_s=round(duration_s, 3),
-        initial_contacts_s=all_ics.round(3).tolist(),
+        initial_contacts_s=contacts,
         steps=stats.steps,
-        cadence_spm=r(stats.cadence_spm),
-        step_time_mean_s=r(stats.step_time_mean_s, 4),
-        step_time_cv_pct=r(stats.step_time_cv_pct),
-        step_time_asymmetry_pct=r(stats.step_time_asymmetry_pct),
+        cadence_spm=None if stats.cadence_spm is None else round(stats.cadence_spm, 2),
+        step_time_mean_s=None if mean_s is None else round(mean_s, 4),
+        step_time_cv_pct=None if cv is None else round(cv, 2),
+        step_time_asymmetry_pct=None if asym is None else round(asym, 2),
         active_minutes=round(sum(durations) / 60.0, 3),
         bout_durations_s=durations,
         bouts=bouts,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -32,3 +34,21 @@ def steepest_rise_in(x: NDArray[np.float64], lo: NDArray[np.intp], hi: NDArray[n
     idx, real = _windows(lo, hi)
     j = np.minimum(np.maximum(idx, 1), x.size - 2)  # (np.clip's wrapper costs more than both)
     return np.where(real, x[j + 1] - x[j - 1], -np.inf).argmax(axis=1)
+
+
+@lru_cache(maxsize=16)
+def _rise_offsets(w: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    return np.arange(-w + 1, 2, dtype=np.intp), np.arange(-w - 1, 0, dtype=np.intp)
+
+
+def steepest_rise_before(x: NDArray[np.float64], peaks: NDArray[np.intp], w: int) -> NDArray[np.intp]:
+    """The sample of steepest rise in ``[max(p - w, 0), p]`` for every peak ``p`` (sorted):
+    :func:`steepest_rise_in` over those windows plus their starts. When no window is cut by
+    an end (two comparisons of Python ints), the windows are ``p`` plus fixed offsets: one
+    gather per side, without the general path's width and range checks."""
+    if int(peaks[0]) - w >= 1 and int(peaks[-1]) + 2 <= x.size:
+        ahead, behind = _rise_offsets(w)
+        col = peaks[:, None]
+        return peaks + ((x[col + ahead] - x[col + behind]).argmax(axis=1) - w)
+    lo = np.maximum(peaks - w, 0)
+    return lo + steepest_rise_in(x, lo, peaks + 1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +27,7 @@ STRIDE_OUTLIER = 0.3
 # (about a microsecond) is more than a loop over a few dozen contacts. The two paths give the
 # same values bit for bit (same operations in the same order; sums as NumPy's, see _sum).
 SMALL = 256
+Contacts = NDArray[np.float64] | list[float]  # one bout's contact times (s); lists on the short path
 
 
 @dataclass(frozen=True)
@@ -91,26 +92,26 @@ def _median_list(x: list[float]) -> float:
 def _bout_cadence_list(t: list[float], k: int) -> float:
     """:func:`bout_cadence` on Python floats (a short bout), the same operations in order."""
     lo, hi = 2 * MIN_STEP_S, 2 * MAX_STEP_S
-    stride = [d for d in (b - a for a, b in zip(t, t[k:], strict=False)) if lo <= d <= hi]
+    stride = [d for a, b in zip(t, t[k:], strict=False) if lo <= (d := b - a) <= hi]
     if len(stride) >= 2:
         med = _median_list(stride)
         tol = STRIDE_OUTLIER * med
-        kept = [d for d in stride if abs(d - med) <= tol]
+        kept = [d for d in stride if -tol <= d - med <= tol]  # |d - med| <= tol, no abs() call
         return 120.0 / (_sum(kept) / len(kept) if kept else med)
-    st = [d for d in ((b - a) * 2 / k for a, b in pairwise(t)) if MIN_STEP_S <= d <= MAX_STEP_S]
+    st = [d for a, b in pairwise(t) if MIN_STEP_S <= (d := (b - a) * 2 / k) <= MAX_STEP_S]
     return 60.0 / _median_list(st) if st else 0.0
 
 
-def bout_cadence(ic_s: NDArray[np.float64], *, contacts_per_stride: int = 2) -> float:
+def bout_cadence(ic_s: Contacts, *, contacts_per_stride: int = 2) -> float:
     """Robust cadence (steps/min) of one bout from its contact times (0.0 if undefined).
 
     ``contacts_per_stride`` is 2 for every step's contact, 1 for one leg's contacts only.
     """
-    t = np.asarray(ic_s, dtype=np.float64)
-    if t.size < 2:
+    if len(ic_s) < 2:
         return 0.0
-    if t.size < SMALL:
-        return _bout_cadence_list(t.tolist(), contacts_per_stride)
+    if len(ic_s) < SMALL:
+        return _bout_cadence_list(ic_s if isinstance(ic_s, list) else ic_s.tolist(), contacts_per_stride)
+    t = np.asarray(ic_s, dtype=np.float64)
     k = contacts_per_stride
     stride = t[k:] - t[:-k]
     stride = stride[(stride >= 2 * MIN_STEP_S) & (stride <= 2 * MAX_STEP_S)]
@@ -123,7 +124,7 @@ def bout_cadence(ic_s: NDArray[np.float64], *, contacts_per_stride: int = 2) -> 
 
 
 def step_time_stats(
-    bouts_ic_s: Sequence[NDArray[np.float64]],
+    bouts_ic_s: Sequence[Contacts],
     *,
     cadences: Sequence[float] | None = None,
     contacts_per_stride: int = 2,
@@ -135,16 +136,19 @@ def step_time_stats(
     half a stride, steps are two per contact, and asymmetry is unknown (``None``).
     """
     k = contacts_per_stride
-    contacts = int(sum(b.size for b in bouts_ic_s))
+    sizes = [len(b) for b in bouts_ic_s]
+    contacts = sum(sizes)
     steps = contacts * (2 // k)
-    spread = _spread_list if contacts < SMALL else _spread_array
-    found = spread(bouts_ic_s, k)
+    if contacts < SMALL:
+        found = _spread_list([b if isinstance(b, list) else b.tolist() for b in bouts_ic_s], k)
+    else:
+        found = _spread_array([np.asarray(b, dtype=np.float64) for b in bouts_ic_s], k)
     if found is None:
         return StepTimeStats(steps, None, None, None, None)
     mean, cv, asym = found
     if cadences is None:
         cadences = [bout_cadence(b, contacts_per_stride=k) for b in bouts_ic_s]
-    cads = [(c, b.size) for c, b in zip(cadences, bouts_ic_s, strict=True) if b.size >= 2]
+    cads = [(c, n) for c, n in zip(cadences, sizes, strict=True) if n >= 2]
     w = sum(n for c, n in cads if c > 0)
     cadence = sum(c * n for c, n in cads if c > 0) / w if w else 60.0 / mean
     return StepTimeStats(steps, cadence, mean, cv, asym)
@@ -175,21 +179,23 @@ def _spread_array(bouts_ic_s: Sequence[NDArray[np.float64]], k: int) -> Spread |
     return mean, cv, (asym_num / asym_w if asym_w else None)
 
 
-def _spread_list(bouts_ic_s: Sequence[NDArray[np.float64]], k: int) -> Spread | None:
+def _spread_list(bouts_ic_s: list[list[float]], k: int) -> Spread | None:
     """:func:`_spread_array` on Python floats (few contacts), the same operations in order."""
     half = k / 2
     step_times: list[list[float]] = []
-    for b in bouts_ic_s:
-        t = b.tolist()
-        st = [d for d in ((y - x) * half for x, y in pairwise(t)) if MIN_STEP_S <= d <= MAX_STEP_S]
+    for t in bouts_ic_s:
+        if half == 1.0:  # x * 1.0 is x: the product is skipped, the values are the same
+            st = [d for x, y in pairwise(t) if MIN_STEP_S <= (d := y - x) <= MAX_STEP_S]
+        else:
+            st = [d for x, y in pairwise(t) if MIN_STEP_S <= (d := (y - x) * half) <= MAX_STEP_S]
         if st:
             step_times.append(st)
     if not step_times:
         return None
-    allt = [d for st in step_times for d in st]
+    allt = list(chain.from_iterable(step_times))
     n = len(allt)
     mean = _sum(allt) / n
-    cv = 100.0 * math.sqrt(_sum([(d - mean) * (d - mean) for d in allt]) / (n - 1)) / mean if n >= 3 else None
+    cv = 100.0 * math.sqrt(_sum([(e := d - mean) * e for d in allt]) / (n - 1)) / mean if n >= 3 else None
     asym_num = 0.0
     asym_w = 0
     for st in step_times if k == 2 else []:
