@@ -93,6 +93,24 @@ def test_gait_imu_imports_neither_scipy_nor_pandas_nor_the_web_stack() -> None:
     assert not {"scipy", "pandas"} & set(loaded)
 
 
+def test_gait_imu_reads_its_limits_without_pydantic_settings() -> None:
+    """The input limits come from the environment through retrowalk.limit_specs: building
+    Settings (pydantic-settings) was ~25 ms of the start-up; NumPy's median/percentile NaN check
+    imports numpy.ma (~10 ms), which the waist path avoids."""
+    recording = "tests/data/mobilised/HA_001_TimeMeasure1_Test5_Trial1.csv.gz"
+    if not (ROOT / recording).exists():
+        pytest.skip(f"{recording} is absent")
+    args = ("gait", "imu", recording, "--placement", "waist", "--acc-unit", "g", "--gyr-unit", "deg/s")
+    unwanted = ("pydantic_settings", "retrowalk.settings", "numpy.ma")
+    probe = _invoke(*args, "--format", "json") + (
+        f"import sys\nprint(sorted(m for m in {unwanted!r} if m in sys.modules))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True, timeout=120
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
 @pytest.mark.parametrize(
     "args",
     [

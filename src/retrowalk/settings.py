@@ -7,10 +7,20 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from retrowalk.limit_specs import LIMITS
+
+
+def _limit(name: str) -> Any:
+    """The field of limit ``name``, from its one definition in :data:`LIMITS`."""
+    spec = LIMITS[name]
+    if spec.exclusive:
+        return Field(default=spec.default, gt=spec.minimum, description=spec.description)
+    return Field(default=spec.default, ge=spec.minimum, description=spec.description)
 
 
 class Settings(BaseSettings):
@@ -83,25 +93,21 @@ class Settings(BaseSettings):
         description="limits storage URI (e.g. redis://host:6379) so workers and hosts share one limit.",
     )
 
-    # --- bounded work per request: each a clear 4xx naming the limit ---
-    max_csv_columns: int = Field(default=256, ge=4, description="Columns in an uploaded CSV header.")
-    max_csv_rows: int = Field(default=2_000_000, ge=1, description="Data rows in an uploaded CSV.")
-    max_samples: int = Field(default=2_000_000, ge=1, description="Samples (IMU) or frames (pose).")
-    max_duration_seconds: float = Field(default=4 * 3600.0, gt=0, description="Recording duration.")
-    max_archive_members: int = Field(default=16, ge=1, description="Members of an uploaded .npz.")
-    max_archive_uncompressed_bytes: int = Field(
-        default=128 * 1024 * 1024, ge=1024, description="Summed uncompressed size of a .npz's members."
-    )
-    max_trial_strata: int = Field(default=1000, ge=1, description="Strata (product of factor levels).")
-    max_trial_arms: int = Field(default=10, ge=2, description="Arms of a trial definition.")
-    max_trial_visits: int = Field(default=50, ge=2, description="Visits of a trial definition.")
-    max_trial_outcomes: int = Field(default=50, ge=1, description="Outcomes of a trial definition.")
-    max_trial_rows: int = Field(default=10_000, ge=1, description="Rows of an uploaded trial data file.")
-    max_fhir_entries: int = Field(default=10_000, ge=1, description="Entries of an imported FHIR Bundle.")
-    max_json_depth: int = Field(default=64, ge=4, description="Nesting depth of any JSON document read.")
-    max_logs_per_client_per_day: int = Field(
-        default=30, ge=1, description="Session-log rows one client may have for one day."
-    )
+    # --- bounded work per request: each a clear 4xx naming the limit (retrowalk.limit_specs) ---
+    max_csv_columns: int = _limit("max_csv_columns")
+    max_csv_rows: int = _limit("max_csv_rows")
+    max_samples: int = _limit("max_samples")
+    max_duration_seconds: float = _limit("max_duration_seconds")
+    max_archive_members: int = _limit("max_archive_members")
+    max_archive_uncompressed_bytes: int = _limit("max_archive_uncompressed_bytes")
+    max_trial_strata: int = _limit("max_trial_strata")
+    max_trial_arms: int = _limit("max_trial_arms")
+    max_trial_visits: int = _limit("max_trial_visits")
+    max_trial_outcomes: int = _limit("max_trial_outcomes")
+    max_trial_rows: int = _limit("max_trial_rows")
+    max_fhir_entries: int = _limit("max_fhir_entries")
+    max_json_depth: int = _limit("max_json_depth")
+    max_logs_per_client_per_day: int = _limit("max_logs_per_client_per_day")
 
     render_wait_s: float = Field(
         default=8.0,

@@ -36,8 +36,14 @@ class _LazyConsole:
         """The Rich console itself, made now (for Rich objects that take a console: Progress)."""
         if self._console is None:
             from rich.console import Console
+            from rich.highlighter import NullHighlighter
 
-            self._console = Console(**self._options)
+            made = Console(**self._options)
+            if made.color_system is None:
+                # No styles reach the output (a pipe, a file): the highlighter's regexes would
+                # only be compiled and run for nothing (~5 ms of `gait imu`); same bytes out.
+                made.highlighter = NullHighlighter()
+            self._console = made
         return self._console
 
     def __getattr__(self, name: str) -> Any:

@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from retrowalk.cli._output import FormatOption, OutputFormat, console, emit, fail, new_table, user_errors
-from retrowalk.gait.imu import PLACEMENTS, check_placement
+
+
+@contextmanager
+def _pydantic_plugins_off() -> Iterator[None]:
+    """Build the models defined meanwhile without looking for pydantic plugins, as Typer does
+    for its parameters: the look-up reads every installed package's entry points (~15 ms of
+    `gait imu`, whose budget is 0.3 s) and this command's result models have no use for a plugin.
+    A ``PYDANTIC_DISABLE_PLUGINS`` the user set is left as it is; models made later (a server in
+    this process) look as usual."""
+    if "PYDANTIC_DISABLE_PLUGINS" in os.environ:
+        yield
+        return
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+    try:
+        yield
+    finally:
+        del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+
+
+with _pydantic_plugins_off():
+    from retrowalk.gait.imu import PLACEMENTS, check_placement
 
 PlacementOption = typer.Option("unknown", "--placement", "-p", help=f"Sensor site: {'|'.join(PLACEMENTS)}.")
 

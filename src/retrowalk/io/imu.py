@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from retrowalk.errors import InputError
 from retrowalk.gait.imu import ImuRecording
 from retrowalk.gait.imu._models import GRAVITY
+from retrowalk.gait.median import median
 from retrowalk.io import limits
 
 if TYPE_CHECKING:
@@ -283,7 +284,7 @@ def read_imu(
     if gyr_raw is not None:
         t0, t1 = max(t0, float(gyr_raw.t[0])), min(t1, float(gyr_raw.t[-1]))
     dt = np.diff(acc_raw.t)
-    fs = sampling_rate_hz or min(200.0, round(1.0 / float(np.median(dt)), 1))
+    fs = sampling_rate_hz or min(200.0, round(1.0 / median(dt), 1))
     if fs < 10:
         raise InputError("sampling_rate_hz", f"{fs} Hz is too low", hint="record at 50-100 Hz")
     if t1 - t0 < 5.0:
@@ -297,12 +298,12 @@ def read_imu(
             "bridged by interpolation; no steps are detected inside them"
         )
     if float(np.std(dt)) > 0.1 / fs:
-        warnings.append(f"irregular sampling (median {1 / np.median(dt):.1f} Hz); resampled to {fs:g} Hz")
+        warnings.append(f"irregular sampling (median {1 / median(dt):.1f} Hz); resampled to {fs:g} Hz")
     limits.check_duration(t1 - t0)
     limits.check_samples(int((t1 - t0) * fs))
     grid = np.arange(t0, t1, 1.0 / fs)
     acc = _resample(acc_raw, grid)
-    med = float(np.median(np.linalg.norm(acc, axis=1)))
+    med = median(np.linalg.norm(acc, axis=1))
     if linear or (med < 0.5 and acc_unit == "auto"):
         acc = _linear_to_total(acc, warnings)
         gyr_raw = None

@@ -1,24 +1,32 @@
 """Bounded work per input: cheap checks run before each expensive parse or computation.
 
-Each limit is a setting (``RETROWALK_MAX_*``, :class:`retrowalk.settings.Settings`) with a safe
-default. A breach raises :class:`LimitExceeded`, an InputError naming the limit and its setting,
-so the API answers 4xx (413 for sizes, 422 otherwise) and the CLI exits 2. The server calls
-:func:`configure` with its settings; anything else (the CLI) uses the environment's.
+Each limit is a setting (``RETROWALK_MAX_*``, defined once in :mod:`retrowalk.limit_specs`) with
+a safe default. A breach raises :class:`LimitExceeded`, an InputError naming the limit and its
+setting, so the API answers 4xx (413 for sizes, 422 otherwise) and the CLI exits 2. The server
+calls :func:`configure` with its settings; anything else (the CLI) reads the environment itself,
+without building :class:`retrowalk.settings.Settings` (pydantic-settings was ~25 ms of a CLI
+start); a value it cannot read plainly goes to Settings, whose error names the setting.
 """
 
 from __future__ import annotations
 
 import gzip
 import math
+import os
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrowalk.errors import InputError
-from retrowalk.settings import Settings, get_settings
+from retrowalk.limit_specs import LIMITS, LimitSpec
+
+if TYPE_CHECKING:
+    from retrowalk.settings import Settings
 
 _configured: Settings | None = None
+#: Longest environment value read without pydantic (a plain decimal; anything longer goes to it).
+_PLAIN_DIGITS = 18
 #: A CSV header longer than this is refused before any parser sees it.
 MAX_HEADER_BYTES = 64 * 1024
 _CHUNK = 1024 * 1024
@@ -43,15 +51,52 @@ def configure(settings: Settings) -> None:
     _configured = settings
 
 
-def current() -> Settings:
-    return _configured if _configured is not None else get_settings()
+def _plain(spec: LimitSpec, raw: str) -> int | float | None:
+    """``raw`` as Settings would read it, when it is a plain decimal within the bound; else None.
+
+    Digits only (a ``.`` and more digits for a float limit), no sign, space or leading zero:
+    every such string means the same number to Python and to pydantic, so no validation rule
+    is copied here. Anything else, valid or not, is left to pydantic."""
+    whole, dot, frac = raw.partition(".")
+    plain = (
+        len(raw) <= _PLAIN_DIGITS
+        and raw.isascii()
+        and whole.isdigit()
+        and (whole == "0" or not whole.startswith("0"))
+        and (not dot or (spec.kind is float and frac.isdigit()))
+    )
+    if not plain:
+        return None
+    value = spec.kind(raw)
+    return value if spec.allows(value) else None
+
+
+def limit(setting: str) -> int | float:
+    """The limit in force: the configured settings', else the environment's, else the default."""
+    if _configured is not None:
+        return getattr(_configured, setting)
+    spec = LIMITS.get(setting)
+    if spec is not None:
+        # pydantic-settings' lookup: names case-insensitive, the last spelling in os.environ wins.
+        key, raw = "retrowalk_" + setting, None
+        for name, text in os.environ.items():
+            if name.lower() == key:
+                raw = text
+        if raw is None:
+            return spec.default
+        value = _plain(spec, raw)
+        if value is not None:
+            return value
+    from retrowalk.settings import get_settings
+
+    return getattr(get_settings(), setting)
 
 
 def check(field: str, what: str, value: float, setting: str) -> None:
     """Raise :class:`LimitExceeded` when ``value`` is over the setting's limit."""
-    limit = float(getattr(current(), setting))
-    if value > limit:
-        raise LimitExceeded(field, what, value, limit, setting)
+    bound = float(limit(setting))
+    if value > bound:
+        raise LimitExceeded(field, what, value, bound, setting)
 
 
 def _open_text(path: Path) -> Any:
@@ -70,13 +115,13 @@ def check_csv(path: Path, field: str = "file") -> None:
             raise LimitExceeded(field, "header line bytes", len(head), MAX_HEADER_BYTES, "max_csv_columns")
         columns = 1 + max(head.count(sep) for sep in (b",", b";", b"\t"))
         check(field, f"{path.name} header columns", columns, "max_csv_columns")
-        limit = current().max_csv_rows
+        most = limit("max_csv_rows")
         rows = 0
         tail = b"\n"
         while chunk := fh.read(_CHUNK):
             rows += chunk.count(b"\n")
             tail = chunk[-1:]
-            if rows > limit:
+            if rows > most:
                 break
         rows += tail != b"\n"
         check(field, f"{path.name} data rows", rows, "max_csv_rows")
@@ -140,5 +185,5 @@ def json_depth(doc: Any, stop_at: int) -> int:
 
 
 def check_json_depth(doc: Any, field: str = "file") -> None:
-    limit = current().max_json_depth
-    check(field, "JSON nesting depth", json_depth(doc, limit), "max_json_depth")
+    depth = json_depth(doc, int(limit("max_json_depth")))
+    check(field, "JSON nesting depth", depth, "max_json_depth")

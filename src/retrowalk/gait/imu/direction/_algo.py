@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from retrowalk.gait.filters import highpass, lowpass
 from retrowalk.gait.imu._models import Direction
+from retrowalk.gait.median import median
 from retrowalk.gait.peaks import find_peaks
 
 FloatArray = NDArray[np.float64]
@@ -97,7 +98,7 @@ class DirectionSegmentAngle:
         # Scale by the smaller excursion: the larger one is swing (knee flexion), not contact.
         pos = ahead * theta[np.asarray(ipsi)] / min(hi, lo)
         agree = max(float(np.mean(pos > 0)), float(np.mean(pos < 0)))
-        q = float(np.median(pos))
+        q = median(pos)
         conf = float(np.clip(abs(q), 0, 1) * min(1.0, range_asym / 0.3) * agree)
         if conf < self.min_confidence:
             return DirectionEstimate("unknown", round(conf, 3), "weak or inconsistent direction evidence")

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from retrowalk.gait.filters import highpass, lowpass
 from retrowalk.gait.imu.icd._windows import argmax_in, steepest_rise_in
+from retrowalk.gait.median import median
 from retrowalk.gait.peaks import find_peaks, peak_prominences
 
 DEG = np.pi / 180.0
@@ -59,7 +60,7 @@ class IcdSwingImpact:
         if peaks.size == 0:
             return np.zeros(0, dtype=np.int64)
         prom = peak_prominences(swing, peaks)
-        peaks = peaks[prom >= self.rel_prominence * float(np.median(swing[peaks]))]
+        peaks = peaks[prom >= self.rel_prominence * median(swing[peaks])]
         smooth = lowpass(impact, fs, 30.0)
         w_imp, w_rise = int(self.impact_window_s * fs), max(int(self.rise_window_s * fs), 1)
         # The last swing has no next one: assume the same stride as the one before.
