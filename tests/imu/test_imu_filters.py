@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy.signal import butter, sosfiltfilt
 
 from retrowalk.gait import filters
-from retrowalk.gait.imu.icd._windows import argmax_in, steepest_rise_in
+from retrowalk.gait.imu.icd._windows import argmax_in, steepest_rise_before, steepest_rise_in
 
 RATES = st.sampled_from([20.0, 30.0, 50.0, 100.0, 120.0, 204.8, 240.0, 1000.0])
 Spec = tuple[filters.Kind, filters.Cutoff, float, int]
@@ -147,3 +147,22 @@ def test_moving_rms_at_is_the_window_loop(seed: int, n: int, w: int, count: int)
     at = np.unique(rng.integers(0, n, count))
     want = [np.sqrt(np.sum(x[max(i - w // 2, 0) : min(i + w - w // 2, n)] ** 2) / w) for i in at]
     assert np.allclose(_moving_rms_at(x, w, at), want, rtol=1e-12, atol=0.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**31), st.integers(3, 3000), st.integers(1, 120), st.integers(1, 60))
+def test_steepest_rise_before_is_its_windows(seed: int, n: int, w: int, count: int) -> None:
+    """The fixed-offset path (no window cut by an end) and the general one give the definition:
+    the steepest rise in ``[max(p - w, 0), p]``, as :func:`steepest_rise_in` finds it."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    peaks = np.unique(rng.integers(0, n, count)).astype(np.intp)
+    lo = np.maximum(peaks - w, 0)
+    want = (lo + steepest_rise_in(x, lo, peaks + 1)).tolist()
+    assert steepest_rise_before(x, peaks, w).tolist() == want
+    inner = peaks[(peaks - w >= 1) & (peaks + 2 <= n)]  # only windows clear of both ends
+    if inner.size:
+        lo = inner - w
+        assert (
+            steepest_rise_before(x, inner, w).tolist() == (lo + steepest_rise_in(x, lo, inner + 1)).tolist()
+        )
